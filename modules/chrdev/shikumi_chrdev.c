@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi_chrdev: a character device with a simulated device behind it.
+ *
+ * This module demonstrates, for chapter 6 of the book:
+ *
+ *  - device files: a device class, dynamic major/minor numbers and nodes
+ *    that devtmpfs/udev create as /dev/shikumi-chrN;
+ *  - the file operations a driver provides: read/write on a bounded FIFO
+ *    (blocking, O_NONBLOCK, poll/select/epoll, signals), ioctl and mmap;
+ *  - a simulated device with registers.  An hrtimer plays the hardware: it
+ *    "finishes" a command after the latency the caller asked for.  The
+ *    driver then learns of the completion in one of two ways:
+ *      - interrupt: the device raises a (simulated) interrupt, whose handler
+ *        acknowledges it and wakes the sleeping caller;
+ *      - polling: the caller's CPU spins on the status register.
+ *    The register page, mapped read-only into user space, shows the status,
+ *    sequence numbers, timestamps and counters as the device updates them.
+ *
+ * Locking:
+ *  - fifo_lock (mutex) protects the FIFO; readq/writeq wait for data/space.
+ *  - cmd_lock (mutex) lets one task at a time submit and wait for a command.
+ *  - reg_lock (spinlock, taken with interrupts off) protects the register
+ *    page against the timer, which runs in hard interrupt context.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/kfifo.h>
+#include <linux/ktime.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include <shikumi/compat.h>
+#include <uapi/shikumi/chrdev.h>
+
+#define SHIKUMI_CHR_NAME	"shikumi-chr"
+#define SHIKUMI_CHR_MAX_DEVS	16
+#define SHIKUMI_CHR_FIFO_MIN	16
+#define SHIKUMI_CHR_FIFO_MAX	(1U << 20)
+
+/* Parse an unsigned module parameter and store it only if it is valid. */
+static int shikumi_chr_param_set(const char *val, const struct kernel_param *kp,
+				 unsigned int min, unsigned int max, bool pow2)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (n < min || n > max || (pow2 && !is_power_of_2(n)))
+		return -EINVAL;
+	*(unsigned int *)kp->arg = n;
+	return 0;
+}
+
+static int g_nr_devices_set(const char *val, const struct kernel_param *kp)
+{
+	return shikumi_chr_param_set(val, kp, 1, SHIKUMI_CHR_MAX_DEVS, false);
+}
+
+static int g_fifo_size_set(const char *val, const struct kernel_param *kp)
+{
+	return shikumi_chr_param_set(val, kp, SHIKUMI_CHR_FIFO_MIN,
+				     SHIKUMI_CHR_FIFO_MAX, true);
+}
+
+static const struct kernel_param_ops g_nr_devices_ops = {
+	.set = g_nr_devices_set,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops g_fifo_size_ops = {
+	.set = g_fifo_size_set,
+	.get = param_get_uint,
+};
+
+static unsigned int g_nr_devices = 2;
+module_param_cb(nr_devices, &g_nr_devices_ops, &g_nr_devices, 0444);
+MODULE_PARM_DESC(nr_devices, "Number of devices, 1-16. Default: 2");
+
+static unsigned int g_fifo_size = 4096;
+module_param_cb(fifo_size, &g_fifo_size_ops, &g_fifo_size, 0444);
+MODULE_PARM_DESC(fifo_size,
+		 "FIFO size in bytes, a power of two from 16 to 1048576. Default: 4096");
+
+struct shikumi_chr_dev {
+	unsigned int index;
+	struct cdev cdev;
+	struct device *dev;
+
+	/* the data path: a bounded FIFO */
+	struct mutex fifo_lock;
+	struct kfifo fifo;
+	wait_queue_head_t readq;
+	wait_queue_head_t writeq;
+
+	/* the simulated device */
+	struct mutex cmd_lock;
+	spinlock_t reg_lock;
+	struct shikumi_chr_regs *regs;	/* one zeroed page */
+	struct hrtimer timer;
+	wait_queue_head_t cmdq;
+};
+
+static dev_t shikumi_chr_devt;
+static struct shikumi_chr_dev *shikumi_chr_devs;
+
+/* ------------------------------------------------------------------ */
+/* The simulated hardware and its interrupt handler                     */
+/* ------------------------------------------------------------------ */
+
+/* The driver's interrupt handler: acknowledge, then wake the waiter. */
+static void shikumi_chr_isr(struct shikumi_chr_dev *d)
+{
+	struct shikumi_chr_regs *r = d->regs;
+
+	spin_lock(&d->reg_lock);
+	WRITE_ONCE(r->status, r->status & ~SHIKUMI_CHR_ST_IRQ_PENDING);
+	spin_unlock(&d->reg_lock);
+	wake_up(&d->cmdq);
+}
+
+/* The device finishing a command: runs in hard interrupt context. */
+static enum hrtimer_restart shikumi_chr_timer_fn(struct hrtimer *t)
+{
+	struct shikumi_chr_dev *d = container_of(t, struct shikumi_chr_dev, timer);
+	struct shikumi_chr_regs *r = d->regs;
+	bool irq;
+
+	spin_lock(&d->reg_lock);
+	WRITE_ONCE(r->complete_ns, ktime_get_ns());
+	WRITE_ONCE(r->completions, r->completions + 1);
+	irq = r->ctrl & SHIKUMI_CHR_CTRL_IRQ_ENABLE;
+	if (irq) {
+		WRITE_ONCE(r->irqs, r->irqs + 1);
+		WRITE_ONCE(r->status, SHIKUMI_CHR_ST_DONE | SHIKUMI_CHR_ST_IRQ_PENDING);
+	} else {
+		WRITE_ONCE(r->status, SHIKUMI_CHR_ST_DONE);
+	}
+	/* publish: a reader that sees done_seq sees the fields above */
+	smp_store_release(&r->done_seq, r->cmd_seq);
+	spin_unlock(&d->reg_lock);
+
+	if (irq)
+		shikumi_chr_isr(d);
+	return HRTIMER_NORESTART;
+}
+
+static bool shikumi_chr_done(struct shikumi_chr_dev *d, u64 seq)
+{
+	return smp_load_acquire(&d->regs->done_seq) >= seq;
+}
+
+/*
+ * Wait for command @seq by spinning on the status register, as a driver
+ * without interrupts would.  Stays preemptible and gives up on a signal.
+ */
+static int shikumi_chr_poll_wait(struct shikumi_chr_dev *d, u64 seq, u64 *polls)
+{
+	u64 n = 0;
+	int ret = 0;
+
+	while (!shikumi_chr_done(d, seq)) {
+		n++;
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+		cpu_relax();
+	}
+
+	spin_lock_irq(&d->reg_lock);
+	WRITE_ONCE(d->regs->polls, d->regs->polls + n);
+	spin_unlock_irq(&d->reg_lock);
+	*polls = n;
+	return ret;
+}
+
+static long shikumi_chr_submit(struct shikumi_chr_dev *d,
+			       struct shikumi_chr_cmd __user *ucmd)
+{
+	struct shikumi_chr_regs *r = d->regs;
+	struct shikumi_chr_cmd cmd;
+	u64 seq, polls = 0;
+	long ret;
+
+	if (copy_from_user(&cmd, ucmd, sizeof(cmd)))
+		return -EFAULT;
+	if (cmd.flags || cmd.reserved[0] || cmd.reserved[1])
+		return -EINVAL;
+	if (cmd.wait > SHIKUMI_CHR_WAIT_NONE)
+		return -EINVAL;
+	if (cmd.latency_ns > SHIKUMI_CHR_LATENCY_MAX_NS)
+		return -EINVAL;
+
+	if (mutex_lock_interruptible(&d->cmd_lock))
+		return -ERESTARTSYS;
+
+	spin_lock_irq(&d->reg_lock);
+	if (r->status & SHIKUMI_CHR_ST_BUSY) {
+		spin_unlock_irq(&d->reg_lock);
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	seq = r->cmd_seq + 1;
+	WRITE_ONCE(r->cmd_seq, seq);
+	WRITE_ONCE(r->ctrl, cmd.wait == SHIKUMI_CHR_WAIT_IRQ ?
+			    SHIKUMI_CHR_CTRL_IRQ_ENABLE : 0);
+	WRITE_ONCE(r->latency_ns, cmd.latency_ns);
+	WRITE_ONCE(r->submit_ns, ktime_get_ns());
+	WRITE_ONCE(r->status, SHIKUMI_CHR_ST_BUSY);
+	cmd.submit_ns = r->submit_ns;
+	hrtimer_start(&d->timer, ns_to_ktime(cmd.latency_ns), HRTIMER_MODE_REL);
+	spin_unlock_irq(&d->reg_lock);
+
+	switch (cmd.wait) {
+	case SHIKUMI_CHR_WAIT_IRQ:
+		/*
+		 * The command is in flight: restarting the syscall would submit
+		 * it twice, so a signal ends the wait with -EINTR.
+		 */
+		if (wait_event_interruptible(d->cmdq, shikumi_chr_done(d, seq)))
+			ret = -EINTR;
+		else
+			ret = 0;
+		break;
+	case SHIKUMI_CHR_WAIT_POLL:
+		ret = shikumi_chr_poll_wait(d, seq, &polls);
+		break;
+	default:
+		ret = 0;
+		break;
+	}
+	mutex_unlock(&d->cmd_lock);
+	if (ret)
+		return ret;
+
+	cmd.seq = seq;
+	cmd.polls = polls;
+	cmd.complete_ns = cmd.wait == SHIKUMI_CHR_WAIT_NONE ? 0 :
+			  READ_ONCE(r->complete_ns);
+	if (copy_to_user(ucmd, &cmd, sizeof(cmd)))
+		return -EFAULT;
+	return 0;
+
+out_unlock:
+	mutex_unlock(&d->cmd_lock);
+	return ret;
+}
+
+static long shikumi_chr_reset(struct shikumi_chr_dev *d)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	spin_lock_irq(&d->reg_lock);
+	WRITE_ONCE(d->regs->completions, 0);
+	WRITE_ONCE(d->regs->irqs, 0);
+	WRITE_ONCE(d->regs->polls, 0);
+	spin_unlock_irq(&d->reg_lock);
+	return 0;
+}
+
+static long shikumi_chr_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct shikumi_chr_dev *d = file->private_data;
+	unsigned int expect;
+
+	/* Not ours, or a number we never defined: before touching arg. */
+	if (_IOC_TYPE(cmd) != SHIKUMI_CHR_IOC_MAGIC ||
+	    _IOC_NR(cmd) < 1 || _IOC_NR(cmd) > SHIKUMI_CHR_IOC_MAXNR)
+		return -ENOTTY;
+
+	expect = _IOC_NR(cmd) == _IOC_NR(SHIKUMI_CHR_IOC_SUBMIT) ?
+		 SHIKUMI_CHR_IOC_SUBMIT : SHIKUMI_CHR_IOC_RESET;
+	if (_IOC_DIR(cmd) != _IOC_DIR(expect))
+		return -ENOTTY;
+	/* Right command, wrong structure size: an ABI mismatch. */
+	if (_IOC_SIZE(cmd) != _IOC_SIZE(expect))
+		return -EINVAL;
+
+	switch (cmd) {
+	case SHIKUMI_CHR_IOC_SUBMIT:
+		return shikumi_chr_submit(d, (void __user *)arg);
+	case SHIKUMI_CHR_IOC_RESET:
+		return shikumi_chr_reset(d);
+	}
+	return -ENOTTY;
+}
+
+/* ------------------------------------------------------------------ */
+/* The FIFO: read, write, poll                                          */
+/* ------------------------------------------------------------------ */
+
+static ssize_t shikumi_chr_read(struct file *file, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct shikumi_chr_dev *d = file->private_data;
+	unsigned int copied;
+	int ret;
+
+	if (!count)
+		return 0;
+
+	for (;;) {
+		if (mutex_lock_interruptible(&d->fifo_lock))
+			return -ERESTARTSYS;
+		if (!kfifo_is_empty(&d->fifo))
+			break;
+		mutex_unlock(&d->fifo_lock);
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		if (wait_event_interruptible(d->readq, !kfifo_is_empty(&d->fifo)))
+			return -ERESTARTSYS;
+	}
+
+	count = min_t(size_t, count, kfifo_size(&d->fifo));
+	ret = kfifo_to_user(&d->fifo, buf, count, &copied);
+	mutex_unlock(&d->fifo_lock);
+
+	if (copied)
+		wake_up_interruptible_poll(&d->writeq, EPOLLOUT | EPOLLWRNORM);
+	return copied ? copied : ret;
+}
+
+/*
+ * Like a pipe, a write of at most the FIFO's size is atomic: it waits until
+ * all of it fits, so concurrent writers never interleave inside it.  Larger
+ * writes go in pieces as space frees up.
+ */
+static ssize_t shikumi_chr_write(struct file *file, const char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	struct shikumi_chr_dev *d = file->private_data;
+	unsigned int size = kfifo_size(&d->fifo);
+	size_t done = 0;
+
+	while (done < count) {
+		size_t left = count - done;
+		unsigned int need = left <= size ? left : 1;
+		unsigned int copied;
+		int ret;
+
+		if (mutex_lock_interruptible(&d->fifo_lock))
+			return done ? done : -ERESTARTSYS;
+		while (kfifo_avail(&d->fifo) < need) {
+			mutex_unlock(&d->fifo_lock);
+			if (file->f_flags & O_NONBLOCK)
+				return done ? done : -EAGAIN;
+			if (wait_event_interruptible(d->writeq,
+						     kfifo_avail(&d->fifo) >= need))
+				return done ? done : -ERESTARTSYS;
+			if (mutex_lock_interruptible(&d->fifo_lock))
+				return done ? done : -ERESTARTSYS;
+		}
+		ret = kfifo_from_user(&d->fifo, buf + done,
+				      min_t(size_t, left, size), &copied);
+		mutex_unlock(&d->fifo_lock);
+
+		if (copied)
+			wake_up_interruptible_poll(&d->readq, EPOLLIN | EPOLLRDNORM);
+		done += copied;
+		if (ret)
+			return done ? done : ret;
+	}
+	return done;
+}
+
+static __poll_t shikumi_chr_poll(struct file *file, poll_table *wait)
+{
+	struct shikumi_chr_dev *d = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &d->readq, wait);
+	poll_wait(file, &d->writeq, wait);
+
+	mutex_lock(&d->fifo_lock);
+	if (!kfifo_is_empty(&d->fifo))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (!kfifo_is_full(&d->fifo))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	mutex_unlock(&d->fifo_lock);
+	return mask;
+}
+
+/* ------------------------------------------------------------------ */
+/* The register page                                                    */
+/* ------------------------------------------------------------------ */
+
+static int shikumi_chr_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct shikumi_chr_dev *d = file->private_data;
+
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE)
+		return -EINVAL;
+	/* Registers are the device's to write: no writable mappings, ever. */
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	shikumi_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYWRITE);
+	return vm_insert_page(vma, vma->vm_start, virt_to_page(d->regs));
+}
+
+static int shikumi_chr_open(struct inode *inode, struct file *file)
+{
+	file->private_data = container_of(inode->i_cdev, struct shikumi_chr_dev,
+					  cdev);
+	return stream_open(inode, file);
+}
+
+static const struct file_operations shikumi_chr_fops = {
+	.owner		= THIS_MODULE,
+	.open		= shikumi_chr_open,
+	.read		= shikumi_chr_read,
+	.write		= shikumi_chr_write,
+	.poll		= shikumi_chr_poll,
+	.unlocked_ioctl	= shikumi_chr_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= shikumi_chr_mmap,
+};
+
+/* ------------------------------------------------------------------ */
+/* sysfs: /sys/class/shikumi-chr/shikumi-chrN/                          */
+/* ------------------------------------------------------------------ */
+
+#define SHIKUMI_CHR_REG_ATTR(field)					\
+static ssize_t field##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct shikumi_chr_dev *d = dev_get_drvdata(dev);		\
+									\
+	return sysfs_emit(buf, "%llu\n",				\
+			  (unsigned long long)READ_ONCE(d->regs->field)); \
+}									\
+static DEVICE_ATTR_RO(field)
+
+SHIKUMI_CHR_REG_ATTR(completions);
+SHIKUMI_CHR_REG_ATTR(irqs);
+SHIKUMI_CHR_REG_ATTR(polls);
+SHIKUMI_CHR_REG_ATTR(cmd_seq);
+
+static ssize_t fifo_size_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct shikumi_chr_dev *d = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", kfifo_size(&d->fifo));
+}
+static DEVICE_ATTR_RO(fifo_size);
+
+static ssize_t fifo_len_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct shikumi_chr_dev *d = dev_get_drvdata(dev);
+	unsigned int len;
+
+	mutex_lock(&d->fifo_lock);
+	len = kfifo_len(&d->fifo);
+	mutex_unlock(&d->fifo_lock);
+	return sysfs_emit(buf, "%u\n", len);
+}
+static DEVICE_ATTR_RO(fifo_len);
+
+static ssize_t status_show(struct device *dev,
+			   struct device_attribute *attr, char *buf)
+{
+	struct shikumi_chr_dev *d = dev_get_drvdata(dev);
+	u32 st = READ_ONCE(d->regs->status);
+
+	return sysfs_emit(buf, "%s%s%s\n",
+			  st & SHIKUMI_CHR_ST_BUSY ? "busy" : "idle",
+			  st & SHIKUMI_CHR_ST_DONE ? " done" : "",
+			  st & SHIKUMI_CHR_ST_IRQ_PENDING ? " irq-pending" : "");
+}
+static DEVICE_ATTR_RO(status);
+
+static struct attribute *shikumi_chr_attrs[] = {
+	&dev_attr_completions.attr,
+	&dev_attr_irqs.attr,
+	&dev_attr_polls.attr,
+	&dev_attr_cmd_seq.attr,
+	&dev_attr_fifo_size.attr,
+	&dev_attr_fifo_len.attr,
+	&dev_attr_status.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(shikumi_chr);
+
+/* Nodes are world-readable and writable, like /dev/null and pipes. */
+static char *shikumi_chr_devnode(SHIKUMI_DEVNODE_CONST struct device *dev,
+				 umode_t *mode)
+{
+	if (mode)
+		*mode = 0666;
+	return NULL;
+}
+
+static struct class shikumi_chr_class = {
+	.name		= SHIKUMI_CHR_NAME,
+	.devnode	= shikumi_chr_devnode,
+	.dev_groups	= shikumi_chr_groups,
+};
+
+/* ------------------------------------------------------------------ */
+/* Setup and teardown                                                   */
+/* ------------------------------------------------------------------ */
+
+static int shikumi_chr_dev_init(struct shikumi_chr_dev *d, unsigned int index)
+{
+	dev_t devt = MKDEV(MAJOR(shikumi_chr_devt), index);
+	int ret;
+
+	d->index = index;
+	mutex_init(&d->fifo_lock);
+	mutex_init(&d->cmd_lock);
+	spin_lock_init(&d->reg_lock);
+	init_waitqueue_head(&d->readq);
+	init_waitqueue_head(&d->writeq);
+	init_waitqueue_head(&d->cmdq);
+	shikumi_hrtimer_setup(&d->timer, shikumi_chr_timer_fn, CLOCK_MONOTONIC,
+			      HRTIMER_MODE_REL);
+
+	ret = kfifo_alloc(&d->fifo, g_fifo_size, GFP_KERNEL);
+	if (ret)
+		return ret;
+
+	d->regs = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!d->regs) {
+		ret = -ENOMEM;
+		goto free_fifo;
+	}
+	d->regs->magic = SHIKUMI_CHR_REGS_MAGIC;
+	d->regs->version = SHIKUMI_CHR_REGS_VERSION;
+
+	cdev_init(&d->cdev, &shikumi_chr_fops);
+	d->cdev.owner = THIS_MODULE;
+	ret = cdev_add(&d->cdev, devt, 1);
+	if (ret)
+		goto free_regs;
+
+	d->dev = device_create(&shikumi_chr_class, NULL, devt, d,
+			       SHIKUMI_CHR_NAME "%u", index);
+	if (IS_ERR(d->dev)) {
+		ret = PTR_ERR(d->dev);
+		goto del_cdev;
+	}
+	return 0;
+
+del_cdev:
+	cdev_del(&d->cdev);
+free_regs:
+	free_page((unsigned long)d->regs);
+free_fifo:
+	kfifo_free(&d->fifo);
+	return ret;
+}
+
+static void shikumi_chr_dev_exit(struct shikumi_chr_dev *d)
+{
+	device_destroy(&shikumi_chr_class, d->cdev.dev);
+	cdev_del(&d->cdev);
+	/* No file is open (each holds a module reference), but a command
+	 * submitted with WAIT_NONE or abandoned on a signal may be in flight.
+	 */
+	hrtimer_cancel(&d->timer);
+	free_page((unsigned long)d->regs);
+	kfifo_free(&d->fifo);
+}
+
+static int __init shikumi_chr_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	ret = alloc_chrdev_region(&shikumi_chr_devt, 0, g_nr_devices,
+				  SHIKUMI_CHR_NAME);
+	if (ret)
+		return ret;
+
+	ret = class_register(&shikumi_chr_class);
+	if (ret)
+		goto unregister_region;
+
+	shikumi_chr_devs = kcalloc(g_nr_devices, sizeof(*shikumi_chr_devs),
+				   GFP_KERNEL);
+	if (!shikumi_chr_devs) {
+		ret = -ENOMEM;
+		goto unregister_class;
+	}
+
+	for (i = 0; i < g_nr_devices; i++) {
+		ret = shikumi_chr_dev_init(&shikumi_chr_devs[i], i);
+		if (ret)
+			goto exit_devs;
+	}
+
+	pr_info("%u devices, major %u, fifo %u bytes\n", g_nr_devices,
+		MAJOR(shikumi_chr_devt), g_fifo_size);
+	return 0;
+
+exit_devs:
+	while (i--)
+		shikumi_chr_dev_exit(&shikumi_chr_devs[i]);
+	kfree(shikumi_chr_devs);
+unregister_class:
+	class_unregister(&shikumi_chr_class);
+unregister_region:
+	unregister_chrdev_region(shikumi_chr_devt, g_nr_devices);
+	return ret;
+}
+
+static void __exit shikumi_chr_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < g_nr_devices; i++)
+		shikumi_chr_dev_exit(&shikumi_chr_devs[i]);
+	kfree(shikumi_chr_devs);
+	class_unregister(&shikumi_chr_class);
+	unregister_chrdev_region(shikumi_chr_devt, g_nr_devices);
+}
+
+module_init(shikumi_chr_init);
+module_exit(shikumi_chr_exit);
+
+MODULE_DESCRIPTION("shikumi: character device with a simulated register-level device");
+MODULE_AUTHOR("The shikumi authors");
+MODULE_LICENSE("GPL");

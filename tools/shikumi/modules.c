@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The table of shikumi's kernel modules and where to find them. */
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "shikumi.h"
+
+const struct shikumi_module shikumi_modules[] = {
+	{ "shikumi_chrdev", "chrdev", "modules/chrdev",
+	  "character device with a simulated device (chapter 6)" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct shikumi_module *module_find(const char *name)
+{
+	const struct shikumi_module *m;
+	char norm[64];
+	size_t i;
+
+	/* accept shikumi_chrdev, shikumi-chrdev and chrdev */
+	snprintf(norm, sizeof(norm), "%s", name);
+	for (i = 0; norm[i]; i++)
+		if (norm[i] == '-')
+			norm[i] = '_';
+	for (m = shikumi_modules; m->name; m++)
+		if (!strcmp(norm, m->name) || !strcmp(norm, m->short_name))
+			return m;
+	return NULL;
+}
+
+const char *module_names(void)
+{
+	static char buf[256];
+	const struct shikumi_module *m;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (m = shikumi_modules; m->name; m++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s",
+			      n ? ", " : "", m->name);
+	return buf;
+}
+
+bool module_is_loaded(const char *name)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "/sys/module/%s/initstate", name);
+	return !stat(p, &st);
+}
+
+const char *kernel_release(void)
+{
+	static struct utsname u;
+
+	if (!u.release[0] && uname(&u))
+		return "unknown";
+	return u.release;
+}
+
+int module_build_path(const struct shikumi_module *m, char *buf, size_t size)
+{
+	const char *root = find_repo_root();
+	struct stat st;
+
+	if (!root)
+		return -ENOENT;
+	snprintf(buf, size, "%s/build/kmod/%s/%s/%s.ko", root, kernel_release(),
+		 m->subdir, m->name);
+	if (stat(buf, &st))
+		return -errno;
+	return 0;
+}
+
+int module_other_builds(const struct shikumi_module *m, char *buf, size_t size)
+{
+	const char *root = find_repo_root();
+	char pattern[PATH_MAX];
+	size_t n = 0, i;
+	glob_t g;
+
+	buf[0] = '\0';
+	if (!root)
+		return 0;
+	snprintf(pattern, sizeof(pattern), "%s/build/kmod/*/%s/%s.ko", root,
+		 m->subdir, m->name);
+	if (glob(pattern, 0, NULL, &g))
+		return 0;
+	for (i = 0; i < g.gl_pathc && n < size; i++) {
+		/* .../build/kmod/RELEASE/modules/... */
+		const char *rel = g.gl_pathv[i] + strlen(root) + strlen("/build/kmod/");
+		const char *end = strchr(rel, '/');
+
+		n += snprintf(buf + n, size - n, "%s%.*s", n ? ", " : "",
+			      (int)(end - rel), rel);
+	}
+	i = g.gl_pathc;
+	globfree(&g);
+	return (int)i;
+}

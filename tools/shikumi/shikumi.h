@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shikumi: the command-line tool.  Shared declarations: exit codes, error
+ * reporting, option parsing, the JSON writer, statistics and SVG plots.
+ */
+#ifndef SHIKUMI_H
+#define SHIKUMI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* exit codes, as in perf and bpftool */
+#define EXIT_OK		0
+#define EXIT_FAIL	1	/* the system refused or something broke */
+#define EXIT_USAGE	2	/* the command line is wrong */
+
+/* ---- errors ---------------------------------------------------------- */
+
+extern const char *prog_name;	/* "shikumi chr bench", for messages */
+
+void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- options --------------------------------------------------------- */
+
+enum opt_type {
+	OPT_END = 0,
+	OPT_BOOL,	/* bool *, no argument */
+	OPT_STRING,	/* const char **, argument */
+	OPT_U64,	/* uint64_t *, argument */
+};
+
+struct opt {
+	enum opt_type type;
+	int short_name;		/* 0 for none */
+	const char *long_name;
+	void *value;
+	const char *argh;	/* argument name in help, e.g. "USEC" */
+	const char *help;
+};
+
+#define OPT_BOOLEAN(s, l, v, h)		{ OPT_BOOL, (s), (l), (v), NULL, (h) }
+#define OPT_STR(s, l, v, a, h)		{ OPT_STRING, (s), (l), (v), (a), (h) }
+#define OPT_NUM(s, l, v, a, h)		{ OPT_U64, (s), (l), (v), (a), (h) }
+#define OPT_FINISH()			{ OPT_END, 0, NULL, NULL, NULL, NULL }
+
+struct cmd_help {
+	const char *usage;	/* after the program name: "[--json]" */
+	const char *summary;	/* one line */
+	const char *details;	/* may be NULL */
+};
+
+/* Global output switches, shared by every report. */
+extern bool opt_json;
+extern bool opt_pretty;
+
+/*
+ * Parse argv[1..] against @opts plus the common -j/--json, -p/--pretty and
+ * -h/--help.  Prints help and exits 0 on --help; prints a message and the
+ * usage and exits EXIT_USAGE on a bad option.  Returns the index of the
+ * first non-option argument; options and arguments may be mixed, and "--"
+ * ends the options.
+ */
+int parse_options(int argc, char **argv, const struct opt *opts,
+		  const struct cmd_help *help);
+void print_usage(FILE *f, const struct opt *opts, const struct cmd_help *help);
+int usage_error(const struct opt *opts, const struct cmd_help *help,
+		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- subcommands ----------------------------------------------------- */
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Dispatch argv[1] among @cmds; argv[0] is the parent's name. */
+int run_subcommand(int argc, char **argv, const struct cmd *cmds,
+		   const char *parent_usage);
+
+int cmd_load(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_chr(int argc, char **argv);
+
+/* ---- JSON writer ----------------------------------------------------- */
+
+struct json;
+
+struct json *json_new(FILE *f, bool pretty);
+void json_free(struct json *j);	/* ends with a newline */
+void json_object_begin(struct json *j, const char *key);
+void json_object_end(struct json *j);
+void json_array_begin(struct json *j, const char *key);
+void json_array_end(struct json *j);
+void json_string(struct json *j, const char *key, const char *v);
+void json_u64(struct json *j, const char *key, uint64_t v);
+void json_i64(struct json *j, const char *key, int64_t v);
+void json_double(struct json *j, const char *key, double v);
+void json_bool(struct json *j, const char *key, bool v);
+void json_null(struct json *j, const char *key);
+
+/* ---- statistics ------------------------------------------------------ */
+
+/* Sorts @v in place; @p in [0, 100].  Nearest-rank percentile. */
+double percentile(double *v, size_t n, double p);
+
+/* ---- SVG plots ------------------------------------------------------- */
+
+struct plot_series {
+	const char *label;
+	const double *x;
+	const double *y;
+	size_t n;
+	bool reference;		/* a guide line: grey, dashed, no markers */
+};
+
+struct plot {
+	const char *title;
+	const char *xlabel;
+	const char *ylabel;
+	bool logx, logy;
+	const struct plot_series *series;
+	size_t nseries;
+};
+
+/* Write @npanels plots side by side as one SVG document. */
+int svg_write_plots(FILE *f, const char *title, const struct plot *panels,
+		    size_t npanels);
+
+/* ---- shikumi's modules ---------------------------------------------- */
+
+struct shikumi_module {
+	const char *name;	/* shikumi_chrdev */
+	const char *short_name;	/* chrdev */
+	const char *subdir;	/* modules/chrdev, in the source tree */
+	const char *summary;
+};
+
+extern const struct shikumi_module shikumi_modules[];	/* NULL-terminated */
+
+/* By name, short name, or with dashes: NULL if not ours. */
+const struct shikumi_module *module_find(const char *name);
+/* "shikumi_chrdev, ...", for messages */
+const char *module_names(void);
+bool module_is_loaded(const char *name);
+const char *kernel_release(void);
+/* The .ko in the source tree's build for the running kernel. */
+int module_build_path(const struct shikumi_module *m, char *buf, size_t size);
+/* Releases the tree has a build of @m for; returns how many. */
+int module_other_builds(const struct shikumi_module *m, char *buf, size_t size);
+
+/* ---- small helpers --------------------------------------------------- */
+
+/* Read a sysfs-like file into @buf, strip the trailing newline. */
+int read_file_str(const char *path, char *buf, size_t size);
+int read_file_u64(const char *path, uint64_t *v);
+/* The shikumi source tree containing the current directory, or NULL. */
+const char *find_repo_root(void);
+uint64_t now_ns(void);
+
+#endif /* SHIKUMI_H */

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Messages, files, time and the source tree. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shikumi.h"
+
+static void vmsg(const char *level, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", prog_name, level);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void p_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+void p_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void p_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+int read_file_str(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int read_file_u64(const char *path, uint64_t *v)
+{
+	char buf[64], *end;
+	int ret;
+
+	ret = read_file_str(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	errno = 0;
+	*v = strtoull(buf, &end, 0);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+static bool is_repo_root(const char *dir)
+{
+	char p[PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/include/uapi/shikumi", dir);
+	if (stat(p, &st) || !S_ISDIR(st.st_mode))
+		return false;
+	snprintf(p, sizeof(p), "%s/Kbuild", dir);
+	return !stat(p, &st) && S_ISREG(st.st_mode);
+}
+
+const char *find_repo_root(void)
+{
+	static char root[PATH_MAX];
+	static bool done;
+	char *slash;
+
+	if (done)
+		return root[0] ? root : NULL;
+	done = true;
+	if (!getcwd(root, sizeof(root))) {
+		root[0] = '\0';
+		return NULL;
+	}
+	for (;;) {
+		if (is_repo_root(root))
+			return root;
+		slash = strrchr(root, '/');
+		if (!slash || slash == root)
+			break;
+		*slash = '\0';
+	}
+	root[0] = '\0';
+	return NULL;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double percentile(double *v, size_t n, double p)
+{
+	size_t rank;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	/* nearest rank: the smallest value with at least p% at or below it */
+	rank = (size_t)((p / 100.0) * (double)n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return v[rank - 1];
+}

@@ -38,6 +38,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -49,7 +50,7 @@
 #define SHIKUMI_CHR_NAME	"shikumi-chr"
 #define SHIKUMI_CHR_MAX_DEVS	16
 #define SHIKUMI_CHR_FIFO_MIN	16
-#define SHIKUMI_CHR_FIFO_MAX	(1U << 20)
+#define SHIKUMI_CHR_FIFO_MAX	SZ_1M
 
 /* Parse an unsigned module parameter and store it only if it is valid. */
 static int shikumi_chr_param_set(const char *val, const struct kernel_param *kp,
@@ -103,14 +104,14 @@ struct shikumi_chr_dev {
 	struct device *dev;
 
 	/* the data path: a bounded FIFO */
-	struct mutex fifo_lock;
+	struct mutex fifo_lock;		/* serialises FIFO readers and writers */
 	struct kfifo fifo;
 	wait_queue_head_t readq;
 	wait_queue_head_t writeq;
 
 	/* the simulated device */
-	struct mutex cmd_lock;
-	spinlock_t reg_lock;
+	struct mutex cmd_lock;		/* one submitter at a time */
+	spinlock_t reg_lock;		/* regs, against the timer (hardirq) */
 	struct shikumi_chr_regs *regs;	/* one zeroed page */
 	struct hrtimer timer;
 	wait_queue_head_t cmdq;
@@ -162,6 +163,7 @@ static enum hrtimer_restart shikumi_chr_timer_fn(struct hrtimer *t)
 
 static bool shikumi_chr_done(struct shikumi_chr_dev *d, u64 seq)
 {
+	/* pairs with smp_store_release() in shikumi_chr_timer_fn() */
 	return smp_load_acquire(&d->regs->done_seq) >= seq;
 }
 
@@ -438,21 +440,46 @@ static const struct file_operations shikumi_chr_fops = {
 /* sysfs: /sys/class/shikumi-chr/shikumi-chrN/                          */
 /* ------------------------------------------------------------------ */
 
-#define SHIKUMI_CHR_REG_ATTR(field)					\
-static ssize_t field##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	struct shikumi_chr_dev *d = dev_get_drvdata(dev);		\
-									\
-	return sysfs_emit(buf, "%llu\n",				\
-			  (unsigned long long)READ_ONCE(d->regs->field)); \
-}									\
-static DEVICE_ATTR_RO(field)
+static ssize_t shikumi_chr_show_reg(struct device *dev, char *buf,
+				    size_t offset)
+{
+	struct shikumi_chr_dev *d = dev_get_drvdata(dev);
+	const u64 *reg = (const u64 *)((const char *)d->regs + offset);
 
-SHIKUMI_CHR_REG_ATTR(completions);
-SHIKUMI_CHR_REG_ATTR(irqs);
-SHIKUMI_CHR_REG_ATTR(polls);
-SHIKUMI_CHR_REG_ATTR(cmd_seq);
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(*reg));
+}
+
+static ssize_t completions_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return shikumi_chr_show_reg(dev, buf,
+				    offsetof(struct shikumi_chr_regs, completions));
+}
+static DEVICE_ATTR_RO(completions);
+
+static ssize_t irqs_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return shikumi_chr_show_reg(dev, buf,
+				    offsetof(struct shikumi_chr_regs, irqs));
+}
+static DEVICE_ATTR_RO(irqs);
+
+static ssize_t polls_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return shikumi_chr_show_reg(dev, buf,
+				    offsetof(struct shikumi_chr_regs, polls));
+}
+static DEVICE_ATTR_RO(polls);
+
+static ssize_t cmd_seq_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return shikumi_chr_show_reg(dev, buf,
+				    offsetof(struct shikumi_chr_regs, cmd_seq));
+}
+static DEVICE_ATTR_RO(cmd_seq);
 
 static ssize_t fifo_size_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)

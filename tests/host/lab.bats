@@ -1,0 +1,52 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# The lab itself, run on the host: status and directory pass through, the
+# work tree is writable, and a guest that warns, panics or hangs fails the
+# run with a clear message.  Each test boots a guest.
+
+setup() {
+	ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	cd "$ROOT"
+}
+
+@test "lab: runs in the same directory, returns the status, work tree writable" {
+	rm -f build/lab-selftest
+	cd tests
+	run "$ROOT/scripts/lab" --no-load -- bash -c 'pwd; echo from-guest >../build/lab-selftest; exit 7'
+	[ "$status" -eq 7 ]
+	[[ $output == *"$ROOT/tests"* ]]
+	[ "$(cat "$ROOT/build/lab-selftest")" = from-guest ]
+	rm -f "$ROOT/build/lab-selftest"
+}
+
+@test "lab: a WARNING in the guest's kernel log fails the run and is shown" {
+	run scripts/lab --no-load -- sh -c 'echo "<4>WARNING: CPU: 0 PID: 1 at shikumi lab self-test" >/dev/kmsg'
+	[ "$status" -ne 0 ]
+	[[ $output == *"kernel log shows problems"* ]]
+	[[ $output == *"WARNING: CPU: 0 PID: 1 at shikumi lab self-test"* ]]
+}
+
+@test "lab: a guest panic fails the run and shows the panic" {
+	run scripts/lab --no-load -- sh -c 'echo c >/proc/sysrq-trigger; sleep 30'
+	[ "$status" -ne 0 ]
+	[[ $output == *"guest died"* ]]
+	[[ $output == *"Kernel panic"* || $output == *"sysrq"* ]]
+}
+
+@test "lab: a hung guest is killed at the timeout" {
+	run scripts/lab --no-load --timeout 25 -- sleep 600
+	[ "$status" -eq 124 ]
+	[[ $output == *"timed out after 25s"* ]]
+}
+
+@test "lab: a work tree under /tmp (as in CI) is visible and writable" {
+	clone=$(mktemp -d /tmp/shikumi-clone.XXXXXX)
+	git clone -q "$ROOT" "$clone/src"
+	cd "$clone/src"
+	run ./scripts/lab -- bash -c 'shikumi status | grep -q live && touch marker'
+	[ "$status" -eq 0 ]
+	[ -f marker ]
+	cd /
+	rm -rf "$clone"
+}

@@ -6,8 +6,11 @@
 #   make modules          modules only, in build/kmod/KERNELRELEASE/
 #   make tools            the CLI and the test helpers, in build/bin/
 #   make deps             install the Debian packages the project needs
-#   make check            README's test command: the bats suite in the lab
+#   make check            README's test command: the bats suite in the lab,
+#                         on 6.1, 6.12 and 7.x (also: make check-all)
 #   make lint             checkpatch --strict and sparse on kernel code
+#   make install          modules into /lib/modules/KVER/updates, depmod, CLI
+#   make sign KEY= CERT=  sign the built modules (Secure Boot)
 #   make clean
 #
 # KDIR defaults to the running kernel's build directory and, when that is
@@ -15,7 +18,7 @@
 
 KDIR ?= $(shell scripts/kdir)
 
-.PHONY: all modules tools deps check lint clean
+.PHONY: all modules tools deps check check-all lint install sign clean
 
 all: modules tools
 
@@ -29,11 +32,19 @@ tools:
 deps:
 	@scripts/deps
 
-check:
-	./scripts/lab -- tests/run
+check check-all:
+	./scripts/check
 
 lint:
 	@scripts/lint
+
+# KVER: the kernel to install for (default: the running kernel)
+install: tools
+	@scripts/install $(KVER)
+
+sign:
+	@test -n "$(KEY)" -a -n "$(CERT)" || { echo "usage: make sign KEY=key.pem CERT=cert.pem [KVER=...]" >&2; exit 2; }
+	@scripts/sign $(KEY) $(CERT) $(KVER)
 
 clean:
 	rm -rf build

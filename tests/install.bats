@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Installation inside the guest, whose root is a throwaway overlay:
+# make install + depmod + modprobe, `shikumi load` outside the tree, DKMS
+# (refusal of unsupported kernels, build and install for the running
+# kernel) and module signing with a throwaway key.
+
+load common
+
+setup_file() {
+	KVER=$(uname -r)
+	export KVER
+}
+
+teardown_file() {
+	modprobe -r shikumi_chrdev 2>/dev/null || true
+	rm -rf "/lib/modules/$KVER/updates/shikumi" /usr/local/bin/shikumi
+	dkms remove shikumi/0.1 --all >/dev/null 2>&1 || true
+	rm -rf /usr/src/shikumi-0.1 /lib/modules/5.10.0-30-amd64
+	depmod "$KVER"
+}
+
+setup() {
+	common_setup
+	cd "$SHIKUMI_ROOT"
+	shikumi unload 2>/dev/null || true
+}
+
+@test "make install: modules under updates/, found by depmod, loaded by modprobe" {
+	run make -s install
+	[ "$status" -eq 0 ]
+	[ "$(modinfo -n shikumi_chrdev)" = "/lib/modules/$KVER/updates/shikumi/shikumi_chrdev.ko" ]
+	grep -q '^updates/shikumi/shikumi_chrdev.ko:' "/lib/modules/$KVER/modules.dep"
+	modprobe shikumi_chrdev nr_devices=3
+	[ -c /dev/shikumi-chr2 ]
+	modprobe -r shikumi_chrdev
+	! module_loaded shikumi_chrdev
+}
+
+@test "make install: shikumi load works outside the source tree" {
+	make -s install >/dev/null
+	cd /
+	[ "$(command -v shikumi)" = /usr/local/bin/shikumi ] || PATH=/usr/local/bin:$PATH
+	run /usr/local/bin/shikumi load chrdev
+	[ "$status" -eq 0 ]
+	module_loaded shikumi_chrdev
+	run /usr/local/bin/shikumi status --json
+	[ "$(jq -r '.modules[0].source' <<<"$output")" = installed ]
+	[ "$(jq -r '.modules[0].path' <<<"$output")" = "/lib/modules/$KVER/updates/shikumi/shikumi_chrdev.ko" ]
+	run /usr/local/bin/shikumi unload chrdev
+	[ "$status" -eq 0 ]
+}
+
+dkms_add() {
+	rm -rf /usr/src/shikumi-0.1
+	mkdir -p /usr/src/shikumi-0.1
+	git -C "$SHIKUMI_ROOT" archive HEAD | tar -x -C /usr/src/shikumi-0.1
+	dkms add shikumi/0.1 >/dev/null
+}
+
+@test "dkms: a kernel older than 6.1 is refused by BUILD_EXCLUSIVE" {
+	dkms_add
+	mkdir -p /lib/modules/5.10.0-30-amd64/build/include
+	run dkms build shikumi/0.1 -k 5.10.0-30-amd64
+	[ "$status" -ne 0 ]
+	[[ $output == *"BUILD_EXCLUSIVE directive which does not match this kernel"* ]]
+}
+
+@test "dkms: build and install for the running kernel, then modprobe" {
+	[ -e "/lib/modules/$KVER/build/Makefile" ] ||
+		skip "no headers for $KVER in the guest (built on the host: tests/host/dkms.bats)"
+	dkms_add
+	run dkms install shikumi/0.1 -k "$KVER"
+	[ "$status" -eq 0 ]
+	dkms status shikumi/0.1 -k "$KVER" | grep -q ': installed'
+	modinfo -n shikumi_chrdev | grep -q '/updates/dkms/'
+	modprobe shikumi_chrdev
+	[ -c /dev/shikumi-chr0 ]
+	modprobe -r shikumi_chrdev
+	dkms remove shikumi/0.1 --all >/dev/null
+}
+
+@test "make sign: a throwaway key signs the modules, modinfo shows the signer" {
+	local ko=$SHIKUMI_ROOT/build/kmod/$KVER/modules/chrdev/shikumi_chrdev.ko
+	cp "$ko" "$BATS_TEST_TMPDIR/unsigned.ko"
+	openssl req -new -x509 -newkey rsa:2048 -nodes -days 1 \
+		-subj "/CN=shikumi throwaway key/" \
+		-keyout "$BATS_TEST_TMPDIR/key.pem" -out "$BATS_TEST_TMPDIR/cert.pem" 2>/dev/null
+	run make -s sign KEY="$BATS_TEST_TMPDIR/key.pem" CERT="$BATS_TEST_TMPDIR/cert.pem" KVER="$KVER"
+	status_sign=$status
+	signer=$(modinfo -F signer "$ko")
+	hash=$(modinfo -F sig_hashalgo "$ko")
+	# the signed module still loads (this kernel does not enforce signatures)
+	insmod "$ko" && rmmod shikumi_chrdev
+	cp "$BATS_TEST_TMPDIR/unsigned.ko" "$ko"
+	[ "$status_sign" -eq 0 ]
+	[ "$signer" = "shikumi throwaway key" ]
+	[ "$hash" = sha256 ]
+	[ -z "$(modinfo -F signer "$ko")" ]
+}

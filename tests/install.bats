@@ -27,7 +27,7 @@ setup() {
 	shikumi unload 2>/dev/null || true
 }
 
-@test "make install: modules under updates/, found by depmod, loaded by modprobe" {
+@test "make install: depmod finds the modules; modprobe and shikumi load use them" {
 	run make -s install
 	[ "$status" -eq 0 ]
 	[ "$(modinfo -n shikumi_chrdev)" = "/lib/modules/$KVER/updates/shikumi/shikumi_chrdev.ko" ]
@@ -36,12 +36,9 @@ setup() {
 	[ -c /dev/shikumi-chr2 ]
 	modprobe -r shikumi_chrdev
 	! module_loaded shikumi_chrdev
-}
 
-@test "make install: shikumi load works outside the source tree" {
-	make -s install >/dev/null
+	# outside the source tree, the CLI loads the installed module
 	cd /
-	[ "$(command -v shikumi)" = /usr/local/bin/shikumi ] || PATH=/usr/local/bin:$PATH
 	run /usr/local/bin/shikumi load chrdev
 	[ "$status" -eq 0 ]
 	module_loaded shikumi_chrdev
@@ -50,9 +47,11 @@ setup() {
 	[ "$(jq -r '.modules[0].path' <<<"$output")" = "/lib/modules/$KVER/updates/shikumi/shikumi_chrdev.ko" ]
 	run /usr/local/bin/shikumi unload chrdev
 	[ "$status" -eq 0 ]
+	rm -rf "/lib/modules/$KVER/updates/shikumi"
 }
 
 dkms_add() {
+	dkms remove shikumi/0.1 --all >/dev/null 2>&1 || true
 	rm -rf /usr/src/shikumi-0.1
 	mkdir -p /usr/src/shikumi-0.1
 	git -C "$SHIKUMI_ROOT" archive HEAD | tar -x -C /usr/src/shikumi-0.1

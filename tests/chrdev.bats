@@ -87,6 +87,16 @@ use_module() {
 	return 1
 }
 
+# run_ok CMD...: `run` CMD; fail, showing its output, unless it exits 0
+run_ok() {
+	run "$@"
+	if [ "$status" -ne 0 ]; then
+		echo "$* exited with $status:"
+		echo "$output"
+		return 1
+	fi
+}
+
 # expect_eq WHAT ACTUAL EXPECTED
 expect_eq() {
 	if [[ $2 != "$3" ]]; then
@@ -306,16 +316,14 @@ refcnt() {
 @test "read, poll, select, epoll_wait: a sleeper wakes when another process writes" {
 	use_module fifo_size=16
 	for mode in read poll select epoll; do
-		run "$T" wake "$DEV" "$mode"
-		[ "$status" -eq 0 ]
+		run_ok "$T" wake "$DEV" "$mode"
 		expect_eq "$mode" "$output" ok
 	done
 }
 
 @test "fifo: 4 writers and 4 readers at once, every record arrives once" {
 	use_module fifo_size=16
-	run "$T" stress "$DEV" 4 4 1500
-	[ "$status" -eq 0 ]
+	run_ok "$T" stress "$DEV" 4 4 1500
 	expect_eq stress "$output" "ok 6000 records"
 	expect_eq fifo_len "$(attr fifo_len)" 0
 }
@@ -324,20 +332,16 @@ refcnt() {
 
 @test "signals: blocked read and write get EINTR without SA_RESTART, restart with it" {
 	use_module fifo_size=16
-	run "$T" sig-read "$DEV" norestart
-	[ "$status" -eq 0 ]
+	run_ok "$T" sig-read "$DEV" norestart
 	expect_eq "read" "$output" EINTR
-	run "$T" sig-read "$DEV" restart
-	[ "$status" -eq 0 ]
+	run_ok "$T" sig-read "$DEV" restart
 	expect_eq "read with SA_RESTART" "$output" ok
 
 	# a write sleeping for room in a full FIFO
-	run "$T" sig-write "$DEV" norestart
-	[ "$status" -eq 0 ]
+	run_ok "$T" sig-write "$DEV" norestart
 	expect_eq "write" "$output" EINTR
 	expect_eq "fifo_len after EINTR" "$(attr fifo_len)" 16
-	run "$T" sig-write "$DEV" restart
-	[ "$status" -eq 0 ]
+	run_ok "$T" sig-write "$DEV" restart
 	expect_eq "write with SA_RESTART" "$output" ok
 	expect_eq "fifo_len after the restarted write" "$(attr fifo_len)" 1
 }
@@ -346,8 +350,7 @@ refcnt() {
 	use_module fifo_size=16
 	read -r c0 i0 < <(echo "$(attr completions) $(attr irqs)")
 	for mode in norestart restart; do
-		run "$T" sig-submit "$DEV" "$mode"
-		[ "$status" -eq 0 ]
+		run_ok "$T" sig-submit "$DEV" "$mode"
 		expect_eq "$mode" "$output" $'submit: EINTR\nagain: EBUSY\nlater: ok'
 	done
 	# two interrupted commands and two later ones, all with interrupts
@@ -360,15 +363,13 @@ refcnt() {
 @test "regs: WAIT_IRQ: seqs, DONE, latency, irqs advance; WAIT_POLL: polls; page = sysfs" {
 	use_module fifo_size=16
 	read -r c0 i0 p0 s0 < <(counters | tr -d 'a-z_=')
-	run "$T" submit "$DEV" irq 20000000
-	[ "$status" -eq 0 ]
+	run_ok "$T" submit "$DEV" irq 20000000
 	expect_eq "irq submit" "$output" "ok seq=$((s0 + 1))"
 	expect_eq "counters after irq" "$(counters)" \
 		"completions=$((c0 + 1)) irqs=$((i0 + 1)) polls=$p0 cmd_seq=$((s0 + 1))"
 	expect_eq status "$(attr status)" "idle done"
 
-	run "$T" submit "$DEV" poll 20000000
-	[ "$status" -eq 0 ]
+	run_ok "$T" submit "$DEV" poll 20000000
 	expect_eq "poll submit" "$output" "ok seq=$((s0 + 2))"
 	read -r c1 i1 p1 s1 < <(counters | tr -d 'a-z_=')
 	expect_eq "completions after poll" "$c1" $((c0 + 2))
@@ -376,8 +377,7 @@ refcnt() {
 	((p1 > p0))
 
 	# the page itself, mapped read-only at offset 0, agrees with sysfs
-	run "$T" regs "$DEV"
-	[ "$status" -eq 0 ]
+	run_ok "$T" regs "$DEV"
 	expect_eq magic "${lines[0]}" magic=0x4d4b4853
 	expect_eq version "${lines[1]}" version=1
 	expect_eq status "${lines[2]}" status=0x2
@@ -389,15 +389,13 @@ refcnt() {
 @test "regs: WAIT_NONE returns at once, the page shows the completion; meanwhile EBUSY" {
 	use_module fifo_size=16
 	read -r c0 i0 p0 s0 < <(counters | tr -d 'a-z_=')
-	run "$T" submit "$DEV" none 300000000
-	[ "$status" -eq 0 ]
+	run_ok "$T" submit "$DEV" none 300000000
 	expect_eq submit "${lines[0]}" "ok seq=$((s0 + 1))"
 	expect_eq counters "$(counters)" \
 		"completions=$((c0 + 1)) irqs=$i0 polls=$p0 cmd_seq=$((s0 + 1))"
 
 	# one process, then another, while a command is in flight
-	run "$T" probe "$DEV" submit-busy
-	[ "$status" -eq 0 ]
+	run_ok "$T" probe "$DEV" submit-busy
 	expect_eq probe "$output" "submit-busy EBUSY"
 	run "$T" start "$DEV" 1000000000
 	[[ $output =~ ^seq=$((s0 + 3))\ due=([0-9]+)$ ]]
@@ -447,11 +445,10 @@ refcnt() {
 @test "bad input: ioctl numbers, SUBMIT fields, mappings and seeks are checked" {
 	use_module fifo_size=16
 	s0=$(attr cmd_seq)
-	run "$T" probe "$DEV" ioctl-magic ioctl-nr0 ioctl-nr3 ioctl-dir \
+	run_ok "$T" probe "$DEV" ioctl-magic ioctl-nr0 ioctl-nr3 ioctl-dir \
 		ioctl-size submit-flags submit-reserved0 submit-reserved1 \
 		submit-wait3 submit-null submit-unmapped submit-latency-over \
 		submit-latency-max
-	[ "$status" -eq 0 ]
 	expect_eq probes "$output" "$(printf '%s\n' \
 		"ioctl-magic ENOTTY" "ioctl-nr0 ENOTTY" "ioctl-nr3 ENOTTY" \
 		"ioctl-dir ENOTTY" "ioctl-size EINVAL" \
@@ -462,9 +459,8 @@ refcnt() {
 	# only the last one reached the device
 	expect_eq "commands seen" "$(attr cmd_seq)" $((s0 + 1))
 
-	run "$T" probe "$DEV" mmap-rw mmap-mprotect mmap-private-rw \
+	run_ok "$T" probe "$DEV" mmap-rw mmap-mprotect mmap-private-rw \
 		mmap-private-mprotect mmap-2pages mmap-offset lseek pread
-	[ "$status" -eq 0 ]
 	expect_eq probes "$output" "$(printf '%s\n' "mmap-rw EACCES" \
 		"mmap-mprotect EACCES" "mmap-private-rw EACCES" \
 		"mmap-private-mprotect EACCES" "mmap-2pages EINVAL" \
@@ -477,8 +473,7 @@ refcnt() {
 	use_module fifo_size=16
 	as_user bash -c "printf unprivileged >$DEV"
 	expect_eq fifo_len "$(attr fifo_len)" 12
-	run as_user "$T" drain "$DEV"
-	[ "$status" -eq 0 ]
+	run_ok as_user "$T" drain "$DEV"
 	expect_eq "read as nobody" "$output" unprivileged
 
 	"$T" submit "$DEV" irq 1000000
@@ -541,7 +536,7 @@ refcnt() {
 		unloaded=$("$T" now)
 		refute module_loaded "$MOD"
 		((unloaded < due)) && break
-		echo "try $try: unloaded $(((unloaded - due) / 1000000)) ms after the command was due"
+		echo "try $try: unloaded $(((unloaded - due) / 1000000)) ms late"
 	done
 	if ((unloaded >= due)); then
 		skip "the guest is too slow to unload within 1 s of a SUBMIT"

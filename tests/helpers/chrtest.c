@@ -45,6 +45,9 @@ typedef volatile struct shikumi_chr_regs vregs;
 
 static const char *progname = "shikumi-chrtest";
 
+#define U(x) ((unsigned long long)(x))	/* for %llu */
+#define CHECK(cond, ...) do { if (!(cond)) die(__VA_ARGS__); } while (0)
+
 /* ------------------------------------------------------------------ */
 /* Plumbing                                                             */
 /* ------------------------------------------------------------------ */
@@ -336,8 +339,7 @@ static uint64_t wait_done(vregs *r, uint64_t seq, uint64_t timeout_ns)
 	while (__atomic_load_n(&r->done_seq, __ATOMIC_ACQUIRE) < seq) {
 		if (!(++spins & 0xfff) && now_ns() > end)
 			die("done_seq stayed at %llu, waiting for %llu",
-			    (unsigned long long)r->done_seq,
-			    (unsigned long long)seq);
+			    U(r->done_seq), U(seq));
 	}
 	return spins;
 }
@@ -648,33 +650,44 @@ static int cmd_wake(char **argv)
 
 /*
  * stress DEV WRITERS READERS RECORDS: WRITERS processes each write RECORDS
- * 8-byte records, 1 or 2 per write(2), while READERS processes read them
- * with different buffer sizes.  16 bytes fit in the smallest FIFO, so each
- * write is atomic, and every record must arrive exactly once, whole.
+ * 8-byte records, 1 or 2 per write(2), while READERS processes read them.
+ * Every record must arrive exactly once.
+ *
+ * A write of at most the FIFO's size is atomic, and a reader takes all
+ * the FIFO holds (its buffer is larger than any FIFO here), so each read
+ * must return whole writes: a pair written together must be read
+ * together, the first immediately followed by the second.  A driver that
+ * let a write in by halves, or let two writers interleave, breaks a pair.
  */
 #define REC_MAGIC	0x5348ULL
+#define REC_SINGLE	0ULL
+#define REC_FIRST	1ULL	/* first of a pair */
+#define REC_SECOND	2ULL	/* second of a pair */
+#define STRESS_BUF	65536	/* bytes; larger than the FIFOs it is run on */
 
 struct stress {
 	unsigned int writers, readers, records;
 	unsigned int writers_done;
 	unsigned int bad;
 	uint64_t bytes;
-	uint64_t sum;
+	uint64_t sum;		/* of the records read */
+	uint64_t written;	/* sum of the records written */
 	unsigned int seen[];	/* [writer * records + seq] */
 };
 
 static struct stress *st;
 
-static uint64_t record(unsigned int w, unsigned int seq)
+/* magic:16 | part:8 | writer:8 | seq:32 */
+static uint64_t record(unsigned int w, unsigned int seq, uint64_t part)
 {
-	return REC_MAGIC << 48 | (uint64_t)w << 32 | seq;
+	return REC_MAGIC << 48 | part << 40 | (uint64_t)w << 32 | seq;
 }
 
 static void stress_writer(const char *dev, long w)
 {
 	int fd = open_dev(dev, O_WRONLY);
 	uint64_t buf[2];
-	unsigned int seq = 0, i;
+	unsigned int seq = 0;
 
 	while (seq < st->records) {
 		unsigned int n = 1 + (seq + (unsigned int)w) % 2;
@@ -682,24 +695,65 @@ static void stress_writer(const char *dev, long w)
 
 		if (n > st->records - seq)
 			n = st->records - seq;
-		for (i = 0; i < n; i++)
-			buf[i] = record((unsigned int)w, seq + i);
+		if (n == 1) {
+			buf[0] = record((unsigned int)w, seq, REC_SINGLE);
+		} else {
+			buf[0] = record((unsigned int)w, seq, REC_FIRST);
+			buf[1] = record((unsigned int)w, seq + 1, REC_SECOND);
+		}
 		ret = write(fd, buf, n * sizeof(buf[0]));
 		if (ret != (ssize_t)(n * sizeof(buf[0])))
 			die("writer %ld: write of %u records returned %zd (%m)",
 			    w, n, ret);
+		__atomic_fetch_add(&st->written, n == 1 ? buf[0] : buf[0] + buf[1],
+				   __ATOMIC_SEQ_CST);
 		seq += n;
 	}
 	__atomic_fetch_add(&st->writers_done, 1, __ATOMIC_SEQ_CST);
 }
 
+static void stress_bad(long r, const char *what, uint64_t v)
+{
+	/* the first few tell the story */
+	if (__atomic_fetch_add(&st->bad, 1, __ATOMIC_SEQ_CST) < 10)
+		fprintf(stderr, "reader %ld: %s: %#llx\n", r, what, U(v));
+}
+
+/* Account for the records of one read(2); check that pairs are whole. */
+static void stress_check(long r, const uint64_t *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v = buf[i], part = v >> 40 & 0xff;
+		unsigned int w = (unsigned int)(v >> 32 & 0xff);
+		unsigned int seq = (unsigned int)v;
+
+		if (v >> 48 != REC_MAGIC || part > REC_SECOND ||
+		    w >= st->writers || seq >= st->records) {
+			stress_bad(r, "bad record", v);
+			continue;
+		}
+		if (part == REC_FIRST &&
+		    (i + 1 == n || buf[i + 1] != record(w, seq + 1, REC_SECOND)))
+			stress_bad(r, "first of a pair without the second", v);
+		if (part == REC_SECOND &&
+		    (i == 0 || buf[i - 1] != record(w, seq - 1, REC_FIRST)))
+			stress_bad(r, "second of a pair without the first", v);
+		__atomic_fetch_add(&st->seen[w * st->records + seq], 1,
+				   __ATOMIC_SEQ_CST);
+		__atomic_fetch_add(&st->sum, v, __ATOMIC_SEQ_CST);
+	}
+}
+
 static void stress_reader(const char *dev, long r)
 {
 	int fd = open_dev(dev, O_RDONLY | O_NONBLOCK);
-	size_t size = 8 * (1 + 2 * ((size_t)r % 4));	/* 8, 24, 40, 56 */
-	uint64_t buf[8];
-	ssize_t n, i;
+	uint64_t *buf = malloc(STRESS_BUF);
+	ssize_t n;
 
+	if (!buf)
+		die("out of memory");
 	for (;;) {
 		if (!ready_poll(fd, POLLIN, 100)) {
 			if (__atomic_load_n(&st->writers_done, __ATOMIC_SEQ_CST) ==
@@ -707,33 +761,16 @@ static void stress_reader(const char *dev, long r)
 				return;
 			continue;
 		}
-		n = read(fd, buf, size);
+		n = read(fd, buf, STRESS_BUF);
 		if (n < 0 && errno == EAGAIN)
 			continue;	/* another reader was faster */
 		if (n <= 0)
 			die("reader %ld: read: %s", r,
 			    n ? errname(errno) : "end of file");
-		if (n % 8) {
-			fprintf(stderr, "reader %ld: torn record: read %zd bytes\n",
-				r, n);
-			__atomic_fetch_add(&st->bad, 1, __ATOMIC_SEQ_CST);
-		}
-		for (i = 0; i < n / 8; i++) {
-			uint64_t v = buf[i];
-			unsigned int w = (unsigned int)(v >> 32 & 0xffff);
-			unsigned int seq = (unsigned int)v;
-
-			if (v >> 48 != REC_MAGIC || w >= st->writers ||
-			    seq >= st->records) {
-				fprintf(stderr, "reader %ld: bad record %#llx\n",
-					r, (unsigned long long)v);
-				__atomic_fetch_add(&st->bad, 1, __ATOMIC_SEQ_CST);
-				continue;
-			}
-			__atomic_fetch_add(&st->seen[w * st->records + seq], 1,
-					   __ATOMIC_SEQ_CST);
-			__atomic_fetch_add(&st->sum, v, __ATOMIC_SEQ_CST);
-		}
+		if (n % 8)
+			stress_bad(r, "read returned a part of a record",
+				   (uint64_t)n);
+		stress_check(r, buf, (size_t)n / 8);
 		__atomic_fetch_add(&st->bytes, (uint64_t)n, __ATOMIC_SEQ_CST);
 	}
 }
@@ -744,12 +781,11 @@ static int cmd_stress(char **argv)
 	unsigned int readers = parse_num(argv[2], "readers");
 	unsigned int records = parse_num(argv[3], "records");
 	unsigned int w, i, missing = 0, dup = 0;
-	uint64_t total, sum = 0;
+	uint64_t total;
 	pid_t pids[64];
 	size_t n = 0;
 
-	if (!writers || !readers || !records || writers + readers > 64 ||
-	    writers > 0xffff)
+	if (!writers || !readers || !records || writers + readers > 64)
 		die("stress: bad process or record counts");
 	total = (uint64_t)writers * records;
 	st = shared_alloc(sizeof(*st) + total * sizeof(st->seen[0]));
@@ -768,18 +804,17 @@ static int cmd_stress(char **argv)
 		for (i = 0; i < records; i++) {
 			unsigned int seen = st->seen[w * records + i];
 
-			sum += record(w, i);
 			missing += seen == 0;
 			dup += seen > 1;
 		}
 	}
-	if (missing || dup || st->bad || st->bytes != total * 8 || st->sum != sum)
+	if (missing || dup || st->bad || st->bytes != total * 8 ||
+	    st->sum != st->written)
 		die("stress: %u records missing, %u duplicated, %u bad, "
 		    "%llu of %llu bytes, checksum %s", missing, dup, st->bad,
-		    (unsigned long long)st->bytes,
-		    (unsigned long long)total * 8,
-		    st->sum == sum ? "ok" : "wrong");
-	printf("ok %llu records\n", (unsigned long long)total);
+		    U(st->bytes), U(total * 8),
+		    st->sum == st->written ? "ok" : "wrong");
+	printf("ok %llu records\n", U(total));
 	return 0;
 }
 
@@ -948,7 +983,7 @@ static int cmd_sig_submit(char **argv)
 	reap(pid);
 	if (t1 - t0 >= SHIKUMI_CHR_LATENCY_MAX_NS)
 		die("SUBMIT waited for the device: %llu ms",
-		    (unsigned long long)((t1 - t0) / NSEC_PER_MSEC));
+		    U((t1 - t0) / NSEC_PER_MSEC));
 	if (r->cmd_seq != seq || !(r->status & SHIKUMI_CHR_ST_BUSY))
 		die("the command is not in flight after the signal");
 
@@ -962,15 +997,13 @@ static int cmd_sig_submit(char **argv)
 	if (after.completions != before.completions + 1 ||
 	    after.irqs != before.irqs + 1)
 		die("completions %llu -> %llu, irqs %llu -> %llu",
-		    (unsigned long long)before.completions,
-		    (unsigned long long)after.completions,
-		    (unsigned long long)before.irqs,
-		    (unsigned long long)after.irqs);
+		    U(before.completions), U(after.completions),
+		    U(before.irqs), U(after.irqs));
 
 	err = submit(fd, SHIKUMI_CHR_WAIT_IRQ, NSEC_PER_MSEC, &cmd);
 	if (!err && cmd.seq != seq + 1)
 		die("the next command got seq %llu, not %llu",
-		    (unsigned long long)cmd.seq, (unsigned long long)seq + 1);
+		    U(cmd.seq), U(seq + 1));
 	printf("later: %s\n", result(err));
 	return 0;
 }
@@ -978,9 +1011,6 @@ static int cmd_sig_submit(char **argv)
 /* ------------------------------------------------------------------ */
 /* Commands and the register page                                       */
 /* ------------------------------------------------------------------ */
-
-#define CHECK(cond, ...) do { if (!(cond)) die(__VA_ARGS__); } while (0)
-#define U(x) ((unsigned long long)(x))
 
 /*
  * submit DEV irq|poll|none LATENCY_NS: one command, checked against the

@@ -252,14 +252,15 @@ static long shikumi_chr_submit(struct shikumi_chr_dev *d,
 		ret = 0;
 		break;
 	}
+	/* Still ours: the next command cannot start before the unlock. */
+	cmd.complete_ns = ret || cmd.wait == SHIKUMI_CHR_WAIT_NONE ? 0 :
+			  READ_ONCE(r->complete_ns);
 	mutex_unlock(&d->cmd_lock);
 	if (ret)
 		return ret;
 
 	cmd.seq = seq;
 	cmd.polls = polls;
-	cmd.complete_ns = cmd.wait == SHIKUMI_CHR_WAIT_NONE ? 0 :
-			  READ_ONCE(r->complete_ns);
 	if (copy_to_user(ucmd, &cmd, sizeof(cmd)))
 		return -EFAULT;
 	return 0;

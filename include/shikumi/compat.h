@@ -11,6 +11,8 @@
 #ifndef _SHIKUMI_COMPAT_H
 #define _SHIKUMI_COMPAT_H
 
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
@@ -45,6 +47,75 @@ shikumi_hrtimer_setup(struct hrtimer *timer,
 	hrtimer_init(timer, clock, mode);
 	timer->function = fn;
 #endif
+}
+
+/* ---- block layer ---------------------------------------------------- */
+
+/* v6.14: BLK_MQ_F_SHOULD_MERGE is gone; merging is always on. */
+#ifdef SHIKUMI_HAVE_MQ_F_SHOULD_MERGE
+#define SHIKUMI_BLK_MQ_F_SHOULD_MERGE BLK_MQ_F_SHOULD_MERGE
+#else
+#define SHIKUMI_BLK_MQ_F_SHOULD_MERGE 0
+#endif
+
+struct shikumi_blk_limits {
+	unsigned int logical_block_size;
+	unsigned int physical_block_size;
+	unsigned int max_hw_sectors;
+	unsigned int max_discard_sectors;
+	unsigned int max_write_zeroes_sectors;
+	unsigned int discard_granularity;
+	bool rotational;
+};
+
+/*
+ * v6.9: blk_mq_alloc_disk() takes the queue limits, and the blk_queue_*
+ * setters go away (v6.10/v6.11).  v6.11: the rotational flag is a feature,
+ * off by default; before it a queue is rotational unless QUEUE_FLAG_NONROT.
+ */
+static inline struct gendisk *
+shikumi_blk_mq_alloc_disk(struct blk_mq_tag_set *set,
+			  const struct shikumi_blk_limits *l, void *queuedata)
+{
+	struct gendisk *disk;
+#ifdef SHIKUMI_HAVE_BLK_ALLOC_DISK_LIMITS
+	struct queue_limits lim = {
+		.logical_block_size = l->logical_block_size,
+		.physical_block_size = l->physical_block_size,
+		.max_hw_sectors = l->max_hw_sectors,
+		.max_hw_discard_sectors = l->max_discard_sectors,
+		.max_write_zeroes_sectors = l->max_write_zeroes_sectors,
+		.discard_granularity = l->discard_granularity,
+	};
+
+#ifdef SHIKUMI_HAVE_BLK_FEAT
+	if (l->rotational)
+		lim.features |= BLK_FEAT_ROTATIONAL;
+#endif
+	disk = blk_mq_alloc_disk(set, &lim, queuedata);
+	if (IS_ERR(disk))
+		return disk;
+#else
+	struct request_queue *q;
+
+	disk = blk_mq_alloc_disk(set, queuedata);
+	if (IS_ERR(disk))
+		return disk;
+	q = disk->queue;
+	blk_queue_logical_block_size(q, l->logical_block_size);
+	blk_queue_physical_block_size(q, l->physical_block_size);
+	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
+	blk_queue_max_discard_sectors(q, l->max_discard_sectors);
+	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);
+	q->limits.discard_granularity = l->discard_granularity;
+#endif
+#if !defined(SHIKUMI_HAVE_BLK_FEAT) && defined(QUEUE_FLAG_NONROT)
+	if (l->rotational)
+		blk_queue_flag_clear(QUEUE_FLAG_NONROT, disk->queue);
+	else
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
+#endif
+	return disk;
 }
 
 #endif /* _SHIKUMI_COMPAT_H */

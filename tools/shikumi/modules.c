@@ -14,6 +14,8 @@
 const struct shikumi_module shikumi_modules[] = {
 	{ "shikumi_chrdev", "chrdev", "modules/chrdev",
 	  "character device with a simulated device (chapter 6)" },
+	{ "shikumi_ramdisk", "ramdisk", "modules/ramdisk",
+	  "blk-mq RAM disk (chapters 6 and 9)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

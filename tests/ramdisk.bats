@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# shikumi_ramdisk: a blk-mq disk that holds data (fio's crc32c verify),
+# carries partitions and ext4 (fsck), takes O_DIRECT, frees the pages that
+# discard and write-zeroes cover, and leaves the stock elevators usable.
+
+load common
+
+DISK=/dev/shikumi-ram0
+SYS=/sys/block/shikumi-ram0
+
+setup() {
+	common_setup
+	cd "$SHIKUMI_ROOT"
+	mnt=
+}
+
+teardown() {
+	if [[ -n $mnt ]]; then
+		umount "$mnt" 2>/dev/null || true
+	fi
+	common_teardown
+}
+
+fresh_ramdisk() {
+	reload_module shikumi_ramdisk "$@"
+	udevadm settle 2>/dev/null || true
+	[ -b "$DISK" ]
+}
+
+pages() {
+	cat "$SYS/shikumi/pages"
+}
+
+@test "ramdisk: a block device of the size asked for, non-rotational, pages on first write" {
+	fresh_ramdisk nr_disks=2 size_mb=64
+	[ -b /dev/shikumi-ram1 ]
+	[ "$(blockdev --getsize64 "$DISK")" -eq $((64 << 20)) ]
+	[ "$(cat "$SYS/queue/rotational")" = 0 ]
+	[ "$(pages)" -eq 0 ]
+	dd if=/dev/zero of="$DISK" bs=4k count=3 seek=10 oflag=direct status=none
+	[ "$(pages)" -eq 3 ]
+	major=$(awk '$2 == "shikumi-ram" { print $1 }' /proc/devices)
+	[ "$(stat -c %t "$DISK" | xargs -I{} printf '%d' 0x{})" -eq "$major" ]
+}
+
+@test "ramdisk: out-of-range parameters refuse the load" {
+	shikumi unload ramdisk 2>/dev/null || true
+	for p in size_mb=0 size_mb=65537 nr_disks=0 nr_disks=17 queue_depth=0; do
+		run shikumi load ramdisk "$p"
+		[ "$status" -eq 1 ]
+		! module_loaded shikumi_ramdisk
+	done
+}
+
+@test "ramdisk: fio verify=crc32c, 4 jobs, buffered and O_DIRECT" {
+	fresh_ramdisk size_mb=64
+	for direct in 0 1; do
+		out=$BATS_TEST_TMPDIR/fio-$direct.json
+		run fio --name=verify --filename="$DISK" --direct=$direct \
+			--rw=randwrite --bsrange=4k-64k --size=12M --numjobs=4 \
+			--offset_increment=16M --iodepth=8 --ioengine=libaio \
+			--verify=crc32c --verify_fatal=1 --do_verify=1 --group_reporting \
+			--output-format=json --output="$out"
+		[ "$status" -eq 0 ]
+		# fio may print a notice before its JSON
+		sed -i -n '/^{/,$p' "$out"
+		[ "$(jq '.jobs[0].error' "$out")" -eq 0 ]
+		# every byte written was read back and checked
+		[ "$(jq '.jobs[0].write.io_bytes' "$out")" -eq $((48 << 20)) ]
+		[ "$(jq '.jobs[0].read.io_bytes' "$out")" -eq $((48 << 20)) ]
+	done
+}
+
+@test "ramdisk: partitions, mkfs.ext4, mount, write, fsck clean" {
+	fresh_ramdisk size_mb=64
+	printf 'label: dos\n,32M,L\n,,L\n' | sfdisk -q "$DISK"
+	udevadm settle 2>/dev/null || true
+	[ -b "${DISK}p1" ] && [ -b "${DISK}p2" ]
+	mkfs.ext4 -q -F "${DISK}p1"
+	mnt=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$mnt"
+	mount "${DISK}p1" "$mnt"
+	head -c 8M /dev/urandom >"$mnt/data"
+	sum=$(sha256sum <"$mnt/data")
+	umount "$mnt"
+	fsck.ext4 -fn "${DISK}p1"
+	mount "${DISK}p1" "$mnt"
+	echo 3 >/proc/sys/vm/drop_caches
+	[ "$(sha256sum <"$mnt/data")" = "$sum" ]
+	umount "$mnt"
+	mnt=
+}
+
+@test "ramdisk: the book's raw edit: find a file's bytes with strings, change them with dd" {
+	fresh_ramdisk size_mb=32
+	mkfs.ext4 -q -F "$DISK"
+	mnt=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$mnt"
+	mount "$DISK" "$mnt"
+	echo "shikumi-original-text" >"$mnt/testfile"
+	umount "$mnt"
+	off=$(strings -t d "$DISK" | awk '/shikumi-original-text/ { print $1; exit }')
+	[ -n "$off" ]
+	# "shikumi-" is 8 bytes: overwrite the word after it, in place
+	printf 'modified' | dd of="$DISK" bs=1 seek=$((off + 8)) conv=notrunc status=none
+	mount "$DISK" "$mnt"
+	[ "$(cat "$mnt/testfile")" = "shikumi-modified-text" ]
+	umount "$mnt"
+	mnt=
+}
+
+@test "ramdisk: discard and write-zeroes free the pages they cover, reads give zeroes" {
+	fresh_ramdisk size_mb=64
+	# let the pages of earlier disks (freed after an RCU grace period)
+	# and the page cache settle before reading the kernel's free memory
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	sleep 1
+	free0=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+	dd if=/dev/urandom of="$DISK" bs=1M count=48 oflag=direct status=none
+	[ "$(pages)" -eq $((48 * 256)) ]
+	free1=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+	# independent of our counter: the kernel's free memory fell by ~48 MiB
+	[ $((free0 - free1)) -ge $((32 * 1024)) ]
+	blkdiscard -o 0 -l $((16 << 20)) "$DISK"
+	[ "$(pages)" -eq $((32 * 256)) ]
+	blkdiscard -z -o $((16 << 20)) -l $((16 << 20)) "$DISK"
+	[ "$(pages)" -eq $((16 * 256)) ]
+	# a discard of part of a page zeroes that part and keeps the page
+	blkdiscard -o $((32 << 20)) -l 8192 "$DISK"
+	[ "$(pages)" -eq $((16 * 256 - 2)) ]
+	cmp -n $((32 << 20)) "$DISK" /dev/zero
+	sleep 1
+	free2=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
+	[ $((free2 - free1)) -ge $((20 * 1024)) ]
+}
+
+@test "ramdisk: the stock elevators stay selectable" {
+	fresh_ramdisk size_mb=16
+	modprobe bfq 2>/dev/null || true
+	modprobe kyber-iosched 2>/dev/null || true
+	for s in none mq-deadline bfq kyber; do
+		grep -qw "$s" "$SYS/queue/scheduler" || continue
+		echo "$s" >"$SYS/queue/scheduler"
+		grep -q "\[$s\]" "$SYS/queue/scheduler"
+		dd if=/dev/urandom of="$DISK" bs=64k count=16 oflag=direct status=none
+		dd if="$DISK" of=/dev/null bs=64k count=16 iflag=direct status=none
+	done
+	grep -q '\[kyber\]\|\[bfq\]\|\[mq-deadline\]' "$SYS/queue/scheduler"
+}
+
+@test "ramdisk: unload is refused while mounted, safe after; twice" {
+	fresh_ramdisk size_mb=16
+	mkfs.ext4 -q -F "$DISK"
+	mnt=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$mnt"
+	mount "$DISK" "$mnt"
+	run shikumi unload ramdisk
+	[ "$status" -eq 1 ]
+	[[ $output == *"in use"* ]]
+	umount "$mnt"
+	mnt=
+	for round in 1 2; do
+		shikumi unload ramdisk
+		! module_loaded shikumi_ramdisk
+		shikumi load ramdisk size_mb=16
+		[ -b "$DISK" ]
+	done
+	shikumi unload ramdisk
+}

@@ -16,6 +16,7 @@
 #include <linux/device.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 
 /* v6.2: struct class::devnode() takes a const struct device *. */
 #ifdef SHIKUMI_HAVE_CONST_DEVNODE
@@ -48,6 +49,16 @@ shikumi_hrtimer_setup(struct hrtimer *timer,
 	timer->function = fn;
 #endif
 }
+
+/*
+ * v6.2: with RCU_LAZY, call_rcu() may wait seconds before running the
+ * callback; call_rcu_hurry() does not.  Memory we free should come back now.
+ */
+#ifdef SHIKUMI_HAVE_CALL_RCU_HURRY
+#define shikumi_call_rcu call_rcu_hurry
+#else
+#define shikumi_call_rcu call_rcu
+#endif
 
 /* ---- block layer ---------------------------------------------------- */
 

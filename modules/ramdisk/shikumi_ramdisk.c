@@ -219,7 +219,7 @@ static void shikumi_rd_discard(struct shikumi_rd *rd, sector_t sector,
 
 			if (page) {
 				atomic_long_dec(&rd->nr_pages);
-				call_rcu(&page->rcu_head, shikumi_rd_free_page_rcu);
+				shikumi_call_rcu(&page->rcu_head, shikumi_rd_free_page_rcu);
 			}
 		} else {
 			struct page *page;

@@ -142,12 +142,17 @@ static blk_status_t shikumi_rd_copy(struct shikumi_rd *rd, void *buf,
 	struct page *page;
 	void *mem;
 
-	/* allocate before entering the RCU read section: it may sleep */
-	if (write && !shikumi_rd_page(rd, sector, true))
-		return BLK_STS_IOERR;
-
 	rcu_read_lock();
 	page = shikumi_rd_page(rd, sector, false);
+	if (!page && write) {
+		/* first write to this page: allocating may sleep */
+		rcu_read_unlock();
+		if (!shikumi_rd_page(rd, sector, true))
+			return BLK_STS_IOERR;
+		rcu_read_lock();
+		/* again: a racing discard may have taken it */
+		page = shikumi_rd_page(rd, sector, false);
+	}
 	if (write) {
 		if (page) {
 			mem = kmap_local_page(page);

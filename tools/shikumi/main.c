@@ -17,6 +17,7 @@ static const struct cmd top_cmds[] = {
 	{ "unload", cmd_unload, "unload shikumi modules" },
 	{ "status", cmd_status, "show which shikumi modules are loaded" },
 	{ "chr",    cmd_chr,    "the character device: info, bench, sweep" },
+	{ "blk",    cmd_blk,    "the RAM disk: models, policies, stats, trace, plots, fio" },
 	{ NULL, NULL, NULL },
 };
 

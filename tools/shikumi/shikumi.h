@@ -86,6 +86,7 @@ int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_chr(int argc, char **argv);
+int cmd_blk(int argc, char **argv);
 
 /* ---- JSON writer ----------------------------------------------------- */
 

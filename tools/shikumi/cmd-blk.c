@@ -1,0 +1,2537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi blk: the RAM disk of chapters 6 and 9.
+ *
+ *   info     the disks, their service model, policy and stock queue
+ *   stats    the driver's counters and latency histograms (debugfs)
+ *   policy   the driver's own scheduling policy
+ *   model    the service model (ram, ssd, hdd) and its parameters
+ *   trace    drain the per-request trace (debugfs trace_raw)
+ *   plot     the head's path under each policy, on one random workload
+ *   measure  the book's chapter 9 measure.sh, with fio
+ *   bench    shikumi against brd and null_blk; policies under the hdd model
+ *
+ * The controls are sysfs files in /sys/block/DISK/shikumi/, the statistics
+ * and the trace debugfs files in /sys/kernel/debug/shikumi/DISK/; the
+ * contract is include/uapi/shikumi/ramdisk.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <shikumi/ramdisk.h>
+
+#include "shikumi.h"
+
+#define SYS_BLOCK	"/sys/block"
+#define DEBUGFS_ROOT	"/sys/kernel/debug"
+#define DEBUGFS_DIR	DEBUGFS_ROOT "/shikumi"
+#define DISK_PREFIX	"shikumi-ram"
+#define DEFAULT_DISK	DISK_PREFIX "0"
+#define RAMDISK_MODULE	"shikumi_ramdisk"
+#define DEBUGFS_MAGIC	0x64626720
+#define OP_NR		5
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define DISK_OPT(v)	OPT_STR('d', "disk", (v), "NAME", \
+				"the disk (default " DEFAULT_DISK ")")
+
+static const char *const model_names[] = {
+	[SHIKUMI_BLK_MODEL_RAM] = "ram",
+	[SHIKUMI_BLK_MODEL_SSD] = "ssd",
+	[SHIKUMI_BLK_MODEL_HDD] = "hdd",
+};
+
+static const char *const policy_names[] = {
+	[SHIKUMI_BLK_POLICY_FIFO] = "fifo",
+	[SHIKUMI_BLK_POLICY_SSTF] = "sstf",
+	[SHIKUMI_BLK_POLICY_CLOOK] = "clook",
+	[SHIKUMI_BLK_POLICY_DEADLINE] = "deadline",
+};
+
+static const char *const op_names[OP_NR] = {
+	[SHIKUMI_BLK_OP_READ] = "read",
+	[SHIKUMI_BLK_OP_WRITE] = "write",
+	[SHIKUMI_BLK_OP_FLUSH] = "flush",
+	[SHIKUMI_BLK_OP_DISCARD] = "discard",
+	[SHIKUMI_BLK_OP_WRITE_ZEROES] = "write_zeroes",
+};
+
+static const char *name_of(const char *const *names, size_t n, unsigned int i)
+{
+	return i < n && names[i] ? names[i] : "?";
+}
+
+static int index_of(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+#define MODEL_NAME(i)	name_of(model_names, ARRAY_SIZE(model_names), (i))
+#define POLICY_NAME(i)	name_of(policy_names, ARRAY_SIZE(policy_names), (i))
+#define OP_NAME(i)	name_of(op_names, OP_NR, (i))
+
+/* ---- files --------------------------------------------------------------- */
+
+static int write_str(const char *path, const char *v)
+{
+	size_t len = strlen(v);
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, v, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
+/* Read all of @fd into a NUL-terminated, malloc'ed buffer. */
+static char *read_all(int fd, size_t *lenp)
+{
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *nb;
+	ssize_t n;
+
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 16384;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return NULL;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+static char *read_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = read_all(fd, NULL);
+	err = errno;
+	close(fd);
+	errno = err;
+	return buf;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static bool is_root(void)
+{
+	return geteuid() == 0;
+}
+
+static const char *why(int err)
+{
+	if (err == EACCES || err == EPERM)
+		return "needs root";
+	return strerror(err);
+}
+
+/* ---- the disk ------------------------------------------------------------ */
+
+/* "shikumi-ram0" or "/dev/shikumi-ram0" to "shikumi-ram0". */
+static int disk_name(const char *arg, char *name, size_t size)
+{
+	if (!strncmp(arg, "/dev/", 5))
+		arg += 5;
+	if (!*arg || *arg == '.' || strchr(arg, '/') || strlen(arg) >= size)
+		return -1;
+	snprintf(name, size, "%s", arg);
+	return 0;
+}
+
+static int need_module(void)
+{
+	if (module_is_loaded(RAMDISK_MODULE))
+		return 0;
+	p_err("shikumi_ramdisk is not loaded (try: shikumi load ramdisk)");
+	return EXIT_FAIL;
+}
+
+/* Check -d NAME: a usage error if malformed, a failure if no such disk. */
+static int need_disk(const char *arg, char *disk, size_t size,
+		     const struct opt *opts, const struct cmd_help *help)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (disk_name(arg, disk, size))
+		return usage_error(opts, help, "bad disk name '%s'", arg);
+	if (need_module())
+		return EXIT_FAIL;
+	snprintf(p, sizeof(p), SYS_BLOCK "/%s/shikumi", disk);
+	if (stat(p, &st)) {
+		p_err("%s is not a shikumi RAM disk (no %s)", disk, p);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void ctl_path(char *p, size_t size, const char *disk, const char *key)
+{
+	if (snprintf(p, size, SYS_BLOCK "/%s/shikumi/%s", disk, key) >= (int)size)
+		p[0] = '\0';	/* too long: open() fails with ENOENT */
+}
+
+static int ctl_read(const char *disk, const char *key, char *buf, size_t size)
+{
+	char p[PATH_MAX];
+
+	ctl_path(p, sizeof(p), disk, key);
+	return read_file_str(p, buf, size);
+}
+
+static int ctl_write(const char *disk, const char *key, const char *v)
+{
+	char p[PATH_MAX];
+
+	ctl_path(p, sizeof(p), disk, key);
+	return write_str(p, v);
+}
+
+static bool ctl_exists(const char *disk, const char *key)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	ctl_path(p, sizeof(p), disk, key);
+	return !stat(p, &st);
+}
+
+static int queue_read(const char *disk, const char *key, char *buf, size_t size)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), SYS_BLOCK "/%s/queue/%s", disk, key);
+	return read_file_str(p, buf, size);
+}
+
+static int queue_write(const char *disk, const char *key, const char *v)
+{
+	char p[PATH_MAX];
+	int err;
+
+	snprintf(p, sizeof(p), SYS_BLOCK "/%s/queue/%s", disk, key);
+	err = write_str(p, v);
+	if (err)
+		p_err("cannot write '%s' to %s: %s", v, p, why(-err));
+	return err;
+}
+
+/* The stock elevator in use: the bracketed name of queue/scheduler. */
+static int stock_scheduler(const char *disk, char *buf, size_t size)
+{
+	char line[256], *l, *r;
+
+	if (queue_read(disk, "scheduler", line, sizeof(line)))
+		return -1;
+	l = strchr(line, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (r)
+		*r = '\0';
+	copy_str(buf, size, l && r ? l + 1 : line);
+	return 0;
+}
+
+static uint64_t disk_sectors(const char *disk)
+{
+	char p[PATH_MAX];
+	uint64_t v = 0;
+
+	snprintf(p, sizeof(p), SYS_BLOCK "/%s/size", disk);
+	read_file_u64(p, &v);
+	return v;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The sysfs controls of @disk whose names start with "@prefix_", sorted.
+ * Returns how many (at most @max), or -1; free each name.
+ */
+static int list_params(const char *disk, const char *prefix, char **names,
+		       int max)
+{
+	char p[PATH_MAX];
+	size_t plen = strlen(prefix);
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	ctl_path(p, sizeof(p), disk, "");
+	d = opendir(p);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) && n < max) {
+		if (strncmp(de->d_name, prefix, plen) || de->d_name[plen] != '_')
+			continue;
+		names[n] = strdup(de->d_name);
+		if (names[n])
+			n++;
+	}
+	closedir(d);
+	qsort(names, (size_t)n, sizeof(*names), cmp_str);
+	return n;
+}
+
+static void free_names(char **names, int n)
+{
+	while (n > 0)
+		free(names[--n]);
+}
+
+/* ---- debugfs ------------------------------------------------------------- */
+
+static bool debugfs_mounted(void)
+{
+	struct statfs sf;
+
+	return !statfs(DEBUGFS_ROOT, &sf) && sf.f_type == DEBUGFS_MAGIC;
+}
+
+static int dbg_open(const char *disk, const char *file)
+{
+	char p[PATH_MAX];
+	int fd, err;
+
+	snprintf(p, sizeof(p), DEBUGFS_DIR "/%s/%s", disk, file);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	if (err == EACCES || err == EPERM)
+		p_err("cannot open %s: needs root (debugfs)", p);
+	else if (err == ENOENT && !debugfs_mounted())
+		p_err("debugfs is not mounted (mount -t debugfs none " DEBUGFS_ROOT ")");
+	else
+		p_err("cannot open %s: %s", p, strerror(err));
+	return -1;
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+struct op_stats {
+	uint64_t count, bytes, lat_ns;
+	uint64_t hist[SHIKUMI_BLK_HIST_BUCKETS];
+};
+
+struct blk_stats {
+	char model[16], policy[16];
+	uint64_t submitted, completed, in_driver, errors, merged;
+	uint64_t head_travel, head, trace_records, trace_dropped;
+	struct op_stats op[OP_NR];
+};
+
+static const struct {
+	const char *key;
+	size_t off;
+} stat_keys[] = {
+#define K(f) { #f, offsetof(struct blk_stats, f) }
+	K(submitted), K(completed), K(in_driver), K(errors), K(merged),
+	K(head_travel), K(head), K(trace_records), K(trace_dropped),
+#undef K
+};
+
+static void parse_op_stat(struct op_stats *o, const char *field, char *val)
+{
+	char *end;
+	int i;
+
+	if (!strcmp(field, "count"))
+		o->count = strtoull(val, NULL, 10);
+	else if (!strcmp(field, "bytes"))
+		o->bytes = strtoull(val, NULL, 10);
+	else if (!strcmp(field, "lat_ns"))
+		o->lat_ns = strtoull(val, NULL, 10);
+	else if (!strcmp(field, "lat_hist"))
+		for (i = 0; i < SHIKUMI_BLK_HIST_BUCKETS && *val; i++, val = end)
+			o->hist[i] = strtoull(val, &end, 10);
+}
+
+/* One "key value" line; unknown keys are skipped, for newer modules. */
+static void parse_stat_line(struct blk_stats *st, char *line)
+{
+	char *val = strchr(line, ' '), *dot;
+	size_t i;
+	int op;
+
+	if (!val)
+		return;
+	*val++ = '\0';
+	if (!strcmp(line, "model")) {
+		snprintf(st->model, sizeof(st->model), "%s", val);
+		return;
+	}
+	if (!strcmp(line, "policy")) {
+		snprintf(st->policy, sizeof(st->policy), "%s", val);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(stat_keys); i++) {
+		if (!strcmp(line, stat_keys[i].key)) {
+			*(uint64_t *)((char *)st + stat_keys[i].off) =
+				strtoull(val, NULL, 10);
+			return;
+		}
+	}
+	dot = strchr(line, '.');
+	if (!dot)
+		return;
+	*dot = '\0';
+	op = index_of(op_names, OP_NR, line);
+	if (op >= 0)
+		parse_op_stat(&st->op[op], dot + 1, val);
+}
+
+static int read_stats(const char *disk, struct blk_stats *st)
+{
+	char *buf, *line, *save = NULL;
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	fd = dbg_open(disk, "stats");
+	if (fd < 0)
+		return -1;
+	buf = read_all(fd, NULL);
+	if (!buf)
+		p_err("cannot read the stats of %s: %s", disk, strerror(errno));
+	close(fd);
+	if (!buf)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		parse_stat_line(st, line);
+	free(buf);
+	return 0;
+}
+
+static double bucket_lo_us(int i)
+{
+	return i ? ldexp(1, i - 1) : 0;
+}
+
+/*
+ * The @p-th percentile (0..100) of a latency histogram in us, interpolated
+ * inside its bucket.  The last bucket is open: its lower edge is returned.
+ */
+static double hist_percentile(const uint64_t *h, double p)
+{
+	uint64_t total = 0, cum = 0;
+	double target, f;
+	int i;
+
+	for (i = 0; i < SHIKUMI_BLK_HIST_BUCKETS; i++)
+		total += h[i];
+	if (!total)
+		return 0;
+	target = p / 100.0 * (double)total;
+	for (i = 0; i < SHIKUMI_BLK_HIST_BUCKETS; i++) {
+		if (!h[i] || (double)(cum + h[i]) < target) {
+			cum += h[i];
+			continue;
+		}
+		if (i == SHIKUMI_BLK_HIST_BUCKETS - 1)
+			break;
+		f = (target - (double)cum) / (double)h[i];
+		return bucket_lo_us(i) + f * (ldexp(1, i) - bucket_lo_us(i));
+	}
+	return bucket_lo_us(SHIKUMI_BLK_HIST_BUCKETS - 1);
+}
+
+static double op_mean_us(const struct op_stats *o)
+{
+	return o->count ? (double)o->lat_ns / (double)o->count / 1000.0 : 0;
+}
+
+static void stats_json(struct json *j, const char *disk, const struct blk_stats *st)
+{
+	size_t i;
+	int op, b;
+
+	json_object_begin(j, NULL);
+	json_string(j, "disk", disk);
+	json_string(j, "model", st->model);
+	json_string(j, "policy", st->policy);
+	for (i = 0; i < ARRAY_SIZE(stat_keys); i++)
+		json_u64(j, stat_keys[i].key,
+			 *(const uint64_t *)((const char *)st + stat_keys[i].off));
+	json_array_begin(j, "hist_bucket_upper_us");
+	for (b = 0; b < SHIKUMI_BLK_HIST_BUCKETS - 1; b++)
+		json_double(j, NULL, ldexp(1, b));
+	json_null(j, NULL);
+	json_array_end(j);
+	json_object_begin(j, "ops");
+	for (op = 0; op < OP_NR; op++) {
+		const struct op_stats *o = &st->op[op];
+
+		json_object_begin(j, op_names[op]);
+		json_u64(j, "count", o->count);
+		json_u64(j, "bytes", o->bytes);
+		json_u64(j, "lat_ns_sum", o->lat_ns);
+		json_double(j, "mean_us", op_mean_us(o));
+		json_double(j, "p50_us", hist_percentile(o->hist, 50));
+		json_double(j, "p99_us", hist_percentile(o->hist, 99));
+		json_array_begin(j, "lat_hist");
+		for (b = 0; b < SHIKUMI_BLK_HIST_BUCKETS; b++)
+			json_u64(j, NULL, o->hist[b]);
+		json_array_end(j);
+		json_object_end(j);
+	}
+	json_object_end(j);
+	json_object_end(j);
+}
+
+static void stats_text(const char *disk, const struct blk_stats *st)
+{
+	int op;
+
+	printf("%s: model %s, policy %s\n", disk, st->model, st->policy);
+	printf("  requests: %llu submitted, %llu completed, %llu in the driver, %llu errors, %llu bios merged\n",
+	       (unsigned long long)st->submitted, (unsigned long long)st->completed,
+	       (unsigned long long)st->in_driver, (unsigned long long)st->errors,
+	       (unsigned long long)st->merged);
+	printf("  head: travelled %llu sectors, now at %llu\n",
+	       (unsigned long long)st->head_travel, (unsigned long long)st->head);
+	printf("  trace: %llu records waiting, %llu dropped\n\n",
+	       (unsigned long long)st->trace_records,
+	       (unsigned long long)st->trace_dropped);
+	printf("%-13s %10s %14s %10s %10s %10s\n", "OP", "COUNT", "BYTES",
+	       "MEAN_US", "P50_US", "P99_US");
+	for (op = 0; op < OP_NR; op++) {
+		const struct op_stats *o = &st->op[op];
+
+		printf("%-13s %10llu %14llu %10.1f %10.1f %10.1f\n", op_names[op],
+		       (unsigned long long)o->count, (unsigned long long)o->bytes,
+		       op_mean_us(o), hist_percentile(o->hist, 50),
+		       hist_percentile(o->hist, 99));
+	}
+}
+
+static int reset_disk(const char *disk)
+{
+	int err = ctl_write(disk, "reset", "1");
+
+	if (err)
+		p_err("cannot reset %s: %s", disk, why(-err));
+	return err;
+}
+
+static const struct cmd_help stats_help = {
+	.usage = "[-d NAME] [--reset] [--json]",
+	.summary = "Print the driver's counters and, per operation, the count, bytes and\n"
+		   "mean, p50 and p99 latency (from the histogram).  Needs root (debugfs).",
+	.details = "p50/p99 are estimated inside the histogram's power-of-two buckets\n"
+		   "(bucket 0 below 1 us, bucket i [2^(i-1), 2^i) us).  --reset zeroes the\n"
+		   "statistics and empties the trace after printing them.",
+};
+
+static int blk_stats(int argc, char **argv)
+{
+	const char *disk_s = DEFAULT_DISK;
+	bool reset = false;
+	const struct opt opts[] = {
+		DISK_OPT(&disk_s),
+		OPT_BOOLEAN('r', "reset", &reset, "zero the statistics after printing"),
+		OPT_FINISH(),
+	};
+	struct blk_stats st;
+	char disk[64];
+	int first, ret;
+
+	first = parse_options(argc, argv, opts, &stats_help);
+	if (first < argc)
+		return usage_error(opts, &stats_help, "unexpected argument '%s'", argv[first]);
+	ret = need_disk(disk_s, disk, sizeof(disk), opts, &stats_help);
+	if (ret)
+		return ret;
+	if (read_stats(disk, &st))
+		return EXIT_FAIL;
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		stats_json(j, disk, &st);
+		json_free(j);
+	} else {
+		stats_text(disk, &st);
+	}
+	if (reset && reset_disk(disk))
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
+
+/* ---- model and policy ----------------------------------------------------- */
+
+#define MAX_PARAMS	32
+
+struct knob {
+	const char *file;		/* "model" or "policy" */
+	const char *const *names;
+	size_t nnames;
+	const char *list;		/* for messages */
+};
+
+static const struct knob model_knob = {
+	"model", model_names, ARRAY_SIZE(model_names), "ram, ssd, hdd",
+};
+
+static const struct knob policy_knob = {
+	"policy", policy_names, ARRAY_SIZE(policy_names), "fifo, sstf, clook, deadline",
+};
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* The parameters of @prefix (a model or policy name) as key=value. */
+static void params_text(const char *disk, const char *prefix, FILE *f)
+{
+	char *names[MAX_PARAMS], val[64];
+	size_t plen = strlen(prefix) + 1;
+	int n, i;
+
+	n = list_params(disk, prefix, names, MAX_PARAMS);
+	for (i = 0; i < n; i++) {
+		if (ctl_read(disk, names[i], val, sizeof(val)))
+			snprintf(val, sizeof(val), "?");
+		fprintf(f, "%s%s=%s", i ? " " : "", names[i] + plen, val);
+	}
+	free_names(names, n);
+}
+
+static void params_json(struct json *j, const char *key, const char *disk,
+			const char *prefix)
+{
+	char *names[MAX_PARAMS], val[64];
+	size_t plen = strlen(prefix) + 1;
+	int n, i;
+
+	json_object_begin(j, key);
+	n = list_params(disk, prefix, names, MAX_PARAMS);
+	for (i = 0; i < n; i++) {
+		if (ctl_read(disk, names[i], val, sizeof(val)))
+			json_null(j, names[i] + plen);
+		else if (all_digits(val))
+			json_u64(j, names[i] + plen, strtoull(val, NULL, 10));
+		else
+			json_string(j, names[i] + plen, val);
+	}
+	free_names(names, n);
+	json_object_end(j);
+}
+
+/* "rpm, settle_us, ...": the keys of @prefix, for messages. */
+static void param_keys(const char *disk, const char *prefix, char *buf, size_t size)
+{
+	char *names[MAX_PARAMS];
+	size_t plen = strlen(prefix) + 1, len = 0;
+	int n, i;
+
+	buf[0] = '\0';
+	n = list_params(disk, prefix, names, MAX_PARAMS);
+	for (i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+					i ? ", " : "", names[i] + plen);
+	if (n <= 0)
+		snprintf(buf, size, "none");
+	free_names(names, n);
+}
+
+static int show_knob(const char *disk, const struct knob *k)
+{
+	char cur[32], keys[256];
+	int err;
+
+	err = ctl_read(disk, k->file, cur, sizeof(cur));
+	if (err) {
+		p_err("cannot read the %s of %s: %s", k->file, disk, strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_string(j, "disk", disk);
+		json_string(j, k->file, cur);
+		params_json(j, "params", disk, cur);
+		json_object_end(j);
+		json_free(j);
+		return EXIT_OK;
+	}
+	printf("%s: %s %s", disk, k->file, cur);
+	param_keys(disk, cur, keys, sizeof(keys));
+	if (strcmp(keys, "none")) {
+		printf(" (");
+		params_text(disk, cur, stdout);
+		printf(")");
+	}
+	printf("\n");
+	return EXIT_OK;
+}
+
+struct kv {
+	char file[96];		/* hdd_rpm */
+	const char *key;	/* rpm */
+	const char *value;
+	char old[64];
+};
+
+static int parse_kvs(const char *disk, const char *name, char **args, int n,
+		     struct kv *kv)
+{
+	char keys[256];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		char *eq = strchr(args[i], '=');
+
+		if (!eq || eq == args[i]) {
+			p_err("'%s' is not key=value", args[i]);
+			return EXIT_USAGE;
+		}
+		*eq = '\0';
+		kv[i].key = args[i];
+		kv[i].value = eq + 1;
+		snprintf(kv[i].file, sizeof(kv[i].file), "%s_%s", name, args[i]);
+		if (strchr(args[i], '/') || !ctl_exists(disk, kv[i].file)) {
+			param_keys(disk, name, keys, sizeof(keys));
+			p_err("%s has no parameter '%s' (%s)", name, args[i], keys);
+			return EXIT_USAGE;
+		}
+		if (ctl_read(disk, kv[i].file, kv[i].old, sizeof(kv[i].old))) {
+			p_err("cannot read %s: %s", kv[i].file, strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
+static void restore_kvs(const char *disk, const struct kv *kv, int n)
+{
+	int err;
+
+	while (n-- > 0) {
+		err = ctl_write(disk, kv[n].file, kv[n].old);
+		if (err)
+			p_warn("could not restore %s=%s: %s", kv[n].file, kv[n].old,
+			       strerror(-err));
+	}
+}
+
+/*
+ * Set the model or policy @name with its parameters: check every key
+ * first, write the parameters, then the name; undo everything on failure.
+ */
+static int set_knob(const char *disk, const struct knob *k, const char *name,
+		    char **args, int nargs)
+{
+	struct kv kv[MAX_PARAMS];
+	int i, err, ret;
+
+	if (index_of(k->names, k->nnames, name) < 0) {
+		p_err("unknown %s '%s' (%s)", k->file, name, k->list);
+		return EXIT_USAGE;
+	}
+	if (nargs > MAX_PARAMS) {
+		p_err("too many parameters");
+		return EXIT_USAGE;
+	}
+	ret = parse_kvs(disk, name, args, nargs, kv);
+	if (ret)
+		return ret;
+	for (i = 0; i < nargs; i++) {
+		err = ctl_write(disk, kv[i].file, kv[i].value);
+		if (err)
+			goto refused;
+	}
+	err = ctl_write(disk, k->file, name);
+	if (!err)
+		return EXIT_OK;
+	restore_kvs(disk, kv, nargs);
+	if (err == -EINVAL)
+		p_err("unknown %s '%s' (%s)", k->file, name, k->list);
+	else
+		p_err("cannot set %s %s: %s", k->file, name, why(-err));
+	return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+refused:
+	restore_kvs(disk, kv, i);
+	p_err("%s=%s refused: %s%s", kv[i].key, kv[i].value, why(-err),
+	      err == -EINVAL ? " (out of range?); nothing was changed" :
+	      "; nothing was changed");
+	return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+}
+
+static int knob_cmd(int argc, char **argv, const struct knob *k,
+		    const struct cmd_help *help)
+{
+	const char *disk_s = DEFAULT_DISK, *name;
+	const struct opt opts[] = {
+		DISK_OPT(&disk_s),
+		OPT_FINISH(),
+	};
+	char disk[64], cur[32];
+	int first, ret;
+
+	first = parse_options(argc, argv, opts, help);
+	ret = need_disk(disk_s, disk, sizeof(disk), opts, help);
+	if (ret)
+		return ret;
+	if (first == argc)
+		return show_knob(disk, k);
+	name = argv[first];
+	if (strchr(name, '=')) {
+		/* parameters only: those of the current model or policy */
+		if (ctl_read(disk, k->file, cur, sizeof(cur))) {
+			p_err("cannot read the %s of %s", k->file, disk);
+			return EXIT_FAIL;
+		}
+		name = cur;
+		first--;
+	}
+	ret = set_knob(disk, k, name, argv + first + 1, argc - first - 1);
+	if (ret)
+		return ret;
+	return show_knob(disk, k);
+}
+
+static const struct cmd_help policy_help = {
+	.usage = "[-d NAME] [POLICY [key=value...]]",
+	.summary = "Print the driver's scheduling policy, or set it: fifo (arrival order),\n"
+		   "sstf (shortest seek first), clook (ascending sweep) or deadline.",
+	.details = "Keys set the policy's parameters, the sysfs files without the policy's\n"
+		   "prefix: deadline read_expire_ms=100 fifo_batch=8.  With keys only, they\n"
+		   "apply to the current policy.  Setting needs root.",
+};
+
+static int blk_policy(int argc, char **argv)
+{
+	return knob_cmd(argc, argv, &policy_knob, &policy_help);
+}
+
+static const struct cmd_help model_help = {
+	.usage = "[-d NAME] [MODEL [key=value...]]",
+	.summary = "Print the service model and its parameters, or set them: ram\n"
+		   "(complete at once), ssd (latency + bandwidth, channels), hdd (seek,\n"
+		   "rotation, transfer).",
+	.details = "Keys are the sysfs files without the model's prefix:\n"
+		   "  hdd: rpm, settle_us, full_seek_us, media_mbps\n"
+		   "  ssd: latency_us, channel_mbps, channels\n"
+		   "Every key is checked before anything is written; if the driver refuses\n"
+		   "a value, the old values are restored.  With keys only, they apply to the\n"
+		   "current model.  Setting needs root.",
+};
+
+static int blk_model(int argc, char **argv)
+{
+	return knob_cmd(argc, argv, &model_knob, &model_help);
+}
+
+/* ---- info ---------------------------------------------------------------- */
+
+static const struct cmd_help info_help = {
+	.usage = "[-d NAME] [--json]",
+	.summary = "List the disks (or the one named): major:minor, size, service model,\n"
+		   "policy, queue depth, the stock queue's rotational flag, elevator and\n"
+		   "read-ahead, the memory held, and the current model's parameters.",
+};
+
+struct disk_info {
+	char name[64], dev[32], model[16], policy[16], sched[32];
+	uint64_t bytes, queue_depth, rotational, read_ahead_kb, pages;
+};
+
+static uint64_t ctl_u64(const char *disk, const char *key)
+{
+	char p[PATH_MAX];
+	uint64_t v = 0;
+
+	ctl_path(p, sizeof(p), disk, key);
+	read_file_u64(p, &v);
+	return v;
+}
+
+static uint64_t queue_u64(const char *disk, const char *key)
+{
+	char p[PATH_MAX];
+	uint64_t v = 0;
+
+	snprintf(p, sizeof(p), SYS_BLOCK "/%s/queue/%s", disk, key);
+	read_file_u64(p, &v);
+	return v;
+}
+
+static void get_info(const char *disk, struct disk_info *d)
+{
+	char p[PATH_MAX];
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", disk);
+	snprintf(p, sizeof(p), SYS_BLOCK "/%s/dev", disk);
+	if (read_file_str(p, d->dev, sizeof(d->dev)))
+		snprintf(d->dev, sizeof(d->dev), "?");
+	if (ctl_read(disk, "model", d->model, sizeof(d->model)))
+		snprintf(d->model, sizeof(d->model), "?");
+	if (ctl_read(disk, "policy", d->policy, sizeof(d->policy)))
+		snprintf(d->policy, sizeof(d->policy), "?");
+	if (stock_scheduler(disk, d->sched, sizeof(d->sched)))
+		snprintf(d->sched, sizeof(d->sched), "?");
+	d->bytes = disk_sectors(disk) * 512;
+	d->queue_depth = ctl_u64(disk, "queue_depth");
+	d->pages = ctl_u64(disk, "pages");
+	d->rotational = queue_u64(disk, "rotational");
+	d->read_ahead_kb = queue_u64(disk, "read_ahead_kb");
+}
+
+static void human(char *buf, size_t size, double bytes)
+{
+	static const char units[] = "BKMGT";
+	int u = 0;
+
+	while (bytes >= 1024 && u < 4) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u)
+		snprintf(buf, size, "%.1f%c", bytes, units[u]);
+	else
+		snprintf(buf, size, "%.0fB", bytes);
+}
+
+static void info_json(struct json *j, const struct disk_info *d)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	json_object_begin(j, NULL);
+	json_string(j, "name", d->name);
+	json_string(j, "dev", d->dev);
+	json_u64(j, "size_bytes", d->bytes);
+	json_string(j, "model", d->model);
+	json_string(j, "policy", d->policy);
+	json_u64(j, "queue_depth", d->queue_depth);
+	json_bool(j, "rotational", d->rotational);
+	json_string(j, "scheduler", d->sched);
+	json_u64(j, "read_ahead_kb", d->read_ahead_kb);
+	json_u64(j, "pages", d->pages);
+	json_u64(j, "memory_bytes", d->pages * page);
+	params_json(j, "model_params", d->name, d->model);
+	params_json(j, "policy_params", d->name, d->policy);
+	json_object_end(j);
+}
+
+static void info_text(const struct disk_info *d)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	char size[16], mem[16], keys[256];
+
+	human(size, sizeof(size), (double)d->bytes);
+	human(mem, sizeof(mem), (double)(d->pages * page));
+	printf("%-14s %-8s %7s %-5s %-8s %5llu %3s %-11s %6llu %7s %8llu\n",
+	       d->name, d->dev, size, d->model, d->policy,
+	       (unsigned long long)d->queue_depth, d->rotational ? "yes" : "no",
+	       d->sched, (unsigned long long)d->read_ahead_kb, mem,
+	       (unsigned long long)d->pages);
+	param_keys(d->name, d->model, keys, sizeof(keys));
+	if (strcmp(keys, "none")) {
+		printf("%-14s %s: ", "", d->model);
+		params_text(d->name, d->model, stdout);
+		printf("\n");
+	}
+	param_keys(d->name, d->policy, keys, sizeof(keys));
+	if (strcmp(keys, "none")) {
+		printf("%-14s %s: ", "", d->policy);
+		params_text(d->name, d->policy, stdout);
+		printf("\n");
+	}
+}
+
+static int filter_disk(const struct dirent *de)
+{
+	return !strncmp(de->d_name, DISK_PREFIX, strlen(DISK_PREFIX));
+}
+
+static int cmp_disks(const struct dirent **a, const struct dirent **b)
+{
+	size_t la = strlen((*a)->d_name), lb = strlen((*b)->d_name);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int blk_info(int argc, char **argv)
+{
+	const char *disk_s = NULL;
+	const struct opt opts[] = {
+		DISK_OPT(&disk_s),
+		OPT_FINISH(),
+	};
+	struct dirent **list = NULL;
+	struct disk_info d;
+	struct json *j = NULL;
+	char disk[64];
+	int first, ret, n, i;
+
+	first = parse_options(argc, argv, opts, &info_help);
+	if (first < argc)
+		return usage_error(opts, &info_help, "unexpected argument '%s'", argv[first]);
+	if (disk_s) {
+		ret = need_disk(disk_s, disk, sizeof(disk), opts, &info_help);
+		if (ret)
+			return ret;
+	} else if (need_module()) {
+		return EXIT_FAIL;
+	}
+	n = scandir(SYS_BLOCK, &list, filter_disk, cmp_disks);
+	if (n < 0) {
+		p_err("cannot list " SYS_BLOCK ": %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (opt_json) {
+		j = json_new(stdout, opt_pretty);
+		json_object_begin(j, NULL);
+		json_array_begin(j, "disks");
+	} else {
+		printf("%-14s %-8s %7s %-5s %-8s %5s %3s %-11s %6s %7s %8s\n",
+		       "DISK", "MAJ:MIN", "SIZE", "MODEL", "POLICY", "QD", "ROT",
+		       "ELEVATOR", "RA_KB", "MEMORY", "PAGES");
+	}
+	for (i = 0; i < n; i++) {
+		if (!disk_s || !strcmp(list[i]->d_name, disk)) {
+			get_info(list[i]->d_name, &d);
+			if (j)
+				info_json(j, &d);
+			else
+				info_text(&d);
+		}
+		free(list[i]);
+	}
+	free(list);
+	if (j) {
+		json_array_end(j);
+		json_object_end(j);
+		json_free(j);
+	}
+	return EXIT_OK;
+}
+
+/* ---- trace --------------------------------------------------------------- */
+
+#define REC_SIZE	sizeof(struct shikumi_blk_trace)
+#define DRAIN_CHUNK	4096	/* records per read */
+
+struct trace_buf {
+	struct shikumi_blk_trace *r;
+	size_t n, cap;
+};
+
+static int trace_reserve(struct trace_buf *t, size_t more)
+{
+	struct shikumi_blk_trace *nr;
+	size_t cap = t->cap ? t->cap : DRAIN_CHUNK;
+
+	while (cap < t->n + more)
+		cap *= 2;
+	if (cap == t->cap)
+		return 0;
+	nr = realloc(t->r, cap * REC_SIZE);
+	if (!nr) {
+		p_err("out of memory");
+		return -1;
+	}
+	t->r = nr;
+	t->cap = cap;
+	return 0;
+}
+
+static void trace_free(struct trace_buf *t)
+{
+	free(t->r);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Read trace_raw until it is empty, appending to @t. */
+static int drain_trace(const char *disk, struct trace_buf *t)
+{
+	ssize_t got;
+	int fd, ret = 0;
+
+	fd = dbg_open(disk, "trace_raw");
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (trace_reserve(t, DRAIN_CHUNK)) {
+			ret = -1;
+			break;
+		}
+		got = read(fd, t->r + t->n, DRAIN_CHUNK * REC_SIZE);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			p_err("cannot read the trace of %s: %s", disk, strerror(errno));
+			ret = -1;
+			break;
+		}
+		if (!got)
+			break;
+		if (got % REC_SIZE)
+			p_warn("trace_raw returned a partial record (%zd bytes); is the module newer than this tool?",
+			       got);
+		t->n += (size_t)got / REC_SIZE;
+	}
+	close(fd);
+	return ret;
+}
+
+static int load_trace_file(const char *path, struct trace_buf *t)
+{
+	size_t len;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		p_err("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf = read_all(fd, &len);
+	if (!buf)
+		p_err("cannot read %s: %s", path, strerror(errno));
+	close(fd);
+	if (!buf)
+		return -1;
+	if (len % REC_SIZE)
+		p_warn("%s: %zu trailing bytes are not a whole record", path,
+		       len % REC_SIZE);
+	t->n = t->cap = len / REC_SIZE;
+	t->r = (struct shikumi_blk_trace *)buf;
+	return 0;
+}
+
+static int save_trace_file(const char *path, const struct shikumi_blk_trace *r,
+			   size_t n)
+{
+	FILE *f = fopen(path, "we");
+	int ret = 0;
+
+	if (!f) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (n && fwrite(r, REC_SIZE, n, f) != n)
+		ret = -1;
+	if (fclose(f))
+		ret = -1;
+	if (ret)
+		p_err("cannot write %s: %s", path, strerror(errno));
+	return ret;
+}
+
+/* Records missing between the ones we have: gaps in seq. */
+static uint64_t seq_gaps(const struct shikumi_blk_trace *r, size_t n)
+{
+	uint64_t gaps = 0;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (r[i].seq > r[i - 1].seq + 1)
+			gaps += r[i].seq - r[i - 1].seq - 1;
+	return gaps;
+}
+
+static uint64_t seek_of(const struct shikumi_blk_trace *r)
+{
+	return r->sector > r->head ? r->sector - r->head : r->head - r->sector;
+}
+
+static uint64_t first_queued(const struct shikumi_blk_trace *r, size_t n)
+{
+	uint64_t t0 = n ? r[0].queued_ns : 0;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (r[i].queued_ns < t0)
+			t0 = r[i].queued_ns;
+	return t0;
+}
+
+static double rel_ms(uint64_t t, uint64_t t0)
+{
+	return t >= t0 ? (double)(t - t0) / 1e6 : -(double)(t0 - t) / 1e6;
+}
+
+static void trace_rec_json(struct json *j, const struct shikumi_blk_trace *r,
+			   uint64_t t0)
+{
+	json_object_begin(j, NULL);
+	json_u64(j, "seq", r->seq);
+	json_u64(j, "queued_ns", r->queued_ns);
+	json_u64(j, "dispatched_ns", r->dispatched_ns);
+	json_u64(j, "completed_ns", r->completed_ns);
+	json_double(j, "queued_ms", rel_ms(r->queued_ns, t0));
+	json_double(j, "dispatched_ms", rel_ms(r->dispatched_ns, t0));
+	json_double(j, "completed_ms", rel_ms(r->completed_ns, t0));
+	json_string(j, "op", OP_NAME(r->op));
+	json_u64(j, "sector", r->sector);
+	json_u64(j, "bytes", r->bytes);
+	json_u64(j, "head", r->head);
+	json_u64(j, "seek", seek_of(r));
+	json_string(j, "policy", POLICY_NAME(r->policy));
+	json_string(j, "model", MODEL_NAME(r->model));
+	json_u64(j, "error", r->error);
+	json_u64(j, "merged", r->merged);
+	json_object_end(j);
+}
+
+static void trace_rec_text(const struct shikumi_blk_trace *r, uint64_t t0)
+{
+	printf("%8llu %11.3f %11.3f %11.3f %-5s %12llu %8u %12llu %12llu %-8s %-5s",
+	       (unsigned long long)r->seq, rel_ms(r->queued_ns, t0),
+	       rel_ms(r->dispatched_ns, t0), rel_ms(r->completed_ns, t0),
+	       OP_NAME(r->op), (unsigned long long)r->sector, r->bytes,
+	       (unsigned long long)r->head, (unsigned long long)seek_of(r),
+	       POLICY_NAME(r->policy), MODEL_NAME(r->model));
+	if (r->error)
+		printf(" error %s", strerror(r->error));
+	printf("\n");
+}
+
+static void trace_print(const char *disk, const struct trace_buf *t,
+			uint64_t gaps, const struct blk_stats *st)
+{
+	uint64_t t0 = first_queued(t->r, t->n);
+	struct json *j;
+	size_t i;
+
+	if (!opt_json) {
+		printf("%8s %11s %11s %11s %-5s %12s %8s %12s %12s %-8s %-5s\n",
+		       "SEQ", "QUEUED_MS", "DISP_MS", "DONE_MS", "OP", "SECTOR",
+		       "BYTES", "HEAD", "SEEK", "POLICY", "MODEL");
+		for (i = 0; i < t->n; i++)
+			trace_rec_text(&t->r[i], t0);
+		return;
+	}
+	j = json_new(stdout, opt_pretty);
+	json_object_begin(j, NULL);
+	json_string(j, "disk", disk);
+	json_u64(j, "records", t->n);
+	json_u64(j, "seq_gaps", gaps);
+	json_u64(j, "trace_dropped", st ? st->trace_dropped : 0);
+	json_u64(j, "t0_ns", t0);
+	json_array_begin(j, "trace");
+	for (i = 0; i < t->n; i++)
+		trace_rec_json(j, &t->r[i], t0);
+	json_array_end(j);
+	json_object_end(j);
+	json_free(j);
+}
+
+static const struct cmd_help trace_help = {
+	.usage = "[-d NAME] [-o FILE] [--json]",
+	.summary = "Drain the driver's trace: every request served since the last drain,\n"
+		   "in completion order.  Reading consumes it.  Needs root (debugfs).",
+	.details = "Times are milliseconds after the first request's queueing; SEEK is\n"
+		   "|sector - head| at dispatch.  -o FILE writes the raw records (struct\n"
+		   "shikumi_blk_trace, native byte order, no header) instead of the table;\n"
+		   "'shikumi blk plot --from FILE' plots them.",
+};
+
+static int blk_trace(int argc, char **argv)
+{
+	const char *disk_s = DEFAULT_DISK, *out = NULL;
+	const struct opt opts[] = {
+		DISK_OPT(&disk_s),
+		OPT_STR('o', "output", &out, "FILE", "write the raw records to FILE"),
+		OPT_FINISH(),
+	};
+	struct trace_buf t = { 0 };
+	struct blk_stats st;
+	bool have_st;
+	uint64_t gaps;
+	char disk[64];
+	int first, ret;
+
+	first = parse_options(argc, argv, opts, &trace_help);
+	if (first < argc)
+		return usage_error(opts, &trace_help, "unexpected argument '%s'", argv[first]);
+	ret = need_disk(disk_s, disk, sizeof(disk), opts, &trace_help);
+	if (ret)
+		return ret;
+	if (drain_trace(disk, &t)) {
+		trace_free(&t);
+		return EXIT_FAIL;
+	}
+	have_st = !read_stats(disk, &st);
+	gaps = seq_gaps(t.r, t.n);
+	if (!out) {
+		trace_print(disk, &t, gaps, have_st ? &st : NULL);
+	} else if (save_trace_file(out, t.r, t.n)) {
+		ret = EXIT_FAIL;
+	} else if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_string(j, "disk", disk);
+		json_string(j, "file", out);
+		json_u64(j, "records", t.n);
+		json_u64(j, "seq_gaps", gaps);
+		json_u64(j, "trace_dropped", have_st ? st.trace_dropped : 0);
+		json_object_end(j);
+		json_free(j);
+	}
+	if (!opt_json)
+		fprintf(out ? stdout : stderr,
+			"%zu records%s%s; %llu missing in gaps of seq; trace_dropped %llu since the last reset\n",
+			t.n, out ? " written to " : "", out ? out : "",
+			(unsigned long long)gaps,
+			(unsigned long long)(have_st ? st.trace_dropped : 0));
+	trace_free(&t);
+	return ret;
+}
+
+/* ---- plot: the head's path under each policy ------------------------------ */
+
+#define BLOCK		4096
+
+struct worker {
+	pthread_t tid;
+	int fd, err;
+	uint64_t nreq, nblocks, rng;
+};
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	void *buf;
+	uint64_t i;
+	ssize_t n;
+
+	if (posix_memalign(&buf, BLOCK, BLOCK)) {
+		w->err = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < w->nreq; i++) {
+		off_t off = (off_t)(splitmix64(&w->rng) % w->nblocks) * BLOCK;
+
+		n = pread(w->fd, buf, BLOCK, off);
+		if (n != BLOCK) {
+			w->err = n < 0 ? errno : EIO;
+			break;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+static int open_disk(const char *disk, int flags)
+{
+	char node[PATH_MAX];
+	int fd;
+
+	snprintf(node, sizeof(node), "/dev/%s", disk);
+	fd = open(node, flags | O_CLOEXEC);
+	if (fd < 0)
+		p_err("cannot open %s: %s", node, why(errno));
+	return fd;
+}
+
+/* @nreq O_DIRECT 4K random reads from @depth threads; times the whole run. */
+static int random_reads(const char *disk, uint64_t nreq, unsigned int depth,
+			uint64_t seed, uint64_t *t0, uint64_t *elapsed)
+{
+	uint64_t nblocks = disk_sectors(disk) * 512 / BLOCK;
+	struct worker *w;
+	unsigned int i, started = 0;
+	int fd, ret = 0;
+
+	if (!nblocks) {
+		p_err("%s has no size", disk);
+		return -1;
+	}
+	fd = open_disk(disk, O_RDONLY | O_DIRECT);
+	w = calloc(depth, sizeof(*w));
+	if (fd < 0 || !w) {
+		if (!w)
+			p_err("out of memory");
+		free(w);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*t0 = now_ns();
+	for (i = 0; i < depth; i++) {
+		w[i] = (struct worker){ .fd = fd, .nblocks = nblocks,
+					.nreq = nreq / depth + (i < nreq % depth),
+					.rng = seed * 1000003 + i };
+		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i])) {
+			p_err("cannot start a thread");
+			ret = -1;
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(w[i].tid, NULL);
+		if (w[i].err && !ret) {
+			p_err("reading %s: %s", disk, strerror(w[i].err));
+			ret = -1;
+		}
+	}
+	*elapsed = now_ns() - *t0;
+	free(w);
+	close(fd);
+	return ret;
+}
+
+struct plot_run {
+	int policy;
+	struct trace_buf t;
+	uint64_t elapsed_ns, travel, gaps;
+	double iops;
+};
+
+/* Comma-separated names from @names; returns how many, or -1. */
+static int parse_names(const char *s, const char *const *names, size_t n,
+		       int *out, int max)
+{
+	char buf[256], *tok, *save = NULL;
+	int k = 0;
+
+	copy_str(buf, sizeof(buf), s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (k == max)
+			return -1;
+		out[k] = index_of(names, n, tok);
+		if (out[k++] < 0)
+			return -1;
+	}
+	return k ? k : -1;
+}
+
+static void run_totals(struct plot_run *run)
+{
+	const struct shikumi_blk_trace *r = run->t.r;
+	uint64_t t0 = first_queued(r, run->t.n), t1 = t0;
+	size_t i;
+
+	run->travel = 0;
+	for (i = 0; i < run->t.n; i++) {
+		run->travel += seek_of(&r[i]);
+		if (r[i].completed_ns > t1)
+			t1 = r[i].completed_ns;
+	}
+	run->gaps = seq_gaps(r, run->t.n);
+	if (!run->elapsed_ns)
+		run->elapsed_ns = t1 - t0;
+	run->iops = run->elapsed_ns ? (double)run->t.n * 1e9 / (double)run->elapsed_ns : 0;
+}
+
+/* Keep the reads queued at or after @t0: this run's, not the neighbours'. */
+static void keep_run(struct trace_buf *t, uint64_t t0)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < t->n; i++)
+		if (t->r[i].queued_ns >= t0 && t->r[i].op == SHIKUMI_BLK_OP_READ)
+			t->r[k++] = t->r[i];
+	t->n = k;
+}
+
+struct plot_args {
+	uint64_t requests, depth, seed;
+};
+
+static int plot_one(const char *disk, const struct plot_args *a,
+		    struct plot_run *run)
+{
+	struct trace_buf junk = { 0 };
+	uint64_t t0;
+	int err;
+
+	err = ctl_write(disk, "policy", policy_names[run->policy]);
+	if (err) {
+		p_err("cannot set policy %s: %s", policy_names[run->policy], why(-err));
+		return -1;
+	}
+	err = drain_trace(disk, &junk);
+	trace_free(&junk);
+	if (err || random_reads(disk, a->requests, (unsigned int)a->depth,
+				a->seed, &t0, &run->elapsed_ns))
+		return -1;
+	if (drain_trace(disk, &run->t))
+		return -1;
+	keep_run(&run->t, t0);
+	run_totals(run);
+	if (run->t.n < a->requests)
+		p_warn("%s: the trace holds %zu of the %llu requests (dropped? see 'shikumi blk stats')",
+		       policy_names[run->policy], run->t.n,
+		       (unsigned long long)a->requests);
+	return 0;
+}
+
+/* Split a saved trace by policy, in the order of @pol. */
+static int split_file(const struct trace_buf *all, const int *pol, int npol,
+		      struct plot_run *runs)
+{
+	int p, n = 0;
+	size_t i;
+
+	for (p = 0; p < npol; p++) {
+		struct plot_run *run = &runs[n];
+
+		run->policy = pol[p];
+		for (i = 0; i < all->n; i++) {
+			if (all->r[i].policy != pol[p])
+				continue;
+			if (trace_reserve(&run->t, 1))
+				return -1;
+			run->t.r[run->t.n++] = all->r[i];
+		}
+		if (run->t.n) {
+			run_totals(run);
+			n++;
+		}
+	}
+	return n;
+}
+
+static int plot_svg(const char *path, const char *title, struct plot_run *runs,
+		    int n)
+{
+	struct plot panels[ARRAY_SIZE(policy_names)];
+	struct plot_series ser[ARRAY_SIZE(policy_names)];
+	char titles[ARRAY_SIZE(policy_names)][96], labels[ARRAY_SIZE(policy_names)][96];
+	double *xy[ARRAY_SIZE(policy_names)] = { NULL };
+	int i, ret = -1;
+	size_t k;
+	FILE *f;
+
+	for (i = 0; i < n; i++) {
+		const struct trace_buf *t = &runs[i].t;
+		uint64_t t0 = first_queued(t->r, t->n);
+
+		xy[i] = calloc(2 * t->n + 1, sizeof(double));
+		if (!xy[i]) {
+			p_err("out of memory");
+			goto out;
+		}
+		for (k = 0; k < t->n; k++) {
+			xy[i][k] = rel_ms(t->r[k].completed_ns, t0);
+			xy[i][t->n + k] = (double)t->r[k].sector;
+		}
+		snprintf(titles[i], sizeof(titles[i]), "%s: %.0f IOPS",
+			 POLICY_NAME(runs[i].policy), runs[i].iops);
+		snprintf(labels[i], sizeof(labels[i]), "head travel %.3g sectors",
+			 (double)runs[i].travel);
+		ser[i] = (struct plot_series){ labels[i], xy[i], xy[i] + t->n, t->n, false };
+		panels[i] = (struct plot){ titles[i], "completed (ms after the first queued)",
+					   "sector", false, false, &ser[i], 1 };
+	}
+	f = fopen(path, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = svg_write_plots(f, title, panels, (size_t)n);
+	if (fclose(f))
+		ret = -1;
+	if (ret)
+		p_err("cannot write %s", path);
+out:
+	for (i = 0; i < n; i++)
+		free(xy[i]);
+	return ret;
+}
+
+static void plot_report(const char *disk, const struct plot_args *a,
+			const struct plot_run *runs, int n, const char *svg)
+{
+	struct json *j;
+	int i;
+
+	if (!opt_json) {
+		printf("%-9s %9s %11s %10s %14s %12s\n", "POLICY", "REQUESTS",
+		       "ELAPSED_MS", "IOPS", "HEAD_TRAVEL", "TRAVEL/REQ");
+		for (i = 0; i < n; i++)
+			printf("%-9s %9zu %11.1f %10.0f %14llu %12.0f\n",
+			       POLICY_NAME(runs[i].policy), runs[i].t.n,
+			       (double)runs[i].elapsed_ns / 1e6, runs[i].iops,
+			       (unsigned long long)runs[i].travel,
+			       runs[i].t.n ? (double)runs[i].travel / (double)runs[i].t.n : 0);
+		printf("plot written to %s\n", svg);
+		return;
+	}
+	j = json_new(stdout, opt_pretty);
+	json_object_begin(j, NULL);
+	json_string(j, "disk", disk);
+	json_u64(j, "requests", a->requests);
+	json_u64(j, "depth", a->depth);
+	json_u64(j, "seed", a->seed);
+	json_string(j, "svg", svg);
+	json_array_begin(j, "runs");
+	for (i = 0; i < n; i++) {
+		json_object_begin(j, NULL);
+		json_string(j, "policy", POLICY_NAME(runs[i].policy));
+		json_u64(j, "records", runs[i].t.n);
+		json_double(j, "elapsed_ms", (double)runs[i].elapsed_ns / 1e6);
+		json_double(j, "iops", runs[i].iops);
+		json_u64(j, "head_travel", runs[i].travel);
+		json_double(j, "travel_per_request", runs[i].t.n ?
+			    (double)runs[i].travel / (double)runs[i].t.n : 0);
+		json_u64(j, "seq_gaps", runs[i].gaps);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+	json_free(j);
+}
+
+static int plot_live(const char *disk, const struct plot_args *a,
+		     const int *pol, int npol, struct plot_run *runs)
+{
+	char old[32], model[16];
+	int i, err, ret = 0;
+
+	if (ctl_read(disk, "policy", old, sizeof(old))) {
+		p_err("cannot read the policy of %s", disk);
+		return -1;
+	}
+	if (!ctl_read(disk, "model", model, sizeof(model)) && !strcmp(model, "ram"))
+		p_warn("model ram serves each request at once, so the policy changes little (try: shikumi blk model hdd)");
+	for (i = 0; i < npol && !ret; i++) {
+		runs[i].policy = pol[i];
+		ret = plot_one(disk, a, &runs[i]);
+		if (!ret && !opt_json)
+			fprintf(stderr, "%s: %zu requests in %.1f ms\n", policy_names[pol[i]],
+				runs[i].t.n, (double)runs[i].elapsed_ns / 1e6);
+	}
+	err = ctl_write(disk, "policy", old);
+	if (err)
+		p_warn("could not restore policy %s: %s", old, strerror(-err));
+	return ret;
+}
+
+static int save_runs(const char *path, const struct plot_run *runs, int n)
+{
+	struct trace_buf all = { 0 };
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		if (trace_reserve(&all, runs[i].t.n))
+			return -1;
+		memcpy(all.r + all.n, runs[i].t.r, runs[i].t.n * REC_SIZE);
+		all.n += runs[i].t.n;
+	}
+	ret = save_trace_file(path, all.r, all.n);
+	trace_free(&all);
+	return ret;
+}
+
+static const struct cmd_help plot_help = {
+	.usage = "[-d NAME] [-o FILE.svg] [--policies LIST] [--requests N] [--depth N]\n"
+		 "       [--seed N] [--save TRACEFILE] [--from TRACEFILE] [--json]",
+	.summary = "For each policy, run the same random-read workload on the disk and plot\n"
+		   "where the head went (the sector of each request against the time it\n"
+		   "completed), with IOPS and the head's total travel.  Needs root.",
+	.details = "The workload: N O_DIRECT 4 KiB reads at random aligned offsets across\n"
+		   "the whole disk, from DEPTH threads; --seed fixes the offsets.  Use a\n"
+		   "slow model (shikumi blk model hdd) to see the policies differ.  The\n"
+		   "policy is restored at the end.  --save keeps the runs' trace records;\n"
+		   "--from plots a saved trace (from --save or 'blk trace -o') instead.",
+};
+
+static int blk_plot(int argc, char **argv)
+{
+	const char *disk_s = DEFAULT_DISK, *svg = "blk-plot.svg";
+	const char *pol_s = "fifo,sstf,clook,deadline", *from = NULL, *save = NULL;
+	struct plot_args a = { .requests = 400, .depth = 32, .seed = 1 };
+	const struct opt opts[] = {
+		DISK_OPT(&disk_s),
+		OPT_STR('o', "output", &svg, "FILE", "the SVG (default blk-plot.svg)"),
+		OPT_STR('P', "policies", &pol_s, "LIST", "policies (default all four)"),
+		OPT_NUM('n', "requests", &a.requests, "N", "requests per policy (default 400)"),
+		OPT_NUM('q', "depth", &a.depth, "N", "threads reading at once (default 32)"),
+		OPT_NUM('s', "seed", &a.seed, "N", "seed of the offsets (default 1)"),
+		OPT_STR(0, "save", &save, "FILE", "also write the runs' raw trace to FILE"),
+		OPT_STR('f', "from", &from, "FILE", "plot a saved trace instead of running"),
+		OPT_FINISH(),
+	};
+	struct plot_run runs[ARRAY_SIZE(policy_names)] = { 0 };
+	int pol[ARRAY_SIZE(policy_names)], npol, n, first, ret, i;
+	struct trace_buf all = { 0 };
+	char disk[64], title[128];
+
+	first = parse_options(argc, argv, opts, &plot_help);
+	if (first < argc)
+		return usage_error(opts, &plot_help, "unexpected argument '%s'", argv[first]);
+	npol = parse_names(pol_s, policy_names, ARRAY_SIZE(policy_names), pol,
+			   (int)ARRAY_SIZE(pol));
+	if (npol < 0)
+		return usage_error(opts, &plot_help, "bad policy list '%s' (fifo, sstf, clook, deadline)",
+				   pol_s);
+	if (a.requests < 1 || a.requests > 10000000 || a.depth < 1 || a.depth > 1024)
+		return usage_error(opts, &plot_help, "--requests must be 1 to 10000000, --depth 1 to 1024");
+	if (from) {
+		snprintf(disk, sizeof(disk), "%s", from);
+		if (load_trace_file(from, &all))
+			return EXIT_FAIL;
+		n = split_file(&all, pol, npol, runs);
+		trace_free(&all);
+		if (n == 0)
+			p_err("%s holds no records of the policies %s", from, pol_s);
+		ret = n > 0 ? 0 : -1;
+	} else {
+		ret = need_disk(disk_s, disk, sizeof(disk), opts, &plot_help);
+		if (ret)
+			return ret;
+		n = npol;
+		ret = plot_live(disk, &a, pol, npol, runs);
+		if (!ret && save)
+			ret = save_runs(save, runs, n);
+	}
+	snprintf(title, sizeof(title), "shikumi blk plot: %s, where the head went",
+		 from ? "saved trace" : disk);
+	if (!ret)
+		ret = plot_svg(svg, title, runs, n);
+	if (!ret)
+		plot_report(disk, &a, runs, n, svg);
+	for (i = 0; i < (int)ARRAY_SIZE(runs); i++)
+		trace_free(&runs[i].t);
+	return ret ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ---- a minimal JSON reader, for fio's reports ---------------------------- */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jval {
+	enum jtype type;
+	double num;
+	char *key;		/* inside an object */
+	struct jval *kids, *next;
+};
+
+struct jparser {
+	const char *s;
+	int depth;
+};
+
+static void jfree(struct jval *v)
+{
+	struct jval *k, *next;
+
+	if (!v)
+		return;
+	for (k = v->kids; k; k = next) {
+		next = k->next;
+		jfree(k);
+	}
+	free(v->key);
+	free(v);
+}
+
+static void jskip(struct jparser *p)
+{
+	while (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')
+		p->s++;
+}
+
+/* A string's contents, escapes kept raw except \" and \\; NULL on error. */
+static char *jstring(struct jparser *p)
+{
+	const char *start = ++p->s;
+	size_t k = 0;
+	char *out;
+
+	while (*p->s && *p->s != '"')
+		p->s += *p->s == '\\' && p->s[1] ? 2 : 1;
+	if (*p->s != '"')
+		return NULL;
+	out = malloc((size_t)(p->s - start) + 1);
+	if (!out)
+		return NULL;
+	for (; start < p->s; start++) {
+		if (*start == '\\')
+			start++;
+		out[k++] = *start;
+	}
+	out[k] = '\0';
+	p->s++;
+	return out;
+}
+
+static struct jval *jvalue(struct jparser *p);
+
+/* The members of an array or object, after its opening bracket. */
+static int jmembers(struct jparser *p, struct jval *v, char close)
+{
+	struct jval **tail = &v->kids, *kid;
+	char *key = NULL;
+
+	jskip(p);
+	if (*p->s == close) {
+		p->s++;
+		return 0;
+	}
+	for (;;) {
+		jskip(p);
+		if (close == '}') {
+			if (*p->s != '"' || !(key = jstring(p)))
+				return -1;
+			jskip(p);
+			if (*p->s++ != ':') {
+				free(key);
+				return -1;
+			}
+		}
+		kid = jvalue(p);
+		if (!kid) {
+			free(key);
+			return -1;
+		}
+		kid->key = key;
+		key = NULL;
+		*tail = kid;
+		tail = &kid->next;
+		jskip(p);
+		if (*p->s == ',') {
+			p->s++;
+			continue;
+		}
+		if (*p->s++ != close)
+			return -1;
+		return 0;
+	}
+}
+
+static struct jval *jvalue(struct jparser *p)
+{
+	struct jval *v = calloc(1, sizeof(*v));
+	char *end, *str;
+	int err = 0;
+
+	if (!v || ++p->depth > 64) {
+		free(v);
+		return NULL;
+	}
+	jskip(p);
+	if (*p->s == '{' || *p->s == '[') {
+		char close = *p->s == '{' ? '}' : ']';
+
+		v->type = close == '}' ? J_OBJ : J_ARR;
+		p->s++;
+		err = jmembers(p, v, close);
+	} else if (*p->s == '"') {
+		v->type = J_STR;
+		str = jstring(p);
+		err = !str;
+		free(str);
+	} else if (!strncmp(p->s, "true", 4) || !strncmp(p->s, "null", 4)) {
+		v->type = *p->s == 't' ? J_BOOL : J_NULL;
+		v->num = *p->s == 't';
+		p->s += 4;
+	} else if (!strncmp(p->s, "false", 5)) {
+		v->type = J_BOOL;
+		p->s += 5;
+	} else {
+		v->type = J_NUM;
+		v->num = strtod(p->s, &end);
+		err = end == p->s;
+		p->s = end;
+	}
+	p->depth--;
+	if (err) {
+		jfree(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Parse the first JSON object in @text (fio may print notices before it). */
+static struct jval *jparse(const char *text)
+{
+	struct jparser p = { strchr(text, '{'), 0 };
+
+	return p.s ? jvalue(&p) : NULL;
+}
+
+/* "jobs.0.read.lat_ns.mean": a number, or NAN. */
+static double jnum(const struct jval *v, const char *path)
+{
+	char buf[128], *tok, *save = NULL, *end;
+	const struct jval *k;
+	long idx;
+
+	copy_str(buf, sizeof(buf), path);
+	for (tok = strtok_r(buf, ".", &save); tok && v; tok = strtok_r(NULL, ".", &save)) {
+		idx = strtol(tok, &end, 10);
+		for (k = v->kids; k; k = k->next) {
+			if (v->type == J_ARR && !*end && !idx--)
+				break;
+			if (v->type == J_OBJ && k->key && !strcmp(k->key, tok))
+				break;
+		}
+		v = k;
+	}
+	return v && v->type == J_NUM ? v->num : NAN;
+}
+
+/* ---- fio ----------------------------------------------------------------- */
+
+#define MAX_ARGS	32
+
+struct fio_job {
+	const char *name, *filename, *rw, *bs, *ioengine;
+	uint64_t size;		/* bytes */
+	unsigned int iodepth, numjobs, runtime;
+	bool direct, time_based;
+};
+
+struct fio_result {
+	double bw_bytes, iops, lat_ns_mean;
+};
+
+static bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+	const char *p, *colon;
+
+	for (p = path ? path : "/usr/bin:/bin"; *p; p = colon + 1) {
+		colon = strchrnul(p, ':');
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(colon - p), p, prog);
+		if (!access(buf, X_OK))
+			return true;
+		if (!*colon)
+			break;
+	}
+	return false;
+}
+
+/* Run @argv, its stdout into @out (or /dev/null); returns its exit status. */
+static int run_prog(char *const *argv, const char *out)
+{
+	pid_t pid;
+	int status, fd;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		p_err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (!pid) {
+		fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+			fprintf(stderr, "cannot write %s: %s\n", out, strerror(errno));
+			_exit(126);
+		}
+		execvp(argv[0], argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			p_err("waitpid: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+struct argv_buf {
+	char *v[MAX_ARGS + 1];
+	char s[MAX_ARGS][128];
+	int n;
+};
+
+static void arg_add(struct argv_buf *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void arg_add(struct argv_buf *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->n == MAX_ARGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(a->s[a->n], sizeof(a->s[a->n]), fmt, ap);
+	va_end(ap);
+	a->v[a->n] = a->s[a->n];
+	a->v[++a->n] = NULL;
+}
+
+static void fio_args(struct argv_buf *a, const struct fio_job *job)
+{
+	a->n = 0;
+	arg_add(a, "fio");
+	arg_add(a, "--output-format=json");
+	arg_add(a, "--name=%s", job->name);
+	arg_add(a, "--filename=%s", job->filename);
+	arg_add(a, "--rw=%s", job->rw);
+	arg_add(a, "--bs=%s", job->bs);
+	arg_add(a, "--size=%llu", (unsigned long long)job->size);
+	arg_add(a, "--direct=%d", job->direct);
+	arg_add(a, "--ioengine=%s", job->ioengine ? job->ioengine : "psync");
+	if (job->iodepth > 1)
+		arg_add(a, "--iodepth=%u", job->iodepth);
+	if (job->numjobs > 1)
+		arg_add(a, "--numjobs=%u", job->numjobs);
+	arg_add(a, "--group_reporting");
+	if (job->runtime)
+		arg_add(a, "--runtime=%u", job->runtime);
+	if (job->time_based)
+		arg_add(a, "--time_based");
+}
+
+/* Run one fio job; its JSON goes to @out, or a temporary file when NULL. */
+static int fio_run(const struct fio_job *job, const char *out,
+		   struct fio_result *res)
+{
+	const char *dir = strstr(job->rw, "write") ? "write" : "read";
+	char tmp[] = "/tmp/shikumi-fio-XXXXXX", key[64], *text;
+	struct argv_buf a;
+	struct jval *root;
+	int fd, st;
+
+	if (!out) {
+		fd = mkstemp(tmp);
+		if (fd < 0) {
+			p_err("mkstemp: %s", strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
+	fio_args(&a, job);
+	st = run_prog(a.v, out ? out : tmp);
+	text = st ? NULL : read_path(out ? out : tmp);
+	if (!out)
+		unlink(tmp);
+	if (st) {
+		p_err("fio %s on %s failed (exit %d)", job->name, job->filename, st);
+		return -1;
+	}
+	root = text ? jparse(text) : NULL;
+	free(text);
+	if (!root) {
+		p_err("cannot parse fio's JSON for %s", job->name);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "jobs.0.%s.bw_bytes", dir);
+	res->bw_bytes = jnum(root, key);
+	snprintf(key, sizeof(key), "jobs.0.%s.iops", dir);
+	res->iops = jnum(root, key);
+	snprintf(key, sizeof(key), "jobs.0.%s.lat_ns.mean", dir);
+	res->lat_ns_mean = jnum(root, key);
+	jfree(root);
+	return 0;
+}
+
+static int need_fio(void)
+{
+	if (in_path("fio"))
+		return 0;
+	p_err("fio is not installed (apt-get install fio)");
+	return -1;
+}
+
+/* ---- measure: the book's chapter 9 measure.sh ------------------------------ */
+
+#define NSCHED	2
+#define NRA	2
+
+static const char *const scheds[NSCHED] = { "mq-deadline", "none" };
+static const unsigned int ra_kbs[NRA] = { 128, 0 };
+
+struct meas_args {
+	char disk[64], node[80];
+	const char *dir;
+	uint64_t size_mb, runtime, max_jobs;
+};
+
+struct meas_model {
+	int model;
+	struct fio_result ra[NSCHED][NRA];
+	struct fio_result *wr;		/* [sched * max_jobs + jobs - 1] */
+};
+
+/* The state measure and bench change, to put back at the end. */
+struct saved {
+	char model[16], policy[16], sched[32], ra[16];
+};
+
+static int save_state(const char *disk, struct saved *sv)
+{
+	if (ctl_read(disk, "model", sv->model, sizeof(sv->model)) ||
+	    ctl_read(disk, "policy", sv->policy, sizeof(sv->policy)) ||
+	    stock_scheduler(disk, sv->sched, sizeof(sv->sched)) ||
+	    queue_read(disk, "read_ahead_kb", sv->ra, sizeof(sv->ra))) {
+		p_err("cannot read the settings of %s", disk);
+		return -1;
+	}
+	return 0;
+}
+
+static void restore_state(const char *disk, const struct saved *sv)
+{
+	int err;
+
+	err = ctl_write(disk, "model", sv->model);
+	if (!err)
+		err = ctl_write(disk, "policy", sv->policy);
+	if (err)
+		p_warn("could not restore model %s, policy %s: %s", sv->model,
+		       sv->policy, strerror(-err));
+	queue_write(disk, "scheduler", sv->sched);
+	queue_write(disk, "read_ahead_kb", sv->ra);
+}
+
+static int set_ctl(const char *disk, const char *key, const char *v)
+{
+	int err = ctl_write(disk, key, v);
+
+	if (err)
+		p_err("cannot set %s %s on %s: %s", key, v, disk, why(-err));
+	return err;
+}
+
+static int drop_caches(void)
+{
+	int err;
+
+	sync();
+	err = write_str("/proc/sys/vm/drop_caches", "3");
+	if (err)
+		p_err("cannot drop the page cache: %s", why(-err));
+	return err;
+}
+
+static void meas_line(const char *model, const char *test, const char *sched,
+		      int ra, unsigned int jobs, const struct fio_result *r)
+{
+	if (opt_json)
+		return;
+	printf("%-5s %-10s %-12s %6d %5u %10.1f %10.0f %10.1f\n", model, test,
+	       sched, ra, jobs, r->bw_bytes / 1e6, r->iops, r->lat_ns_mean / 1e3);
+	fflush(stdout);
+}
+
+static int meas_readahead(const struct meas_args *a, struct meas_model *m)
+{
+	const char *model = MODEL_NAME((unsigned int)m->model);
+	struct fio_job job = {
+		.name = "seq", .filename = a->node, .rw = "read", .bs = "1M",
+		.size = a->size_mb << 20, .runtime = (unsigned int)a->runtime,
+	};
+	char out[PATH_MAX], ra[16];
+	int s, r;
+
+	for (s = 0; s < NSCHED; s++) {
+		for (r = 0; r < NRA; r++) {
+			snprintf(ra, sizeof(ra), "%u", ra_kbs[r]);
+			if (queue_write(a->disk, "scheduler", scheds[s]) ||
+			    queue_write(a->disk, "read_ahead_kb", ra) || drop_caches())
+				return -1;
+			snprintf(out, sizeof(out), "%s/%s-readahead-%s-ra%u.json",
+				 a->dir, model, scheds[s], ra_kbs[r]);
+			if (fio_run(&job, out, &m->ra[s][r]))
+				return -1;
+			meas_line(model, "seqread", scheds[s], (int)ra_kbs[r], 1,
+				  &m->ra[s][r]);
+		}
+	}
+	return 0;
+}
+
+static int meas_sched(const struct meas_args *a, struct meas_model *m)
+{
+	const char *model = MODEL_NAME((unsigned int)m->model);
+	struct fio_job job = {
+		.name = "randwrite", .filename = a->node, .rw = "randwrite",
+		.bs = "4k", .size = 4 << 20, .direct = true,
+		.runtime = (unsigned int)a->runtime,
+	};
+	char out[PATH_MAX];
+	struct fio_result *r;
+	unsigned int j;
+	int s;
+
+	for (s = 0; s < NSCHED; s++) {
+		if (queue_write(a->disk, "scheduler", scheds[s]))
+			return -1;
+		for (j = 1; j <= a->max_jobs; j++) {
+			r = &m->wr[(size_t)s * a->max_jobs + j - 1];
+			job.numjobs = j;
+			snprintf(out, sizeof(out), "%s/%s-sched-%s-j%u.json",
+				 a->dir, model, scheds[s], j);
+			if (fio_run(&job, out, r))
+				return -1;
+			meas_line(model, "randwrite", scheds[s], -1, j, r);
+		}
+	}
+	return 0;
+}
+
+static void meas_json(FILE *f, const struct meas_args *a,
+		      const struct meas_model *mm, int n)
+{
+	struct json *j = json_new(f, true);
+	unsigned int k;
+	int i, s, r;
+
+	json_object_begin(j, NULL);
+	json_string(j, "disk", a->disk);
+	json_u64(j, "size_mb", a->size_mb);
+	json_u64(j, "runtime", a->runtime);
+	json_u64(j, "max_jobs", a->max_jobs);
+	json_array_begin(j, "models");
+	for (i = 0; i < n; i++) {
+		const struct meas_model *m = &mm[i];
+		const char *model = MODEL_NAME((unsigned int)m->model);
+
+		json_object_begin(j, NULL);
+		json_string(j, "model", model);
+		json_array_begin(j, "readahead");
+		for (s = 0; s < NSCHED; s++) {
+			for (r = 0; r < NRA; r++) {
+				json_object_begin(j, NULL);
+				json_string(j, "scheduler", scheds[s]);
+				json_u64(j, "read_ahead_kb", ra_kbs[r]);
+				json_double(j, "bw_bytes", m->ra[s][r].bw_bytes);
+				json_double(j, "iops", m->ra[s][r].iops);
+				json_double(j, "lat_ns_mean", m->ra[s][r].lat_ns_mean);
+				json_object_end(j);
+			}
+		}
+		json_array_end(j);
+		json_array_begin(j, "scheduler");
+		for (s = 0; s < NSCHED; s++) {
+			for (k = 1; k <= a->max_jobs; k++) {
+				const struct fio_result *w = &m->wr[(size_t)s * a->max_jobs + k - 1];
+
+				json_object_begin(j, NULL);
+				json_string(j, "scheduler", scheds[s]);
+				json_u64(j, "numjobs", k);
+				json_double(j, "bw_bytes", w->bw_bytes);
+				json_double(j, "iops", w->iops);
+				json_double(j, "lat_ns_mean", w->lat_ns_mean);
+				json_double(j, "deadline_vs_none_pct", s ? NAN :
+					    100.0 * w->iops / m->wr[a->max_jobs + k - 1].iops);
+				json_object_end(j);
+			}
+		}
+		json_array_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+	json_free(j);
+}
+
+static int meas_write_json(const struct meas_args *a, const struct meas_model *mm,
+			   int n)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/measure.json", a->dir);
+	f = fopen(path, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	meas_json(f, a, mm, n);
+	if (fclose(f)) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (opt_json)
+		meas_json(stdout, a, mm, n);
+	return 0;
+}
+
+#define MEAS_SERIES	(ARRAY_SIZE(model_names) * NSCHED)
+
+struct meas_plot {
+	struct plot_series iops[MEAS_SERIES], lat[MEAS_SERIES], seq[MEAS_SERIES];
+	struct plot_series rel[ARRAY_SIZE(model_names) + 1];
+	char labels[MEAS_SERIES][32];
+	double *x, *y;		/* x: 1..max_jobs; y: every series' values */
+	double rax[NRA], ref[2], refx[2];
+};
+
+/* The series of model @i under scheduler @s, in @p. */
+static void meas_series(struct meas_plot *p, const struct meas_args *a,
+			const struct meas_model *m, int i, int s)
+{
+	size_t nj = a->max_jobs, k = (size_t)(i * NSCHED + s);
+	double *iops = p->y + k * (3 * nj + NRA), *lat = iops + nj;
+	double *rel = lat + nj, *seq = rel + nj;
+	size_t jj;
+	int r;
+
+	for (jj = 0; jj < nj; jj++) {
+		iops[jj] = m->wr[s * nj + jj].iops;
+		lat[jj] = m->wr[s * nj + jj].lat_ns_mean / 1e3;
+		rel[jj] = 100.0 * m->wr[jj].iops / m->wr[nj + jj].iops;
+	}
+	for (r = 0; r < NRA; r++)
+		seq[r] = m->ra[s][r].bw_bytes / 1e6;
+	snprintf(p->labels[k], sizeof(p->labels[k]), "%s %s",
+		 MODEL_NAME((unsigned int)m->model), scheds[s]);
+	p->iops[k] = (struct plot_series){ p->labels[k], p->x, iops, nj, false };
+	p->lat[k] = (struct plot_series){ p->labels[k], p->x, lat, nj, false };
+	p->seq[k] = (struct plot_series){ p->labels[k], p->rax, seq, NRA, false };
+	if (!s)
+		p->rel[i] = (struct plot_series){ MODEL_NAME((unsigned int)m->model),
+						  p->x, rel, nj, false };
+}
+
+static int meas_svg(const struct meas_args *a, const struct meas_model *mm, int n)
+{
+	size_t nj = a->max_jobs, ns = (size_t)n * NSCHED;
+	struct meas_plot p = { 0 };
+	struct plot panels[4];
+	char path[PATH_MAX];
+	int i, s, ret = -1;
+	FILE *f;
+
+	p.x = calloc(nj, sizeof(double));
+	p.y = calloc(ns * (3 * nj + NRA), sizeof(double));
+	if (!p.x || !p.y) {
+		p_err("out of memory");
+		goto out;
+	}
+	for (i = 0; i < (int)nj; i++)
+		p.x[i] = i + 1;
+	for (i = 0; i < NRA; i++)
+		p.rax[i] = ra_kbs[i];
+	p.refx[0] = 1;
+	p.refx[1] = (double)nj;
+	p.ref[0] = p.ref[1] = 100;
+	for (i = 0; i < n; i++)
+		for (s = 0; s < NSCHED; s++)
+			meas_series(&p, a, &mm[i], i, s);
+	p.rel[n] = (struct plot_series){ "equal", p.refx, p.ref, 2, true };
+	panels[0] = (struct plot){ "4K random writes: IOPS", "numjobs", "IOPS",
+				   false, false, p.iops, ns };
+	panels[1] = (struct plot){ "4K random writes: mean latency", "numjobs",
+				   "latency (us)", false, false, p.lat, ns };
+	panels[2] = (struct plot){ "IOPS, mq-deadline relative to none", "numjobs",
+				   "percent", false, false, p.rel, (size_t)n + 1 };
+	panels[3] = (struct plot){ "buffered sequential read", "read_ahead_kb",
+				   "MB/s", false, false, p.seq, ns };
+	snprintf(path, sizeof(path), "%s/measure.svg", a->dir);
+	f = fopen(path, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = svg_write_plots(f, "shikumi blk measure: I/O scheduler and read-ahead",
+			      panels, 4);
+	if (fclose(f) || ret) {
+		p_err("cannot write %s", path);
+		ret = -1;
+	}
+out:
+	free(p.x);
+	free(p.y);
+	return ret;
+}
+
+static int meas_model_run(const struct meas_args *a, struct meas_model *m)
+{
+	if (set_ctl(a->disk, "model", model_names[m->model]))
+		return -1;
+	if (meas_readahead(a, m))
+		return -1;
+	return meas_sched(a, m);
+}
+
+static int meas_run(const struct meas_args *a, const int *models, int n)
+{
+	struct meas_model mm[ARRAY_SIZE(model_names)] = { 0 };
+	struct saved sv;
+	int i, ret = 0;
+
+	if (save_state(a->disk, &sv))
+		return -1;
+	if (!opt_json)
+		printf("%-5s %-10s %-12s %6s %5s %10s %10s %10s\n", "MODEL", "TEST",
+		       "SCHEDULER", "RA_KB", "JOBS", "MB/s", "IOPS", "LAT_US");
+	for (i = 0; i < n && !ret; i++) {
+		mm[i].model = models[i];
+		mm[i].wr = calloc(NSCHED * a->max_jobs, sizeof(*mm[i].wr));
+		if (!mm[i].wr) {
+			p_err("out of memory");
+			ret = -1;
+			break;
+		}
+		ret = meas_model_run(a, &mm[i]);
+	}
+	restore_state(a->disk, &sv);
+	if (!ret)
+		ret = meas_write_json(a, mm, n);
+	if (!ret)
+		ret = meas_svg(a, mm, n);
+	if (!ret && !opt_json)
+		printf("fio reports, %s/measure.json and %s/measure.svg written\n",
+		       a->dir, a->dir);
+	for (i = 0; i < n; i++)
+		free(mm[i].wr);
+	return ret;
+}
+
+static int make_dir(const char *dir)
+{
+	struct stat st;
+
+	if (!mkdir(dir, 0755) || (errno == EEXIST && !stat(dir, &st) &&
+				  S_ISDIR(st.st_mode)))
+		return 0;
+	p_err("cannot create %s: %s", dir, strerror(errno));
+	return -1;
+}
+
+static const struct cmd_help measure_help = {
+	.usage = "[-d NAME] [-o DIR] [--models LIST] [--size MB] [--runtime S]\n"
+		 "       [--max-jobs N] [--json]",
+	.summary = "The book's chapter 9 measure.sh, with fio, on each model: buffered\n"
+		   "sequential reads under mq-deadline and none with read_ahead_kb 128 and\n"
+		   "0, then 4K O_DIRECT random writes with 1 to N jobs under both elevators.\n"
+		   "Needs root and fio.",
+	.details = "DIR (default blk-measure) receives every fio report as\n"
+		   "MODEL-readahead-SCHED-raKB.json and MODEL-sched-SCHED-jJOBS.json, a\n"
+		   "summary in measure.json and the plots in measure.svg.  --runtime caps\n"
+		   "each fio run.  The model, elevator and read_ahead_kb are restored.",
+};
+
+static int blk_measure(int argc, char **argv)
+{
+	const char *disk_s = DEFAULT_DISK, *models_s = "hdd,ssd";
+	struct meas_args a = { .dir = "blk-measure", .size_mb = 128 };
+	const struct opt opts[] = {
+		DISK_OPT(&disk_s),
+		OPT_STR('o', "output", &a.dir, "DIR", "where the reports go (default blk-measure)"),
+		OPT_STR('m', "models", &models_s, "LIST", "models to measure (default hdd,ssd)"),
+		OPT_NUM('s', "size", &a.size_mb, "MB", "sequential read size (default 128)"),
+		OPT_NUM('t', "runtime", &a.runtime, "S", "cap each fio run at S seconds"),
+		OPT_NUM('J', "max-jobs", &a.max_jobs, "N", "numjobs up to N (default: CPUs)"),
+		OPT_FINISH(),
+	};
+	int models[ARRAY_SIZE(model_names)], n, first, ret;
+
+	first = parse_options(argc, argv, opts, &measure_help);
+	if (first < argc)
+		return usage_error(opts, &measure_help, "unexpected argument '%s'", argv[first]);
+	n = parse_names(models_s, model_names, ARRAY_SIZE(model_names), models,
+			(int)ARRAY_SIZE(models));
+	if (n < 0)
+		return usage_error(opts, &measure_help, "bad model list '%s' (ram, ssd, hdd)",
+				   models_s);
+	if (!a.max_jobs)
+		a.max_jobs = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (a.max_jobs < 1 || a.max_jobs > 256 || a.size_mb < 1 || a.runtime > 86400)
+		return usage_error(opts, &measure_help, "--max-jobs must be 1 to 256, --size at least 1");
+	ret = need_disk(disk_s, a.disk, sizeof(a.disk), opts, &measure_help);
+	if (ret)
+		return ret;
+	snprintf(a.node, sizeof(a.node), "/dev/%s", a.disk);
+	if (a.size_mb << 20 > disk_sectors(a.disk) * 512) {
+		p_err("--size %llu MB is larger than %s", (unsigned long long)a.size_mb, a.disk);
+		return EXIT_USAGE;
+	}
+	if (need_fio())
+		return EXIT_FAIL;
+	if (!is_root()) {
+		p_err("needs root (drop_caches, the elevator, the model)");
+		return EXIT_FAIL;
+	}
+	if (make_dir(a.dir))
+		return EXIT_FAIL;
+	return meas_run(&a, models, n) ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ---- the subcommand ------------------------------------------------------ */
+
+static const struct cmd blk_cmds[] = {
+	{ "info",    blk_info,    "the disks: model, policy, queue, memory" },
+	{ "stats",   blk_stats,   "counters and latency percentiles (debugfs)" },
+	{ "policy",  blk_policy,  "show or set the driver's scheduling policy" },
+	{ "model",   blk_model,   "show or set the service model and its parameters" },
+	{ "trace",   blk_trace,   "drain the per-request trace (table, JSON, raw)" },
+	{ "plot",    blk_plot,    "the head's path under each policy (SVG)" },
+	{ "measure", blk_measure, "the book's measure.sh: elevators, read-ahead (fio)" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_blk(int argc, char **argv)
+{
+	return run_subcommand(argc, argv, blk_cmds, "shikumi blk COMMAND [OPTIONS]");
+}

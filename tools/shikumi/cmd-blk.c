@@ -1052,7 +1052,8 @@ static int blk_info(int argc, char **argv)
 		       "ELEVATOR", "RA_KB", "MEMORY", "PAGES");
 	}
 	for (i = 0; i < n; i++) {
-		if (!disk_s || !strcmp(list[i]->d_name, disk)) {
+		if ((!disk_s || !strcmp(list[i]->d_name, disk)) &&
+		    ctl_exists(list[i]->d_name, "")) {
 			get_info(list[i]->d_name, &d);
 			if (j)
 				info_json(j, &d);
@@ -1240,7 +1241,7 @@ static void trace_rec_json(struct json *j, const struct shikumi_blk_trace *r,
 
 static void trace_rec_text(const struct shikumi_blk_trace *r, uint64_t t0)
 {
-	printf("%8llu %11.3f %11.3f %11.3f %-5s %12llu %8u %12llu %12llu %-8s %-5s",
+	printf("%8llu %11.3f %11.3f %11.3f %-5s %12llu %8u %12llu %12llu %-8s %s",
 	       (unsigned long long)r->seq, rel_ms(r->queued_ns, t0),
 	       rel_ms(r->dispatched_ns, t0), rel_ms(r->completed_ns, t0),
 	       OP_NAME(r->op), (unsigned long long)r->sector, r->bytes,
@@ -1259,7 +1260,7 @@ static void trace_print(const char *disk, const struct trace_buf *t,
 	size_t i;
 
 	if (!opt_json) {
-		printf("%8s %11s %11s %11s %-5s %12s %8s %12s %12s %-8s %-5s\n",
+		printf("%8s %11s %11s %11s %-5s %12s %8s %12s %12s %-8s %s\n",
 		       "SEQ", "QUEUED_MS", "DISP_MS", "DONE_MS", "OP", "SECTOR",
 		       "BYTES", "HEAD", "SEEK", "POLICY", "MODEL");
 		for (i = 0; i < t->n; i++)
@@ -1449,6 +1450,7 @@ static int random_reads(const char *disk, uint64_t nreq, unsigned int depth,
 
 struct plot_run {
 	int policy;
+	uint64_t requests;	/* issued; for a saved trace, its records */
 	struct trace_buf t;
 	uint64_t elapsed_ns, travel, gaps;
 	double iops;
@@ -1526,6 +1528,8 @@ static int plot_one(const char *disk, const struct plot_args *a,
 		return -1;
 	keep_run(&run->t, t0);
 	run_totals(run);
+	run->requests = a->requests;
+	run->iops = (double)a->requests * 1e9 / (double)run->elapsed_ns;
 	if (run->t.n < a->requests)
 		p_warn("%s: the trace holds %zu of the %llu requests (dropped? see 'shikumi blk stats')",
 		       policy_names[run->policy], run->t.n,
@@ -1553,6 +1557,7 @@ static int split_file(const struct trace_buf *all, const int *pol, int npol,
 		}
 		if (run->t.n) {
 			run_totals(run);
+			run->requests = run->t.n;
 			n++;
 		}
 	}
@@ -1607,18 +1612,20 @@ out:
 	return ret;
 }
 
-static void plot_report(const char *disk, const struct plot_args *a,
-			const struct plot_run *runs, int n, const char *svg)
+static void plot_report(const char *disk, const char *from,
+			const struct plot_args *a, const struct plot_run *runs,
+			int n, const char *svg)
 {
 	struct json *j;
 	int i;
 
 	if (!opt_json) {
-		printf("%-9s %9s %11s %10s %14s %12s\n", "POLICY", "REQUESTS",
-		       "ELAPSED_MS", "IOPS", "HEAD_TRAVEL", "TRAVEL/REQ");
+		printf("%-9s %9s %9s %11s %10s %14s %12s\n", "POLICY", "REQUESTS",
+		       "TRACED", "ELAPSED_MS", "IOPS", "HEAD_TRAVEL", "TRAVEL/REQ");
 		for (i = 0; i < n; i++)
-			printf("%-9s %9zu %11.1f %10.0f %14llu %12.0f\n",
-			       POLICY_NAME(runs[i].policy), runs[i].t.n,
+			printf("%-9s %9llu %9zu %11.1f %10.0f %14llu %12.0f\n",
+			       POLICY_NAME(runs[i].policy),
+			       (unsigned long long)runs[i].requests, runs[i].t.n,
 			       (double)runs[i].elapsed_ns / 1e6, runs[i].iops,
 			       (unsigned long long)runs[i].travel,
 			       runs[i].t.n ? (double)runs[i].travel / (double)runs[i].t.n : 0);
@@ -1627,15 +1634,20 @@ static void plot_report(const char *disk, const struct plot_args *a,
 	}
 	j = json_new(stdout, opt_pretty);
 	json_object_begin(j, NULL);
-	json_string(j, "disk", disk);
-	json_u64(j, "requests", a->requests);
-	json_u64(j, "depth", a->depth);
-	json_u64(j, "seed", a->seed);
+	if (from) {
+		json_string(j, "from", from);
+	} else {
+		json_string(j, "disk", disk);
+		json_u64(j, "requests", a->requests);
+		json_u64(j, "depth", a->depth);
+		json_u64(j, "seed", a->seed);
+	}
 	json_string(j, "svg", svg);
 	json_array_begin(j, "runs");
 	for (i = 0; i < n; i++) {
 		json_object_begin(j, NULL);
 		json_string(j, "policy", POLICY_NAME(runs[i].policy));
+		json_u64(j, "requests", runs[i].requests);
 		json_u64(j, "records", runs[i].t.n);
 		json_double(j, "elapsed_ms", (double)runs[i].elapsed_ns / 1e6);
 		json_double(j, "iops", runs[i].iops);
@@ -1666,8 +1678,9 @@ static int plot_live(const char *disk, const struct plot_args *a,
 		runs[i].policy = pol[i];
 		ret = plot_one(disk, a, &runs[i]);
 		if (!ret && !opt_json)
-			fprintf(stderr, "%s: %zu requests in %.1f ms\n", policy_names[pol[i]],
-				runs[i].t.n, (double)runs[i].elapsed_ns / 1e6);
+			fprintf(stderr, "%s: %llu reads in %.1f ms, %zu traced\n",
+				policy_names[pol[i]], (unsigned long long)a->requests,
+				(double)runs[i].elapsed_ns / 1e6, runs[i].t.n);
 	}
 	err = ctl_write(disk, "policy", old);
 	if (err)
@@ -1736,7 +1749,7 @@ static int blk_plot(int argc, char **argv)
 	if (a.requests < 1 || a.requests > 10000000 || a.depth < 1 || a.depth > 1024)
 		return usage_error(opts, &plot_help, "--requests must be 1 to 10000000, --depth 1 to 1024");
 	if (from) {
-		snprintf(disk, sizeof(disk), "%s", from);
+		disk[0] = '\0';
 		if (load_trace_file(from, &all))
 			return EXIT_FAIL;
 		n = split_file(&all, pol, npol, runs);
@@ -1754,11 +1767,11 @@ static int blk_plot(int argc, char **argv)
 			ret = save_runs(save, runs, n);
 	}
 	snprintf(title, sizeof(title), "shikumi blk plot: %s, where the head went",
-		 from ? "saved trace" : disk);
+		 from ? "a saved trace" : disk);
 	if (!ret)
 		ret = plot_svg(svg, title, runs, n);
 	if (!ret)
-		plot_report(disk, &a, runs, n, svg);
+		plot_report(disk, from, &a, runs, n, svg);
 	for (i = 0; i < (int)ARRAY_SIZE(runs); i++)
 		trace_free(&runs[i].t);
 	return ret ? EXIT_FAIL : EXIT_OK;
@@ -2083,6 +2096,12 @@ static int fio_run(const struct fio_job *job, const char *out,
 		p_err("cannot parse fio's JSON for %s", job->name);
 		return -1;
 	}
+	if (jnum(root, "jobs.0.error") > 0) {
+		p_err("fio %s on %s: error %.0f (%s)", job->name, job->filename,
+		      jnum(root, "jobs.0.error"), strerror((int)jnum(root, "jobs.0.error")));
+		jfree(root);
+		return -1;
+	}
 	snprintf(key, sizeof(key), "jobs.0.%s.bw_bytes", dir);
 	res->bw_bytes = jnum(root, key);
 	snprintf(key, sizeof(key), "jobs.0.%s.iops", dir);
@@ -2090,6 +2109,10 @@ static int fio_run(const struct fio_job *job, const char *out,
 	snprintf(key, sizeof(key), "jobs.0.%s.lat_ns.mean", dir);
 	res->lat_ns_mean = jnum(root, key);
 	jfree(root);
+	if (isnan(res->iops) || isnan(res->bw_bytes)) {
+		p_err("fio's report for %s lacks jobs[0].%s", job->name, dir);
+		return -1;
+	}
 	return 0;
 }
 
@@ -2172,13 +2195,29 @@ static int drop_caches(void)
 	return err;
 }
 
+/* DIR/MODEL-readahead-SCHED-raKB.json, DIR/MODEL-sched-SCHED-jJOBS.json */
+static void meas_file(char *buf, size_t size, const struct meas_args *a,
+		      const char *model, int s, int ra, unsigned int jobs)
+{
+	if (ra >= 0)
+		snprintf(buf, size, "%s/%s-readahead-%s-ra%d.json", a->dir, model,
+			 scheds[s], ra);
+	else
+		snprintf(buf, size, "%s/%s-sched-%s-j%u.json", a->dir, model,
+			 scheds[s], jobs);
+}
+
 static void meas_line(const char *model, const char *test, const char *sched,
 		      int ra, unsigned int jobs, const struct fio_result *r)
 {
 	if (opt_json)
 		return;
-	printf("%-5s %-10s %-12s %6d %5u %10.1f %10.0f %10.1f\n", model, test,
-	       sched, ra, jobs, r->bw_bytes / 1e6, r->iops, r->lat_ns_mean / 1e3);
+	char ra_s[16] = "-";
+
+	if (ra >= 0)
+		snprintf(ra_s, sizeof(ra_s), "%d", ra);
+	printf("%-5s %-10s %-12s %6s %5u %10.1f %10.0f %10.1f\n", model, test,
+	       sched, ra_s, jobs, r->bw_bytes / 1e6, r->iops, r->lat_ns_mean / 1e3);
 	fflush(stdout);
 }
 
@@ -2198,8 +2237,7 @@ static int meas_readahead(const struct meas_args *a, struct meas_model *m)
 			if (queue_write(a->disk, "scheduler", scheds[s]) ||
 			    queue_write(a->disk, "read_ahead_kb", ra) || drop_caches())
 				return -1;
-			snprintf(out, sizeof(out), "%s/%s-readahead-%s-ra%u.json",
-				 a->dir, model, scheds[s], ra_kbs[r]);
+			meas_file(out, sizeof(out), a, model, s, (int)ra_kbs[r], 1);
 			if (fio_run(&job, out, &m->ra[s][r]))
 				return -1;
 			meas_line(model, "seqread", scheds[s], (int)ra_kbs[r], 1,
@@ -2228,8 +2266,7 @@ static int meas_sched(const struct meas_args *a, struct meas_model *m)
 		for (j = 1; j <= a->max_jobs; j++) {
 			r = &m->wr[(size_t)s * a->max_jobs + j - 1];
 			job.numjobs = j;
-			snprintf(out, sizeof(out), "%s/%s-sched-%s-j%u.json",
-				 a->dir, model, scheds[s], j);
+			meas_file(out, sizeof(out), a, model, s, -1, j);
 			if (fio_run(&job, out, r))
 				return -1;
 			meas_line(model, "randwrite", scheds[s], -1, j, r);
@@ -2238,10 +2275,11 @@ static int meas_sched(const struct meas_args *a, struct meas_model *m)
 	return 0;
 }
 
-static void meas_json(FILE *f, const struct meas_args *a,
+static void meas_json(FILE *f, bool pretty, const struct meas_args *a,
 		      const struct meas_model *mm, int n)
 {
-	struct json *j = json_new(f, true);
+	struct json *j = json_new(f, pretty);
+	char file[PATH_MAX];
 	unsigned int k;
 	int i, s, r;
 
@@ -2266,6 +2304,8 @@ static void meas_json(FILE *f, const struct meas_args *a,
 				json_double(j, "bw_bytes", m->ra[s][r].bw_bytes);
 				json_double(j, "iops", m->ra[s][r].iops);
 				json_double(j, "lat_ns_mean", m->ra[s][r].lat_ns_mean);
+				meas_file(file, sizeof(file), a, model, s, (int)ra_kbs[r], 1);
+				json_string(j, "file", file);
 				json_object_end(j);
 			}
 		}
@@ -2283,6 +2323,8 @@ static void meas_json(FILE *f, const struct meas_args *a,
 				json_double(j, "lat_ns_mean", w->lat_ns_mean);
 				json_double(j, "deadline_vs_none_pct", s ? NAN :
 					    100.0 * w->iops / m->wr[a->max_jobs + k - 1].iops);
+				meas_file(file, sizeof(file), a, model, s, -1, k);
+				json_string(j, "file", file);
 				json_object_end(j);
 			}
 		}
@@ -2306,13 +2348,13 @@ static int meas_write_json(const struct meas_args *a, const struct meas_model *m
 		p_err("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
-	meas_json(f, a, mm, n);
+	meas_json(f, true, a, mm, n);
 	if (fclose(f)) {
 		p_err("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (opt_json)
-		meas_json(stdout, a, mm, n);
+		meas_json(stdout, opt_pretty, a, mm, n);
 	return 0;
 }
 
@@ -2518,6 +2560,420 @@ static int blk_measure(int argc, char **argv)
 	return meas_run(&a, models, n) ? EXIT_FAIL : EXIT_OK;
 }
 
+/* ---- bench: shikumi against brd and null_blk -------------------------------- */
+
+#define NDEV		3
+#define NTEST		2
+#define MAX_REPEAT	100
+
+struct bench_dev {
+	const char *label, *module;
+	char node[80];
+	bool loaded;		/* we loaded the module: unload it at the end */
+};
+
+struct bench {
+	char disk[64];
+	uint64_t size, runtime, repeat;
+	struct bench_dev dev[NDEV];
+	/* [test][dev][repeat], [policy][repeat] */
+	struct fio_result res[NTEST][NDEV][MAX_REPEAT];
+	double hdd_iops[ARRAY_SIZE(policy_names)][MAX_REPEAT];
+	double hdd_travel[ARRAY_SIZE(policy_names)][MAX_REPEAT];
+};
+
+static const struct {
+	const char *name, *rw, *bs;
+} bench_tests[NTEST] = {
+	{ "randread_4k", "randread", "4k" },
+	{ "read_1m", "read", "1M" },
+};
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(const double *v, size_t n)
+{
+	double tmp[MAX_REPEAT];
+
+	if (!n || n > MAX_REPEAT)
+		return NAN;
+	memcpy(tmp, v, n * sizeof(*v));
+	qsort(tmp, n, sizeof(*tmp), cmp_dbl);
+	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+/* Field @f (0 iops, 1 bw_bytes) of every repeat of test @t on device @d. */
+static double bench_median(const struct bench *b, int t, int d, int f)
+{
+	double v[MAX_REPEAT];
+	size_t r;
+
+	for (r = 0; r < b->repeat; r++)
+		v[r] = f ? b->res[t][d][r].bw_bytes : b->res[t][d][r].iops;
+	return median(v, b->repeat);
+}
+
+static int wait_node(const char *node)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (!stat(node, &st) && S_ISBLK(st.st_mode))
+			return 0;
+		usleep(100000);
+	}
+	p_err("%s did not appear", node);
+	return -1;
+}
+
+static int modprobe(char *const *argv, struct bench_dev *dev)
+{
+	char p[PATH_MAX], *rm[] = { "modprobe", "-r", (char *)dev->module, NULL };
+
+	snprintf(p, sizeof(p), "/sys/module/%s", dev->module);
+	if (!access(p, F_OK)) {
+		p_info("%s is loaded already; using %s as it is", dev->module, dev->node);
+		return wait_node(dev->node);
+	}
+	if (run_prog(argv, NULL)) {
+		p_err("%s failed", argv[1]);
+		return -1;
+	}
+	dev->loaded = true;
+	if (wait_node(dev->node)) {
+		run_prog(rm, NULL);
+		dev->loaded = false;
+		return -1;
+	}
+	return 0;
+}
+
+static int bench_load(struct bench *b)
+{
+	char brd_kb[64], nb_gb[64];
+	char *brd[] = { "modprobe", "brd", "rd_nr=1", brd_kb, NULL };
+	char *nb[] = { "modprobe", "null_blk", "nr_devices=1", "memory_backed=1",
+		       nb_gb, "queue_mode=2", "irqmode=0", "submit_queues=1", NULL };
+
+	snprintf(brd_kb, sizeof(brd_kb), "rd_size=%llu",
+		 (unsigned long long)(b->size >> 10));
+	/* null_blk sizes in whole GiB; only the part fio touches gets memory */
+	snprintf(nb_gb, sizeof(nb_gb), "gb=%llu",
+		 (unsigned long long)((b->size + (1ULL << 30) - 1) >> 30));
+	if (modprobe(brd, &b->dev[1]))
+		return -1;
+	return modprobe(nb, &b->dev[2]);
+}
+
+static void bench_unload(struct bench *b)
+{
+	int d;
+
+	for (d = 1; d < NDEV; d++) {
+		char *rm[] = { "modprobe", "-r", (char *)b->dev[d].module, NULL };
+
+		if (b->dev[d].loaded && run_prog(rm, NULL))
+			p_warn("could not unload %s", b->dev[d].module);
+	}
+}
+
+static int bench_prefill(struct bench *b)
+{
+	struct fio_job job = {
+		.name = "prefill", .rw = "write", .bs = "1M", .size = b->size,
+		.ioengine = "libaio", .iodepth = 8, .direct = true,
+	};
+	struct fio_result r;
+	int d;
+
+	for (d = 0; d < NDEV; d++) {
+		job.filename = b->dev[d].node;
+		if (!opt_json)
+			fprintf(stderr, "prefilling %s\n", job.filename);
+		if (fio_run(&job, NULL, &r))
+			return -1;
+	}
+	return 0;
+}
+
+static int bench_devices(struct bench *b)
+{
+	struct fio_job job = {
+		.ioengine = "libaio", .iodepth = 32, .numjobs = 1, .direct = true,
+		.time_based = true, .size = b->size,
+		.runtime = (unsigned int)b->runtime,
+	};
+	size_t r;
+	int t, k, d;
+
+	for (r = 0; r < b->repeat; r++) {
+		for (t = 0; t < NTEST; t++) {
+			job.name = bench_tests[t].name;
+			job.rw = bench_tests[t].rw;
+			job.bs = bench_tests[t].bs;
+			/* rotate the order so that drift falls on every device */
+			for (k = 0; k < NDEV; k++) {
+				d = (int)((k + r) % NDEV);
+				job.filename = b->dev[d].node;
+				if (fio_run(&job, NULL, &b->res[t][d][r]))
+					return -1;
+				if (!opt_json)
+					fprintf(stderr, "%-9s %-12s #%zu: %.0f IOPS, %.0f MB/s\n",
+						b->dev[d].label, job.name, r + 1,
+						b->res[t][d][r].iops,
+						b->res[t][d][r].bw_bytes / 1e6);
+			}
+		}
+	}
+	return 0;
+}
+
+static int bench_hdd(struct bench *b)
+{
+	struct fio_job job = {
+		.name = "hdd_randread", .filename = b->dev[0].node, .rw = "randread",
+		.bs = "4k", .ioengine = "libaio", .iodepth = 32, .direct = true,
+		.time_based = true, .size = b->size, .runtime = (unsigned int)b->runtime,
+	};
+	struct blk_stats s0, s1;
+	struct fio_result res;
+	size_t r, p, np = ARRAY_SIZE(policy_names);
+	uint64_t done;
+
+	if (set_ctl(b->disk, "model", "hdd"))
+		return -1;
+	for (r = 0; r < b->repeat; r++) {
+		for (p = 0; p < np; p++) {
+			if (set_ctl(b->disk, "policy", policy_names[p]) ||
+			    read_stats(b->disk, &s0) || fio_run(&job, NULL, &res) ||
+			    read_stats(b->disk, &s1))
+				return -1;
+			done = s1.completed - s0.completed;
+			b->hdd_iops[p][r] = res.iops;
+			b->hdd_travel[p][r] = done ? (double)(s1.head_travel -
+					      s0.head_travel) / (double)done : NAN;
+			if (!opt_json)
+				fprintf(stderr, "hdd %-8s #%zu: %.0f IOPS, %.0f sectors/request\n",
+					policy_names[p], r + 1, res.iops,
+					b->hdd_travel[p][r]);
+		}
+	}
+	return 0;
+}
+
+static void json_samples(struct json *j, const char *key, const double *v, size_t n)
+{
+	size_t i;
+
+	json_array_begin(j, key);
+	for (i = 0; i < n; i++)
+		json_double(j, NULL, v[i]);
+	json_array_end(j);
+}
+
+static void bench_json_devices(struct json *j, const struct bench *b)
+{
+	double v[MAX_REPEAT];
+	size_t r;
+	int d, t;
+
+	json_array_begin(j, "devices");
+	for (d = 0; d < NDEV; d++) {
+		json_object_begin(j, NULL);
+		json_string(j, "device", b->dev[d].label);
+		json_string(j, "node", b->dev[d].node);
+		for (t = 0; t < NTEST; t++) {
+			json_object_begin(j, bench_tests[t].name);
+			for (r = 0; r < b->repeat; r++)
+				v[r] = b->res[t][d][r].iops;
+			json_samples(j, "iops", v, b->repeat);
+			for (r = 0; r < b->repeat; r++)
+				v[r] = b->res[t][d][r].bw_bytes;
+			json_samples(j, "bw_bytes", v, b->repeat);
+			json_double(j, "median_iops", bench_median(b, t, d, 0));
+			json_double(j, "median_bw_bytes", bench_median(b, t, d, 1));
+			json_object_end(j);
+		}
+		json_object_end(j);
+	}
+	json_array_end(j);
+	for (d = 1; d < NDEV; d++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "shikumi_vs_%s", b->dev[d].label);
+		json_object_begin(j, key);
+		json_double(j, "randread_4k_iops",
+			    bench_median(b, 0, 0, 0) / bench_median(b, 0, d, 0));
+		json_double(j, "read_1m_bw",
+			    bench_median(b, 1, 0, 1) / bench_median(b, 1, d, 1));
+		json_object_end(j);
+	}
+}
+
+static void bench_json_hdd(struct json *j, const struct bench *b)
+{
+	double fifo_iops = median(b->hdd_iops[0], b->repeat);
+	double fifo_travel = median(b->hdd_travel[0], b->repeat);
+	size_t p;
+
+	json_array_begin(j, "hdd");
+	for (p = 0; p < ARRAY_SIZE(policy_names); p++) {
+		double iops = median(b->hdd_iops[p], b->repeat);
+		double travel = median(b->hdd_travel[p], b->repeat);
+
+		json_object_begin(j, NULL);
+		json_string(j, "policy", policy_names[p]);
+		json_samples(j, "iops", b->hdd_iops[p], b->repeat);
+		json_samples(j, "travel_per_request", b->hdd_travel[p], b->repeat);
+		json_double(j, "median_iops", iops);
+		json_double(j, "median_travel_per_request", travel);
+		json_double(j, "iops_vs_fifo", iops / fifo_iops);
+		json_double(j, "travel_vs_fifo", travel / fifo_travel);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void bench_text(const struct bench *b)
+{
+	double fifo_iops = median(b->hdd_iops[0], b->repeat);
+	double fifo_travel = median(b->hdd_travel[0], b->repeat);
+	size_t p;
+	int d;
+
+	printf("medians of %llu runs of %llu s, fio libaio QD32 direct, %llu MiB\n\n",
+	       (unsigned long long)b->repeat, (unsigned long long)b->runtime,
+	       (unsigned long long)(b->size >> 20));
+	printf("%-9s %-14s %14s %14s\n", "DEVICE", "NODE", "4K_RAND_IOPS", "1M_SEQ_MB/s");
+	for (d = 0; d < NDEV; d++)
+		printf("%-9s %-14s %14.0f %14.0f\n", b->dev[d].label, b->dev[d].node,
+		       bench_median(b, 0, d, 0), bench_median(b, 1, d, 1) / 1e6);
+	for (d = 1; d < NDEV; d++)
+		printf("shikumi/%-8s %.2f (4K IOPS), %.2f (1M bandwidth)\n",
+		       b->dev[d].label,
+		       bench_median(b, 0, 0, 0) / bench_median(b, 0, d, 0),
+		       bench_median(b, 1, 0, 1) / bench_median(b, 1, d, 1));
+	printf("\nmodel hdd, 4K random reads at QD32:\n");
+	printf("%-9s %10s %14s %12s %14s\n", "POLICY", "IOPS", "TRAVEL/REQ",
+	       "IOPS/FIFO", "TRAVEL/FIFO");
+	for (p = 0; p < ARRAY_SIZE(policy_names); p++) {
+		double iops = median(b->hdd_iops[p], b->repeat);
+		double travel = median(b->hdd_travel[p], b->repeat);
+
+		printf("%-9s %10.0f %14.0f %12.2f %14.2f\n", policy_names[p], iops,
+		       travel, iops / fifo_iops, travel / fifo_travel);
+	}
+}
+
+static void bench_report(const struct bench *b)
+{
+	struct json *j;
+
+	if (!opt_json) {
+		bench_text(b);
+		return;
+	}
+	j = json_new(stdout, opt_pretty);
+	json_object_begin(j, NULL);
+	json_string(j, "disk", b->disk);
+	json_u64(j, "size_bytes", b->size);
+	json_u64(j, "runtime", b->runtime);
+	json_u64(j, "repeat", b->repeat);
+	bench_json_devices(j, b);
+	bench_json_hdd(j, b);
+	json_object_end(j);
+	json_free(j);
+}
+
+static int bench_run(struct bench *b)
+{
+	struct saved sv;
+	int ret;
+
+	if (save_state(b->disk, &sv))
+		return -1;
+	ret = bench_load(b);
+	if (!ret)
+		ret = set_ctl(b->disk, "model", "ram");
+	if (!ret)
+		ret = bench_prefill(b);
+	if (!ret)
+		ret = bench_devices(b);
+	if (!ret)
+		ret = bench_hdd(b);
+	restore_state(b->disk, &sv);
+	bench_unload(b);
+	if (!ret)
+		bench_report(b);
+	return ret;
+}
+
+static const struct cmd_help bench_help = {
+	.usage = "[-d NAME] [--runtime S] [--repeat N] [--json]",
+	.summary = "A benchmark, not a test.  Compare the disk (model ram) with brd and\n"
+		   "null_blk of the same size: fio 4K random reads and 1M sequential reads,\n"
+		   "libaio, QD32, O_DIRECT, medians of N runs with the devices alternating.\n"
+		   "Then, under the hdd model, 4K random reads at QD32 with each policy:\n"
+		   "IOPS and head travel per request.  Needs root and fio.",
+	.details = "brd and null_blk are loaded (and unloaded after) unless they are loaded\n"
+		   "already.  Every device is first filled with a sequential write, so\n"
+		   "reads touch real memory.  The model and policy are restored.",
+};
+
+static int blk_bench(int argc, char **argv)
+{
+	const char *disk_s = DEFAULT_DISK;
+	uint64_t runtime = 5, repeat = 3;
+	const struct opt opts[] = {
+		DISK_OPT(&disk_s),
+		OPT_NUM('t', "runtime", &runtime, "S", "seconds per fio run (default 5)"),
+		OPT_NUM('r', "repeat", &repeat, "N", "runs per device and test (default 3)"),
+		OPT_FINISH(),
+	};
+	struct bench *b;
+	int first, ret;
+
+	first = parse_options(argc, argv, opts, &bench_help);
+	if (first < argc)
+		return usage_error(opts, &bench_help, "unexpected argument '%s'", argv[first]);
+	if (runtime < 1 || runtime > 3600 || repeat < 1 || repeat > MAX_REPEAT)
+		return usage_error(opts, &bench_help, "--runtime must be 1 to 3600, --repeat 1 to %d",
+				   MAX_REPEAT);
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		p_err("out of memory");
+		return EXIT_FAIL;
+	}
+	ret = need_disk(disk_s, b->disk, sizeof(b->disk), opts, &bench_help);
+	if (ret)
+		goto out;
+	ret = EXIT_FAIL;
+	if (need_fio())
+		goto out;
+	if (!is_root()) {
+		p_err("needs root (modprobe, debugfs, the model)");
+		goto out;
+	}
+	b->size = disk_sectors(b->disk) * 512;
+	b->runtime = runtime;
+	b->repeat = repeat;
+	b->dev[0] = (struct bench_dev){ .label = "shikumi", .module = RAMDISK_MODULE };
+	b->dev[1] = (struct bench_dev){ .label = "brd", .module = "brd", .node = "/dev/ram0" };
+	b->dev[2] = (struct bench_dev){ .label = "null_blk", .module = "null_blk",
+					.node = "/dev/nullb0" };
+	snprintf(b->dev[0].node, sizeof(b->dev[0].node), "/dev/%s", b->disk);
+	ret = bench_run(b) ? EXIT_FAIL : EXIT_OK;
+out:
+	free(b);
+	return ret;
+}
+
 /* ---- the subcommand ------------------------------------------------------ */
 
 static const struct cmd blk_cmds[] = {
@@ -2528,6 +2984,7 @@ static const struct cmd blk_cmds[] = {
 	{ "trace",   blk_trace,   "drain the per-request trace (table, JSON, raw)" },
 	{ "plot",    blk_plot,    "the head's path under each policy (SVG)" },
 	{ "measure", blk_measure, "the book's measure.sh: elevators, read-ahead (fio)" },
+	{ "bench",   blk_bench,   "shikumi vs brd and null_blk; policies under hdd (fio)" },
 	{ NULL, NULL, NULL },
 };
 

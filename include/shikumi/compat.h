@@ -129,4 +129,57 @@ shikumi_blk_mq_alloc_disk(struct blk_mq_tag_set *set,
 	return disk;
 }
 
+/*
+ * v6.14: blk_mq_freeze_queue() returns the task's memalloc flags, which
+ * blk_mq_unfreeze_queue() takes back.
+ */
+static inline unsigned int shikumi_blk_freeze_queue(struct request_queue *q)
+{
+#ifdef SHIKUMI_HAVE_FREEZE_MEMFLAGS
+	return blk_mq_freeze_queue(q);
+#else
+	blk_mq_freeze_queue(q);
+	return 0;
+#endif
+}
+
+static inline void shikumi_blk_unfreeze_queue(struct request_queue *q,
+					      unsigned int memflags)
+{
+#ifdef SHIKUMI_HAVE_FREEZE_MEMFLAGS
+	blk_mq_unfreeze_queue(q, memflags);
+#else
+	blk_mq_unfreeze_queue(q);
+#endif
+}
+
+/*
+ * Change the rotational flag of a live disk.  v6.11: it is a queue feature,
+ * changed through an atomic limits update, which v6.14 (and 6.12.y) commits
+ * with the queue frozen.  Before v6.11 it is the queue flag NONROT.
+ */
+static inline int shikumi_blk_set_rotational(struct request_queue *q,
+					     bool rotational)
+{
+#ifdef SHIKUMI_HAVE_BLK_FEAT
+	struct queue_limits lim = queue_limits_start_update(q);
+
+	if (rotational)
+		lim.features |= BLK_FEAT_ROTATIONAL;
+	else
+		lim.features &= ~BLK_FEAT_ROTATIONAL;
+#ifdef SHIKUMI_HAVE_LIMITS_COMMIT_FROZEN
+	return queue_limits_commit_update_frozen(q, &lim);
+#else
+	return queue_limits_commit_update(q, &lim);
+#endif
+#else
+	if (rotational)
+		blk_queue_flag_clear(QUEUE_FLAG_NONROT, q);
+	else
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	return 0;
+#endif
+}
+
 #endif /* _SHIKUMI_COMPAT_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shikumi_ramdisk: a blk-mq RAM disk (chapters 6 and 9 of the book).
+ * shikumi_ramdisk: a blk-mq RAM disk that can behave like an HDD or an SSD
+ * (chapters 6 and 9 of the book).
  *
  * Unlike brd, which takes bios directly and so bypasses every I/O
  * scheduler, this disk is a blk-mq driver: requests reach ->queue_rq()
@@ -10,28 +11,90 @@
  * Storage is an xarray of pages, indexed by page number, allocated on the
  * first write (GFP_NOIO: we are on the I/O path) and freed by discard,
  * write-zeroes and unload.  A read of a page never written returns zeroes.
- *
  * Pages are freed through RCU: a copy runs under rcu_read_lock(), so a
  * discard racing with a read or write of the same page never frees memory
  * that is still being copied.
+ *
+ * Service models.  ->queue_rq() always moves the data at once, in process
+ * context; a model only decides when the request completes:
+ *
+ *  ram	complete in ->queue_rq(), the performance path;
+ *  ssd	a fixed latency plus transfer at a bandwidth, on N channels;
+ *  hdd	one head over one platter spanning the disk: a seek (settle time
+ *	plus a term growing with the square root of the distance), the
+ *	rotational delay until the first sector comes under the head at the
+ *	set RPM, and the transfer at the media rate.  The platter's angle is
+ *	a function of time, so back-to-back sequential requests stream
+ *	while a gap costs a revolution, as on a real disk.
+ *
+ * Under ssd and hdd, requests wait in the driver's own queue until the
+ * model has a free channel (the hdd has one), and a policy picks which one
+ * is served next: fifo, sstf, clook or deadline.  That is an I/O scheduler
+ * inside the driver: a loadable elevator cannot be built against distro
+ * headers.  An hrtimer completes each request when the model says it is
+ * done and starts the next one.
+ *
+ * Every completed request is recorded in a trace buffer and in the
+ * statistics, both read through debugfs; see
+ * include/uapi/shikumi/ramdisk.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/debugfs.h>
 #include <linux/highmem.h>
+#include <linux/hrtimer.h>
+#include <linux/math.h>
+#include <linux/math64.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
 #include <shikumi/compat.h>
+#include <uapi/shikumi/ramdisk.h>
 
 #define SHIKUMI_RD_NAME		"shikumi-ram"
 #define SHIKUMI_RD_MAX_DISKS	16
 #define SHIKUMI_RD_MAX_SIZE_MB	(64 * 1024)
 #define SHIKUMI_RD_MINORS	16	/* partitions per disk, the whole disk included */
 #define SHIKUMI_RD_SECTORS_PER_PAGE	(PAGE_SIZE >> SECTOR_SHIFT)
+#define SHIKUMI_RD_MAX_CHANNELS	64
+#define SHIKUMI_RD_NR_OPS	(SHIKUMI_BLK_OP_WRITE_ZEROES + 1)
+#define SHIKUMI_RD_TRACE_MIN	16
+#define SHIKUMI_RD_TRACE_MAX	(4U * 1024 * 1024)
+
+static const char * const shikumi_rd_model_names[] = {
+	[SHIKUMI_BLK_MODEL_RAM]		= "ram",
+	[SHIKUMI_BLK_MODEL_SSD]		= "ssd",
+	[SHIKUMI_BLK_MODEL_HDD]		= "hdd",
+};
+
+static const char * const shikumi_rd_policy_names[] = {
+	[SHIKUMI_BLK_POLICY_FIFO]	= "fifo",
+	[SHIKUMI_BLK_POLICY_SSTF]	= "sstf",
+	[SHIKUMI_BLK_POLICY_CLOOK]	= "clook",
+	[SHIKUMI_BLK_POLICY_DEADLINE]	= "deadline",
+};
+
+static const char * const shikumi_rd_op_names[] = {
+	[SHIKUMI_BLK_OP_READ]		= "read",
+	[SHIKUMI_BLK_OP_WRITE]		= "write",
+	[SHIKUMI_BLK_OP_FLUSH]		= "flush",
+	[SHIKUMI_BLK_OP_DISCARD]	= "discard",
+	[SHIKUMI_BLK_OP_WRITE_ZEROES]	= "write_zeroes",
+};
+
+/* ------------------------------------------------------------------ */
+/* Module parameters                                                    */
+/* ------------------------------------------------------------------ */
 
 static int shikumi_rd_param_set(const char *val, const struct kernel_param *kp,
 				unsigned int min, unsigned int max)
@@ -63,6 +126,12 @@ static int g_queue_depth_set(const char *val, const struct kernel_param *kp)
 	return shikumi_rd_param_set(val, kp, 1, BLK_MQ_MAX_DEPTH);
 }
 
+static int g_trace_entries_set(const char *val, const struct kernel_param *kp)
+{
+	return shikumi_rd_param_set(val, kp, SHIKUMI_RD_TRACE_MIN,
+				    SHIKUMI_RD_TRACE_MAX);
+}
+
 static const struct kernel_param_ops g_nr_disks_ops = {
 	.set = g_nr_disks_set,
 	.get = param_get_uint,
@@ -78,6 +147,11 @@ static const struct kernel_param_ops g_queue_depth_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops g_trace_entries_ops = {
+	.set = g_trace_entries_set,
+	.get = param_get_uint,
+};
+
 static unsigned int g_nr_disks = 1;
 module_param_cb(nr_disks, &g_nr_disks_ops, &g_nr_disks, 0444);
 MODULE_PARM_DESC(nr_disks, "Number of disks, 1-16. Default: 1");
@@ -88,7 +162,91 @@ MODULE_PARM_DESC(size_mb, "Size of each disk in MiB, 1-65536. Default: 256");
 
 static unsigned int g_queue_depth = 128;
 module_param_cb(queue_depth, &g_queue_depth_ops, &g_queue_depth, 0444);
-MODULE_PARM_DESC(queue_depth, "Device queue depth, 1-10240. Default: 128");
+MODULE_PARM_DESC(queue_depth, "Device queue depth (tags), 1-10240. Default: 128");
+
+static unsigned int g_trace_entries = 65536;
+module_param_cb(trace_entries, &g_trace_entries_ops, &g_trace_entries, 0444);
+MODULE_PARM_DESC(trace_entries,
+		 "Trace buffer of each disk, in requests, 16-4194304. Default: 65536");
+
+/* ------------------------------------------------------------------ */
+/* State                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Model and policy parameters, all u32, set through sysfs. */
+struct shikumi_rd_params {
+	u32 hdd_rpm;
+	u32 hdd_settle_us;		/* the shortest seek */
+	u32 hdd_full_seek_us;		/* a seek across the whole disk */
+	u32 hdd_media_mbps;		/* transfer rate, 10^6 bytes/s */
+	u32 hdd_cache_kb;		/* read-ahead of the drive, 0: none */
+	u32 hdd_iface_mbps;		/* link rate, for reads from the cache */
+	u32 ssd_latency_us;
+	u32 ssd_channel_mbps;
+	u32 ssd_channels;
+	u32 deadline_read_expire_ms;
+	u32 deadline_write_expire_ms;
+	u32 deadline_fifo_batch;
+	u32 deadline_writes_starved;
+};
+
+/*
+ * The default HDD is a 15000 RPM disk whose platter is this disk, on a
+ * SATA link: random 4K writes over a few MiB land in the book's 300-470
+ * IOPS, and seeks across the disk cost enough that scheduling matters.
+ */
+static const struct shikumi_rd_params shikumi_rd_default_params = {
+	.hdd_rpm			= 15000,
+	.hdd_settle_us			= 100,
+	.hdd_full_seek_us		= 15000,
+	.hdd_media_mbps			= 120,
+	.hdd_cache_kb			= 1024,
+	.hdd_iface_mbps			= 600,
+	.ssd_latency_us			= 20,
+	.ssd_channel_mbps		= 500,
+	.ssd_channels			= 4,
+	.deadline_read_expire_ms	= 500,
+	.deadline_write_expire_ms	= 5000,
+	.deadline_fifo_batch		= 16,
+	.deadline_writes_starved	= 2,
+};
+
+struct shikumi_rd_opstats {
+	u64 count;
+	u64 bytes;
+	u64 lat_ns;
+	u64 hist[SHIKUMI_BLK_HIST_BUCKETS];
+};
+
+struct shikumi_rd_stats {
+	struct shikumi_rd_opstats op[SHIKUMI_RD_NR_OPS];
+	u64 submitted;
+	u64 completed;
+	u64 errors;
+	u64 merged;
+	u64 head_travel;
+};
+
+/* Per request, in the request's PDU. */
+struct shikumi_rd_cmd {
+	struct rb_node node;		/* in sorted[dir] while waiting */
+	struct list_head fifo;		/* waiting: rd->fifo; serving: rd->serving */
+	struct list_head dir_fifo;	/* waiting: rd->dir_fifo[dir] */
+	u64 seq;			/* arrival order, breaks ties in sorted[] */
+	u64 queued_ns;
+	u64 dispatched_ns;
+	u64 done_ns;			/* when the model finishes it */
+	sector_t sector;
+	sector_t head;			/* head position at dispatch */
+	unsigned int bytes;
+	unsigned int merged;
+	blk_status_t status;
+	u8 op;
+	u8 dir;
+	u8 model;
+	u8 policy;
+	u8 channel;
+};
 
 struct shikumi_rd {
 	unsigned int index;
@@ -96,10 +254,56 @@ struct shikumi_rd {
 	struct blk_mq_tag_set tag_set;
 	struct xarray pages;		/* page index -> struct page */
 	atomic_long_t nr_pages;		/* pages in the xarray */
+	struct mutex model_lock;	/* serializes model switches */
+
+	spinlock_t lock;		/* protects everything below */
+	u8 model;
+	u8 policy;
+	unsigned int depth;		/* requests the device holds at once */
+	unsigned int held;		/* requests it holds now */
+	struct shikumi_rd_params p;
+
+	/* the driver's queue, for the ssd and hdd models */
+	struct rb_root sorted[2];	/* waiting, by sector, per direction */
+	struct list_head fifo;		/* waiting, in arrival order */
+	struct list_head dir_fifo[2];	/* waiting, in arrival order, per direction */
+	unsigned int nr_waiting;
+	struct list_head serving;	/* being served, by done_ns */
+	unsigned int nr_serving;
+	u64 free_at[SHIKUMI_RD_MAX_CHANNELS];	/* when each channel is free */
+	u64 arrivals;
+	struct hrtimer timer;		/* fires at the next done_ns */
+	sector_t head;			/* where the last request ended */
+	/*
+	 * hdd: the drive's read-ahead.  After a read it goes on reading
+	 * what follows into its cache, from ra_pos at time ra_at, until it
+	 * holds hdd_cache_kb beyond ra_used; it keeps from ra_low on.
+	 */
+	bool ra_valid;
+	sector_t ra_low;
+	sector_t ra_pos;
+	sector_t ra_used;
+	u64 ra_at;
+	u8 dl_dir;			/* deadline: direction of the batch */
+	unsigned int dl_batch;		/* deadline: requests in the batch */
+	unsigned int dl_starved;	/* deadline: times writes were passed over */
+
+	struct shikumi_rd_stats stats;
+
+	/* the trace: a ring of records that is never overwritten */
+	struct shikumi_blk_trace *trace;
+	unsigned int trace_size;
+	unsigned int trace_tail;	/* oldest record */
+	unsigned int trace_count;
+	u64 trace_seq;
+	u64 trace_dropped;
+	struct mutex trace_read_lock;	/* one consumer at a time */
+	struct dentry *debugfs;
 };
 
 static int shikumi_rd_major;
 static struct shikumi_rd *shikumi_rd_disks;
+static struct dentry *shikumi_rd_debugfs_root;
 
 /* ------------------------------------------------------------------ */
 /* Storage                                                              */
@@ -240,37 +444,542 @@ static void shikumi_rd_discard(struct shikumi_rd *rd, sector_t sector,
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Statistics and trace                                                 */
+/* ------------------------------------------------------------------ */
+
+static u8 shikumi_rd_op(const struct request *rq)
+{
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		return SHIKUMI_BLK_OP_READ;
+	case REQ_OP_WRITE:
+		return SHIKUMI_BLK_OP_WRITE;
+	case REQ_OP_DISCARD:
+		return SHIKUMI_BLK_OP_DISCARD;
+	case REQ_OP_WRITE_ZEROES:
+		return SHIKUMI_BLK_OP_WRITE_ZEROES;
+	default:
+		return SHIKUMI_BLK_OP_FLUSH;
+	}
+}
+
+static unsigned int shikumi_rd_hist_bucket(u64 lat_ns)
+{
+	u64 us = div_u64(lat_ns, NSEC_PER_USEC);
+
+	return min_t(unsigned int, fls64(us), SHIKUMI_BLK_HIST_BUCKETS - 1);
+}
+
+/* Account for a request the model has finished, and trace it.  rd->lock held. */
+static void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
+			       u64 now)
+{
+	struct shikumi_rd_opstats *os = &rd->stats.op[cmd->op];
+	u64 lat = now - cmd->queued_ns;
+	struct shikumi_blk_trace *t;
+
+	os->count++;
+	os->bytes += cmd->bytes;
+	os->lat_ns += lat;
+	os->hist[shikumi_rd_hist_bucket(lat)]++;
+	rd->stats.completed++;
+	if (cmd->status != BLK_STS_OK)
+		rd->stats.errors++;
+	rd->held--;
+
+	if (rd->trace_count == rd->trace_size) {
+		rd->trace_seq++;
+		rd->trace_dropped++;
+		return;
+	}
+	t = &rd->trace[(rd->trace_tail + rd->trace_count) % rd->trace_size];
+	rd->trace_count++;
+	*t = (struct shikumi_blk_trace) {
+		.seq		= rd->trace_seq++,
+		.queued_ns	= cmd->queued_ns,
+		.dispatched_ns	= cmd->dispatched_ns,
+		.completed_ns	= now,
+		.sector		= cmd->sector,
+		.head		= cmd->head,
+		.bytes		= cmd->bytes,
+		.op		= cmd->op,
+		.model		= cmd->model,
+		.policy		= cmd->policy,
+		.error		= -blk_status_to_errno(cmd->status),
+		.merged		= cmd->merged,
+	};
+}
+
+/* The head moves to @cmd, which starts now.  rd->lock held. */
+static void shikumi_rd_move_head(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
+				 u64 start)
+{
+	cmd->dispatched_ns = start;
+	cmd->head = rd->head;
+	cmd->model = rd->model;
+	cmd->policy = rd->policy;
+	if (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE)
+		return;
+	rd->stats.head_travel += cmd->sector > rd->head ? cmd->sector - rd->head :
+							  rd->head - cmd->sector;
+	rd->head = cmd->sector + (cmd->bytes >> SECTOR_SHIFT);
+}
+
+/* ------------------------------------------------------------------ */
+/* Service models                                                       */
+/* ------------------------------------------------------------------ */
+
+/* The geometry of the hdd model: sectors per track, and one revolution. */
+static void shikumi_rd_hdd_geometry(const struct shikumi_rd *rd, u64 *spt, u64 *rev)
+{
+	u64 rate = (u64)rd->p.hdd_media_mbps * 1000000;	/* bytes/s */
+
+	*rev = div_u64(60ULL * NSEC_PER_SEC, rd->p.hdd_rpm);
+	*spt = max_t(u64, div64_u64(rate * *rev, NSEC_PER_SEC * SECTOR_SIZE), 1);
+}
+
+/*
+ * A mechanical access: the head seeks from where the previous request
+ * ended, waits for the first sector to come round, and transfers.  The
+ * platter's angle at time t is t mod (one revolution), and a track holds
+ * what passes under the head in one revolution at the media rate.
+ */
+static u64 shikumi_rd_hdd_access(const struct shikumi_rd *rd,
+				 const struct shikumi_rd_cmd *cmd, u64 start)
+{
+	const struct shikumi_rd_params *p = &rd->p;
+	u64 spt, rev, tracks, settle, full, from, to, dist, angle, target, rot, rem;
+	u64 seek = 0;
+
+	shikumi_rd_hdd_geometry(rd, &spt, &rev);
+	tracks = max_t(u64, div64_u64(get_capacity(rd->disk) + spt - 1, spt), 1);
+	settle = (u64)p->hdd_settle_us * NSEC_PER_USEC;
+	full = max_t(u64, (u64)p->hdd_full_seek_us * NSEC_PER_USEC, settle);
+	from = div64_u64(rd->head, spt);
+	to = div64_u64(cmd->sector, spt);
+	dist = from > to ? from - to : to - from;
+
+	/* a sequential request crosses to the next track for free (track skew) */
+	if (dist && cmd->sector != rd->head)
+		seek = settle + div64_u64((full - settle) * dist, tracks);
+	div64_u64_rem(start + seek, rev, &angle);
+	div64_u64_rem(cmd->sector, spt, &rem);
+	target = div64_u64(rem * rev, spt);
+	rot = target >= angle ? target - angle : rev - angle + target;
+	/* rounding must not turn "just in time" into a whole revolution */
+	if (rev - rot < NSEC_PER_USEC)
+		rot = 0;
+	return seek + rot + div64_u64((u64)cmd->bytes * rev, spt * SECTOR_SIZE);
+}
+
+/* How far the drive's read-ahead has got by @t.  rd->lock held. */
+static sector_t shikumi_rd_hdd_cached(const struct shikumi_rd *rd, u64 spt,
+				      u64 rev, u64 t)
+{
+	sector_t cap = rd->ra_used + ((sector_t)rd->p.hdd_cache_kb << 1);
+	u64 ahead = t > rd->ra_at ? div64_u64((t - rd->ra_at) * spt, rev) : 0;
+
+	if (rd->ra_pos >= cap)
+		return rd->ra_pos;
+	return min_t(u64, rd->ra_pos + ahead, cap);
+}
+
+/*
+ * The hdd model: how long the disk takes to serve @cmd from @start.  A read
+ * that starts in the drive's cache costs the link transfer, plus the media
+ * time of any part the read-ahead has not reached yet; anything else is a
+ * mechanical access.  rd->lock held.
+ */
+static u64 shikumi_rd_hdd_time(struct shikumi_rd *rd,
+			       const struct shikumi_rd_cmd *cmd, u64 start)
+{
+	sector_t end = cmd->sector + (cmd->bytes >> SECTOR_SHIFT);
+	u64 spt, rev, t, link;
+	sector_t cached, low;
+
+	if (cmd->op != SHIKUMI_BLK_OP_READ || !rd->p.hdd_cache_kb) {
+		rd->ra_valid = false;
+		return shikumi_rd_hdd_access(rd, cmd, start);
+	}
+	shikumi_rd_hdd_geometry(rd, &spt, &rev);
+	if (rd->ra_valid) {
+		cached = shikumi_rd_hdd_cached(rd, spt, rev, start);
+		low = max_t(u64, rd->ra_low,
+			    cached > ((u64)rd->p.hdd_cache_kb << 1) ?
+			    cached - ((u64)rd->p.hdd_cache_kb << 1) : 0);
+		if (cmd->sector >= low && cmd->sector <= cached) {
+			link = div64_u64((u64)cmd->bytes * NSEC_PER_SEC,
+					 (u64)rd->p.hdd_iface_mbps * 1000000);
+			t = link;
+			if (end > cached) {
+				/* the read catches up with the read-ahead */
+				t += div64_u64((end - cached) * rev, spt);
+				rd->ra_pos = end;
+				rd->ra_at = start + t;
+			} else {
+				rd->ra_pos = cached;
+				rd->ra_at = start;
+			}
+			rd->ra_used = max(rd->ra_used, end);
+			return t;
+		}
+	}
+	t = shikumi_rd_hdd_access(rd, cmd, start);
+	rd->ra_valid = true;
+	rd->ra_low = cmd->sector;
+	rd->ra_pos = end;
+	rd->ra_used = end;
+	rd->ra_at = start + t;
+	return t;
+}
+
+static u64 shikumi_rd_ssd_time(const struct shikumi_rd *rd,
+			       const struct shikumi_rd_cmd *cmd)
+{
+	const struct shikumi_rd_params *p = &rd->p;
+
+	return (u64)p->ssd_latency_us * NSEC_PER_USEC +
+	       div64_u64((u64)cmd->bytes * NSEC_PER_SEC,
+			 (u64)p->ssd_channel_mbps * 1000000);
+}
+
+static unsigned int shikumi_rd_channels(const struct shikumi_rd *rd)
+{
+	return rd->model == SHIKUMI_BLK_MODEL_HDD ? 1 : rd->p.ssd_channels;
+}
+
+/* ------------------------------------------------------------------ */
+/* Policies: which waiting request the model serves next                */
+/* ------------------------------------------------------------------ */
+
+static struct shikumi_rd_cmd *shikumi_rd_node_cmd(struct rb_node *node)
+{
+	return node ? rb_entry(node, struct shikumi_rd_cmd, node) : NULL;
+}
+
+static void shikumi_rd_sort_add(struct rb_root *root, struct shikumi_rd_cmd *cmd)
+{
+	struct rb_node **link = &root->rb_node, *parent = NULL;
+
+	while (*link) {
+		struct shikumi_rd_cmd *c = shikumi_rd_node_cmd(*link);
+
+		parent = *link;
+		if (cmd->sector < c->sector ||
+		    (cmd->sector == c->sector && cmd->seq < c->seq))
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&cmd->node, parent, link);
+	rb_insert_color(&cmd->node, root);
+}
+
+/* The first waiting request at or after @pos, or NULL. */
+static struct shikumi_rd_cmd *shikumi_rd_ceil(struct rb_root *root, sector_t pos)
+{
+	struct rb_node *node = root->rb_node, *best = NULL;
+
+	while (node) {
+		if (shikumi_rd_node_cmd(node)->sector >= pos) {
+			best = node;
+			node = node->rb_left;
+		} else {
+			node = node->rb_right;
+		}
+	}
+	return shikumi_rd_node_cmd(best);
+}
+
+/* clook in one direction: the next request up from @pos, else the lowest. */
+static struct shikumi_rd_cmd *shikumi_rd_sweep(struct rb_root *root, sector_t pos)
+{
+	return shikumi_rd_ceil(root, pos) ?: shikumi_rd_node_cmd(rb_first(root));
+}
+
+static u64 shikumi_rd_dist(sector_t a, sector_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+static struct shikumi_rd_cmd *shikumi_rd_pick_sstf(struct shikumi_rd *rd)
+{
+	struct shikumi_rd_cmd *best = NULL;
+	int dir;
+
+	for (dir = 0; dir < 2; dir++) {
+		struct shikumi_rd_cmd *up = shikumi_rd_ceil(&rd->sorted[dir], rd->head);
+		struct rb_node *prev = up ? rb_prev(&up->node) : rb_last(&rd->sorted[dir]);
+		struct shikumi_rd_cmd *down = shikumi_rd_node_cmd(prev);
+
+		if (up && (!best || shikumi_rd_dist(up->sector, rd->head) <
+				    shikumi_rd_dist(best->sector, rd->head)))
+			best = up;
+		if (down && (!best || shikumi_rd_dist(down->sector, rd->head) <
+				      shikumi_rd_dist(best->sector, rd->head)))
+			best = down;
+	}
+	return best;
+}
+
+static struct shikumi_rd_cmd *shikumi_rd_pick_clook(struct shikumi_rd *rd)
+{
+	struct shikumi_rd_cmd *best = NULL, *c;
+	int dir;
+
+	/* the nearest request up from the head, in either direction */
+	for (dir = 0; dir < 2; dir++) {
+		c = shikumi_rd_ceil(&rd->sorted[dir], rd->head);
+		if (c && (!best || c->sector < best->sector))
+			best = c;
+	}
+	if (best)
+		return best;
+	/* none: jump back to the lowest */
+	for (dir = 0; dir < 2; dir++) {
+		c = shikumi_rd_node_cmd(rb_first(&rd->sorted[dir]));
+		if (c && (!best || c->sector < best->sector))
+			best = c;
+	}
+	return best;
+}
+
+/*
+ * deadline, as mq-deadline: serve one direction in batches of ascending
+ * sectors; prefer reads, but not more than writes_starved times in a row
+ * while writes wait; start a batch at the oldest request of its direction
+ * if that one has waited past its expiry time.
+ */
+static struct shikumi_rd_cmd *
+shikumi_rd_pick_deadline(struct shikumi_rd *rd, u64 now)
+{
+	bool reads = !list_empty(&rd->dir_fifo[READ]);
+	bool writes = !list_empty(&rd->dir_fifo[WRITE]);
+	struct shikumi_rd_cmd *oldest, *cmd;
+	u64 expire;
+	u8 dir;
+
+	if (rd->dl_batch && rd->dl_batch < rd->p.deadline_fifo_batch) {
+		cmd = shikumi_rd_ceil(&rd->sorted[rd->dl_dir], rd->head);
+		if (cmd) {
+			rd->dl_batch++;
+			return cmd;
+		}
+	}
+
+	if (reads && (!writes || rd->dl_starved < rd->p.deadline_writes_starved)) {
+		dir = READ;
+		if (writes)
+			rd->dl_starved++;
+	} else {
+		dir = WRITE;
+		rd->dl_starved = 0;
+	}
+
+	oldest = list_first_entry(&rd->dir_fifo[dir], struct shikumi_rd_cmd, dir_fifo);
+	expire = (u64)(dir == READ ? rd->p.deadline_read_expire_ms :
+				     rd->p.deadline_write_expire_ms) * NSEC_PER_MSEC;
+	if (now - oldest->queued_ns >= expire)
+		cmd = oldest;
+	else
+		cmd = shikumi_rd_sweep(&rd->sorted[dir], rd->head);
+	rd->dl_dir = dir;
+	rd->dl_batch = 1;
+	return cmd;
+}
+
+static struct shikumi_rd_cmd *shikumi_rd_pick(struct shikumi_rd *rd, u64 now)
+{
+	switch (rd->policy) {
+	case SHIKUMI_BLK_POLICY_SSTF:
+		return shikumi_rd_pick_sstf(rd);
+	case SHIKUMI_BLK_POLICY_CLOOK:
+		return shikumi_rd_pick_clook(rd);
+	case SHIKUMI_BLK_POLICY_DEADLINE:
+		return shikumi_rd_pick_deadline(rd, now);
+	default:
+		return list_first_entry(&rd->fifo, struct shikumi_rd_cmd, fifo);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The driver's queue                                                   */
+/* ------------------------------------------------------------------ */
+
+static void shikumi_rd_enqueue(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd)
+{
+	cmd->seq = rd->arrivals++;
+	shikumi_rd_sort_add(&rd->sorted[cmd->dir], cmd);
+	list_add_tail(&cmd->fifo, &rd->fifo);
+	list_add_tail(&cmd->dir_fifo, &rd->dir_fifo[cmd->dir]);
+	rd->nr_waiting++;
+}
+
+/* Start serving @cmd on the channel that frees first. */
+static void shikumi_rd_serve(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd)
+{
+	unsigned int nr = shikumi_rd_channels(rd), ch, i;
+	struct shikumi_rd_cmd *c;
+	u64 start;
+
+	rb_erase(&cmd->node, &rd->sorted[cmd->dir]);
+	list_del(&cmd->fifo);
+	list_del(&cmd->dir_fifo);
+	rd->nr_waiting--;
+
+	for (ch = 0, i = 1; i < nr; i++)
+		if (rd->free_at[i] < rd->free_at[ch])
+			ch = i;
+	/* a channel idle when the request came starts it on arrival */
+	start = max(rd->free_at[ch], cmd->queued_ns);
+	if (rd->model == SHIKUMI_BLK_MODEL_HDD)
+		cmd->done_ns = start + shikumi_rd_hdd_time(rd, cmd, start);
+	else
+		cmd->done_ns = start + shikumi_rd_ssd_time(rd, cmd);
+	shikumi_rd_move_head(rd, cmd, start);
+	cmd->channel = ch;
+	rd->free_at[ch] = cmd->done_ns;
+
+	/* keep rd->serving sorted by done_ns; it holds at most 64 */
+	list_for_each_entry_reverse(c, &rd->serving, fifo)
+		if (c->done_ns <= cmd->done_ns)
+			break;
+	list_add(&cmd->fifo, &c->fifo);
+	rd->nr_serving++;
+}
+
+/*
+ * Complete what the model has finished by @now onto @done, and start
+ * waiting requests on free channels.  rd->lock held.
+ */
+static void shikumi_rd_run(struct shikumi_rd *rd, u64 now, struct list_head *done)
+{
+	struct shikumi_rd_cmd *cmd;
+
+	for (;;) {
+		cmd = list_first_entry_or_null(&rd->serving, struct shikumi_rd_cmd, fifo);
+		if (cmd && cmd->done_ns <= now) {
+			list_move_tail(&cmd->fifo, done);
+			rd->nr_serving--;
+			shikumi_rd_account(rd, cmd, now);
+			continue;
+		}
+		if (!rd->nr_waiting || rd->nr_serving >= shikumi_rd_channels(rd))
+			break;
+		shikumi_rd_serve(rd, shikumi_rd_pick(rd, now));
+	}
+	if (cmd)
+		hrtimer_start(&rd->timer, ns_to_ktime(cmd->done_ns),
+			      HRTIMER_MODE_ABS_SOFT);
+}
+
+static void shikumi_rd_end_all(struct list_head *done)
+{
+	struct shikumi_rd_cmd *cmd, *next;
+
+	list_for_each_entry_safe(cmd, next, done, fifo)
+		blk_mq_end_request(blk_mq_rq_from_pdu(cmd), cmd->status);
+}
+
+static enum hrtimer_restart shikumi_rd_timer_fn(struct hrtimer *timer)
+{
+	struct shikumi_rd *rd = container_of(timer, struct shikumi_rd, timer);
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&rd->lock, flags);
+	shikumi_rd_run(rd, ktime_get_ns(), &done);
+	spin_unlock_irqrestore(&rd->lock, flags);
+	shikumi_rd_end_all(&done);
+	return HRTIMER_NORESTART;
+}
+
+/* ------------------------------------------------------------------ */
+/* blk-mq                                                               */
+/* ------------------------------------------------------------------ */
+
+static blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq)
+{
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+		return shikumi_rd_rw(rd, rq);
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		shikumi_rd_discard(rd, blk_rq_pos(rq), blk_rq_sectors(rq));
+		return BLK_STS_OK;
+	case REQ_OP_FLUSH:
+		return BLK_STS_OK;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+}
+
 static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 					const struct blk_mq_queue_data *bd)
 {
 	struct shikumi_rd *rd = hctx->queue->queuedata;
 	struct request *rq = bd->rq;
-	blk_status_t st;
+	struct shikumi_rd_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	/* a model switch freezes the queue, so it cannot change under us */
+	bool inline_model = READ_ONCE(rd->model) == SHIKUMI_BLK_MODEL_RAM;
+	unsigned long flags;
+	struct bio *bio;
+	LIST_HEAD(done);
+	u64 now;
+
+	spin_lock_irqsave(&rd->lock, flags);
+	if (!inline_model && rd->held >= rd->depth) {
+		/* blk-mq runs the queue again when one of ours completes */
+		spin_unlock_irqrestore(&rd->lock, flags);
+		return BLK_STS_RESOURCE;
+	}
+	rd->held++;
+	rd->stats.submitted++;
+	spin_unlock_irqrestore(&rd->lock, flags);
 
 	blk_mq_start_request(rq);
-	switch (req_op(rq)) {
-	case REQ_OP_READ:
-	case REQ_OP_WRITE:
-		st = shikumi_rd_rw(rd, rq);
-		break;
-	case REQ_OP_DISCARD:
-	case REQ_OP_WRITE_ZEROES:
-		shikumi_rd_discard(rd, blk_rq_pos(rq), blk_rq_sectors(rq));
-		st = BLK_STS_OK;
-		break;
-	case REQ_OP_FLUSH:
-		st = BLK_STS_OK;
-		break;
-	default:
-		st = BLK_STS_NOTSUPP;
-		break;
+	cmd->queued_ns = ktime_get_ns();
+	cmd->sector = blk_rq_pos(rq);
+	cmd->bytes = blk_rq_bytes(rq);
+	cmd->op = shikumi_rd_op(rq);
+	cmd->dir = op_is_write(req_op(rq)) ? WRITE : READ;
+	cmd->merged = 0;
+	__rq_for_each_bio(bio, rq)
+		cmd->merged++;
+	cmd->merged = cmd->merged ? cmd->merged - 1 : 0;
+
+	/* the data moves now; the model only decides when we complete */
+	cmd->status = shikumi_rd_do(rd, rq);
+
+	now = ktime_get_ns();
+	spin_lock_irqsave(&rd->lock, flags);
+	rd->stats.merged += cmd->merged;
+	if (inline_model || cmd->status != BLK_STS_OK ||
+	    (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE)) {
+		shikumi_rd_move_head(rd, cmd, cmd->queued_ns);
+		shikumi_rd_account(rd, cmd, now);
+		spin_unlock_irqrestore(&rd->lock, flags);
+		blk_mq_end_request(rq, cmd->status);
+		return BLK_STS_OK;
 	}
-	blk_mq_end_request(rq, st);
+	shikumi_rd_enqueue(rd, cmd);
+	shikumi_rd_run(rd, now, &done);
+	spin_unlock_irqrestore(&rd->lock, flags);
+	shikumi_rd_end_all(&done);
 	return BLK_STS_OK;
+}
+
+/* The model completes every request it holds; a deep HDD queue takes time. */
+static enum blk_eh_timer_return shikumi_rd_timeout(struct request *rq)
+{
+	return BLK_EH_RESET_TIMER;
 }
 
 static const struct blk_mq_ops shikumi_rd_mq_ops = {
 	.queue_rq	= shikumi_rd_queue_rq,
+	.timeout	= shikumi_rd_timeout,
 };
 
 static const struct block_device_operations shikumi_rd_fops = {
@@ -281,17 +990,235 @@ static const struct block_device_operations shikumi_rd_fops = {
 /* sysfs: /sys/block/shikumi-ramN/shikumi/                              */
 /* ------------------------------------------------------------------ */
 
+static struct shikumi_rd *shikumi_rd_from_dev(struct device *dev)
+{
+	return dev_to_disk(dev)->private_data;
+}
+
 static ssize_t pages_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
-	struct shikumi_rd *rd = dev_to_disk(dev)->private_data;
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
 
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(&rd->nr_pages));
 }
 static DEVICE_ATTR_RO(pages);
 
+static ssize_t model_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%s\n", shikumi_rd_model_names[READ_ONCE(rd->model)]);
+}
+
+/*
+ * Switch the model with the queue frozen: no request is in the driver, so
+ * none is served half by one model and half by another, and the requests
+ * waiting in our queue never meet the ram model, which has no queue.
+ */
+static ssize_t model_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	struct request_queue *q = rd->disk->queue;
+	unsigned int memflags;
+	int model, ret;
+
+	model = sysfs_match_string(shikumi_rd_model_names, buf);
+	if (model < 0)
+		return model;
+
+	mutex_lock(&rd->model_lock);
+	if (model != rd->model) {
+		memflags = shikumi_blk_freeze_queue(q);
+		spin_lock_irq(&rd->lock);
+		rd->model = model;
+		memset(rd->free_at, 0, sizeof(rd->free_at));
+		rd->ra_valid = false;
+		spin_unlock_irq(&rd->lock);
+		shikumi_blk_unfreeze_queue(q, memflags);
+	}
+	ret = shikumi_blk_set_rotational(q, model == SHIKUMI_BLK_MODEL_HDD);
+	mutex_unlock(&rd->model_lock);
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(model);
+
+static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%s\n", shikumi_rd_policy_names[READ_ONCE(rd->policy)]);
+}
+
+/* A policy only picks among waiting requests: switch it under the lock. */
+static ssize_t policy_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	int policy;
+
+	policy = sysfs_match_string(shikumi_rd_policy_names, buf);
+	if (policy < 0)
+		return policy;
+	spin_lock_irq(&rd->lock);
+	rd->policy = policy;
+	rd->dl_batch = 0;
+	rd->dl_starved = 0;
+	spin_unlock_irq(&rd->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(policy);
+
+static ssize_t queue_depth_show(struct device *dev, struct device_attribute *attr,
+				char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rd->depth));
+}
+
+static ssize_t queue_depth_store(struct device *dev, struct device_attribute *attr,
+				 const char *buf, size_t count)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	unsigned int depth;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &depth);
+	if (ret)
+		return ret;
+	if (depth < 1 || depth > rd->tag_set.queue_depth)
+		return -EINVAL;
+	spin_lock_irq(&rd->lock);
+	rd->depth = depth;
+	spin_unlock_irq(&rd->lock);
+	/* a deeper queue takes requests blk-mq held back */
+	blk_mq_run_hw_queues(rd->disk->queue, true);
+	return count;
+}
+static DEVICE_ATTR_RW(queue_depth);
+
+static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	bool reset;
+	int ret;
+
+	ret = kstrtobool(buf, &reset);
+	if (ret)
+		return ret;
+	if (!reset)
+		return -EINVAL;
+	mutex_lock(&rd->trace_read_lock);
+	spin_lock_irq(&rd->lock);
+	memset(&rd->stats, 0, sizeof(rd->stats));
+	rd->trace_count = 0;
+	rd->trace_dropped = 0;
+	spin_unlock_irq(&rd->lock);
+	mutex_unlock(&rd->trace_read_lock);
+	return count;
+}
+static DEVICE_ATTR_WO(reset);
+
+/* The model and policy parameters: u32 fields of struct shikumi_rd_params. */
+struct shikumi_rd_param_attr {
+	struct device_attribute attr;
+	size_t offset;
+	u32 min;
+	u32 max;
+};
+
+static u32 *shikumi_rd_param(struct shikumi_rd *rd, struct device_attribute *attr)
+{
+	struct shikumi_rd_param_attr *pa =
+		container_of(attr, struct shikumi_rd_param_attr, attr);
+
+	return (u32 *)((char *)&rd->p + pa->offset);
+}
+
+static ssize_t shikumi_rd_param_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	u32 val;
+
+	spin_lock_irq(&rd->lock);
+	val = *shikumi_rd_param(rd, attr);
+	spin_unlock_irq(&rd->lock);
+	return sysfs_emit(buf, "%u\n", val);
+}
+
+/* A new value applies from the next request the model starts. */
+static ssize_t shikumi_rd_param_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
+{
+	struct shikumi_rd_param_attr *pa =
+		container_of(attr, struct shikumi_rd_param_attr, attr);
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	u32 val;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val < pa->min || val > pa->max)
+		return -EINVAL;
+	spin_lock_irq(&rd->lock);
+	*shikumi_rd_param(rd, attr) = val;
+	spin_unlock_irq(&rd->lock);
+	return count;
+}
+
+#define SHIKUMI_RD_PARAM(_name, _min, _max)					\
+static struct shikumi_rd_param_attr shikumi_rd_param_##_name = {		\
+	.attr	= {								\
+		.attr	= { .name = __stringify(_name), .mode = 0644 },		\
+		.show	= shikumi_rd_param_show,				\
+		.store	= shikumi_rd_param_store,				\
+	},									\
+	.offset	= offsetof(struct shikumi_rd_params, _name),			\
+	.min	= _min,								\
+	.max	= _max,								\
+}
+
+SHIKUMI_RD_PARAM(hdd_rpm, 1000, 30000);
+SHIKUMI_RD_PARAM(hdd_settle_us, 0, 100000);
+SHIKUMI_RD_PARAM(hdd_full_seek_us, 0, 1000000);
+SHIKUMI_RD_PARAM(hdd_media_mbps, 1, 10000);
+SHIKUMI_RD_PARAM(hdd_cache_kb, 0, 65536);
+SHIKUMI_RD_PARAM(hdd_iface_mbps, 1, 100000);
+SHIKUMI_RD_PARAM(ssd_latency_us, 0, 1000000);
+SHIKUMI_RD_PARAM(ssd_channel_mbps, 1, 100000);
+SHIKUMI_RD_PARAM(ssd_channels, 1, SHIKUMI_RD_MAX_CHANNELS);
+SHIKUMI_RD_PARAM(deadline_read_expire_ms, 1, 60000);
+SHIKUMI_RD_PARAM(deadline_write_expire_ms, 1, 60000);
+SHIKUMI_RD_PARAM(deadline_fifo_batch, 1, 1024);
+SHIKUMI_RD_PARAM(deadline_writes_starved, 0, 1024);
+
 static struct attribute *shikumi_rd_attrs[] = {
 	&dev_attr_pages.attr,
+	&dev_attr_model.attr,
+	&dev_attr_policy.attr,
+	&dev_attr_queue_depth.attr,
+	&dev_attr_reset.attr,
+	&shikumi_rd_param_hdd_rpm.attr.attr,
+	&shikumi_rd_param_hdd_settle_us.attr.attr,
+	&shikumi_rd_param_hdd_full_seek_us.attr.attr,
+	&shikumi_rd_param_hdd_media_mbps.attr.attr,
+	&shikumi_rd_param_hdd_cache_kb.attr.attr,
+	&shikumi_rd_param_hdd_iface_mbps.attr.attr,
+	&shikumi_rd_param_ssd_latency_us.attr.attr,
+	&shikumi_rd_param_ssd_channel_mbps.attr.attr,
+	&shikumi_rd_param_ssd_channels.attr.attr,
+	&shikumi_rd_param_deadline_read_expire_ms.attr.attr,
+	&shikumi_rd_param_deadline_write_expire_ms.attr.attr,
+	&shikumi_rd_param_deadline_fifo_batch.attr.attr,
+	&shikumi_rd_param_deadline_writes_starved.attr.attr,
 	NULL,
 };
 
@@ -304,6 +1231,226 @@ static const struct attribute_group *shikumi_rd_groups[] = {
 	&shikumi_rd_group,
 	NULL,
 };
+
+/* ------------------------------------------------------------------ */
+/* debugfs: /sys/kernel/debug/shikumi/shikumi-ramN/                     */
+/* ------------------------------------------------------------------ */
+
+static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
+{
+	struct shikumi_rd *rd = m->private;
+	struct shikumi_rd_stats *s;
+	u64 records, dropped;
+	unsigned int held, i, b;
+	sector_t head;
+	u8 model, policy;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	spin_lock_irq(&rd->lock);
+	*s = rd->stats;
+	records = rd->trace_count;
+	dropped = rd->trace_dropped;
+	held = rd->held;
+	head = rd->head;
+	model = rd->model;
+	policy = rd->policy;
+	spin_unlock_irq(&rd->lock);
+
+	seq_printf(m, "model %s\npolicy %s\n", shikumi_rd_model_names[model],
+		   shikumi_rd_policy_names[policy]);
+	seq_printf(m, "submitted %llu\ncompleted %llu\nin_driver %u\n",
+		   s->submitted, s->completed, held);
+	seq_printf(m, "errors %llu\nmerged %llu\nhead_travel %llu\nhead %llu\n",
+		   s->errors, s->merged, s->head_travel, (u64)head);
+	seq_printf(m, "trace_records %llu\ntrace_dropped %llu\n", records, dropped);
+	for (i = 0; i < SHIKUMI_RD_NR_OPS; i++) {
+		const struct shikumi_rd_opstats *os = &s->op[i];
+		const char *name = shikumi_rd_op_names[i];
+
+		seq_printf(m, "%s.count %llu\n%s.bytes %llu\n%s.lat_ns %llu\n",
+			   name, os->count, name, os->bytes, name, os->lat_ns);
+		seq_printf(m, "%s.lat_hist", name);
+		for (b = 0; b < SHIKUMI_BLK_HIST_BUCKETS; b++)
+			seq_printf(m, " %llu", os->hist[b]);
+		seq_putc(m, '\n');
+	}
+	kfree(s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(shikumi_rd_stats);
+
+/*
+ * Copy up to @max of the oldest records to @buf without consuming them.
+ * Only the trace reader, under trace_read_lock, takes records out, so they
+ * are still the oldest when it consumes them.
+ */
+static unsigned int shikumi_rd_trace_peek(struct shikumi_rd *rd,
+					  struct shikumi_blk_trace *buf,
+					  unsigned int max)
+{
+	unsigned int n, i;
+
+	spin_lock_irq(&rd->lock);
+	n = min(max, rd->trace_count);
+	for (i = 0; i < n; i++)
+		buf[i] = rd->trace[(rd->trace_tail + i) % rd->trace_size];
+	spin_unlock_irq(&rd->lock);
+	return n;
+}
+
+static void shikumi_rd_trace_consume(struct shikumi_rd *rd, unsigned int n)
+{
+	spin_lock_irq(&rd->lock);
+	rd->trace_tail = (rd->trace_tail + n) % rd->trace_size;
+	rd->trace_count -= n;
+	spin_unlock_irq(&rd->lock);
+}
+
+#define SHIKUMI_RD_TRACE_CHUNK	64
+
+/* trace_raw: whole struct shikumi_blk_trace records, consumed as read. */
+static ssize_t shikumi_rd_trace_raw_read(struct file *file, char __user *ubuf,
+					 size_t count, loff_t *ppos)
+{
+	struct shikumi_rd *rd = file->private_data;
+	struct shikumi_blk_trace *buf;
+	size_t want = count / sizeof(*buf), done = 0;
+	ssize_t ret = 0;
+
+	if (count && !want)
+		return -EINVAL;
+	buf = kmalloc_array(SHIKUMI_RD_TRACE_CHUNK, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	mutex_lock(&rd->trace_read_lock);
+	while (done < want) {
+		unsigned int n = shikumi_rd_trace_peek(rd, buf,
+						       min_t(size_t, want - done,
+							     SHIKUMI_RD_TRACE_CHUNK));
+
+		if (!n)
+			break;
+		if (copy_to_user(ubuf + done * sizeof(*buf), buf, n * sizeof(*buf))) {
+			ret = -EFAULT;
+			break;
+		}
+		shikumi_rd_trace_consume(rd, n);
+		done += n;
+		if (fatal_signal_pending(current))
+			break;
+	}
+	mutex_unlock(&rd->trace_read_lock);
+	kfree(buf);
+	if (!done)
+		return ret;
+	*ppos += done * sizeof(*buf);
+	return done * sizeof(*buf);
+}
+
+static int shikumi_rd_trace_format(char *line, size_t size, loff_t pos,
+				   const struct shikumi_blk_trace *t)
+{
+	int n = 0;
+
+	if (!pos)
+		n = scnprintf(line, size,
+			      "# seq queued_ns dispatched_ns completed_ns op sector bytes head model policy error merged\n");
+	return n + scnprintf(line + n, size - n,
+			     "%llu %llu %llu %llu %s %llu %u %llu %s %s %u %u\n",
+			     t->seq, t->queued_ns, t->dispatched_ns, t->completed_ns,
+			     shikumi_rd_op_names[t->op], t->sector, t->bytes,
+			     t->head, shikumi_rd_model_names[t->model],
+			     shikumi_rd_policy_names[t->policy], t->error, t->merged);
+}
+
+/* trace: one line per record, consumed as read; whole lines only. */
+static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
+				     size_t count, loff_t *ppos)
+{
+	struct shikumi_rd *rd = file->private_data;
+	struct shikumi_blk_trace t;
+	size_t done = 0;
+	ssize_t ret = 0;
+	char *line;
+	int len;
+
+	line = kmalloc(256, GFP_KERNEL);
+	if (!line)
+		return -ENOMEM;
+	mutex_lock(&rd->trace_read_lock);
+	while (shikumi_rd_trace_peek(rd, &t, 1)) {
+		len = shikumi_rd_trace_format(line, 256, *ppos, &t);
+		if (len > count - done) {
+			if (!done)
+				ret = -EINVAL;
+			break;
+		}
+		if (copy_to_user(ubuf + done, line, len)) {
+			ret = -EFAULT;
+			break;
+		}
+		shikumi_rd_trace_consume(rd, 1);
+		done += len;
+		*ppos += len;
+		if (fatal_signal_pending(current))
+			break;
+	}
+	mutex_unlock(&rd->trace_read_lock);
+	kfree(line);
+	return done ?: ret;
+}
+
+static const struct file_operations shikumi_rd_trace_raw_fops = {
+	.owner		= THIS_MODULE,
+	.open		= simple_open,
+	.read		= shikumi_rd_trace_raw_read,
+	.llseek		= noop_llseek,
+};
+
+static const struct file_operations shikumi_rd_trace_fops = {
+	.owner		= THIS_MODULE,
+	.open		= simple_open,
+	.read		= shikumi_rd_trace_read,
+	.llseek		= noop_llseek,
+};
+
+/*
+ * /sys/kernel/debug/shikumi/ is shared by the shikumi modules: the first
+ * to load creates it, and it stays when they unload, because removing it
+ * would remove the files of the others.
+ */
+static void shikumi_rd_debugfs_init(void)
+{
+	struct dentry *root = debugfs_lookup("shikumi", NULL);
+
+	if (!root) {
+		root = debugfs_create_dir("shikumi", NULL);
+		/* another shikumi module may have created it meanwhile */
+		if (IS_ERR(root))
+			root = debugfs_lookup("shikumi", NULL);
+		else
+			dget(root);
+	}
+	shikumi_rd_debugfs_root = root;
+}
+
+static void shikumi_rd_debugfs_exit(void)
+{
+	if (!IS_ERR_OR_NULL(shikumi_rd_debugfs_root))
+		dput(shikumi_rd_debugfs_root);
+}
+
+static void shikumi_rd_debugfs_add(struct shikumi_rd *rd)
+{
+	rd->debugfs = debugfs_create_dir(rd->disk->disk_name,
+					 shikumi_rd_debugfs_root);
+	debugfs_create_file("stats", 0400, rd->debugfs, rd, &shikumi_rd_stats_fops);
+	debugfs_create_file("trace", 0400, rd->debugfs, rd, &shikumi_rd_trace_fops);
+	debugfs_create_file("trace_raw", 0400, rd->debugfs, rd,
+			    &shikumi_rd_trace_raw_fops);
+}
 
 /* ------------------------------------------------------------------ */
 /* Setup and teardown                                                   */
@@ -322,6 +1469,28 @@ static void shikumi_rd_free_pages(struct shikumi_rd *rd)
 	xa_destroy(&rd->pages);
 }
 
+static void shikumi_rd_init_state(struct shikumi_rd *rd, unsigned int index)
+{
+	rd->index = index;
+	xa_init(&rd->pages);
+	mutex_init(&rd->model_lock);
+	mutex_init(&rd->trace_read_lock);
+	spin_lock_init(&rd->lock);
+	rd->model = SHIKUMI_BLK_MODEL_RAM;
+	rd->policy = SHIKUMI_BLK_POLICY_FIFO;
+	rd->depth = g_queue_depth;
+	rd->p = shikumi_rd_default_params;
+	rd->sorted[READ] = RB_ROOT;
+	rd->sorted[WRITE] = RB_ROOT;
+	INIT_LIST_HEAD(&rd->fifo);
+	INIT_LIST_HEAD(&rd->dir_fifo[READ]);
+	INIT_LIST_HEAD(&rd->dir_fifo[WRITE]);
+	INIT_LIST_HEAD(&rd->serving);
+	shikumi_hrtimer_setup(&rd->timer, shikumi_rd_timer_fn, CLOCK_MONOTONIC,
+			      HRTIMER_MODE_ABS_SOFT);
+	rd->trace_size = g_trace_entries;
+}
+
 static int shikumi_rd_add(struct shikumi_rd *rd, unsigned int index)
 {
 	const struct shikumi_blk_limits lim = {
@@ -336,18 +1505,21 @@ static int shikumi_rd_add(struct shikumi_rd *rd, unsigned int index)
 	struct gendisk *disk;
 	int ret;
 
-	rd->index = index;
-	xa_init(&rd->pages);
+	shikumi_rd_init_state(rd, index);
+	rd->trace = kvcalloc(rd->trace_size, sizeof(*rd->trace), GFP_KERNEL);
+	if (!rd->trace)
+		return -ENOMEM;
 
 	rd->tag_set.ops = &shikumi_rd_mq_ops;
 	rd->tag_set.nr_hw_queues = 1;
 	rd->tag_set.queue_depth = g_queue_depth;
 	rd->tag_set.numa_node = NUMA_NO_NODE;
+	rd->tag_set.cmd_size = sizeof(struct shikumi_rd_cmd);
 	/* queue_rq allocates pages with GFP_NOIO, which may sleep */
 	rd->tag_set.flags = SHIKUMI_BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING;
 	ret = blk_mq_alloc_tag_set(&rd->tag_set);
 	if (ret)
-		return ret;
+		goto free_trace;
 
 	disk = shikumi_blk_mq_alloc_disk(&rd->tag_set, &lim, rd);
 	if (IS_ERR(disk)) {
@@ -366,21 +1538,29 @@ static int shikumi_rd_add(struct shikumi_rd *rd, unsigned int index)
 	ret = device_add_disk(NULL, disk, shikumi_rd_groups);
 	if (ret)
 		goto put_disk;
+	shikumi_rd_debugfs_add(rd);
 	return 0;
 
 put_disk:
 	put_disk(disk);
 free_tag_set:
 	blk_mq_free_tag_set(&rd->tag_set);
+free_trace:
+	kvfree(rd->trace);
 	return ret;
 }
 
 static void shikumi_rd_del(struct shikumi_rd *rd)
 {
+	/* first, so no reader of the trace or stats is left */
+	debugfs_remove(rd->debugfs);
+	/* drains the queue: the timer completes every request we hold */
 	del_gendisk(rd->disk);
+	hrtimer_cancel(&rd->timer);
 	put_disk(rd->disk);
 	blk_mq_free_tag_set(&rd->tag_set);
 	shikumi_rd_free_pages(rd);
+	kvfree(rd->trace);
 }
 
 static int __init shikumi_rd_init(void)
@@ -398,6 +1578,7 @@ static int __init shikumi_rd_init(void)
 		ret = -ENOMEM;
 		goto unregister_blkdev;
 	}
+	shikumi_rd_debugfs_init();
 	for (i = 0; i < g_nr_disks; i++) {
 		ret = shikumi_rd_add(&shikumi_rd_disks[i], i);
 		if (ret)
@@ -410,6 +1591,7 @@ static int __init shikumi_rd_init(void)
 del_disks:
 	while (i--)
 		shikumi_rd_del(&shikumi_rd_disks[i]);
+	shikumi_rd_debugfs_exit();
 	kfree(shikumi_rd_disks);
 unregister_blkdev:
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
@@ -422,6 +1604,7 @@ static void __exit shikumi_rd_exit(void)
 
 	for (i = 0; i < g_nr_disks; i++)
 		shikumi_rd_del(&shikumi_rd_disks[i]);
+	shikumi_rd_debugfs_exit();
 	kfree(shikumi_rd_disks);
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
 	/* pages discarded just before unload may still wait for RCU */
@@ -431,6 +1614,6 @@ static void __exit shikumi_rd_exit(void)
 module_init(shikumi_rd_init);
 module_exit(shikumi_rd_exit);
 
-MODULE_DESCRIPTION("shikumi: blk-mq RAM disk");
+MODULE_DESCRIPTION("shikumi: blk-mq RAM disk with HDD/SSD models and in-driver I/O scheduling");
 MODULE_AUTHOR("The shikumi authors");
 MODULE_LICENSE("GPL");

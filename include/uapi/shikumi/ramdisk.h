@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * shikumi_ramdisk: user API of the RAM disk's trace and statistics.
+ *
+ * Each disk /dev/shikumi-ramN has:
+ *
+ *  /sys/block/shikumi-ramN/shikumi/	(sysfs, the controls)
+ *	model		ram | ssd | hdd				(rw)
+ *	policy		fifo | sstf | clook | deadline		(rw)
+ *	queue_depth	requests the device holds at once	(rw)
+ *	hdd_rpm, hdd_settle_us, hdd_full_seek_us, hdd_media_mbps (rw)
+ *	ssd_latency_us, ssd_channel_mbps, ssd_channels		(rw)
+ *	deadline_read_expire_ms, deadline_write_expire_ms,
+ *	deadline_fifo_batch, deadline_writes_starved		(rw)
+ *	pages		pages of memory the disk holds		(ro)
+ *	reset		write 1: zero the statistics, empty the trace (wo)
+ *
+ *  /sys/kernel/debug/shikumi/shikumi-ramN/	(debugfs, root only)
+ *	stats		"key value" lines, see below
+ *	trace		the trace as text, one request per line
+ *	trace_raw	the trace as struct shikumi_blk_trace records
+ *
+ * Reading trace or trace_raw consumes what it returns, like trace_pipe, and
+ * returns 0 (end of file) when the buffer is empty.  trace_raw returns whole
+ * records only, so the read size must be a multiple of the record size.
+ * The buffer holds trace_entries records (a module parameter, 65536 by
+ * default); while it is full, new records are dropped and counted in
+ * trace_dropped.  Nothing is ever overwritten.
+ *
+ * All times are CLOCK_MONOTONIC nanoseconds (ktime_get_ns()); sectors are
+ * 512 bytes.
+ */
+#ifndef _UAPI_SHIKUMI_RAMDISK_H
+#define _UAPI_SHIKUMI_RAMDISK_H
+
+#include <linux/types.h>
+
+/* service models */
+#define SHIKUMI_BLK_MODEL_RAM		0	/* complete inline */
+#define SHIKUMI_BLK_MODEL_SSD		1	/* latency + bandwidth, N channels */
+#define SHIKUMI_BLK_MODEL_HDD		2	/* one head: seek, rotation, transfer */
+
+/* scheduling policies inside the driver */
+#define SHIKUMI_BLK_POLICY_FIFO		0	/* arrival order */
+#define SHIKUMI_BLK_POLICY_SSTF		1	/* shortest seek first */
+#define SHIKUMI_BLK_POLICY_CLOOK	2	/* ascending sweep, jump back */
+#define SHIKUMI_BLK_POLICY_DEADLINE	3	/* sorted, expiry FIFOs per direction */
+
+/* operations */
+#define SHIKUMI_BLK_OP_READ		0
+#define SHIKUMI_BLK_OP_WRITE		1
+#define SHIKUMI_BLK_OP_FLUSH		2
+#define SHIKUMI_BLK_OP_DISCARD		3
+#define SHIKUMI_BLK_OP_WRITE_ZEROES	4
+
+/*
+ * One served request.  Requests appear in the order they completed.
+ * dispatched_ns is when the model began to serve the request (for the hdd
+ * model, when the head started to move to it); head is where the head was
+ * then.  The head of the ssd and ram models is where the previous request
+ * ended, so that travel can be compared across models.
+ */
+struct shikumi_blk_trace {
+	__u64 seq;		/* per disk, from 0; a gap means drops */
+	__u64 queued_ns;	/* accepted by the driver */
+	__u64 dispatched_ns;	/* service began */
+	__u64 completed_ns;	/* completed to the block layer */
+	__u64 sector;		/* first sector */
+	__u64 head;		/* head position (sector) at dispatch */
+	__u32 bytes;		/* length */
+	__u8 op;		/* SHIKUMI_BLK_OP_* */
+	__u8 model;		/* SHIKUMI_BLK_MODEL_* */
+	__u8 policy;		/* SHIKUMI_BLK_POLICY_* */
+	__u8 error;		/* 0, or a positive errno */
+	__u32 merged;		/* bios merged into this request */
+	__u32 reserved;		/* zero */
+};
+
+/*
+ * debugfs stats: one "key value" per line.  Keys, with OP one of read,
+ * write, flush, discard, write_zeroes:
+ *	model NAME, policy NAME
+ *	submitted N		requests accepted by the driver
+ *	completed N		requests completed
+ *	in_driver N		accepted, not completed yet
+ *	errors N		completed with an error
+ *	merged N		bios merged into requests before they reached us
+ *	head_travel N		sectors the head moved, in total
+ *	head N			current head position
+ *	trace_records N		records waiting in the trace buffer
+ *	trace_dropped N		records dropped because it was full
+ *	OP.count N, OP.bytes N, OP.lat_ns N (sum of completed - queued)
+ *	OP.lat_hist N0 N1 ... (SHIKUMI_BLK_HIST_BUCKETS counts)
+ * Latency bucket 0 holds latencies below 1 us; bucket i > 0 holds
+ * [2^(i-1), 2^i) us; the last bucket holds everything above.
+ */
+#define SHIKUMI_BLK_HIST_BUCKETS	24
+
+#endif /* _UAPI_SHIKUMI_RAMDISK_H */

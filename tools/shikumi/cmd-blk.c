@@ -736,7 +736,7 @@ static int parse_kvs(const char *disk, const char *name, char **args, int n,
 		     struct kv *kv)
 {
 	char keys[256];
-	int i;
+	int i, err;
 
 	for (i = 0; i < n; i++) {
 		char *eq = strchr(args[i], '=');
@@ -754,8 +754,9 @@ static int parse_kvs(const char *disk, const char *name, char **args, int n,
 			p_err("%s has no parameter '%s' (%s)", name, args[i], keys);
 			return EXIT_USAGE;
 		}
-		if (ctl_read(disk, kv[i].file, kv[i].old, sizeof(kv[i].old))) {
-			p_err("cannot read %s: %s", kv[i].file, strerror(errno));
+		err = ctl_read(disk, kv[i].file, kv[i].old, sizeof(kv[i].old));
+		if (err) {
+			p_err("cannot read %s: %s", kv[i].file, strerror(-err));
 			return EXIT_FAIL;
 		}
 	}
@@ -1998,7 +1999,8 @@ static int run_prog(char *const *argv, const char *out)
 		return -1;
 	}
 	if (!pid) {
-		fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		out = out ? out : "/dev/null";
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
 			fprintf(stderr, "cannot write %s: %s\n", out, strerror(errno));
 			_exit(126);
@@ -2537,8 +2539,11 @@ static int blk_measure(int argc, char **argv)
 	if (n < 0)
 		return usage_error(opts, &measure_help, "bad model list '%s' (ram, ssd, hdd)",
 				   models_s);
-	if (!a.max_jobs)
-		a.max_jobs = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (!a.max_jobs) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		a.max_jobs = cpus < 1 ? 1 : cpus > 256 ? 256 : (uint64_t)cpus;
+	}
 	if (a.max_jobs < 1 || a.max_jobs > 256 || a.size_mb < 1 || a.runtime > 86400)
 		return usage_error(opts, &measure_help, "--max-jobs must be 1 to 256, --size at least 1");
 	ret = need_disk(disk_s, a.disk, sizeof(a.disk), opts, &measure_help);
@@ -2666,9 +2671,13 @@ static int bench_load(struct bench *b)
 	/* null_blk sizes in whole GiB; only the part fio touches gets memory */
 	snprintf(nb_gb, sizeof(nb_gb), "gb=%llu",
 		 (unsigned long long)((b->size + (1ULL << 30) - 1) >> 30));
-	if (modprobe(brd, &b->dev[1]))
+	if (modprobe(brd, &b->dev[1]) || modprobe(nb, &b->dev[2]))
 		return -1;
-	return modprobe(nb, &b->dev[2]);
+	if (!b->dev[2].loaded &&
+	    !read_file_str("/sys/module/null_blk/parameters/memory_backed", nb_gb,
+			   sizeof(nb_gb)) && !strcmp(nb_gb, "0"))
+		p_warn("null_blk was loaded without memory_backed=1: its reads touch no memory");
+	return 0;
 }
 
 static void bench_unload(struct bench *b)
@@ -2850,9 +2859,9 @@ static void bench_text(const struct bench *b)
 	printf("medians of %llu runs of %llu s, fio libaio QD32 direct, %llu MiB\n\n",
 	       (unsigned long long)b->repeat, (unsigned long long)b->runtime,
 	       (unsigned long long)(b->size >> 20));
-	printf("%-9s %-14s %14s %14s\n", "DEVICE", "NODE", "4K_RAND_IOPS", "1M_SEQ_MB/s");
+	printf("%-9s %-18s %14s %14s\n", "DEVICE", "NODE", "4K_RAND_IOPS", "1M_SEQ_MB/s");
 	for (d = 0; d < NDEV; d++)
-		printf("%-9s %-14s %14.0f %14.0f\n", b->dev[d].label, b->dev[d].node,
+		printf("%-9s %-18s %14.0f %14.0f\n", b->dev[d].label, b->dev[d].node,
 		       bench_median(b, 0, d, 0), bench_median(b, 1, d, 1) / 1e6);
 	for (d = 1; d < NDEV; d++)
 		printf("shikumi/%-8s %.2f (4K IOPS), %.2f (1M bandwidth)\n",

@@ -85,7 +85,8 @@ travel() {
 		"ssd_channels 0" "ssd_channels 65" "queue_depth 0" \
 		"queue_depth 100000" "hdd_media_mbps abc" "reset 0"; do
 		set -- $w
-		run sh -c "echo $2 > $CTL/$1"
+		# bash, not dash: dash's echo calls every write error EIO
+		run bash -c "echo $2 > $CTL/$1"
 		echo "$w: $status $output" >&2
 		[ "$status" -ne 0 ]
 		[[ $output == *"Invalid argument"* ]]
@@ -189,10 +190,12 @@ travel() {
 	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 	# sequence numbers from 0, no gap; times in order; the head follows
 	awk '!/^#/ {
-		if ($1 != NR - 2) exit 1
-		if (!($2 <= $3 && $3 < $4)) exit 2
-		if (NR > 2 && $8 != end) exit 3
-		if ($9 != "hdd" || $10 != "fifo" || $11 != 0) exit 4
+		bad = ""
+		if ($1 != NR - 2) bad = "seq"
+		if (!($2 <= $3 && $3 < $4)) bad = "times"
+		if (NR > 2 && $8 != end) bad = "head"
+		if ($9 != "hdd" || $10 != "fifo" || $11 != 0) bad = "names"
+		if (bad != "") { print "bad " bad ": " $0; exit 1 }
 		end = $6 + $7 / 512
 	}' "$BATS_TEST_TMPDIR/trace"
 	# a read of the raw trace returns whole records only
@@ -248,7 +251,7 @@ travel() {
 	echo ssd >"$CTL/model"
 	udevadm settle 2>/dev/null || true
 	echo 1 >"$CTL/reset"
-	fio --name=live --filename="$DISK" --direct=1 --ioengine=libaio \
+	fio --name=live --thread --filename="$DISK" --direct=1 --ioengine=libaio \
 		--iodepth=16 --rw=randwrite --bsrange=4k-64k --size=6M --numjobs=2 \
 		--offset_increment=12M --verify=crc32c --verify_fatal=1 \
 		--do_verify=1 --group_reporting --output-format=json \
@@ -282,7 +285,8 @@ travel() {
 	fresh_ramdisk size_mb=16
 	echo hdd >"$CTL/model"
 	for round in 1 2 3; do
-		fio --name=bg --filename="$DISK" --direct=1 --ioengine=libaio \
+		# --thread: one process, so that kill -9 stops every job
+		fio --name=bg --thread --filename="$DISK" --direct=1 --ioengine=libaio \
 			--iodepth=64 --rw=randread --bs=4k --runtime=30 --time_based \
 			--output=/dev/null &
 		fio_pid=$!

@@ -1117,6 +1117,7 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 	spin_lock_irq(&rd->lock);
 	memset(&rd->stats, 0, sizeof(rd->stats));
 	rd->trace_count = 0;
+	rd->trace_seq = 0;
 	rd->trace_dropped = 0;
 	spin_unlock_irq(&rd->lock);
 	mutex_unlock(&rd->trace_read_lock);

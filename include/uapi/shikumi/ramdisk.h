@@ -13,7 +13,8 @@
  *	deadline_read_expire_ms, deadline_write_expire_ms,
  *	deadline_fifo_batch, deadline_writes_starved		(rw)
  *	pages		pages of memory the disk holds		(ro)
- *	reset		write 1: zero the statistics, empty the trace (wo)
+ *	reset		write 1: zero the statistics, empty the trace and
+ *			restart its sequence numbers (wo)
  *
  *  /sys/kernel/debug/shikumi/shikumi-ramN/	(debugfs, root only)
  *	stats		"key value" lines, see below
@@ -61,7 +62,7 @@
  * ended, so that travel can be compared across models.
  */
 struct shikumi_blk_trace {
-	__u64 seq;		/* per disk, from 0; a gap means drops */
+	__u64 seq;		/* from 0 at load and reset; a gap: drops */
 	__u64 queued_ns;	/* accepted by the driver */
 	__u64 dispatched_ns;	/* service began */
 	__u64 completed_ns;	/* completed to the block layer */

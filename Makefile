@@ -18,7 +18,7 @@
 
 KDIR ?= $(shell scripts/kdir)
 
-.PHONY: all modules tools deps check check-all lint install sign clean
+.PHONY: all modules tools deps check check-all lint bench install sign clean
 
 all: modules tools
 
@@ -37,6 +37,12 @@ check check-all:
 
 lint:
 	@scripts/lint
+
+# A benchmark, not a test: shikumi_ramdisk against brd and null_blk, and
+# the in-driver policies on the emulated HDD, in one guest boot.
+# KERNEL: 6.1, 6.12 or 7.x (default: the lab's default)
+bench: tools
+	./scripts/lab $(if $(KERNEL),--kernel $(KERNEL)) -- scripts/bench
 
 # KVER: the kernel to install for (default: the running kernel)
 install: tools

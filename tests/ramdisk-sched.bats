@@ -140,6 +140,8 @@ travel() {
 	fresh_ramdisk size_mb=32
 	echo ssd >"$CTL/model"
 	echo deadline >"$CTL/policy"
+	# the stock elevator merges too
+	echo mq-deadline >"$SYS/queue/scheduler"
 	udevadm settle 2>/dev/null || true
 	echo 1 >"$CTL/reset"
 	r0=$(disk_stat 1) rm0=$(disk_stat 2) w0=$(disk_stat 5) wm0=$(disk_stat 6)

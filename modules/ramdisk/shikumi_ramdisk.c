@@ -929,15 +929,17 @@ static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	LIST_HEAD(done);
 	u64 now;
 
-	spin_lock_irqsave(&rd->lock, flags);
-	if (!inline_model && rd->held >= rd->depth) {
-		/* blk-mq runs the queue again when one of ours completes */
+	if (!inline_model) {
+		spin_lock_irqsave(&rd->lock, flags);
+		if (rd->held >= rd->depth) {
+			/* blk-mq runs the queue again when one of ours completes */
+			spin_unlock_irqrestore(&rd->lock, flags);
+			return BLK_STS_RESOURCE;
+		}
+		rd->held++;
+		rd->stats.submitted++;
 		spin_unlock_irqrestore(&rd->lock, flags);
-		return BLK_STS_RESOURCE;
 	}
-	rd->held++;
-	rd->stats.submitted++;
-	spin_unlock_irqrestore(&rd->lock, flags);
 
 	blk_mq_start_request(rq);
 	cmd->queued_ns = ktime_get_ns();
@@ -955,6 +957,11 @@ static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	now = ktime_get_ns();
 	spin_lock_irqsave(&rd->lock, flags);
+	if (inline_model) {
+		/* the fast path takes the lock once */
+		rd->held++;
+		rd->stats.submitted++;
+	}
 	rd->stats.merged += cmd->merged;
 	if (inline_model || cmd->status != BLK_STS_OK ||
 	    (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE)) {
@@ -1516,8 +1523,12 @@ static int shikumi_rd_add(struct shikumi_rd *rd, unsigned int index)
 	rd->tag_set.queue_depth = g_queue_depth;
 	rd->tag_set.numa_node = NUMA_NO_NODE;
 	rd->tag_set.cmd_size = sizeof(struct shikumi_rd_cmd);
-	/* queue_rq allocates pages with GFP_NOIO, which may sleep */
-	rd->tag_set.flags = SHIKUMI_BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING;
+	/*
+	 * queue_rq allocates pages with GFP_NOIO, which may sleep.  A RAM
+	 * disk starts without an elevator, as brd; any can be chosen.
+	 */
+	rd->tag_set.flags = SHIKUMI_BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING |
+			    BLK_MQ_F_NO_SCHED_BY_DEFAULT;
 	ret = blk_mq_alloc_tag_set(&rd->tag_set);
 	if (ret)
 		goto free_trace;

@@ -2703,6 +2703,12 @@ static int bench_prefill(struct bench *b)
 
 	for (d = 0; d < NDEV; d++) {
 		job.filename = b->dev[d].node;
+		/*
+		 * Driver against driver: no elevator on the blk-mq disks,
+		 * as brd, which takes bios directly, has none.
+		 */
+		if (strncmp(b->dev[d].node, "/dev/ram", 8))
+			queue_write(b->dev[d].node + 5, "scheduler", "none");
 		if (!opt_json)
 			fprintf(stderr, "prefilling %s\n", job.filename);
 		if (fio_run(&job, NULL, &r))

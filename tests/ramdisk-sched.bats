@@ -123,7 +123,7 @@ travel() {
 			echo 1 >"$CTL/reset"
 			run_fio "v-$m-$p" --direct=1 --ioengine=libaio --iodepth=8 \
 				--rw=randwrite --bsrange=4k-64k --size=1M --numjobs=2 \
-				--offset_increment=8M --verify=crc32c --verify_fatal=1 \
+				--offset_increment=8M --verify=crc32c --verify_fatal=1 --verify_state_save=0 \
 				--do_verify=1 --group_reporting
 			[ "$(fio_json "v-$m-$p" '.jobs[0].write.io_bytes')" -eq $((2 << 20)) ]
 			[ "$(fio_json "v-$m-$p" '.jobs[0].read.io_bytes')" -eq $((2 << 20)) ]
@@ -255,7 +255,7 @@ travel() {
 	echo 1 >"$CTL/reset"
 	fio --name=live --thread --filename="$DISK" --direct=1 --ioengine=libaio \
 		--iodepth=16 --rw=randwrite --bsrange=4k-64k --size=6M --numjobs=2 \
-		--offset_increment=12M --verify=crc32c --verify_fatal=1 \
+		--offset_increment=12M --verify=crc32c --verify_fatal=1 --verify_state_save=0 \
 		--do_verify=1 --group_reporting --output-format=json \
 		--output="$BATS_TEST_TMPDIR/live.json" &
 	fio_pid=$!

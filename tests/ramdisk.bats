@@ -67,7 +67,8 @@ free_kb() {
 		run fio --name=verify --filename="$DISK" --direct=$direct \
 			--rw=randwrite --bsrange=4k-64k --size=12M --numjobs=4 \
 			--offset_increment=16M --iodepth=8 --ioengine=libaio \
-			--verify=crc32c --verify_fatal=1 --do_verify=1 --group_reporting \
+			--verify=crc32c --verify_fatal=1 --verify_state_save=0 \
+			--do_verify=1 --group_reporting \
 			--output-format=json --output="$out"
 		[ "$status" -eq 0 ]
 		# fio may print a notice before its JSON

@@ -546,13 +546,13 @@ static void shikumi_rd_hdd_geometry(const struct shikumi_rd *rd, u64 *spt, u64 *
  * what passes under the head in one revolution at the media rate.
  */
 static u64 shikumi_rd_hdd_access(const struct shikumi_rd *rd,
-				 const struct shikumi_rd_cmd *cmd, u64 start)
+				 const struct shikumi_rd_cmd *cmd, u64 start,
+				 u64 spt, u64 rev)
 {
 	const struct shikumi_rd_params *p = &rd->p;
-	u64 spt, rev, tracks, settle, full, from, to, dist, angle, target, rot, rem;
+	u64 tracks, settle, full, from, to, dist, angle, target, rot, rem;
 	u64 seek = 0;
 
-	shikumi_rd_hdd_geometry(rd, &spt, &rev);
 	tracks = max_t(u64, div64_u64(get_capacity(rd->disk) + spt - 1, spt), 1);
 	settle = (u64)p->hdd_settle_us * NSEC_PER_USEC;
 	full = max_t(u64, (u64)p->hdd_full_seek_us * NSEC_PER_USEC, settle);
@@ -573,11 +573,17 @@ static u64 shikumi_rd_hdd_access(const struct shikumi_rd *rd,
 	return seek + rot + div64_u64((u64)cmd->bytes * rev, spt * SECTOR_SIZE);
 }
 
+/* The size of the drive's read-ahead cache, in sectors. */
+static sector_t shikumi_rd_hdd_cache_sectors(const struct shikumi_rd *rd)
+{
+	return (sector_t)rd->p.hdd_cache_kb << 1;
+}
+
 /* How far the drive's read-ahead has got by @t.  rd->lock held. */
 static sector_t shikumi_rd_hdd_cached(const struct shikumi_rd *rd, u64 spt,
 				      u64 rev, u64 t)
 {
-	sector_t cap = rd->ra_used + ((sector_t)rd->p.hdd_cache_kb << 1);
+	sector_t cap = rd->ra_used + shikumi_rd_hdd_cache_sectors(rd);
 	u64 ahead = t > rd->ra_at ? div64_u64((t - rd->ra_at) * spt, rev) : 0;
 
 	if (rd->ra_pos >= cap)
@@ -595,23 +601,22 @@ static u64 shikumi_rd_hdd_time(struct shikumi_rd *rd,
 			       const struct shikumi_rd_cmd *cmd, u64 start)
 {
 	sector_t end = cmd->sector + (cmd->bytes >> SECTOR_SHIFT);
-	u64 spt, rev, t, link;
+	sector_t size = shikumi_rd_hdd_cache_sectors(rd);
 	sector_t cached, low;
+	u64 spt, rev, t;
 
-	if (cmd->op != SHIKUMI_BLK_OP_READ || !rd->p.hdd_cache_kb) {
-		rd->ra_valid = false;
-		return shikumi_rd_hdd_access(rd, cmd, start);
-	}
 	shikumi_rd_hdd_geometry(rd, &spt, &rev);
+	if (cmd->op != SHIKUMI_BLK_OP_READ || !size) {
+		rd->ra_valid = false;
+		return shikumi_rd_hdd_access(rd, cmd, start, spt, rev);
+	}
 	if (rd->ra_valid) {
 		cached = shikumi_rd_hdd_cached(rd, spt, rev, start);
-		low = max_t(u64, rd->ra_low,
-			    cached > ((u64)rd->p.hdd_cache_kb << 1) ?
-			    cached - ((u64)rd->p.hdd_cache_kb << 1) : 0);
+		low = max_t(u64, rd->ra_low, cached > size ? cached - size : 0);
 		if (cmd->sector >= low && cmd->sector <= cached) {
-			link = div64_u64((u64)cmd->bytes * NSEC_PER_SEC,
-					 (u64)rd->p.hdd_iface_mbps * 1000000);
-			t = link;
+			/* over the link */
+			t = div64_u64((u64)cmd->bytes * NSEC_PER_SEC,
+				      (u64)rd->p.hdd_iface_mbps * 1000000);
 			if (end > cached) {
 				/* the read catches up with the read-ahead */
 				t += div64_u64((end - cached) * rev, spt);
@@ -625,7 +630,7 @@ static u64 shikumi_rd_hdd_time(struct shikumi_rd *rd,
 			return t;
 		}
 	}
-	t = shikumi_rd_hdd_access(rd, cmd, start);
+	t = shikumi_rd_hdd_access(rd, cmd, start, spt, rev);
 	rd->ra_valid = true;
 	rd->ra_low = cmd->sector;
 	rd->ra_pos = end;

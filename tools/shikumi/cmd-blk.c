@@ -1006,15 +1006,6 @@ static int filter_disk(const struct dirent *de)
 	return !strncmp(de->d_name, DISK_PREFIX, strlen(DISK_PREFIX));
 }
 
-static int cmp_disks(const struct dirent **a, const struct dirent **b)
-{
-	size_t la = strlen((*a)->d_name), lb = strlen((*b)->d_name);
-
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 static int blk_info(int argc, char **argv)
 {
 	const char *disk_s = NULL;
@@ -1038,7 +1029,7 @@ static int blk_info(int argc, char **argv)
 	} else if (need_module()) {
 		return EXIT_FAIL;
 	}
-	n = scandir(SYS_BLOCK, &list, filter_disk, cmp_disks);
+	n = scandir(SYS_BLOCK, &list, filter_disk, cmp_dev_names);
 	if (n < 0) {
 		p_err("cannot list " SYS_BLOCK ": %s", strerror(errno));
 		return EXIT_FAIL;
@@ -2594,13 +2585,6 @@ static const struct {
 	{ "read_1m", "read", "1M" },
 };
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static double median(const double *v, size_t n)
 {
 	double tmp[MAX_REPEAT];
@@ -2608,7 +2592,7 @@ static double median(const double *v, size_t n)
 	if (!n || n > MAX_REPEAT)
 		return NAN;
 	memcpy(tmp, v, n * sizeof(*v));
-	qsort(tmp, n, sizeof(*tmp), cmp_dbl);
+	qsort(tmp, n, sizeof(*tmp), cmp_double);
 	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
 }
 

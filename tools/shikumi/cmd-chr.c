@@ -47,16 +47,6 @@ static const struct cmd_help info_help = {
 		   "simulated device's counters.",
 };
 
-static int cmp_names(const struct dirent **a, const struct dirent **b)
-{
-	size_t la = strlen((*a)->d_name), lb = strlen((*b)->d_name);
-
-	/* shikumi-chr2 before shikumi-chr10 */
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
 static int filter_dev(const struct dirent *de)
 {
 	return de->d_name[0] != '.';
@@ -99,7 +89,7 @@ static int chr_info(int argc, char **argv)
 		return usage_error(opts, &info_help, "unexpected argument '%s'", argv[first]);
 	if (need_module())
 		return EXIT_FAIL;
-	n = scandir(CLASS_DIR, &list, filter_dev, cmp_names);
+	n = scandir(CLASS_DIR, &list, filter_dev, cmp_dev_names);
 	if (n < 0) {
 		p_err("cannot list %s: %s", CLASS_DIR, strerror(errno));
 		return EXIT_FAIL;

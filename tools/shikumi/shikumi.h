@@ -24,6 +24,10 @@ void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct dirent;
+/* scandir() order of numbered device names: shikumi-chr2 before shikumi-chr10 */
+int cmp_dev_names(const struct dirent **a, const struct dirent **b);
+
 /* ---- options --------------------------------------------------------- */
 
 enum opt_type {
@@ -109,6 +113,8 @@ void json_null(struct json *j, const char *key);
 
 /* Sorts @v in place; @p in [0, 100].  Nearest-rank percentile. */
 double percentile(double *v, size_t n, double p);
+/* qsort() comparison of doubles, ascending */
+int cmp_double(const void *a, const void *b);
 
 /* ---- SVG plots ------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Messages, files, time and the source tree. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -120,7 +121,17 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* scandir() order of numbered device names: shikumi-chr2 before shikumi-chr10 */
+int cmp_dev_names(const struct dirent **a, const struct dirent **b)
+{
+	size_t la = strlen((*a)->d_name), lb = strlen((*b)->d_name);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 

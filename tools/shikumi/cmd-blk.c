@@ -871,7 +871,7 @@ static const struct cmd_help model_help = {
 		   "(complete at once), ssd (latency + bandwidth, channels), hdd (seek,\n"
 		   "rotation, transfer).",
 	.details = "Keys are the sysfs files without the model's prefix:\n"
-		   "  hdd: rpm, settle_us, full_seek_us, media_mbps\n"
+		   "  hdd: rpm, settle_us, full_seek_us, media_mbps, cache_kb, iface_mbps\n"
 		   "  ssd: latency_us, channel_mbps, channels\n"
 		   "Every key is checked before anything is written; if the driver refuses\n"
 		   "a value, the old values are restored.  With keys only, they apply to the\n"

@@ -182,4 +182,29 @@ static inline int shikumi_blk_set_rotational(struct request_queue *q,
 #endif
 }
 
+/*
+ * Is this mapped page mapped more than once (by another process, or twice
+ * in one)?  /proc/PID/pagemap's PM_MMAP_EXCLUSIVE is the opposite.  Until
+ * v6.12 every page has a mapcount.  From v6.12 a small folio's mapcount is
+ * the page's; a large folio says only whether it is (likely) shared.
+ * The caller holds the page table lock that maps the page.
+ */
+static inline bool shikumi_page_mapped_shared(struct page *page)
+{
+#if defined(SHIKUMI_HAVE_FOLIO_MAYBE_MAPPED_SHARED) || \
+	defined(SHIKUMI_HAVE_FOLIO_LIKELY_MAPPED_SHARED)
+	struct folio *folio = page_folio(page);
+
+	if (!folio_test_large(folio))
+		return folio_mapcount(folio) > 1;
+#ifdef SHIKUMI_HAVE_FOLIO_MAYBE_MAPPED_SHARED
+	return folio_maybe_mapped_shared(folio);
+#else
+	return folio_likely_mapped_shared(folio);
+#endif
+#else
+	return page_mapcount(page) > 1;
+#endif
+}
+
 #endif /* _SHIKUMI_COMPAT_H */

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * shikumi_ptdump: user API of the page-table dumper.
+ *
+ * One file, /sys/kernel/debug/shikumi/ptdump/dump (root only; opening it
+ * also needs CAP_SYS_ADMIN, as PFNs are as sensitive as pagemap's).
+ *
+ * Every open file has its own query, so two users dumping different
+ * processes at once never disturb each other.  A new open file dumps the
+ * process that opened it, as a summary of its whole address space:
+ *
+ *	cat /sys/kernel/debug/shikumi/ptdump/dump	(cat's own tables)
+ *
+ * To dump another process, write a query to the file, then read the same
+ * open file:
+ *
+ *	exec 3<>/sys/kernel/debug/shikumi/ptdump/dump
+ *	echo "pid=1234 view=full range=0x400000-0x500000" >&3
+ *	cat <&3
+ *
+ * A query is a line of space-separated key=value words, all optional:
+ *
+ *	pid=N		the process (its thread group's address space);
+ *			default: the process that opened the file
+ *	range=A-B	virtual addresses [A, B), decimal or 0x-prefixed hex;
+ *			rounded out to pages; default: all of user space
+ *	addr=A		for view=translate: the address to translate
+ *	view=summary	VMAs, and runs of consecutive entries with the same
+ *			level and flags merged into one line (the default)
+ *	view=full	one line per entry: every present translation with
+ *			each level's index and raw value, and every
+ *			non-present entry (swap, migration) with its raw value
+ *	view=translate	every level's entry for addr, down to the leaf or to
+ *			the first empty entry
+ *	view=stats	page-table pages per level and mapped pages per size,
+ *			for the VMAs in the range
+ *	format=text	lines for people (the default)
+ *	format=raw	struct shikumi_pt_rec records, for tools; with view=
+ *			full, translate or stats
+ *
+ * A write sets the query and restarts the dump; the write fails, and the
+ * old query stays, on a bad query:
+ *	EINVAL	unknown key or value, A >= B, an address outside user space,
+ *		format=raw with view=summary
+ *	ESRCH	no such pid
+ *	ENXIO	the pid is a kernel thread: it has no user address space
+ *
+ * The file is a stream: reads continue where the last one stopped, and
+ * return 0 at the end.  The target may run, fault, fork, munmap or exit
+ * meanwhile; each read() sees the tables as they are at that moment.  If
+ * the process exits, the dump ends early (the END record says so).
+ * Raw reads return whole records only, so their size must be at least
+ * sizeof(struct shikumi_pt_rec).
+ *
+ * The address space is held (like /proc/PID/pagemap holds it) from the
+ * query until the file is closed or queried again: a process that execs
+ * after the query keeps being dumped from its old address space, which
+ * then reads as exited.
+ */
+#ifndef _UAPI_SHIKUMI_PTDUMP_H
+#define _UAPI_SHIKUMI_PTDUMP_H
+
+#include <linux/types.h>
+
+/*
+ * The version is in the HEADER record.  The kernel's stream carries no
+ * magic; files that save a stream (shikumi pt snapshot) begin with this.
+ */
+#define SHIKUMI_PT_MAGIC	0x74705453	/* "STpt" */
+#define SHIKUMI_PT_VERSION	1
+
+/* page-table levels, from the root */
+#define SHIKUMI_PT_PGD		0
+#define SHIKUMI_PT_P4D		1
+#define SHIKUMI_PT_PUD		2
+#define SHIKUMI_PT_PMD		3
+#define SHIKUMI_PT_PTE		4
+#define SHIKUMI_PT_LEVELS	5
+
+/* record types */
+#define SHIKUMI_PT_REC_HEADER	1	/* first record of every raw dump */
+#define SHIKUMI_PT_REC_VMA	2	/* a VMA, before its entries */
+#define SHIKUMI_PT_REC_TABLE	3	/* an entry that points to a table */
+#define SHIKUMI_PT_REC_LEAF	4	/* a present translation */
+#define SHIKUMI_PT_REC_NONPRESENT 5	/* not present, not empty: swap... */
+#define SHIKUMI_PT_REC_EMPTY	6	/* an empty entry (translate only) */
+#define SHIKUMI_PT_REC_STATS	7	/* one per level, after the walk */
+#define SHIKUMI_PT_REC_END	8	/* last record of every raw dump */
+
+/*
+ * Flags of TABLE, LEAF and NONPRESENT records.  The first ten are the
+ * entry's own bits (x86-64); the rest say what the kernel knows of the
+ * page it maps.
+ */
+#define SHIKUMI_PT_F_PRESENT	(1U << 0)	/* hardware present bit */
+#define SHIKUMI_PT_F_WRITE	(1U << 1)
+#define SHIKUMI_PT_F_USER	(1U << 2)
+#define SHIKUMI_PT_F_ACCESSED	(1U << 3)
+#define SHIKUMI_PT_F_DIRTY	(1U << 4)
+#define SHIKUMI_PT_F_NX		(1U << 5)
+#define SHIKUMI_PT_F_GLOBAL	(1U << 6)
+#define SHIKUMI_PT_F_HUGE	(1U << 7)	/* PSE: a leaf above PTE */
+#define SHIKUMI_PT_F_SOFT_DIRTY	(1U << 8)	/* if the kernel has it */
+#define SHIKUMI_PT_F_SPECIAL	(1U << 9)	/* no struct page behind it */
+#define SHIKUMI_PT_F_PROTNONE	(1U << 10)	/* PROT_NONE or NUMA hinting */
+#define SHIKUMI_PT_F_ANON	(1U << 16)	/* anonymous page */
+#define SHIKUMI_PT_F_FILE	(1U << 17)	/* page-cache page */
+#define SHIKUMI_PT_F_SHARED	(1U << 18)	/* mapped more than once */
+#define SHIKUMI_PT_F_ZERO	(1U << 19)	/* the shared zero page */
+#define SHIKUMI_PT_F_NOPAGE	(1U << 20)	/* PFN without a struct page */
+
+/* flags of the HEADER record */
+#define SHIKUMI_PT_H_P4D_FOLDED	(1U << 0)	/* 4-level paging: P4D = PGD */
+#define SHIKUMI_PT_H_SOFT_DIRTY	(1U << 1)	/* the kernel has soft-dirty */
+#define SHIKUMI_PT_H_THP	(1U << 2)	/* the kernel has THP */
+
+/* flags of the END record */
+#define SHIKUMI_PT_E_EXITED	(1U << 0)	/* the address space went away */
+
+/* the backing of a VMA record, in flags */
+#define SHIKUMI_PT_VMA_ANON	0
+#define SHIKUMI_PT_VMA_FILE	1
+#define SHIKUMI_PT_VMA_HEAP	2
+#define SHIKUMI_PT_VMA_STACK	3
+#define SHIKUMI_PT_VMA_SPECIAL	4	/* vdso, vvar, ... */
+#define SHIKUMI_PT_VMA_KIND	0xffU	/* mask of the above */
+#define SHIKUMI_PT_VMA_READ	(1U << 8)
+#define SHIKUMI_PT_VMA_WRITE	(1U << 9)
+#define SHIKUMI_PT_VMA_EXEC	(1U << 10)
+#define SHIKUMI_PT_VMA_SHARED	(1U << 11)	/* MAP_SHARED */
+#define SHIKUMI_PT_VMA_HUGEPAGE	(1U << 12)	/* MADV_HUGEPAGE */
+#define SHIKUMI_PT_VMA_NOHUGEPAGE (1U << 13)	/* MADV_NOHUGEPAGE */
+#define SHIKUMI_PT_VMA_HUGETLB	(1U << 14)
+
+/*
+ * One record, 32 bytes.  What the fields mean depends on the type:
+ *
+ *	type		level	index	flags	va	raw	  pfn/end/count
+ *	HEADER		levels	version	H_*	start	pid	  end
+ *	VMA		-	-	VMA_*	start	vm_flags  end
+ *	TABLE		level	index	F_*	va	raw	  pfn of the table
+ *	LEAF		level	index	F_*	va	raw	  pfn
+ *	NONPRESENT	level	index	F_*	va	raw	  0
+ *	EMPTY		level	index	0	va	0	  0
+ *	STATS		level	-	-	-	leaves	  table pages
+ *	END		-	-	E_*	next	entries   records before
+ *
+ * va is the first address the entry maps (for TABLE and LEAF records, the
+ * address aligned down to the entry's size).  A LEAF's page size follows
+ * from its level: 4 KiB for PTE, 2 MiB for PMD, 1 GiB for PUD.  A TABLE
+ * record comes once per table entry the walk goes through, before the
+ * records under it.  In STATS, "leaves" counts present translations at
+ * that level and "table pages" the page-table pages of that level (the
+ * PGD is counted as 1).  END's "entries" counts the NONPRESENT records.
+ */
+struct shikumi_pt_rec {
+	__u8	type;
+	__u8	level;
+	__u16	index;
+	__u32	flags;
+	__u64	va;
+	union {
+		__u64	raw;
+		__u64	pid;
+		__u64	vm_flags;
+		__u64	leaves;
+		__u64	entries;
+	};
+	union {
+		__u64	pfn;
+		__u64	end;
+		__u64	count;
+	};
+};
+
+#endif /* _UAPI_SHIKUMI_PTDUMP_H */

@@ -1,0 +1,1287 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi_ptdump: any process's page tables, level by level, in debugfs.
+ *
+ * This module demonstrates, for chapters 4 and 5 of the book, what the
+ * kernel builds behind a process's address space: the VMAs, and for each
+ * page the hardware walks PGD -> (P4D) -> PUD -> PMD -> PTE, with each
+ * entry's raw value, the PFN it leads to and the page behind it.  Demand
+ * paging, copy-on-write, huge pages and the cost of the tables themselves
+ * can all be seen in it.  The user API is in <uapi/shikumi/ptdump.h>.
+ *
+ * How the walk stays safe while the target runs (see mm/pagewalk.c and
+ * __pte_offset_map_lock(), which a module cannot call):
+ *  - It holds mmap_read_lock, and it walks only the ranges of the VMAs it
+ *    finds under that lock.  munmap() frees page tables after it has
+ *    detached the VMAs and downgraded to the read lock, so tables outside
+ *    every VMA may be going away; tables under a VMA may not.
+ *  - Entries are read once (READ_ONCE/ptep_get) and then checked.
+ *  - PTE tables can be freed by RCU under the read lock (PT_RECLAIM, and
+ *    khugepaged's collapse).  A PTE table is visited inside
+ *    rcu_read_lock(), through the PMD value read and checked, under the
+ *    table's lock, after checking that the PMD still points at it.  A
+ *    huge PMD or PUD is read again under its lock.  Holding the page table
+ *    lock keeps the mapped pages mapped while their struct page is read.
+ *  - The address space is held with mmgrab() and pinned with
+ *    mmget_not_zero() only while it is walked, as /proc/PID/pagemap does:
+ *    an open dump does not keep an exited process's memory alive.
+ *
+ * Streaming: an open file has one fixed buffer.  A read() fills it under
+ * the locks, drops them, copies it out, and resumes the walk from the
+ * address it stopped at.  Each fill also stops after a fixed amount of
+ * walking, so the locks are dropped regularly even when a summary of a
+ * large process produces few lines.  Nothing the module allocates grows
+ * with the size of the target.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pgtable.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include <shikumi/compat.h>
+#include <uapi/shikumi/ptdump.h>
+
+/* the output buffer of one open file */
+#define PTD_BUF_SIZE		(64 * 1024)
+/* room one entry's output may need: a flushed run plus a full line */
+#define PTD_ENTRY_ROOM		512
+/* room a VMA line may need, with its path */
+#define PTD_VMA_ROOM		(PTD_ENTRY_ROOM + PATH_MAX + 128)
+/* entries one fill may walk before it drops the locks */
+#define PTD_FILL_BUDGET		(64 * PTRS_PER_PTE)
+/* the longest query */
+#define PTD_QUERY_MAX		256
+
+enum ptd_view {
+	PTD_VIEW_SUMMARY,
+	PTD_VIEW_FULL,
+	PTD_VIEW_TRANSLATE,
+	PTD_VIEW_STATS,
+};
+
+static const char * const ptd_view_names[] = {
+	[PTD_VIEW_SUMMARY]	= "summary",
+	[PTD_VIEW_FULL]		= "full",
+	[PTD_VIEW_TRANSLATE]	= "translate",
+	[PTD_VIEW_STATS]	= "stats",
+};
+
+static const char * const ptd_level_names[SHIKUMI_PT_LEVELS] = {
+	"pgd", "p4d", "pud", "pmd", "pte",
+};
+
+enum ptd_stage {
+	PTD_STAGE_HEADER,
+	PTD_STAGE_WALK,
+	PTD_STAGE_TAIL,
+	PTD_STAGE_DONE,
+};
+
+struct ptd_query {
+	pid_t pid;
+	unsigned long start, end;	/* [start, end), page aligned */
+	unsigned long addr;		/* view=translate */
+	enum ptd_view view;
+	bool raw;
+};
+
+/* view=summary: consecutive entries with the same attributes */
+struct ptd_run {
+	bool valid;
+	u8 type;			/* LEAF or NONPRESENT */
+	u8 level;
+	u32 flags;
+	unsigned long start, end;
+	unsigned long count;
+};
+
+/* the entries above the one being visited, for view=full lines */
+struct ptd_chain {
+	u16 index;
+	u64 raw;
+};
+
+struct ptd_file {
+	struct mutex lock;		/* the rest, against concurrent reads */
+	struct ptd_query q;
+	struct mm_struct *mm;		/* mmgrab()ed */
+	char comm[TASK_COMM_LEN];
+
+	/* the walk */
+	enum ptd_stage stage;
+	unsigned long cursor;		/* next address to visit */
+	unsigned long vma_start;	/* the VMA last reported, or -1 */
+	unsigned long entry_va[SHIKUMI_PT_LEVELS]; /* last entry gone through */
+	struct ptd_chain chain[SHIKUMI_PT_LEVELS];
+	long budget;
+	bool exited;
+	bool found_vma;
+	struct ptd_run run;
+
+	/* what the walk counted */
+	u64 tables[SHIKUMI_PT_LEVELS];
+	u64 leaves[SHIKUMI_PT_LEVELS];
+	u64 nonpresent;
+	u64 vmas;
+	u64 records;
+
+	/* output: [head, len) of buf is still to be read */
+	char *buf;
+	size_t head, len;
+	char *path;			/* PATH_MAX, for text views */
+};
+
+static struct dentry *ptd_debugfs_root;
+static struct dentry *ptd_debugfs_dir;
+static atomic_long_t ptd_mem_bytes = ATOMIC_LONG_INIT(0);
+static atomic_t ptd_open_files = ATOMIC_INIT(0);
+
+static bool ptd_p4d_folded(void)
+{
+	return PTRS_PER_P4D == 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output                                                               */
+/* ------------------------------------------------------------------ */
+
+static size_t ptd_room(const struct ptd_file *pf)
+{
+	return PTD_BUF_SIZE - pf->len;
+}
+
+static __printf(2, 3) void ptd_printf(struct ptd_file *pf, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	pf->len += vscnprintf(pf->buf + pf->len, ptd_room(pf), fmt, args);
+	va_end(args);
+}
+
+static void ptd_emit(struct ptd_file *pf, u8 type, u8 level, u16 index,
+		     u32 flags, u64 va, u64 raw, u64 pfn)
+{
+	struct shikumi_pt_rec *rec;
+
+	if (WARN_ON_ONCE(ptd_room(pf) < sizeof(*rec)))
+		return;
+	rec = (struct shikumi_pt_rec *)(pf->buf + pf->len);
+	memset(rec, 0, sizeof(*rec));
+	rec->type = type;
+	rec->level = level;
+	rec->index = index;
+	rec->flags = flags;
+	rec->va = va;
+	rec->raw = raw;
+	rec->pfn = pfn;
+	pf->len += sizeof(*rec);
+	pf->records++;
+}
+
+/* the entry's own bits, decoded */
+static u32 ptd_entry_flags(u64 raw, int level)
+{
+	u32 flags = 0;
+
+	if (raw & _PAGE_PRESENT)
+		flags |= SHIKUMI_PT_F_PRESENT;
+	if (raw & _PAGE_RW)
+		flags |= SHIKUMI_PT_F_WRITE;
+	if (raw & _PAGE_USER)
+		flags |= SHIKUMI_PT_F_USER;
+	if (raw & _PAGE_ACCESSED)
+		flags |= SHIKUMI_PT_F_ACCESSED;
+	if (raw & _PAGE_DIRTY)
+		flags |= SHIKUMI_PT_F_DIRTY;
+	if (raw & _PAGE_NX)
+		flags |= SHIKUMI_PT_F_NX;
+	if (raw & _PAGE_GLOBAL)
+		flags |= SHIKUMI_PT_F_GLOBAL;
+	/* bit 7 is PSE above the PTE level, PAT in a PTE */
+	if (level != SHIKUMI_PT_PTE && (raw & _PAGE_PSE))
+		flags |= SHIKUMI_PT_F_HUGE;
+	if (_PAGE_SOFT_DIRTY && (raw & _PAGE_SOFT_DIRTY))
+		flags |= SHIKUMI_PT_F_SOFT_DIRTY;
+	if (raw & _PAGE_SPECIAL)
+		flags |= SHIKUMI_PT_F_SPECIAL;
+	if ((raw & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE)
+		flags |= SHIKUMI_PT_F_PROTNONE;
+	return flags;
+}
+
+/*
+ * What the kernel knows of the page a present leaf maps.  The caller holds
+ * the page table lock of the leaf, so the page stays mapped meanwhile.
+ */
+static u32 ptd_page_flags(unsigned long pfn, u32 flags)
+{
+	struct page *page;
+
+	if (is_zero_pfn(pfn))
+		return SHIKUMI_PT_F_ZERO;
+	if ((flags & SHIKUMI_PT_F_SPECIAL) || !pfn_valid(pfn))
+		return SHIKUMI_PT_F_NOPAGE;
+	page = pfn_to_page(pfn);
+	if (PageAnon(page))
+		flags = SHIKUMI_PT_F_ANON;
+	else if (page_folio(page)->mapping)
+		flags = SHIKUMI_PT_F_FILE;
+	else
+		flags = 0;	/* a kernel page a driver mapped */
+	if (shikumi_page_mapped_shared(page))
+		flags |= SHIKUMI_PT_F_SHARED;
+	return flags;
+}
+
+static void ptd_flag_string(char *s, size_t size, u8 type, u32 f)
+{
+	const char *page;
+
+	if (type == SHIKUMI_PT_REC_NONPRESENT) {
+		strscpy(s, "not present (swap or migration entry)", size);
+		return;
+	}
+	if (f & SHIKUMI_PT_F_ANON)
+		page = "anon";
+	else if (f & SHIKUMI_PT_F_FILE)
+		page = "file";
+	else if (f & SHIKUMI_PT_F_ZERO)
+		page = "zero";
+	else if (f & SHIKUMI_PT_F_NOPAGE)
+		page = "pfn ";
+	else
+		page = "kern";
+	scnprintf(s, size, "%s %s %s %s %s %s %s %s %s %s %s %s",
+		  f & SHIKUMI_PT_F_PROTNONE ? "pn" :
+		  f & SHIKUMI_PT_F_PRESENT ? "P " : "  ",
+		  f & SHIKUMI_PT_F_WRITE ? "RW" : "ro",
+		  f & SHIKUMI_PT_F_USER ? "USR" : "   ",
+		  f & SHIKUMI_PT_F_ACCESSED ? "A" : " ",
+		  f & SHIKUMI_PT_F_DIRTY ? "D" : " ",
+		  f & SHIKUMI_PT_F_NX ? "NX" : "x ",
+		  f & SHIKUMI_PT_F_GLOBAL ? "GLB" : "   ",
+		  f & SHIKUMI_PT_F_HUGE ? "PSE" : "   ",
+		  f & SHIKUMI_PT_F_SOFT_DIRTY ? "SD" : "  ",
+		  f & SHIKUMI_PT_F_SPECIAL ? "SPC" : "   ",
+		  page,
+		  f & (SHIKUMI_PT_F_ANON | SHIKUMI_PT_F_FILE) ?
+		  (f & SHIKUMI_PT_F_SHARED ? "shared" : "excl") : "");
+}
+
+static unsigned long ptd_level_size(int level)
+{
+	switch (level) {
+	case SHIKUMI_PT_PGD:
+		return PGDIR_SIZE;
+	case SHIKUMI_PT_P4D:
+		return P4D_SIZE;
+	case SHIKUMI_PT_PUD:
+		return PUD_SIZE;
+	case SHIKUMI_PT_PMD:
+		return PMD_SIZE;
+	default:
+		return PAGE_SIZE;
+	}
+}
+
+static const char *ptd_size_name(int level)
+{
+	switch (level) {
+	case SHIKUMI_PT_PUD:
+		return "1G";
+	case SHIKUMI_PT_PMD:
+		return "2M";
+	default:
+		return "4K";
+	}
+}
+
+static void ptd_flush_run(struct ptd_file *pf)
+{
+	struct ptd_run *run = &pf->run;
+	char flags[96];
+
+	if (!run->valid)
+		return;
+	run->valid = false;
+	ptd_flag_string(flags, sizeof(flags), run->type, run->flags);
+	ptd_printf(pf, "  0x%016lx-0x%016lx %6lu x %s %s  %s\n",
+		   run->start, run->end, run->count,
+		   run->type == SHIKUMI_PT_REC_LEAF ?
+		   ptd_size_name(run->level) : "  ",
+		   ptd_level_names[run->level], flags);
+}
+
+/* one leaf or non-present entry, in the query's view */
+static void ptd_entry(struct ptd_file *pf, u8 type, int level,
+		      unsigned long va, u64 raw, unsigned long pfn, u32 flags)
+{
+	struct ptd_run *run = &pf->run;
+	unsigned long size = ptd_level_size(level);
+	char fs[96];
+	int l;
+
+	va &= ~(size - 1);
+	if (type == SHIKUMI_PT_REC_LEAF)
+		pf->leaves[level]++;
+	else
+		pf->nonpresent++;
+
+	switch (pf->q.view) {
+	case PTD_VIEW_SUMMARY:
+		if (run->valid && run->end == va && run->type == type &&
+		    run->level == level && run->flags == flags) {
+			run->end += size;
+			run->count++;
+			return;
+		}
+		ptd_flush_run(pf);
+		*run = (struct ptd_run){ .valid = true, .type = type,
+			.level = level, .flags = flags, .start = va,
+			.end = va + size, .count = 1 };
+		return;
+	case PTD_VIEW_STATS:
+		return;
+	default:
+		break;
+	}
+
+	if (pf->q.raw) {
+		ptd_emit(pf, type, level, pf->chain[level].index, flags, va,
+			 raw, pfn);
+		return;
+	}
+
+	ptd_flag_string(fs, sizeof(fs), type, flags);
+	if (pf->q.view == PTD_VIEW_TRANSLATE) {
+		if (type != SHIKUMI_PT_REC_LEAF) {
+			ptd_printf(pf, "%s[%3u]  0x%016llx  %s\n",
+				   ptd_level_names[level],
+				   pf->chain[level].index, raw, fs);
+			return;
+		}
+		ptd_printf(pf, "%s[%3u]  0x%016llx  %s page at pfn 0x%lx  %s\n",
+			   ptd_level_names[level], pf->chain[level].index, raw,
+			   ptd_size_name(level), pfn, fs);
+		ptd_printf(pf, "0x%lx -> physical address 0x%llx\n",
+			   pf->q.addr, ((u64)pfn << PAGE_SHIFT) +
+			   (pf->q.addr & (size - 1)));
+		return;
+	}
+
+	ptd_printf(pf, "0x%016lx", va);
+	for (l = SHIKUMI_PT_PGD; l < level; l++) {
+		if (l == SHIKUMI_PT_P4D && ptd_p4d_folded())
+			continue;
+		ptd_printf(pf, " %s[%3u]=0x%016llx", ptd_level_names[l],
+			   pf->chain[l].index, pf->chain[l].raw);
+	}
+	if (type == SHIKUMI_PT_REC_LEAF)
+		ptd_printf(pf, " %s[%3u]=0x%016llx %s pfn=0x%lx %s\n",
+			   ptd_level_names[level], pf->chain[level].index, raw,
+			   ptd_size_name(level), pfn, fs);
+	else
+		ptd_printf(pf, " %s[%3u]=0x%016llx %s\n",
+			   ptd_level_names[level], pf->chain[level].index, raw,
+			   fs);
+}
+
+/* an empty entry: only view=translate shows them */
+static void ptd_empty(struct ptd_file *pf, int level, unsigned long va)
+{
+	if (pf->q.view != PTD_VIEW_TRANSLATE)
+		return;
+	va &= ~(ptd_level_size(level) - 1);
+	if (pf->q.raw)
+		ptd_emit(pf, SHIKUMI_PT_REC_EMPTY, level,
+			 pf->chain[level].index, 0, va, 0, 0);
+	else
+		ptd_printf(pf, "%s[%3u]  0x%016llx  empty: nothing mapped below\n",
+			   ptd_level_names[level], pf->chain[level].index, 0ULL);
+}
+
+/*
+ * The walk goes through an entry that points to a table.  The entry is
+ * shown, and the table counted, once, however many reads the walk takes.
+ */
+static void ptd_table(struct ptd_file *pf, int level, unsigned long va,
+		      u64 raw)
+{
+	unsigned long base = va & ~(ptd_level_size(level) - 1);
+	int child = level + 1;
+	u64 table_pfn = (raw & PTE_PFN_MASK) >> PAGE_SHIFT;
+	char fs[96];
+
+	if (level == SHIKUMI_PT_PGD && ptd_p4d_folded())
+		child = SHIKUMI_PT_PUD;
+	if (pf->entry_va[level] == base)
+		return;
+	pf->entry_va[level] = base;
+	/* a new entry at this level: the ones below it are new too */
+	memset(&pf->entry_va[level + 1], 0xff,
+	       sizeof(pf->entry_va[0]) * (SHIKUMI_PT_LEVELS - level - 1));
+	pf->tables[child]++;
+
+	if (pf->q.view != PTD_VIEW_FULL && pf->q.view != PTD_VIEW_TRANSLATE)
+		return;
+	if (pf->q.raw) {
+		ptd_emit(pf, SHIKUMI_PT_REC_TABLE, level,
+			 pf->chain[level].index, ptd_entry_flags(raw, level),
+			 base, raw, table_pfn);
+	} else if (pf->q.view == PTD_VIEW_TRANSLATE) {
+		ptd_flag_string(fs, sizeof(fs), SHIKUMI_PT_REC_TABLE,
+				ptd_entry_flags(raw, level) |
+				SHIKUMI_PT_F_NOPAGE);
+		ptd_printf(pf, "%s[%3u]  0x%016llx  table at pfn 0x%llx  %.29s\n",
+			   ptd_level_names[level], pf->chain[level].index, raw,
+			   table_pfn, fs);
+	}
+}
+
+static const char *ptd_vma_kind_name(u32 kind)
+{
+	static const char * const names[] = {
+		[SHIKUMI_PT_VMA_ANON]		= "anon",
+		[SHIKUMI_PT_VMA_FILE]		= "file",
+		[SHIKUMI_PT_VMA_HEAP]		= "heap",
+		[SHIKUMI_PT_VMA_STACK]		= "stack",
+		[SHIKUMI_PT_VMA_SPECIAL]	= "special",
+	};
+
+	return kind < ARRAY_SIZE(names) ? names[kind] : "?";
+}
+
+static void ptd_vma(struct ptd_file *pf, struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	const char *name = NULL;
+	u32 flags;
+
+	if (vma->vm_file) {
+		flags = SHIKUMI_PT_VMA_FILE;
+	} else if (vma->vm_ops && vma->vm_ops->name) {
+		flags = SHIKUMI_PT_VMA_SPECIAL;
+		name = vma->vm_ops->name(vma);
+	} else if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk) {
+		flags = SHIKUMI_PT_VMA_HEAP;
+	} else if (vma->vm_start <= mm->start_stack &&
+		   vma->vm_end >= mm->start_stack) {
+		flags = SHIKUMI_PT_VMA_STACK;
+	} else {
+		flags = SHIKUMI_PT_VMA_ANON;
+	}
+	if (vma->vm_flags & VM_READ)
+		flags |= SHIKUMI_PT_VMA_READ;
+	if (vma->vm_flags & VM_WRITE)
+		flags |= SHIKUMI_PT_VMA_WRITE;
+	if (vma->vm_flags & VM_EXEC)
+		flags |= SHIKUMI_PT_VMA_EXEC;
+	if (vma->vm_flags & VM_MAYSHARE)
+		flags |= SHIKUMI_PT_VMA_SHARED;
+	if (vma->vm_flags & VM_HUGEPAGE)
+		flags |= SHIKUMI_PT_VMA_HUGEPAGE;
+	if (vma->vm_flags & VM_NOHUGEPAGE)
+		flags |= SHIKUMI_PT_VMA_NOHUGEPAGE;
+	if (vma->vm_flags & VM_HUGETLB)
+		flags |= SHIKUMI_PT_VMA_HUGETLB;
+
+	pf->vmas++;
+	pf->found_vma = true;
+	if (pf->q.view == PTD_VIEW_STATS)
+		return;
+	if (pf->q.raw) {
+		ptd_emit(pf, SHIKUMI_PT_REC_VMA, 0, 0, flags, vma->vm_start,
+			 vma->vm_flags, vma->vm_end);
+		return;
+	}
+	ptd_flush_run(pf);
+	if (vma->vm_file && pf->path) {
+		name = file_path(vma->vm_file, pf->path, PATH_MAX);
+		if (IS_ERR(name))
+			name = "(path too long)";
+	}
+	ptd_printf(pf, "%s0x%016lx-0x%016lx %c%c%c%c %8luK %-7s %s\n",
+		   pf->q.view == PTD_VIEW_TRANSLATE ? "vma " : "",
+		   vma->vm_start, vma->vm_end,
+		   flags & SHIKUMI_PT_VMA_READ ? 'r' : '-',
+		   flags & SHIKUMI_PT_VMA_WRITE ? 'w' : '-',
+		   flags & SHIKUMI_PT_VMA_EXEC ? 'x' : '-',
+		   flags & SHIKUMI_PT_VMA_SHARED ? 's' : 'p',
+		   (vma->vm_end - vma->vm_start) >> 10,
+		   ptd_vma_kind_name(flags & SHIKUMI_PT_VMA_KIND),
+		   name ?: "");
+}
+
+/* ------------------------------------------------------------------ */
+/* The walk                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each ptd_walk_* visits the entries of one table that map [addr, end).
+ * It returns true when the fill must stop (the buffer is full or the
+ * budget spent); pf->cursor is then the address to resume from.
+ */
+static bool ptd_must_stop(struct ptd_file *pf, unsigned long addr)
+{
+	if (ptd_room(pf) >= PTD_ENTRY_ROOM && pf->budget > 0)
+		return false;
+	pf->cursor = addr;
+	return true;
+}
+
+static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
+			 unsigned long addr, unsigned long end, bool *retry)
+{
+	spinlock_t *ptl;
+	pte_t *ptep;
+	bool stop = false;
+
+	rcu_read_lock();
+	ptep = pte_offset_kernel(&pmd, addr);
+	ptl = pte_lockptr(pf->mm, &pmd);
+	spin_lock(ptl);
+	if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
+		/* the table went away, or was collapsed, meanwhile */
+		*retry = true;
+		goto unlock;
+	}
+	do {
+		pte_t pte = ptep_get(ptep);
+		u64 raw = pte_val(pte);
+		u32 flags;
+
+		if (ptd_must_stop(pf, addr)) {
+			stop = true;
+			break;
+		}
+		pf->budget--;
+		pf->chain[SHIKUMI_PT_PTE].index = pte_index(addr);
+		pf->chain[SHIKUMI_PT_PTE].raw = raw;
+		if (pte_none(pte)) {
+			ptd_empty(pf, SHIKUMI_PT_PTE, addr);
+			continue;
+		}
+		flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
+		if (!pte_present(pte)) {
+			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PTE,
+				  addr, raw, 0, flags);
+			continue;
+		}
+		flags |= ptd_page_flags(pte_pfn(pte), flags);
+		ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PTE, addr, raw,
+			  pte_pfn(pte), flags);
+	} while (ptep++, addr += PAGE_SIZE, addr != end);
+unlock:
+	spin_unlock(ptl);
+	rcu_read_unlock();
+	return stop;
+}
+
+/* a huge PMD: read it again under its lock, and see the page it maps */
+static bool ptd_pmd_leaf(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
+			 unsigned long addr)
+{
+	spinlock_t *ptl = pmd_lockptr(pf->mm, pmdp);
+	u64 raw = pmd_val(pmd);
+	u32 flags;
+
+	spin_lock(ptl);
+	if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
+		spin_unlock(ptl);
+		return false;
+	}
+	flags = ptd_entry_flags(raw, SHIKUMI_PT_PMD);
+	flags |= ptd_page_flags(pmd_pfn(pmd), flags);
+	pf->chain[SHIKUMI_PT_PMD].raw = raw;
+	ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PMD, addr, raw,
+		  pmd_pfn(pmd), flags);
+	spin_unlock(ptl);
+	return true;
+}
+
+static bool ptd_walk_pmd(struct ptd_file *pf, pud_t *pudp,
+			 unsigned long addr, unsigned long end)
+{
+	pmd_t *pmdp = pmd_offset(pudp, addr);
+	unsigned long next;
+
+	do {
+		bool retry;
+		pmd_t pmd;
+
+		next = pmd_addr_end(addr, end);
+again:
+		if (ptd_must_stop(pf, addr))
+			return true;
+		/* no spinlock or RCU is held here, only mmap_lock */
+		cond_resched();
+		retry = false;
+		pmd = READ_ONCE(*pmdp);
+		pf->chain[SHIKUMI_PT_PMD].index = pmd_index(addr);
+		pf->chain[SHIKUMI_PT_PMD].raw = pmd_val(pmd);
+		pf->budget--;
+		if (pmd_none(pmd)) {
+			ptd_empty(pf, SHIKUMI_PT_PMD, addr);
+			continue;
+		}
+		if (!pmd_present(pmd)) {
+			/* a THP's migration entry */
+			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PMD,
+				  addr, pmd_val(pmd),
+				  0, ptd_entry_flags(pmd_val(pmd),
+						     SHIKUMI_PT_PMD));
+			continue;
+		}
+		if (pmd_leaf(pmd)) {
+			if (!ptd_pmd_leaf(pf, pmdp, pmd, addr))
+				goto again;
+			continue;
+		}
+		if (pmd_bad(pmd))
+			continue;
+		ptd_table(pf, SHIKUMI_PT_PMD, addr, pmd_val(pmd));
+		if (ptd_walk_pte(pf, pmdp, pmd, addr, next, &retry))
+			return true;
+		if (retry)
+			goto again;
+	} while (pmdp++, addr = next, addr != end);
+	return false;
+}
+
+/* a huge PUD (1 GiB hugetlb, or DAX) */
+static bool ptd_pud_leaf(struct ptd_file *pf, pud_t *pudp, pud_t pud,
+			 unsigned long addr)
+{
+	u64 raw = pud_val(pud);
+	u32 flags;
+
+	spin_lock(&pf->mm->page_table_lock);
+	if (!pud_same(pud, READ_ONCE(*pudp))) {
+		spin_unlock(&pf->mm->page_table_lock);
+		return false;
+	}
+	flags = ptd_entry_flags(raw, SHIKUMI_PT_PUD);
+	flags |= ptd_page_flags(pud_pfn(pud), flags);
+	ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PUD, addr, raw,
+		  pud_pfn(pud), flags);
+	spin_unlock(&pf->mm->page_table_lock);
+	return true;
+}
+
+static bool ptd_walk_pud(struct ptd_file *pf, p4d_t *p4dp,
+			 unsigned long addr, unsigned long end)
+{
+	pud_t *pudp = pud_offset(p4dp, addr);
+	unsigned long next;
+
+	do {
+		pud_t pud;
+
+		next = pud_addr_end(addr, end);
+again:
+		if (ptd_must_stop(pf, addr))
+			return true;
+		cond_resched();
+		pf->budget--;
+		pud = READ_ONCE(*pudp);
+		pf->chain[SHIKUMI_PT_PUD].index = pud_index(addr);
+		pf->chain[SHIKUMI_PT_PUD].raw = pud_val(pud);
+		if (pud_none(pud)) {
+			ptd_empty(pf, SHIKUMI_PT_PUD, addr);
+			continue;
+		}
+		if (!pud_present(pud)) {
+			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PUD,
+				  addr, pud_val(pud), 0,
+				  ptd_entry_flags(pud_val(pud),
+						  SHIKUMI_PT_PUD));
+			continue;
+		}
+		if (pud_leaf(pud)) {
+			if (!ptd_pud_leaf(pf, pudp, pud, addr))
+				goto again;
+			continue;
+		}
+		if (pud_bad(pud))
+			continue;
+		ptd_table(pf, SHIKUMI_PT_PUD, addr, pud_val(pud));
+		if (ptd_walk_pmd(pf, pudp, addr, next))
+			return true;
+	} while (pudp++, addr = next, addr != end);
+	return false;
+}
+
+/*
+ * With 4-level paging the kernel folds the P4D into the PGD: p4d_offset()
+ * returns the PGD entry itself.  The entries are then shown as the PGD's.
+ */
+static bool ptd_walk_p4d(struct ptd_file *pf, pgd_t *pgdp,
+			 unsigned long addr, unsigned long end)
+{
+	p4d_t *p4dp = p4d_offset(pgdp, addr);
+	int level = ptd_p4d_folded() ? SHIKUMI_PT_PGD : SHIKUMI_PT_P4D;
+	unsigned long next;
+
+	do {
+		p4d_t p4d;
+
+		next = p4d_addr_end(addr, end);
+		if (ptd_must_stop(pf, addr))
+			return true;
+		pf->budget--;
+		p4d = READ_ONCE(*p4dp);
+		pf->chain[level].index = level == SHIKUMI_PT_PGD ?
+					 pgd_index(addr) : p4d_index(addr);
+		pf->chain[level].raw = p4d_val(p4d);
+		if (p4d_none(p4d)) {
+			ptd_empty(pf, level, addr);
+			continue;
+		}
+		if (p4d_bad(p4d))
+			continue;
+		ptd_table(pf, level, addr, p4d_val(p4d));
+		if (ptd_walk_pud(pf, p4dp, addr, next))
+			return true;
+	} while (p4dp++, addr = next, addr != end);
+	return false;
+}
+
+static bool ptd_walk_pgd(struct ptd_file *pf, unsigned long addr,
+			 unsigned long end)
+{
+	pgd_t *pgdp = pgd_offset(pf->mm, addr);
+	unsigned long next;
+
+	do {
+		pgd_t pgd;
+
+		next = pgd_addr_end(addr, end);
+		if (ptd_p4d_folded()) {
+			if (ptd_walk_p4d(pf, pgdp, addr, next))
+				return true;
+			continue;
+		}
+		if (ptd_must_stop(pf, addr))
+			return true;
+		pgd = READ_ONCE(*pgdp);
+		pf->chain[SHIKUMI_PT_PGD].index = pgd_index(addr);
+		pf->chain[SHIKUMI_PT_PGD].raw = pgd_val(pgd);
+		if (pgd_none(pgd)) {
+			ptd_empty(pf, SHIKUMI_PT_PGD, addr);
+			continue;
+		}
+		if (pgd_bad(pgd))
+			continue;
+		ptd_table(pf, SHIKUMI_PT_PGD, addr, pgd_val(pgd));
+		if (ptd_walk_p4d(pf, pgdp, addr, next))
+			return true;
+	} while (pgdp++, addr = next, addr != end);
+	return false;
+}
+
+/*
+ * Walk the VMAs in [cursor, q.end) until done (false) or told to stop
+ * (true).  The caller holds mmap_read_lock.
+ */
+static bool ptd_walk_vmas(struct ptd_file *pf)
+{
+	struct vm_area_struct *vma;
+	unsigned long start, end;
+
+	while (pf->cursor < pf->q.end) {
+		vma = find_vma(pf->mm, pf->cursor);
+		if (!vma || vma->vm_start >= pf->q.end)
+			return false;
+		if (vma->vm_start != pf->vma_start) {
+			if (ptd_room(pf) < PTD_VMA_ROOM)
+				return true;
+			pf->vma_start = vma->vm_start;
+			ptd_vma(pf, vma);
+		}
+		start = max(pf->cursor, vma->vm_start);
+		end = min(vma->vm_end, pf->q.end);
+		if (ptd_walk_pgd(pf, start, end))
+			return true;
+		pf->cursor = end;
+	}
+	return false;
+}
+
+static void ptd_header(struct ptd_file *pf)
+{
+	const struct ptd_query *q = &pf->q;
+	u32 flags = 0;
+
+	if (ptd_p4d_folded())
+		flags |= SHIKUMI_PT_H_P4D_FOLDED;
+	if (IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+		flags |= SHIKUMI_PT_H_SOFT_DIRTY;
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		flags |= SHIKUMI_PT_H_THP;
+	if (q->raw) {
+		ptd_emit(pf, SHIKUMI_PT_REC_HEADER, SHIKUMI_PT_LEVELS,
+			 SHIKUMI_PT_VERSION, flags, q->start, q->pid, q->end);
+		return;
+	}
+	ptd_printf(pf, "# shikumi_ptdump: pid %d (%s), ", q->pid, pf->comm);
+	if (q->view == PTD_VIEW_TRANSLATE)
+		ptd_printf(pf, "translate 0x%lx\n", q->addr);
+	else
+		ptd_printf(pf, "0x%lx-0x%lx, %s\n", q->start, q->end,
+			   ptd_view_names[q->view]);
+	if (q->view == PTD_VIEW_STATS)
+		return;
+	ptd_printf(pf, "# paging: %s\n", ptd_p4d_folded() ?
+		   "4 levels, the p4d is folded into the pgd" : "5 levels");
+	if (q->view == PTD_VIEW_SUMMARY)
+		ptd_printf(pf, "# runs: start-end count x size level flags\n");
+	ptd_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user, A accessed, D dirty, NX/x, GLB global, PSE huge, SD soft-dirty, SPC special; page: anon/file/zero/pfn (no struct page)/kern, shared/excl\n");
+}
+
+static void ptd_tail(struct ptd_file *pf)
+{
+	u64 pgtable_bytes;
+	int l;
+
+	pf->tables[SHIKUMI_PT_PGD] = 1;
+	if (pf->q.view == PTD_VIEW_SUMMARY)
+		ptd_flush_run(pf);
+	if (pf->q.raw) {
+		if (pf->q.view == PTD_VIEW_FULL || pf->q.view == PTD_VIEW_STATS)
+			for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+				ptd_emit(pf, SHIKUMI_PT_REC_STATS, l, 0, 0, 0,
+					 pf->leaves[l], pf->tables[l]);
+		ptd_emit(pf, SHIKUMI_PT_REC_END, 0, 0,
+			 pf->exited ? SHIKUMI_PT_E_EXITED : 0, pf->cursor,
+			 pf->nonpresent, pf->records);
+		return;
+	}
+	if (pf->q.view == PTD_VIEW_TRANSLATE && !pf->found_vma && !pf->exited)
+		ptd_printf(pf, "0x%lx is in no VMA: nothing can be mapped there\n",
+			   pf->q.addr);
+	if (pf->q.view == PTD_VIEW_STATS) {
+		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+			ptd_printf(pf, "tables_%s %llu\n", ptd_level_names[l],
+				   pf->tables[l]);
+		pgtable_bytes = (pf->tables[SHIKUMI_PT_PUD] +
+				 pf->tables[SHIKUMI_PT_PMD] +
+				 pf->tables[SHIKUMI_PT_PTE]) * PAGE_SIZE;
+		ptd_printf(pf, "pgtable_bytes %llu\n", pgtable_bytes);
+		ptd_printf(pf, "pages_4k %llu\npages_2m %llu\npages_1g %llu\n",
+			   pf->leaves[SHIKUMI_PT_PTE],
+			   pf->leaves[SHIKUMI_PT_PMD],
+			   pf->leaves[SHIKUMI_PT_PUD]);
+		ptd_printf(pf, "nonpresent %llu\nvmas %llu\n",
+			   pf->nonpresent, pf->vmas);
+		ptd_printf(pf, "p4d_folded %d\n", ptd_p4d_folded());
+	}
+	if (pf->exited)
+		ptd_printf(pf, "# the process exited during the dump\n");
+}
+
+/* Fill the empty buffer with what comes next. */
+static int ptd_fill(struct ptd_file *pf)
+{
+	bool stop;
+
+	pf->head = 0;
+	pf->len = 0;
+	switch (pf->stage) {
+	case PTD_STAGE_HEADER:
+		ptd_header(pf);
+		pf->stage = PTD_STAGE_WALK;
+		return 0;
+	case PTD_STAGE_WALK:
+		if (!mmget_not_zero(pf->mm)) {
+			pf->exited = true;
+			pf->stage = PTD_STAGE_TAIL;
+			return 0;
+		}
+		if (mmap_read_lock_killable(pf->mm)) {
+			mmput(pf->mm);
+			return -EINTR;
+		}
+		pf->budget = PTD_FILL_BUDGET;
+		stop = ptd_walk_vmas(pf);
+		mmap_read_unlock(pf->mm);
+		mmput(pf->mm);
+		if (!stop)
+			pf->stage = PTD_STAGE_TAIL;
+		return 0;
+	case PTD_STAGE_TAIL:
+		ptd_tail(pf);
+		pf->stage = PTD_STAGE_DONE;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The file                                                             */
+/* ------------------------------------------------------------------ */
+
+static void ptd_restart(struct ptd_file *pf)
+{
+	pf->stage = PTD_STAGE_HEADER;
+	pf->cursor = pf->q.start;
+	pf->vma_start = ULONG_MAX;
+	memset(pf->entry_va, 0xff, sizeof(pf->entry_va));
+	memset(pf->chain, 0, sizeof(pf->chain));
+	memset(&pf->run, 0, sizeof(pf->run));
+	memset(pf->tables, 0, sizeof(pf->tables));
+	memset(pf->leaves, 0, sizeof(pf->leaves));
+	pf->nonpresent = 0;
+	pf->vmas = 0;
+	pf->records = 0;
+	pf->exited = false;
+	pf->found_vma = false;
+	pf->head = 0;
+	pf->len = 0;
+}
+
+/* the process a query names */
+struct ptd_target {
+	struct mm_struct *mm;		/* mmgrab()ed */
+	char comm[TASK_COMM_LEN];
+};
+
+/* Find the address space of @nr, in the caller's pid namespace. */
+static int ptd_get_target(pid_t nr, struct ptd_target *t)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *pid;
+
+	int ret = 0;
+
+	pid = find_get_pid(nr);
+	if (!pid)
+		return -ESRCH;
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	if (!task)
+		return -ESRCH;
+	mm = get_task_mm(task);
+	if (mm) {
+		mmgrab(mm);
+		mmput(mm);
+		t->mm = mm;
+		get_task_comm(t->comm, task);
+	} else {
+		/* a kernel thread has none; an exiting task has lost it */
+		ret = task->flags & PF_KTHREAD ? -ENXIO : -ESRCH;
+	}
+	put_task_struct(task);
+	return ret;
+}
+
+static int ptd_parse_range(char *val, unsigned long *start,
+			   unsigned long *end)
+{
+	char *dash = strchr(val, '-');
+
+	if (!dash)
+		return -EINVAL;
+	*dash = '\0';
+	if (kstrtoul(val, 0, start) || kstrtoul(dash + 1, 0, end))
+		return -EINVAL;
+	return 0;
+}
+
+/* Parse @line into @q; @mm is the target's, for its size. */
+static int ptd_parse_query(char *line, struct ptd_query *q, bool *has_pid,
+			   bool *has_range, bool *has_addr)
+{
+	char *word, *val;
+	int view;
+
+	while ((word = strsep(&line, " \t\n")) != NULL) {
+		if (!*word)
+			continue;
+		val = strchr(word, '=');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(word, "pid")) {
+			if (kstrtoint(val, 10, &q->pid) || q->pid <= 0)
+				return -EINVAL;
+			*has_pid = true;
+		} else if (!strcmp(word, "range")) {
+			if (ptd_parse_range(val, &q->start, &q->end))
+				return -EINVAL;
+			*has_range = true;
+		} else if (!strcmp(word, "addr")) {
+			if (kstrtoul(val, 0, &q->addr))
+				return -EINVAL;
+			*has_addr = true;
+		} else if (!strcmp(word, "view")) {
+			view = match_string(ptd_view_names,
+					    ARRAY_SIZE(ptd_view_names), val);
+			if (view < 0)
+				return -EINVAL;
+			q->view = view;
+		} else if (!strcmp(word, "format")) {
+			if (!strcmp(val, "raw"))
+				q->raw = true;
+			else if (!strcmp(val, "text"))
+				q->raw = false;
+			else
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static ssize_t ptd_write(struct file *file, const char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	struct ptd_file *pf = file->private_data;
+	struct ptd_query q = { .view = PTD_VIEW_SUMMARY };
+	bool has_pid = false, has_range = false, has_addr = false;
+	struct ptd_target t;
+	struct mm_struct *old;
+	char *line;
+	int ret;
+
+	if (count > PTD_QUERY_MAX)
+		return -EINVAL;
+	line = memdup_user_nul(ubuf, count);
+	if (IS_ERR(line))
+		return PTR_ERR(line);
+	ret = ptd_parse_query(line, &q, &has_pid, &has_range, &has_addr);
+	kfree(line);
+	if (ret)
+		return ret;
+	if (q.raw && q.view == PTD_VIEW_SUMMARY)
+		return -EINVAL;
+	if (has_addr != (q.view == PTD_VIEW_TRANSLATE) ||
+	    (has_range && q.view == PTD_VIEW_TRANSLATE))
+		return -EINVAL;
+	if (!has_pid)
+		q.pid = task_tgid_vnr(current);
+
+	ret = ptd_get_target(q.pid, &t);
+	if (ret)
+		return ret;
+	ret = -EINVAL;
+	if (q.view == PTD_VIEW_TRANSLATE) {
+		if (q.addr >= t.mm->task_size)
+			goto drop_mm;
+		q.start = q.addr & PAGE_MASK;
+		q.end = q.start + PAGE_SIZE;
+	} else if (has_range) {
+		if (q.start >= q.end || q.end > t.mm->task_size)
+			goto drop_mm;
+		q.start &= PAGE_MASK;
+		q.end = PAGE_ALIGN(q.end);
+	} else {
+		q.start = 0;
+		q.end = t.mm->task_size;
+	}
+
+	ret = mutex_lock_interruptible(&pf->lock);
+	if (ret)
+		goto drop_mm;
+	old = pf->mm;
+	pf->mm = t.mm;
+	pf->q = q;
+	memcpy(pf->comm, t.comm, sizeof(pf->comm));
+	ptd_restart(pf);
+	mutex_unlock(&pf->lock);
+	mmdrop(old);
+	return count;
+
+drop_mm:
+	mmdrop(t.mm);
+	return ret;
+}
+
+static ssize_t ptd_read(struct file *file, char __user *ubuf, size_t count,
+			loff_t *ppos)
+{
+	struct ptd_file *pf = file->private_data;
+	size_t copied = 0, n;
+	int ret;
+
+	ret = mutex_lock_interruptible(&pf->lock);
+	if (ret)
+		return ret;
+	if (pf->q.raw && count < sizeof(struct shikumi_pt_rec)) {
+		ret = -EINVAL;
+		goto unlock;
+	}
+	while (copied < count) {
+		if (pf->head == pf->len) {
+			if (pf->stage == PTD_STAGE_DONE)
+				break;
+			if (fatal_signal_pending(current) ||
+			    (!copied && signal_pending(current))) {
+				ret = copied ? 0 : -ERESTARTSYS;
+				break;
+			}
+			ret = ptd_fill(pf);
+			if (ret)
+				break;
+			cond_resched();
+			continue;
+		}
+		n = min(pf->len - pf->head, count - copied);
+		if (pf->q.raw)
+			n = rounddown(n, sizeof(struct shikumi_pt_rec));
+		if (!n)
+			break;
+		if (copy_to_user(ubuf + copied, pf->buf + pf->head, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		pf->head += n;
+		copied += n;
+	}
+unlock:
+	mutex_unlock(&pf->lock);
+	return copied ? copied : ret;
+}
+
+#define PTD_FILE_BYTES	(sizeof(struct ptd_file) + PTD_BUF_SIZE + PATH_MAX)
+
+static int ptd_open(struct inode *inode, struct file *file)
+{
+	struct ptd_target t;
+	struct ptd_file *pf;
+	int ret;
+
+	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	if (!pf)
+		return -ENOMEM;
+	ret = -ENOMEM;
+	pf->buf = kvmalloc(PTD_BUF_SIZE, GFP_KERNEL);
+	if (!pf->buf)
+		goto free_pf;
+	pf->path = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!pf->path)
+		goto free_buf;
+	mutex_init(&pf->lock);
+	/* by default, the opener's own address space, in summary */
+	pf->q.pid = task_tgid_vnr(current);
+	ret = ptd_get_target(pf->q.pid, &t);
+	if (ret)
+		goto free_path;
+	pf->mm = t.mm;
+	memcpy(pf->comm, t.comm, sizeof(pf->comm));
+	pf->q.view = PTD_VIEW_SUMMARY;
+	pf->q.start = 0;
+	pf->q.end = pf->mm->task_size;
+	ptd_restart(pf);
+	file->private_data = pf;
+	atomic_inc(&ptd_open_files);
+	atomic_long_add(PTD_FILE_BYTES, &ptd_mem_bytes);
+	return stream_open(inode, file);
+
+free_path:
+	kfree(pf->path);
+free_buf:
+	kvfree(pf->buf);
+free_pf:
+	kfree(pf);
+	return ret;
+}
+
+static int ptd_release(struct inode *inode, struct file *file)
+{
+	struct ptd_file *pf = file->private_data;
+
+	mmdrop(pf->mm);
+	kfree(pf->path);
+	kvfree(pf->buf);
+	mutex_destroy(&pf->lock);
+	kfree(pf);
+	atomic_long_sub(PTD_FILE_BYTES, &ptd_mem_bytes);
+	atomic_dec(&ptd_open_files);
+	return 0;
+}
+
+static const struct file_operations ptd_dump_fops = {
+	.owner		= THIS_MODULE,
+	.open		= ptd_open,
+	.read		= ptd_read,
+	.write		= ptd_write,
+	.release	= ptd_release,
+};
+
+/* status: how many dumps are open, and the memory they hold */
+static int ptd_status_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "open_files %d\n", atomic_read(&ptd_open_files));
+	seq_printf(m, "memory_bytes %ld\n", atomic_long_read(&ptd_mem_bytes));
+	seq_printf(m, "bytes_per_open_file %zu\n", PTD_FILE_BYTES);
+	seq_printf(m, "p4d_folded %d\n", ptd_p4d_folded());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ptd_status);
+
+/* ------------------------------------------------------------------ */
+/* Setup and teardown                                                   */
+/* ------------------------------------------------------------------ */
+
+static int __init shikumi_ptdump_init(void)
+{
+	struct dentry *root = debugfs_lookup("shikumi", NULL);
+
+	/* the directory is shared by shikumi's modules and never removed */
+	if (!root) {
+		root = debugfs_create_dir("shikumi", NULL);
+		/* another shikumi module may have created it meanwhile */
+		if (IS_ERR(root))
+			root = debugfs_lookup("shikumi", NULL);
+		else
+			dget(root);
+	}
+	if (IS_ERR_OR_NULL(root)) {
+		pr_err("cannot create /sys/kernel/debug/shikumi\n");
+		return -ENODEV;
+	}
+	ptd_debugfs_root = root;
+	ptd_debugfs_dir = debugfs_create_dir("ptdump", root);
+	debugfs_create_file("dump", 0600, ptd_debugfs_dir, NULL,
+			    &ptd_dump_fops);
+	debugfs_create_file("status", 0400, ptd_debugfs_dir, NULL,
+			    &ptd_status_fops);
+	pr_info("page tables of any process in /sys/kernel/debug/shikumi/ptdump/\n");
+	return 0;
+}
+
+static void __exit shikumi_ptdump_exit(void)
+{
+	debugfs_remove(ptd_debugfs_dir);
+	dput(ptd_debugfs_root);
+}
+
+module_init(shikumi_ptdump_init);
+module_exit(shikumi_ptdump_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The shikumi authors");
+MODULE_DESCRIPTION("Any process's page tables, level by level, in debugfs");

@@ -1,0 +1,272 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# shikumi_ptdump: every present page's PFN against /proc/PID/pagemap,
+# page-table pages against the kernel's own VmPTE, copy-on-write after
+# fork, errors and refusals, and dumps of processes that fork, munmap and
+# exit meanwhile.  build/bin/shikumi-pttest (tests/helpers/pttest.c) makes
+# the processes and reads the raw dumps.
+
+load common
+
+DBG=/sys/kernel/debug/shikumi/ptdump
+DUMP=$DBG/dump
+
+setup() {
+	common_setup
+	cd "$SHIKUMI_ROOT"
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+	module_loaded shikumi_ptdump || shikumi load shikumi_ptdump
+	held=
+}
+
+teardown() {
+	if [[ -n $held ]]; then
+		kill -9 "$held" 2>/dev/null || true
+		wait "$held" 2>/dev/null || true
+	fi
+	exec 7>&- 8>&- 9>&- 2>/dev/null || true
+	common_teardown
+}
+
+# Start shikumi-pttest hold in the background, wait until it is ready and
+# stop it: held=PID, and the addresses it printed in anon, anon_end, thp.
+hold() {
+	local out=$BATS_TEST_TMPDIR/hold.out f=$BATS_TEST_TMPDIR/file
+	dd if=/dev/urandom of="$f" bs=1M count=8 status=none
+	shikumi-pttest hold "$f" >"$out" &
+	held=$!
+	for _ in $(seq 100); do
+		[[ -s $out ]] && break
+		sleep 0.1
+	done
+	read -r _ _ _ _ _ anon _ anon_end _ thp _ <"$out"
+	# use_stack() touches its 1 MiB before pause()
+	sleep 0.5
+	kill -STOP "$held"
+}
+
+# query FD WORDS...: write a query to an open dump file, as one write
+query() {
+	local fd=$1
+	shift
+	printf '%s' "$*" >&"$fd"
+}
+
+# pagemap_pfn PID VA: the PFN /proc/PID/pagemap gives, in hex
+pagemap_pfn() {
+	local e
+	e=$(dd if=/proc/$1/pagemap bs=8 skip=$(($2 / 4096)) count=1 status=none |
+		od -An -tx8 | tr -d ' ')
+	printf '0x%x\n' $((0x$e & ((1 << 55) - 1)))
+}
+
+@test "ptdump: every present page's PFN equals pagemap's, over 10,000 pages of heap, stack, file and THP" {
+	hold
+	run shikumi-pttest check "$held"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	read -r _ pages _ pm _ bad <<<"${lines[0]}"
+	[ "$pages" -ge 10000 ]
+	[ "$pages" -eq "$pm" ]
+	[ "$bad" -eq 0 ]
+	read -r _ heap _ stack _ file _ anonp _ thpp _ <<<"${lines[1]}"
+	[ "$heap" -ge 2048 ]
+	[ "$stack" -ge 256 ]
+	[ "$file" -ge 2048 ]
+	[ "$anonp" -ge 6144 ]
+	if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+		skip "THP is off in this kernel: no PMD leaf to check"
+	fi
+	[ "$thpp" -ge 512 ]
+}
+
+@test "ptdump: page-table pages per level agree with the kernel's VmPTE" {
+	hold
+	run cat /proc/"$held"/status
+	vmpte=$(awk '/^VmPTE:/ { print $2 }' /proc/"$held"/status)
+	exec 7<>"$DUMP"
+	query 7 "pid=$held view=stats"
+	run cat <&7
+	echo "$output"
+	[ "$status" -eq 0 ]
+	bytes=$(awk '$1 == "pgtable_bytes" { print $2 }' <<<"$output")
+	ptes=$(awk '$1 == "tables_pte" { print $2 }' <<<"$output")
+	pages=$(awk '$1 == "pages_4k" { print $2 }' <<<"$output")
+	echo "VmPTE ${vmpte} kB, walk ${bytes} bytes"
+	[ "$bytes" -eq $((vmpte * 1024)) ]
+	[ "$ptes" -ge 20 ]
+	[ "$pages" -ge 10000 ]
+	[ "$(awk '$1 == "tables_pgd" { print $2 }' <<<"$output")" -eq 1 ]
+}
+
+@test "ptdump: cat shows cat's own tables; summary merges a run, full lists every page" {
+	run cat "$DUMP"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "# shikumi_ptdump: pid "*" (cat), 0x0-0x"*", summary" ]]
+	grep -q ' r-xp .* file .*/cat$' <<<"$output"
+	grep -q ' stack ' <<<"$output"
+
+	hold
+	exec 7<>"$DUMP"
+	query 7 "pid=$held range=$anon-$anon_end"
+	run cat <&7
+	echo "$output"
+	# 24 MiB, touched in order, no THP: one VMA, one run of 6144 PTEs
+	[ "$(grep -c '^  0x' <<<"$output")" -eq 1 ]
+	grep -Eq "^  $(printf '0x%016x' "$anon")-$(printf '0x%016x' "$anon_end") +6144 x 4K pte +P  RW USR A D NX .* anon excl" <<<"$output"
+
+	query 7 "pid=$held view=full range=$anon-$((anon + 16 * 4096))"
+	run cat <&7
+	[ "$(grep -c ' pte\[' <<<"$output")" -eq 16 ]
+	# every line names each level, and its PFN is pagemap's
+	line=$(grep "^$(printf '0x%016x' $((anon + 5 * 4096))) " <<<"$output")
+	echo "$line"
+	[[ $line == *" pgd["*" pud["*" pmd["*" pte["* ]]
+	[[ $line == *" pfn=$(pagemap_pfn "$held" $((anon + 5 * 4096))) "* ]]
+}
+
+@test "ptdump: translate shows every level down to a 4K page and to a THP's PMD" {
+	hold
+	exec 7<>"$DUMP"
+	va=$((anon + 7 * 4096 + 123))
+	query 7 "pid=$held view=translate addr=$va"
+	run cat <&7
+	echo "$output"
+	[[ $output == *"pgd["*"table at pfn"* ]]
+	[[ $output == *"pmd["*"table at pfn"* ]]
+	pfn=$(pagemap_pfn "$held" "$va")
+	grep -q "^pte\[ *7\]  0x[0-9a-f]*  4K page at pfn $pfn " <<<"$output"
+	grep -q "^$(printf '0x%x' "$va") -> physical address $(printf '0x%x' $((pfn * 4096 + 123)))$" <<<"$output"
+
+	if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+		skip "THP is off in this kernel"
+	fi
+	query 7 "pid=$held view=translate addr=$thp"
+	run cat <&7
+	echo "$output"
+	grep -q "^pmd\[ *[0-9]*\]  0x[0-9a-f]*  2M page at pfn $(pagemap_pfn "$held" "$thp") .* PSE " <<<"$output"
+	[[ $output != *"pte["* ]]
+
+	# nothing mapped: the walk stops at the first empty entry
+	query 7 "pid=$held view=translate addr=0x1000"
+	run cat <&7
+	echo "$output"
+	[[ $output == *"is in no VMA"* ]]
+}
+
+@test "ptdump: copy-on-write after fork, and MAP_SHARED, in both processes" {
+	run shikumi-pttest cow
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output != *FAIL* ]]
+	[ "$(grep -c '^ok:' <<<"$output")" -eq 10 ]
+}
+
+@test "ptdump: two open files dump two processes at once without mixing" {
+	hold
+	sleep 1000 &
+	other=$!
+	exec 7<>"$DUMP" 8<>"$DUMP"
+	query 7 "pid=$held view=full"
+	query 8 "pid=$other view=full"
+	a=$BATS_TEST_TMPDIR/a b=$BATS_TEST_TMPDIR/b
+	: >"$a"
+	: >"$b"
+	# interleave reads of 4 KiB
+	for _ in $(seq 400); do
+		dd bs=4096 count=1 status=none <&7 >>"$a"
+		dd bs=4096 count=1 status=none <&8 >>"$b"
+	done
+	cat <&7 >>"$a"
+	cat <&8 >>"$b"
+	exec 9<>"$DUMP"
+	query 9 "pid=$held view=full"
+	cmp "$a" <(cat <&9)
+	query 9 "pid=$other view=full"
+	cmp "$b" <(cat <&9)
+	head -1 "$a" | grep -q "pid $held (shikumi-pttest)"
+	head -1 "$b" | grep -q "pid $other (sleep)"
+	kill "$other"
+}
+
+@test "ptdump: bad queries, a missing pid and a kernel thread get clear errors" {
+	exec 7<>"$DUMP"
+	run bash -c 'printf "pid=999999999" >&7'
+	[[ $output == *"No such process"* ]]
+	kpid=$(pgrep -x kthreadd)
+	run bash -c "printf 'pid=$kpid' >&7"
+	[[ $output == *"No such device or address"* ]]
+	for q in "range=0x2000-0x1000" "range=0x1000-0xffffffffffffffff" \
+		"view=bogus" "color=red" "pid=$$ view=summary format=raw" \
+		"view=translate" "addr=0x1000" "pid=-1" "range=0x1000"; do
+		run bash -c "printf '%s' '$q' >&7"
+		echo "$q: $output"
+		[[ $output == *"Invalid argument"* ]]
+	done
+	# after refusals, the file still answers its last good query
+	query 7 "pid=$$ view=stats"
+	run cat <&7
+	[[ ${lines[0]} == *"pid $$ "* ]]
+	# raw records are whole: a read shorter than one is refused
+	query 7 "pid=$$ view=full format=raw"
+	run dd bs=16 count=1 status=none <&7
+	[[ $output == *"Invalid argument"* ]]
+	exec 7>&-
+}
+
+@test "ptdump: unprivileged callers are refused, and so is root without CAP_SYS_ADMIN" {
+	run as_user cat "$DUMP"
+	[ "$status" -ne 0 ]
+	[[ $output == *"Permission denied"* ]]
+	run setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin cat "$DUMP"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ $output == *"Operation not permitted"* ]]
+}
+
+@test "ptdump: memory per dump is fixed, and an open dump holds the module" {
+	hold
+	exec 7<>"$DUMP"
+	query 7 "pid=$held view=full"
+	dd bs=4096 count=1 status=none <&7 >/dev/null
+	per=$(awk '$1 == "bytes_per_open_file" { print $2 }' "$DBG/status")
+	[ "$(awk '$1 == "memory_bytes" { print $2 }' "$DBG/status")" -eq "$per" ]
+	[ "$per" -lt $((128 * 1024)) ]
+	run shikumi unload shikumi_ptdump
+	[ "$status" -ne 0 ]
+	module_loaded shikumi_ptdump
+	exec 7>&-
+	[ "$(awk '$1 == "memory_bytes" { print $2 }' "$DBG/status")" -eq 0 ]
+	shikumi unload shikumi_ptdump
+	! module_loaded shikumi_ptdump
+	shikumi load shikumi_ptdump
+}
+
+@test "ptdump: dumps of processes that fork, munmap and exit, concurrently, leave the kernel log clean" {
+	shikumi-pttest churn 20 &
+	c1=$!
+	shikumi-pttest churn 20 &
+	c2=$!
+	dumper() {
+		local end=$((SECONDS + 20)) p n=0
+		while ((SECONDS < end)); do
+			for p in $(pgrep -f 'shikumi-pttest churn'); do
+				{ printf 'pid=%s view=%s format=%s' "$p" "$1" "$2" >&7 &&
+					cat <&7 >/dev/null; } 7<>"$DUMP" 2>/dev/null || true
+				n=$((n + 1))
+			done
+		done
+		echo "$n"
+	}
+	dumper full raw >"$BATS_TEST_TMPDIR/n1" &
+	d1=$!
+	dumper summary text >"$BATS_TEST_TMPDIR/n2" &
+	d2=$!
+	dumper stats text >"$BATS_TEST_TMPDIR/n3" &
+	d3=$!
+	wait "$c1" "$c2" "$d1" "$d2" "$d3"
+	echo "dumps: $(cat "$BATS_TEST_TMPDIR"/n?)"
+	[ "$(cat "$BATS_TEST_TMPDIR"/n1)" -gt 10 ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/n2)" -gt 10 ]
+}

@@ -247,9 +247,16 @@ static int parse_targets(int argc, char **argv, int first, bool allow_params,
 			 struct target **out, size_t *nout,
 			 const struct opt *opts, const struct cmd_help *help)
 {
-	struct target *t = calloc((size_t)argc + 1, sizeof(*t));
-	size_t n = 0;
+	size_t n = 0, cap = (size_t)argc + 1;
+	struct target *t;
 	int i;
+
+	/* with no names, 'load' takes every module of the table */
+	for (i = 0; shikumi_modules[i].name; i++)
+		;
+	if ((size_t)i + 1 > cap)
+		cap = (size_t)i + 1;
+	t = calloc(cap, sizeof(*t));
 
 	if (!t) {
 		p_err("out of memory");

@@ -16,6 +16,8 @@ const struct shikumi_module shikumi_modules[] = {
 	  "character device with a simulated device (chapter 6)" },
 	{ "shikumi_ramdisk", "ramdisk", "modules/ramdisk",
 	  "blk-mq RAM disk (chapters 6 and 9)" },
+	{ "shikumi_ptdump", "ptdump", "modules/ptdump",
+	  "page-table dumper in debugfs (chapters 4 and 5)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

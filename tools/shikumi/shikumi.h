@@ -91,6 +91,7 @@ int cmd_unload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_chr(int argc, char **argv);
 int cmd_blk(int argc, char **argv);
+int cmd_pt(int argc, char **argv);
 
 /* ---- JSON writer ----------------------------------------------------- */
 
@@ -138,6 +139,32 @@ struct plot {
 /* Write @npanels plots side by side as one SVG document. */
 int svg_write_plots(FILE *f, const char *title, const struct plot *panels,
 		    size_t npanels);
+
+/* ---- ELF files (libelf) ---------------------------------------------- */
+
+struct elf_segment {		/* a PT_LOAD program header */
+	uint64_t offset, vaddr, filesz, memsz, align;
+	uint32_t flags;		/* PF_R, PF_W, PF_X */
+};
+
+struct elf_section {		/* an allocated section (SHF_ALLOC) */
+	char name[32];
+	uint64_t addr, size;
+	bool nobits;		/* SHT_NOBITS: .bss, no bytes in the file */
+};
+
+struct elf_info {
+	unsigned int type;	/* ET_EXEC or ET_DYN */
+	bool has_interp;	/* PT_INTERP: a program, not only a library */
+	struct elf_segment *load;
+	size_t nload;
+	struct elf_section *sec;
+	size_t nsec;
+};
+
+/* Read @fd's program and section headers; -errno, -ENOEXEC if not ELF. */
+int elf_info_read(int fd, struct elf_info *ei);
+void elf_info_free(struct elf_info *ei);
 
 /* ---- shikumi's modules ---------------------------------------------- */
 

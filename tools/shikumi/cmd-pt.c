@@ -1,0 +1,3301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi pt: page tables, through shikumi_ptdump's debugfs file.
+ *
+ *   dump       a process's VMAs and page-table entries (summary or full),
+ *              with the sections of its ELF files marked
+ *   translate  one address, level by level
+ *   stats      page-table pages per level, against VmPTE and VmRSS
+ *   snapshot   save the raw entries of a process to a file
+ *   diff       what changed between two snapshots
+ *   demo       the book's experiments: mmap, demand, cow, thp, sparse
+ *
+ * Every report reads raw records (struct shikumi_pt_rec) and renders them
+ * here; the module's own text format is for cat.
+ */
+#include <ctype.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <shikumi/ptdump.h>
+
+#include "shikumi.h"
+
+#define PT_MODULE	"shikumi_ptdump"
+#define DEBUGFS_ROOT	"/sys/kernel/debug"
+#define PT_DUMP		DEBUGFS_ROOT "/shikumi/ptdump/dump"
+#define DEBUGFS_MAGIC_NR 0x64626720
+#define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
+
+#define SZ_4K		0x1000ULL
+#define SZ_2M		0x200000ULL
+#define SZ_1G		0x40000000ULL
+#define MIB		(1024ULL * 1024)
+
+#define U(x)		((unsigned long long)(x))
+
+static const char *const level_names[SHIKUMI_PT_LEVELS] = {
+	"pgd", "p4d", "pud", "pmd", "pte",
+};
+
+static const char *level_name(unsigned int level)
+{
+	return level < SHIKUMI_PT_LEVELS ? level_names[level] : "?";
+}
+
+/* What one entry of a level maps (x86-64, 4-level or 5-level paging). */
+static uint64_t level_size(unsigned int level, bool la57)
+{
+	switch (level) {
+	case SHIKUMI_PT_PTE: return SZ_4K;
+	case SHIKUMI_PT_PMD: return SZ_2M;
+	case SHIKUMI_PT_PUD: return SZ_1G;
+	case SHIKUMI_PT_P4D: return 512 * SZ_1G;
+	default: return la57 ? 512ULL * 512 * SZ_1G : 512 * SZ_1G;
+	}
+}
+
+/* "4K", "2M", "1G", "12K", "1.5M" */
+static const char *size_str(uint64_t bytes, char *buf, size_t size)
+{
+	if (bytes >= SZ_1G && !(bytes % SZ_1G))
+		snprintf(buf, size, "%lluG", U(bytes / SZ_1G));
+	else if (bytes >= MIB && !(bytes % MIB))
+		snprintf(buf, size, "%lluM", U(bytes / MIB));
+	else if (bytes >= 1024 && !(bytes % 1024))
+		snprintf(buf, size, "%lluK", U(bytes / 1024));
+	else
+		snprintf(buf, size, "%lluB", U(bytes));
+	return buf;
+}
+
+/* ---- flags ---------------------------------------------------------------- */
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} flag_names[] = {
+	{ SHIKUMI_PT_F_PRESENT, "present" },
+	{ SHIKUMI_PT_F_WRITE, "write" },
+	{ SHIKUMI_PT_F_USER, "user" },
+	{ SHIKUMI_PT_F_ACCESSED, "accessed" },
+	{ SHIKUMI_PT_F_DIRTY, "dirty" },
+	{ SHIKUMI_PT_F_NX, "nx" },
+	{ SHIKUMI_PT_F_GLOBAL, "global" },
+	{ SHIKUMI_PT_F_HUGE, "huge" },
+	{ SHIKUMI_PT_F_SOFT_DIRTY, "soft_dirty" },
+	{ SHIKUMI_PT_F_SPECIAL, "special" },
+	{ SHIKUMI_PT_F_PROTNONE, "protnone" },
+	{ SHIKUMI_PT_F_ANON, "anon" },
+	{ SHIKUMI_PT_F_FILE, "file" },
+	{ SHIKUMI_PT_F_SHARED, "shared" },
+	{ SHIKUMI_PT_F_ZERO, "zero" },
+	{ SHIKUMI_PT_F_NOPAGE, "nopage" },
+};
+
+#define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
+
+/* The entry's bits, in the columns of arch/x86/mm/dump_pagetables.c. */
+static const char *bits_str(uint32_t f, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %s %s %s %s %s %s%s%s%s%s",
+		 f & SHIKUMI_PT_F_WRITE ? "RW" : "ro",
+		 f & SHIKUMI_PT_F_USER ? "USR" : "   ",
+		 f & SHIKUMI_PT_F_ACCESSED ? "A" : "-",
+		 f & SHIKUMI_PT_F_DIRTY ? "D" : "-",
+		 f & SHIKUMI_PT_F_HUGE ? "PSE" : "   ",
+		 f & SHIKUMI_PT_F_GLOBAL ? "GLB" : "   ",
+		 f & SHIKUMI_PT_F_NX ? "NX" : "x ",
+		 f & SHIKUMI_PT_F_PRESENT ? "" : " !P",
+		 f & SHIKUMI_PT_F_SOFT_DIRTY ? " SD" : "",
+		 f & SHIKUMI_PT_F_SPECIAL ? " SPECIAL" : "",
+		 f & SHIKUMI_PT_F_PROTNONE ? " PROTNONE" : "");
+	return buf;
+}
+
+/* What the kernel knows of the page: "anon excl", "file shared", "zero". */
+static const char *page_str(uint32_t f, char *buf, size_t size)
+{
+	const char *kind = f & SHIKUMI_PT_F_ZERO ? "zero" :
+			   f & SHIKUMI_PT_F_ANON ? "anon" :
+			   f & SHIKUMI_PT_F_FILE ? "file" :
+			   f & SHIKUMI_PT_F_NOPAGE ? "nopage" : "-";
+
+	if (f & (SHIKUMI_PT_F_ANON | SHIKUMI_PT_F_FILE))
+		snprintf(buf, size, "%s %s", kind,
+			 f & SHIKUMI_PT_F_SHARED ? "shared" : "excl");
+	else
+		snprintf(buf, size, "%s", kind);
+	return buf;
+}
+
+static void json_flags(struct json *j, const char *key, uint32_t f)
+{
+	size_t i;
+
+	json_array_begin(j, key);
+	for (i = 0; i < NFLAGS; i++)
+		if (f & flag_names[i].bit)
+			json_string(j, NULL, flag_names[i].name);
+	json_array_end(j);
+}
+
+static void json_hex(struct json *j, const char *key, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", U(v));
+	json_string(j, key, buf);
+}
+
+static const char *vma_kind(uint32_t vf)
+{
+	switch (vf & SHIKUMI_PT_VMA_KIND) {
+	case SHIKUMI_PT_VMA_ANON: return "anon";
+	case SHIKUMI_PT_VMA_FILE: return "file";
+	case SHIKUMI_PT_VMA_HEAP: return "heap";
+	case SHIKUMI_PT_VMA_STACK: return "stack";
+	case SHIKUMI_PT_VMA_SPECIAL: return "special";
+	default: return "?";
+	}
+}
+
+static void vma_perms(uint32_t vf, char *s)
+{
+	s[0] = vf & SHIKUMI_PT_VMA_READ ? 'r' : '-';
+	s[1] = vf & SHIKUMI_PT_VMA_WRITE ? 'w' : '-';
+	s[2] = vf & SHIKUMI_PT_VMA_EXEC ? 'x' : '-';
+	s[3] = vf & SHIKUMI_PT_VMA_SHARED ? 's' : 'p';
+	s[4] = '\0';
+}
+
+/* ---- arguments ------------------------------------------------------------ */
+
+static int parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v <= 0 || v > INT_MAX)
+		return -1;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+static int parse_addr(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+static int parse_range(const char *s, uint64_t *a, uint64_t *b)
+{
+	char buf[64], *dash;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return -1;
+	dash = strchr(buf, '-');
+	if (!dash)
+		return -1;
+	*dash = '\0';
+	return parse_addr(buf, a) || parse_addr(dash + 1, b) ? -1 : 0;
+}
+
+/* ---- the module ----------------------------------------------------------- */
+
+struct pt_dump {
+	struct shikumi_pt_rec *r;
+	size_t n, cap;
+	pid_t pid;
+	bool exited;
+};
+
+static void pt_dump_free(struct pt_dump *d)
+{
+	free(d->r);
+	memset(d, 0, sizeof(*d));
+}
+
+static bool debugfs_mounted(void)
+{
+	struct statfs sf;
+
+	return !statfs(DEBUGFS_ROOT, &sf) && sf.f_type == DEBUGFS_MAGIC_NR;
+}
+
+static int pt_open(void)
+{
+	int fd, err;
+
+	fd = open(PT_DUMP, O_RDWR | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	if (!module_is_loaded(PT_MODULE))
+		p_err("%s is not loaded: run 'shikumi load %s' as root",
+		      PT_MODULE, PT_MODULE);
+	else if (err == EACCES || err == EPERM)
+		p_err("cannot open %s: %s: needs root (CAP_SYS_ADMIN)", PT_DUMP,
+		      strerror(err));
+	else if (err == ENOENT && !debugfs_mounted())
+		p_err("debugfs is not mounted: mount -t debugfs none " DEBUGFS_ROOT);
+	else
+		p_err("cannot open %s: %s", PT_DUMP, strerror(err));
+	return -1;
+}
+
+/*
+ * Send @query; @what says what the query's values must be, for EINVAL.
+ * Prints the error and returns -1 on failure.
+ */
+static int pt_query(int fd, pid_t pid, const char *query, const char *what)
+{
+	size_t len = strlen(query);
+	ssize_t n = write(fd, query, len);
+	int err = n < 0 ? errno : EIO;
+
+	if (n == (ssize_t)len)
+		return 0;
+	switch (err) {
+	case ESRCH:
+		p_err("no such process: pid %d (%s)", pid, strerror(err));
+		break;
+	case ENXIO:
+		p_err("pid %d is a kernel thread: it has no user address space", pid);
+		break;
+	case EINVAL:
+		p_err("%s refused the query '%s': %s%s%s", PT_MODULE, query,
+		      strerror(err), what ? ": " : "", what ? what : "");
+		break;
+	case EACCES:
+	case EPERM:
+		p_err("query '%s': %s: needs root (CAP_SYS_ADMIN)", query,
+		      strerror(err));
+		break;
+	default:
+		p_err("query '%s': %s", query, strerror(err));
+	}
+	return -1;
+}
+
+static int pt_push(struct pt_dump *d, const struct shikumi_pt_rec *r, size_t n)
+{
+	if (d->n + n > d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 4096;
+		void *p;
+
+		while (cap < d->n + n)
+			cap *= 2;
+		p = realloc(d->r, cap * sizeof(*d->r));
+		if (!p) {
+			p_err("out of memory");
+			return -1;
+		}
+		d->r = p;
+		d->cap = cap;
+	}
+	memcpy(d->r + d->n, r, n * sizeof(*r));
+	d->n += n;
+	return 0;
+}
+
+/* Check the stream's first and last records. */
+static int pt_check(struct pt_dump *d, const char *src)
+{
+	const struct shikumi_pt_rec *end;
+
+	if (!d->n || d->r[0].type != SHIKUMI_PT_REC_HEADER) {
+		p_err("%s: the dump does not start with a HEADER record", src);
+		return -1;
+	}
+	if (d->r[0].index != SHIKUMI_PT_VERSION) {
+		p_err("%s: record format version %u, this shikumi reads version %u",
+		      src, d->r[0].index, SHIKUMI_PT_VERSION);
+		return -1;
+	}
+	end = &d->r[d->n - 1];
+	if (d->n < 2 || end->type != SHIKUMI_PT_REC_END) {
+		p_err("%s: the dump ends without its END record (truncated?)", src);
+		return -1;
+	}
+	if (end->count != d->n - 1) {
+		p_err("%s: END counts %llu records before it, the stream has %zu",
+		      src, U(end->count), d->n - 1);
+		return -1;
+	}
+	d->pid = (pid_t)d->r[0].pid;
+	d->exited = end->flags & SHIKUMI_PT_E_EXITED;
+	return 0;
+}
+
+/*
+ * Run one raw query: "pid=PID view=VIEW format=raw EXTRA".  On failure,
+ * prints why and returns -1.
+ */
+static int pt_fetch(pid_t pid, const char *view, const char *extra,
+		    const char *what, struct pt_dump *d)
+{
+	struct shikumi_pt_rec buf[1024];
+	char query[256];
+	int fd, ret = -1;
+	ssize_t n;
+
+	memset(d, 0, sizeof(*d));
+	fd = pt_open();
+	if (fd < 0)
+		return -1;
+	snprintf(query, sizeof(query), "pid=%d view=%s format=raw%s%s", pid,
+		 view, extra ? " " : "", extra ? extra : "");
+	if (pt_query(fd, pid, query, what))
+		goto out;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			p_err("reading %s: %s", PT_DUMP, strerror(errno));
+			goto out;
+		}
+		if (!n)
+			break;
+		if (n % sizeof(buf[0])) {
+			p_err("reading %s: %zd bytes, not whole records", PT_DUMP, n);
+			goto out;
+		}
+		if (pt_push(d, buf, (size_t)n / sizeof(buf[0])))
+			goto out;
+	}
+	ret = pt_check(d, PT_DUMP);
+	if (!ret && d->exited)
+		p_warn("pid %d exited during the dump: it ends early", pid);
+out:
+	close(fd);
+	if (ret)
+		pt_dump_free(d);
+	return ret;
+}
+
+#define RANGE_WHAT "the range must be START-END with START < END, in user space"
+
+static int fetch_range(pid_t pid, const char *view, const char *range,
+		       struct pt_dump *d)
+{
+	char extra[96];
+
+	if (!range)
+		return pt_fetch(pid, view, NULL, NULL, d);
+	snprintf(extra, sizeof(extra), "range=%s", range);
+	return pt_fetch(pid, view, extra, RANGE_WHAT, d);
+}
+
+static int fetch_span(pid_t pid, const char *view, uint64_t a, uint64_t b,
+		      struct pt_dump *d)
+{
+	char r[64];
+
+	snprintf(r, sizeof(r), "0x%llx-0x%llx", U(a), U(b));
+	return fetch_range(pid, view, r, d);
+}
+
+/* ---- page-table statistics ---------------------------------------------- */
+
+struct pt_stats {
+	uint64_t tables[SHIKUMI_PT_LEVELS];
+	uint64_t leaves[SHIKUMI_PT_LEVELS];
+	unsigned int levels;
+	uint32_t hflags;
+};
+
+static int pt_get_stats(pid_t pid, const char *range, struct pt_stats *st)
+{
+	struct pt_dump d;
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	if (fetch_range(pid, "stats", range, &d))
+		return -1;
+	st->levels = d.r[0].level;
+	st->hflags = d.r[0].flags;
+	for (i = 0; i < d.n; i++) {
+		const struct shikumi_pt_rec *r = &d.r[i];
+
+		if (r->type != SHIKUMI_PT_REC_STATS || r->level >= SHIKUMI_PT_LEVELS)
+			continue;
+		st->tables[r->level] = r->count;
+		st->leaves[r->level] = r->leaves;
+	}
+	pt_dump_free(&d);
+	return 0;
+}
+
+static uint64_t stats_tables(const struct pt_stats *st)
+{
+	uint64_t n = 0;
+	int l;
+
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+		n += st->tables[l];
+	return n;
+}
+
+/* ---- /proc ---------------------------------------------------------------- */
+
+static void proc_comm(pid_t pid, char *buf, size_t size)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/proc/%d/comm", pid);
+	if (read_file_str(p, buf, size))
+		snprintf(buf, size, "?");
+}
+
+/* A "Vm...:   N kB" line of /proc/PID/status, in kB; -1 if absent. */
+static long long proc_status_kb(pid_t pid, const char *key)
+{
+	char p[64], line[256];
+	size_t klen = strlen(key);
+	long long v = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	f = fopen(p, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/* Minor faults, field 10 of /proc/PID/stat. */
+static long long proc_minflt(pid_t pid)
+{
+	char p[64], buf[1024], *s;
+	long long v = -1;
+	int i;
+
+	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+	if (read_file_str(p, buf, sizeof(buf)))
+		return -1;
+	s = strrchr(buf, ')');	/* the comm may hold spaces and ')' */
+	if (!s)
+		return -1;
+	s++;
+	/* fields 3.. follow: state ppid pgrp session tty tpgid flags minflt */
+	for (i = 3; i <= 10 && s; i++) {
+		while (*s == ' ')
+			s++;
+		if (i == 10) {
+			v = strtoll(s, NULL, 10);
+			break;
+		}
+		s = strchr(s, ' ');
+	}
+	return v;
+}
+
+struct map_ent {
+	uint64_t start, end, offset, inode;
+	char perms[8];
+	char *path;		/* "" for anonymous */
+};
+
+struct maps {
+	struct map_ent *v;
+	size_t n;
+};
+
+static void maps_free(struct maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->v[i].path);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static int maps_read(pid_t pid, struct maps *m)
+{
+	char p[64], *line = NULL;
+	size_t cap = 0, lcap = 0;
+	FILE *f;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(p, sizeof(p), "/proc/%d/maps", pid);
+	f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &lcap, f) > 0) {
+		unsigned long long s, e, off, ino;
+		struct map_ent *me;
+		char perms[8];
+		unsigned int ma, mi;
+		int pos = 0;
+		char *path;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &s, &e, perms,
+			   &off, &ma, &mi, &ino, &pos) < 7)
+			continue;
+		if (m->n == cap) {
+			void *np = realloc(m->v, (cap ? cap * 2 : 64) * sizeof(*m->v));
+
+			if (!np)
+				break;
+			m->v = np;
+			cap = cap ? cap * 2 : 64;
+		}
+		path = line + pos;
+		path[strcspn(path, "\n")] = '\0';
+		me = &m->v[m->n++];
+		me->start = s;
+		me->end = e;
+		me->offset = off;
+		me->inode = ino;
+		snprintf(me->perms, sizeof(me->perms), "%s", perms);
+		me->path = strdup(path);
+		if (!me->path)
+			m->n--;
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static const struct map_ent *maps_find(const struct maps *m, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (addr >= m->v[i].start && addr < m->v[i].end)
+			return &m->v[i];
+	return NULL;
+}
+
+/* ---- ELF marks ------------------------------------------------------------ */
+
+/* The sections marked on a dump unless --all-sections */
+static const char *const main_sections[] = {
+	".init", ".plt", ".plt.sec", ".text", ".fini", ".rodata", ".eh_frame",
+	".data.rel.ro", ".dynamic", ".got", ".got.plt", ".data", ".bss",
+};
+
+struct elf_file {
+	char *path;
+	struct elf_info ei;
+	int err;		/* why it could not be read, or 0 */
+	bool have_bias;
+	uint64_t bias;		/* runtime address - link-time address */
+};
+
+struct mark {
+	const char *name;
+	const struct elf_file *file;
+	uint64_t start, end;
+};
+
+struct elfset {
+	struct elf_file *f;
+	size_t nf;
+	struct mark *m;
+	size_t nm;
+};
+
+static void elfset_free(struct elfset *es)
+{
+	size_t i;
+
+	for (i = 0; i < es->nf; i++) {
+		free(es->f[i].path);
+		elf_info_free(&es->f[i].ei);
+	}
+	free(es->f);
+	free(es->m);
+	memset(es, 0, sizeof(*es));
+}
+
+static const char *elf_kind_str(const struct elf_file *ef)
+{
+	if (ef->ei.type == ET_EXEC)
+		return "non-PIE executable (ET_EXEC: linked at fixed addresses)";
+	if (ef->ei.has_interp)
+		return "PIE executable (ET_DYN: loaded at a random base)";
+	return "shared object (ET_DYN)";
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static bool want_section(const char *name, bool all)
+{
+	size_t i;
+
+	if (all)
+		return true;
+	for (i = 0; i < sizeof(main_sections) / sizeof(main_sections[0]); i++)
+		if (!strcmp(name, main_sections[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Open a mapped file as the process sees it: through map_files (root; also
+ * works across mount namespaces and for deleted files), else by its path.
+ */
+static int open_mapped(pid_t pid, const struct map_ent *me)
+{
+	char p[128];
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%llx-%llx", pid, U(me->start),
+		 U(me->end));
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(me->path, O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
+/*
+ * For each file with an executable mapping (the program, the shared
+ * libraries, ld.so): read its PT_LOAD segments and sections, find the load
+ * bias from a mapping whose file offset is a segment's, and place the
+ * sections at their runtime addresses.
+ */
+static int elfset_build(pid_t pid, const struct maps *mp, bool all,
+			struct elfset *es)
+{
+	uint64_t pmask = SZ_4K - 1;
+	size_t i, k, s, cap = 0;
+
+	memset(es, 0, sizeof(*es));
+	es->f = calloc(mp->n ? mp->n : 1, sizeof(*es->f));
+	if (!es->f)
+		return -1;
+	for (i = 0; i < mp->n; i++) {
+		const struct map_ent *me = &mp->v[i];
+		struct elf_file *ef;
+		int fd;
+
+		if (me->path[0] != '/' || me->perms[2] != 'x')
+			continue;
+		for (k = 0; k < es->nf; k++)
+			if (!strcmp(es->f[k].path, me->path))
+				break;
+		if (k < es->nf)
+			continue;
+		ef = &es->f[es->nf];
+		ef->path = strdup(me->path);
+		if (!ef->path)
+			return -1;
+		es->nf++;
+		fd = open_mapped(pid, me);
+		if (fd < 0) {
+			ef->err = errno;
+			continue;
+		}
+		ef->err = -elf_info_read(fd, &ef->ei);
+		close(fd);
+		if (ef->err)
+			continue;
+		/* the bias, from the first mapping that starts a segment */
+		for (k = 0; k < mp->n && !ef->have_bias; k++) {
+			if (strcmp(mp->v[k].path, ef->path))
+				continue;
+			for (s = 0; s < ef->ei.nload; s++) {
+				const struct elf_segment *sg = &ef->ei.load[s];
+
+				if ((sg->offset & ~pmask) != mp->v[k].offset)
+					continue;
+				ef->bias = mp->v[k].start - (sg->vaddr & ~pmask);
+				ef->have_bias = true;
+				break;
+			}
+		}
+		if (!ef->have_bias)
+			continue;
+		for (s = 0; s < ef->ei.nsec; s++) {
+			const struct elf_section *sc = &ef->ei.sec[s];
+
+			if (!want_section(sc->name, all))
+				continue;
+			if (es->nm == cap) {
+				void *np;
+
+				cap = cap ? cap * 2 : 64;
+				np = realloc(es->m, cap * sizeof(*es->m));
+				if (!np)
+					return -1;
+				es->m = np;
+			}
+			es->m[es->nm++] = (struct mark){
+				.name = sc->name, .file = ef,
+				.start = sc->addr + ef->bias,
+				.end = sc->addr + ef->bias + sc->size,
+			};
+		}
+	}
+	return 0;
+}
+
+static bool overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
+{
+	return a0 < b1 && b0 < a1;
+}
+
+/* The ELF file a VMA maps, if it is one of the set. */
+static const struct elf_file *elfset_file(const struct elfset *es,
+					  const struct map_ent *me)
+{
+	size_t i;
+
+	if (!me || me->path[0] != '/')
+		return NULL;
+	for (i = 0; i < es->nf; i++)
+		if (!strcmp(es->f[i].path, me->path))
+			return &es->f[i];
+	return NULL;
+}
+
+/* The PT_LOAD segment a file-backed VMA maps, or -1. */
+static int vma_segment(const struct elf_file *ef, const struct map_ent *me)
+{
+	size_t s;
+
+	for (s = 0; ef && ef->have_bias && s < ef->ei.nload; s++) {
+		const struct elf_segment *sg = &ef->ei.load[s];
+		uint64_t start = (sg->vaddr & ~(SZ_4K - 1)) + ef->bias;
+		uint64_t end = sg->vaddr + sg->memsz + ef->bias;
+
+		if (me->start >= start && me->start < end)
+			return (int)s;
+	}
+	return -1;
+}
+
+static void seg_flags(uint32_t pf, char *s)
+{
+	s[0] = pf & PF_R ? 'R' : '-';
+	s[1] = pf & PF_W ? 'W' : '-';
+	s[2] = pf & PF_X ? 'X' : '-';
+	s[3] = '\0';
+}
+
+static void json_elf_files(struct json *j, const struct elfset *es)
+{
+	size_t i, s;
+	char fl[4];
+
+	json_array_begin(j, "elf_files");
+	for (i = 0; i < es->nf; i++) {
+		const struct elf_file *ef = &es->f[i];
+
+		json_object_begin(j, NULL);
+		json_string(j, "path", ef->path);
+		if (ef->err) {
+			json_string(j, "error", strerror(ef->err));
+			json_object_end(j);
+			continue;
+		}
+		json_string(j, "type", ef->ei.type == ET_EXEC ? "EXEC" : "DYN");
+		json_bool(j, "pie", ef->ei.type == ET_DYN && ef->ei.has_interp);
+		if (ef->have_bias)
+			json_u64(j, "load_bias", ef->bias);
+		else
+			json_null(j, "load_bias");
+		json_array_begin(j, "segments");
+		for (s = 0; s < ef->ei.nload; s++) {
+			const struct elf_segment *sg = &ef->ei.load[s];
+
+			json_object_begin(j, NULL);
+			json_u64(j, "offset", sg->offset);
+			json_u64(j, "vaddr", sg->vaddr);
+			json_u64(j, "filesz", sg->filesz);
+			json_u64(j, "memsz", sg->memsz);
+			seg_flags(sg->flags, fl);
+			json_string(j, "flags", fl);
+			if (ef->have_bias) {
+				json_u64(j, "start", sg->vaddr + ef->bias);
+				json_u64(j, "end", sg->vaddr + sg->memsz + ef->bias);
+			}
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+/* ---- dump ------------------------------------------------------------------ */
+
+struct run {
+	bool active;
+	uint8_t type, level;
+	uint32_t flags;
+	uint64_t start, end, count;
+};
+
+struct dump_ctx {
+	pid_t pid;
+	bool full, la57;
+	struct json *j;
+	const struct maps *maps;
+	const struct elfset *es;
+	bool *file_told;	/* the ELF line was printed for es->f[i] */
+	const struct shikumi_pt_rec *tab[SHIKUMI_PT_LEVELS];
+	uint64_t vma_start, vma_end;
+	struct run run;
+	bool in_vma, any_entry;
+};
+
+static void run_flush(struct dump_ctx *c)
+{
+	struct run *r = &c->run;
+	char sz[24], bits[64], pg[32];
+
+	if (!r->active)
+		return;
+	r->active = false;
+	if (c->j) {
+		json_object_begin(c->j, NULL);
+		json_u64(c->j, "start", r->start);
+		json_u64(c->j, "end", r->end);
+		json_u64(c->j, "size", r->end - r->start);
+		json_string(c->j, "level", level_name(r->level));
+		json_string(c->j, "type", r->type == SHIKUMI_PT_REC_LEAF ?
+			    "leaf" : "nonpresent");
+		json_u64(c->j, "count", r->count);
+		json_flags(c->j, "flags", r->flags);
+		json_object_end(c->j);
+		return;
+	}
+	printf("    0x%016llx-0x%016llx %6s %-3s %6llu  %s  %s\n", U(r->start),
+	       U(r->end), size_str(r->end - r->start, sz, sizeof(sz)),
+	       level_name(r->level), U(r->count),
+	       bits_str(r->flags, bits, sizeof(bits)),
+	       r->type == SHIKUMI_PT_REC_LEAF ? page_str(r->flags, pg, sizeof(pg)) :
+	       "not present (swap or migration entry)");
+}
+
+static void vma_end(struct dump_ctx *c)
+{
+	if (!c->in_vma)
+		return;
+	run_flush(c);
+	if (c->j) {
+		json_array_end(c->j);
+		json_object_end(c->j);
+	} else if (!c->any_entry) {
+		printf("    (no page-table entries: nothing here was touched yet)\n");
+	}
+	c->in_vma = false;
+}
+
+static void vma_begin(struct dump_ctx *c, const struct shikumi_pt_rec *r)
+{
+	const struct map_ent *me = maps_find(c->maps, r->va);
+	const struct elf_file *ef;
+	char perms[8];
+	size_t i;
+	int seg;
+
+	vma_end(c);
+	if (me && (me->start != r->va || me->end != r->end))
+		me = NULL;	/* changed since the maps were read */
+	ef = elfset_file(c->es, me);
+	seg = vma_segment(ef, me);
+	vma_perms(r->flags, perms);
+	c->in_vma = true;
+	c->any_entry = false;
+	c->vma_start = r->va;
+	c->vma_end = r->end;
+	if (c->j) {
+		json_object_begin(c->j, NULL);
+		json_u64(c->j, "start", r->va);
+		json_u64(c->j, "end", r->end);
+		json_string(c->j, "perms", perms);
+		json_string(c->j, "kind", vma_kind(r->flags));
+		json_hex(c->j, "vm_flags", r->vm_flags);
+		json_bool(c->j, "hugepage", r->flags & SHIKUMI_PT_VMA_HUGEPAGE);
+		json_bool(c->j, "nohugepage", r->flags & SHIKUMI_PT_VMA_NOHUGEPAGE);
+		json_bool(c->j, "hugetlb", r->flags & SHIKUMI_PT_VMA_HUGETLB);
+		json_string(c->j, "path", me ? me->path : NULL);
+		if (me && me->path[0] == '/')
+			json_u64(c->j, "offset", me->offset);
+		if (ef) {
+			json_object_begin(c->j, "elf");
+			json_string(c->j, "file", ef->path);
+			if (seg >= 0)
+				json_u64(c->j, "segment", (uint64_t)seg);
+			else
+				json_null(c->j, "segment");
+			json_object_end(c->j);
+		}
+		json_array_begin(c->j, "sections");
+		for (i = 0; i < c->es->nm; i++) {
+			const struct mark *m = &c->es->m[i];
+
+			if (!overlaps(m->start, m->end, r->va, r->end))
+				continue;
+			json_object_begin(c->j, NULL);
+			json_string(c->j, "name", m->name);
+			json_string(c->j, "file", m->file->path);
+			json_u64(c->j, "start", m->start);
+			json_u64(c->j, "end", m->end);
+			json_object_end(c->j);
+		}
+		json_array_end(c->j);
+		json_array_begin(c->j, c->full ? "entries" : "runs");
+		return;
+	}
+	printf("\n0x%016llx-0x%016llx %s %-7s %s", U(r->va), U(r->end), perms,
+	       vma_kind(r->flags), me ? me->path : "");
+	if (me && me->path[0] == '/')
+		printf(" (file offset 0x%llx)", U(me->offset));
+	if (r->flags & SHIKUMI_PT_VMA_HUGEPAGE)
+		printf(" [MADV_HUGEPAGE]");
+	if (r->flags & SHIKUMI_PT_VMA_NOHUGEPAGE)
+		printf(" [MADV_NOHUGEPAGE]");
+	if (r->flags & SHIKUMI_PT_VMA_HUGETLB)
+		printf(" [hugetlb]");
+	printf("\n");
+	if (ef && !c->file_told[ef - c->es->f]) {
+		c->file_told[ef - c->es->f] = true;
+		if (ef->err)
+			printf("  # ELF %s: not read: %s\n", ef->path,
+			       ef->err == ENOEXEC ? "not an ELF executable or library" :
+			       strerror(ef->err));
+		else if (ef->have_bias)
+			printf("  # ELF %s: %s, load bias 0x%llx\n", base_name(ef->path),
+			       elf_kind_str(ef), U(ef->bias));
+		else
+			printf("  # ELF %s: %s, no mapping starts a PT_LOAD segment\n",
+			       base_name(ef->path), elf_kind_str(ef));
+	}
+	if (seg >= 0) {
+		const struct elf_segment *sg = &ef->ei.load[seg];
+		char fl[4];
+
+		seg_flags(sg->flags, fl);
+		printf("  # PT_LOAD[%d] %s: file offset 0x%llx, vaddr 0x%llx + bias = 0x%llx-0x%llx\n",
+		       seg, fl, U(sg->offset), U(sg->vaddr), U(sg->vaddr + ef->bias),
+		       U(sg->vaddr + sg->memsz + ef->bias));
+	}
+	for (i = 0; i < c->es->nm; i++) {
+		const struct mark *m = &c->es->m[i];
+
+		if (overlaps(m->start, m->end, r->va, r->end))
+			printf("  # %-13s 0x%016llx-0x%016llx %s\n", m->name,
+			       U(m->start), U(m->end), base_name(m->file->path));
+	}
+}
+
+/* The TABLE record of @level above @va, if the walk went through one. */
+static const struct shikumi_pt_rec *table_above(const struct dump_ctx *c,
+						unsigned int level, uint64_t va)
+{
+	const struct shikumi_pt_rec *t = c->tab[level];
+
+	if (!t || va < t->va || va - t->va >= level_size(level, c->la57))
+		return NULL;
+	return t;
+}
+
+static void entry_full(struct dump_ctx *c, const struct shikumi_pt_rec *r)
+{
+	uint64_t size = level_size(r->level, c->la57);
+	char sz[24], bits[64], pg[32], pfn[24];
+	unsigned int l;
+	size_t i;
+
+	if (c->j) {
+		json_object_begin(c->j, NULL);
+		json_u64(c->j, "va", r->va);
+		json_string(c->j, "type", r->type == SHIKUMI_PT_REC_LEAF ?
+			    "leaf" : "nonpresent");
+		json_string(c->j, "level", level_name(r->level));
+		json_u64(c->j, "size", size);
+		if (r->type == SHIKUMI_PT_REC_LEAF)
+			json_u64(c->j, "pfn", r->pfn);
+		else
+			json_null(c->j, "pfn");
+		json_hex(c->j, "raw", r->raw);
+		json_u64(c->j, "index", r->index);
+		json_flags(c->j, "flags", r->flags);
+		json_string(c->j, "page", r->flags & SHIKUMI_PT_F_ZERO ? "zero" :
+			    r->flags & SHIKUMI_PT_F_ANON ? "anon" :
+			    r->flags & SHIKUMI_PT_F_FILE ? "file" : NULL);
+		json_bool(c->j, "shared", r->flags & SHIKUMI_PT_F_SHARED);
+		json_array_begin(c->j, "tables");
+		for (l = 0; l < r->level && l < SHIKUMI_PT_LEVELS; l++) {
+			const struct shikumi_pt_rec *t = table_above(c, l, r->va);
+
+			if (!t)
+				continue;
+			json_object_begin(c->j, NULL);
+			json_string(c->j, "level", level_name(l));
+			json_u64(c->j, "index", t->index);
+			json_hex(c->j, "raw", t->raw);
+			json_u64(c->j, "pfn", t->pfn);
+			json_object_end(c->j);
+		}
+		json_array_end(c->j);
+		json_array_begin(c->j, "sections");
+		for (i = 0; i < c->es->nm; i++)
+			if (overlaps(c->es->m[i].start, c->es->m[i].end, r->va, r->va + size))
+				json_string(c->j, NULL, c->es->m[i].name);
+		json_array_end(c->j);
+		json_object_end(c->j);
+		return;
+	}
+	if (r->type == SHIKUMI_PT_REC_LEAF)
+		snprintf(pfn, sizeof(pfn), "0x%llx", U(r->pfn));
+	else
+		snprintf(pfn, sizeof(pfn), "-");
+	printf("    0x%016llx %4s %-3s %-9s %s  %-11s ", U(r->va),
+	       size_str(size, sz, sizeof(sz)), level_name(r->level), pfn,
+	       bits_str(r->flags, bits, sizeof(bits)),
+	       r->type == SHIKUMI_PT_REC_LEAF ? page_str(r->flags, pg, sizeof(pg)) :
+	       "not-present");
+	for (l = 0; l < r->level && l < SHIKUMI_PT_LEVELS; l++) {
+		const struct shikumi_pt_rec *t = table_above(c, l, r->va);
+
+		if (t)
+			printf(" %s[%u]=0x%llx", level_name(l), t->index, U(t->raw));
+	}
+	printf(" %s[%u]=0x%llx", level_name(r->level), r->index, U(r->raw));
+	for (i = 0; i < c->es->nm; i++)
+		if (overlaps(c->es->m[i].start, c->es->m[i].end, r->va, r->va + size))
+			printf(" <%s>", c->es->m[i].name);
+	printf("\n");
+}
+
+static void entry_summary(struct dump_ctx *c, const struct shikumi_pt_rec *r)
+{
+	struct run *run = &c->run;
+	uint64_t size = level_size(r->level, c->la57);
+
+	if (run->active && run->type == r->type && run->level == r->level &&
+	    run->flags == r->flags && run->end == r->va) {
+		run->end += size;
+		run->count++;
+		return;
+	}
+	run_flush(c);
+	*run = (struct run){ .active = true, .type = r->type, .level = r->level,
+			     .flags = r->flags, .start = r->va, .end = r->va + size,
+			     .count = 1 };
+}
+
+static void print_header_line(const struct shikumi_pt_rec *h, const char *comm)
+{
+	printf("pid %llu (%s): %u-level paging%s, range 0x%llx-0x%llx%s%s\n",
+	       U(h->pid), comm, h->level,
+	       h->flags & SHIKUMI_PT_H_P4D_FOLDED ? " (the P4D is folded into the PGD)" : "",
+	       U(h->va), U(h->end),
+	       h->flags & SHIKUMI_PT_H_THP ? ", THP" : "",
+	       h->flags & SHIKUMI_PT_H_SOFT_DIRTY ? ", soft-dirty" : "");
+}
+
+static void json_header(struct json *j, const struct shikumi_pt_rec *h,
+			const char *comm)
+{
+	json_u64(j, "pid", h->pid);
+	json_string(j, "comm", comm);
+	json_u64(j, "levels", h->level);
+	json_bool(j, "p4d_folded", h->flags & SHIKUMI_PT_H_P4D_FOLDED);
+	json_bool(j, "thp", h->flags & SHIKUMI_PT_H_THP);
+	json_bool(j, "soft_dirty", h->flags & SHIKUMI_PT_H_SOFT_DIRTY);
+	json_u64(j, "range_start", h->va);
+	json_u64(j, "range_end", h->end);
+}
+
+static const struct cmd_help dump_help = {
+	.usage = "PID [--range START-END] [--summary|--full] [--all-sections] [--json]",
+	.summary = "Dump the page tables of process PID: its VMAs (as in /proc/PID/maps),\n"
+		   "and under each the entries that map it.",
+	.details =
+	"--summary (the default) merges consecutive entries of the same level and\n"
+	"flags into one line, as the kernel's own x86 page-table dump does:\n"
+	"  START-END SIZE LEVEL COUNT FLAGS PAGE\n"
+	"--full prints one line per page: its address, size (4K, 2M or 1G), PFN,\n"
+	"flags, what the page is (anon/file/zero, shared/excl), and every level's\n"
+	"index and raw entry from the PGD down.\n"
+	"Flags, as in arch/x86/mm/dump_pagetables.c: RW/ro, USR, A(ccessed),\n"
+	"D(irty), PSE (a huge leaf), GLB, NX/x; !P not present, SD soft-dirty.\n"
+	"The executable and its shared libraries are read with libelf: each\n"
+	"PT_LOAD segment and the main sections (.text, .rodata, .data, .bss...)\n"
+	"are marked ('# .text 0x...') at their runtime addresses: the link-time\n"
+	"address plus the load bias (the VMA's start minus the page-aligned\n"
+	"p_vaddr of the segment at the VMA's file offset; 0 for non-PIE).\n"
+	"Needs root and shikumi_ptdump.",
+};
+
+static int pt_dump_cmd(int argc, char **argv)
+{
+	const char *range = NULL;
+	bool full = false, summary = false, all = false;
+	const struct opt opts[] = {
+		OPT_STR('r', "range", &range, "START-END", "only addresses in [START, END)"),
+		OPT_BOOLEAN('s', "summary", &summary, "merged runs of entries (the default)"),
+		OPT_BOOLEAN('f', "full", &full, "one line per page, with every level's entry"),
+		OPT_BOOLEAN('a', "all-sections", &all, "mark every allocated ELF section"),
+		OPT_FINISH(),
+	};
+	struct dump_ctx c = { 0 };
+	struct elfset es = { 0 };
+	struct maps mp = { 0 };
+	struct pt_dump d;
+	uint64_t a, b;
+	char comm[64];
+	int first, ret = EXIT_FAIL;
+	size_t i;
+	pid_t pid;
+
+	first = parse_options(argc, argv, opts, &dump_help);
+	if (first >= argc)
+		return usage_error(opts, &dump_help, "which process? give a PID");
+	if (first + 1 < argc)
+		return usage_error(opts, &dump_help, "unexpected argument '%s'", argv[first + 1]);
+	if (parse_pid(argv[first], &pid))
+		return usage_error(opts, &dump_help, "'%s' is not a process ID", argv[first]);
+	if (full && summary)
+		return usage_error(opts, &dump_help, "--full or --summary, not both");
+	if (range && parse_range(range, &a, &b))
+		return usage_error(opts, &dump_help,
+				   "bad range '%s': give START-END, e.g. 0x400000-0x500000",
+				   range);
+
+	if (fetch_range(pid, "full", range, &d))
+		return EXIT_FAIL;
+	proc_comm(pid, comm, sizeof(comm));
+	maps_read(pid, &mp);
+	if (elfset_build(pid, &mp, all, &es)) {
+		p_err("out of memory");
+		goto out;
+	}
+	c.file_told = calloc(es.nf + 1, sizeof(bool));
+	if (!c.file_told) {
+		p_err("out of memory");
+		goto out;
+	}
+	c.pid = pid;
+	c.full = full;
+	c.la57 = d.r[0].level == 5;
+	c.maps = &mp;
+	c.es = &es;
+	if (opt_json) {
+		c.j = json_new(stdout, opt_pretty);
+		json_object_begin(c.j, NULL);
+		json_header(c.j, &d.r[0], comm);
+		json_string(c.j, "view", full ? "full" : "summary");
+		json_elf_files(c.j, &es);
+		json_array_begin(c.j, "vmas");
+	} else {
+		print_header_line(&d.r[0], comm);
+		if (full)
+			printf("    %-18s %4s %-3s %-9s %-24s  %-11s  %s\n", "VA", "SIZE",
+			       "LVL", "PFN", "FLAGS", "PAGE", "ENTRIES (index=raw)");
+		else
+			printf("    %-37s %6s %-3s %6s  %-24s  %s\n", "RANGE", "SIZE",
+			       "LVL", "COUNT", "FLAGS", "PAGE");
+	}
+	for (i = 1; i < d.n; i++) {
+		const struct shikumi_pt_rec *r = &d.r[i];
+		unsigned int l;
+
+		switch (r->type) {
+		case SHIKUMI_PT_REC_VMA:
+			vma_begin(&c, r);
+			break;
+		case SHIKUMI_PT_REC_TABLE:
+			if (r->level >= SHIKUMI_PT_LEVELS)
+				break;
+			c.tab[r->level] = r;
+			for (l = r->level + 1; l < SHIKUMI_PT_LEVELS; l++)
+				c.tab[l] = NULL;
+			break;
+		case SHIKUMI_PT_REC_LEAF:
+		case SHIKUMI_PT_REC_NONPRESENT:
+			if (!c.in_vma)
+				break;
+			c.any_entry = true;
+			if (full)
+				entry_full(&c, r);
+			else
+				entry_summary(&c, r);
+			break;
+		default:
+			break;
+		}
+	}
+	vma_end(&c);
+	if (c.j) {
+		json_array_end(c.j);
+		json_bool(c.j, "exited", d.exited);
+		json_u64(c.j, "nonpresent", d.r[d.n - 1].entries);
+		json_object_end(c.j);
+		json_free(c.j);
+	} else if (d.exited) {
+		printf("\n(the process exited during the dump: the rest is missing)\n");
+	}
+	ret = EXIT_OK;
+out:
+	free(c.file_told);
+	elfset_free(&es);
+	maps_free(&mp);
+	pt_dump_free(&d);
+	return ret;
+}
+
+/* ---- translate ------------------------------------------------------------ */
+
+struct xlate {
+	int result;		/* LEAF, EMPTY, NONPRESENT, or 0: nothing found */
+	uint64_t pfn, page_size, phys;
+	uint32_t flags;
+};
+
+/*
+ * Print (or emit as JSON) every level's entry for @addr in @d, a
+ * view=translate dump.  @indent prefixes text lines.
+ */
+static void xlate_render(const struct pt_dump *d, uint64_t addr, struct json *j,
+			 const char *indent, struct xlate *x)
+{
+	bool la57 = d->r[0].level == 5;
+	char bits[64], pg[32], sz[24];
+	size_t i;
+
+	memset(x, 0, sizeof(*x));
+	if (j)
+		json_array_begin(j, "levels");
+	for (i = 1; i < d->n; i++) {
+		const struct shikumi_pt_rec *r = &d->r[i];
+		const char *type;
+
+		switch (r->type) {
+		case SHIKUMI_PT_REC_TABLE: type = "table"; break;
+		case SHIKUMI_PT_REC_LEAF: type = "leaf"; break;
+		case SHIKUMI_PT_REC_EMPTY: type = "empty"; break;
+		case SHIKUMI_PT_REC_NONPRESENT: type = "nonpresent"; break;
+		default: continue;
+		}
+		if (r->type != SHIKUMI_PT_REC_TABLE) {
+			x->result = r->type;
+			x->flags = r->flags;
+		}
+		if (r->type == SHIKUMI_PT_REC_LEAF) {
+			x->pfn = r->pfn;
+			x->page_size = level_size(r->level, la57);
+			x->phys = r->pfn * SZ_4K + (addr & (x->page_size - 1));
+		}
+		if (j) {
+			json_object_begin(j, NULL);
+			json_string(j, "level", level_name(r->level));
+			json_u64(j, "index", r->index);
+			json_string(j, "type", type);
+			json_hex(j, "raw", r->raw);
+			json_flags(j, "flags", r->flags);
+			if (r->type == SHIKUMI_PT_REC_TABLE || r->type == SHIKUMI_PT_REC_LEAF)
+				json_u64(j, "pfn", r->pfn);
+			if (r->type == SHIKUMI_PT_REC_LEAF)
+				json_u64(j, "page_size", level_size(r->level, la57));
+			json_object_end(j);
+			continue;
+		}
+		printf("%s%s[%3u] 0x%016llx  ", indent, level_name(r->level), r->index,
+		       U(r->raw));
+		switch (r->type) {
+		case SHIKUMI_PT_REC_TABLE:
+			printf("-> table at pfn 0x%llx    %s\n", U(r->pfn),
+			       bits_str(r->flags, bits, sizeof(bits)));
+			break;
+		case SHIKUMI_PT_REC_LEAF:
+			printf("%s page at pfn 0x%llx    %s  %s\n",
+			       size_str(level_size(r->level, la57), sz, sizeof(sz)),
+			       U(r->pfn), bits_str(r->flags, bits, sizeof(bits)),
+			       page_str(r->flags, pg, sizeof(pg)));
+			break;
+		case SHIKUMI_PT_REC_EMPTY:
+			printf("empty: nothing is mapped here; an access would fault\n");
+			break;
+		default:
+			printf("not present: a swap or migration entry    %s\n",
+			       bits_str(r->flags, bits, sizeof(bits)));
+		}
+	}
+	if (j) {
+		json_array_end(j);
+		json_string(j, "result", x->result == SHIKUMI_PT_REC_LEAF ? "mapped" :
+			    x->result == SHIKUMI_PT_REC_EMPTY ? "empty" :
+			    x->result == SHIKUMI_PT_REC_NONPRESENT ? "nonpresent" : "none");
+		if (x->result == SHIKUMI_PT_REC_LEAF) {
+			json_u64(j, "pfn", x->pfn);
+			json_u64(j, "page_size", x->page_size);
+			json_u64(j, "phys", x->phys);
+		}
+		return;
+	}
+	if (x->result == SHIKUMI_PT_REC_LEAF)
+		printf("%s=> physical address 0x%llx (pfn 0x%llx x 4096 + offset 0x%llx)\n",
+		       indent, U(x->phys), U(x->pfn), U(addr & (x->page_size - 1)));
+	else if (!x->result)
+		printf("%s0x%llx is in no VMA: the walk has nothing to show, and an access\n"
+		       "%swould be a segmentation fault\n", indent, U(addr), indent);
+}
+
+static int pt_translate(pid_t pid, uint64_t addr, struct pt_dump *d)
+{
+	char extra[48];
+
+	snprintf(extra, sizeof(extra), "addr=0x%llx", U(addr));
+	return pt_fetch(pid, "translate", extra,
+			"the address must be in user space", d);
+}
+
+static const struct cmd_help translate_help = {
+	.usage = "PID ADDR [--json]",
+	.summary = "Translate virtual address ADDR of process PID as the MMU does: every\n"
+		   "level's entry from the PGD down to the page (its PFN and size) or to\n"
+		   "the first empty entry.",
+	.details = "ADDR is decimal or 0x-prefixed hex.  Needs root and shikumi_ptdump.",
+};
+
+static int pt_translate_cmd(int argc, char **argv)
+{
+	const struct opt opts[] = { OPT_FINISH() };
+	const struct map_ent *me;
+	struct maps mp = { 0 };
+	struct pt_dump d;
+	struct xlate x;
+	uint64_t addr;
+	char comm[64];
+	int first;
+	pid_t pid;
+
+	first = parse_options(argc, argv, opts, &translate_help);
+	if (argc - first != 2)
+		return usage_error(opts, &translate_help, "give a PID and an address");
+	if (parse_pid(argv[first], &pid))
+		return usage_error(opts, &translate_help, "'%s' is not a process ID",
+				   argv[first]);
+	if (parse_addr(argv[first + 1], &addr))
+		return usage_error(opts, &translate_help, "'%s' is not an address",
+				   argv[first + 1]);
+	if (pt_translate(pid, addr, &d))
+		return EXIT_FAIL;
+	proc_comm(pid, comm, sizeof(comm));
+	maps_read(pid, &mp);
+	me = maps_find(&mp, addr);
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_header(j, &d.r[0], comm);
+		json_u64(j, "addr", addr);
+		if (me) {
+			json_object_begin(j, "vma");
+			json_u64(j, "start", me->start);
+			json_u64(j, "end", me->end);
+			json_string(j, "perms", me->perms);
+			json_string(j, "path", me->path);
+			json_object_end(j);
+		} else {
+			json_null(j, "vma");
+		}
+		xlate_render(&d, addr, j, "", &x);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("pid %d (%s): virtual address 0x%llx, %u-level paging%s\n", pid,
+		       comm, U(addr), d.r[0].level,
+		       d.r[0].flags & SHIKUMI_PT_H_P4D_FOLDED ?
+		       " (the P4D is folded into the PGD)" : "");
+		if (me)
+			printf("  in the VMA 0x%llx-0x%llx %s %s\n", U(me->start),
+			       U(me->end), me->perms, me->path);
+		else
+			printf("  in no VMA (/proc/%d/maps)\n", pid);
+		xlate_render(&d, addr, NULL, "  ", &x);
+	}
+	maps_free(&mp);
+	pt_dump_free(&d);
+	return EXIT_OK;
+}
+
+/* ---- stats ------------------------------------------------------------------ */
+
+/* What a full walk says that the per-level statistics do not. */
+struct walk_rss {
+	uint64_t pages;		/* 4 KiB units mapped by present leaves */
+	uint64_t rss_pages;	/* of which VmRSS counts */
+	uint64_t zero, nopage, hugetlb;	/* 4 KiB units VmRSS leaves out */
+	uint64_t deposits;	/* PTE pages deposited under anonymous THPs */
+	uint64_t nonpresent;
+};
+
+static void walk_rss(const struct pt_dump *d, struct walk_rss *w)
+{
+	bool la57 = d->r[0].level == 5;
+	uint32_t vf = 0;
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	for (i = 1; i < d->n; i++) {
+		const struct shikumi_pt_rec *r = &d->r[i];
+		uint64_t n;
+
+		if (r->type == SHIKUMI_PT_REC_VMA)
+			vf = r->flags;
+		if (r->type == SHIKUMI_PT_REC_NONPRESENT)
+			w->nonpresent++;
+		if (r->type != SHIKUMI_PT_REC_LEAF)
+			continue;
+		n = level_size(r->level, la57) / SZ_4K;
+		w->pages += n;
+		if (vf & SHIKUMI_PT_VMA_HUGETLB)
+			w->hugetlb += n;
+		else if (r->flags & SHIKUMI_PT_F_ZERO)
+			w->zero += n;
+		else if (r->flags & (SHIKUMI_PT_F_NOPAGE | SHIKUMI_PT_F_SPECIAL))
+			w->nopage += n;
+		else
+			w->rss_pages += n;
+		/*
+		 * x86 keeps a PTE page aside ("deposited") under every anonymous
+		 * PMD mapping, for splitting it later, and counts it in VmPTE.
+		 */
+		if (r->level == SHIKUMI_PT_PMD && !(vf & SHIKUMI_PT_VMA_HUGETLB) &&
+		    ((r->flags & SHIKUMI_PT_F_ANON) ||
+		     ((r->flags & SHIKUMI_PT_F_ZERO) && !(vf & SHIKUMI_PT_VMA_SHARED))))
+			w->deposits++;
+	}
+}
+
+/*
+ * VmRSS comes from per-CPU counters that the kernel folds only once a
+ * CPU's share passes a batch (percpu_counter_batch = max(32, 2 * CPUs));
+ * three of them (anon, file, shmem) make VmRSS.
+ */
+static uint64_t rss_slack_kb(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t batch;
+
+	if (n < 1)
+		n = 1;
+	batch = (uint64_t)(n * 2 > 32 ? n * 2 : 32);
+	return 3 * (uint64_t)n * (batch - 1) * 4;
+}
+
+static const struct cmd_help stats_help = {
+	.usage = "PID [--range START-END] [--json]",
+	.summary = "Count the page tables of process PID: page-table pages per level (and\n"
+		   "their bytes), and present leaves per page size.",
+	.details =
+	"Then compares with what the kernel counts itself, in /proc/PID/status:\n"
+	"  VmPTE  the bytes of PUD, PMD and PTE pages (the PGD is not counted), and\n"
+	"         one PTE page deposited under each anonymous 2 MiB THP\n"
+	"  VmRSS  the resident pages; the zero page, pages with no struct page\n"
+	"         and hugetlb pages are not counted\n"
+	"For exact agreement the process must not run meanwhile: kill -STOP it.\n"
+	"Needs root and shikumi_ptdump.",
+};
+
+static int pt_stats_cmd(int argc, char **argv)
+{
+	const char *range = NULL;
+	const struct opt opts[] = {
+		OPT_STR('r', "range", &range, "START-END", "only the VMAs in [START, END)"),
+		OPT_FINISH(),
+	};
+	long long vmrss, vmpte;
+	uint64_t a, b, walk_pte_kb, slack = rss_slack_kb(), rss_kb, mapped = 0;
+	bool pte_agree, rss_agree, rss_slack_ok;
+	struct pt_stats st;
+	struct walk_rss w;
+	struct pt_dump d;
+	char comm[64], sz[24];
+	int first, l;
+	pid_t pid;
+
+	first = parse_options(argc, argv, opts, &stats_help);
+	if (first >= argc)
+		return usage_error(opts, &stats_help, "which process? give a PID");
+	if (first + 1 < argc)
+		return usage_error(opts, &stats_help, "unexpected argument '%s'", argv[first + 1]);
+	if (parse_pid(argv[first], &pid))
+		return usage_error(opts, &stats_help, "'%s' is not a process ID", argv[first]);
+	if (range && parse_range(range, &a, &b))
+		return usage_error(opts, &stats_help, "bad range '%s': give START-END", range);
+
+	if (pt_get_stats(pid, range, &st))
+		return EXIT_FAIL;
+	if (fetch_range(pid, "full", range, &d))
+		return EXIT_FAIL;
+	walk_rss(&d, &w);
+	pt_dump_free(&d);
+	vmrss = proc_status_kb(pid, "VmRSS");
+	vmpte = proc_status_kb(pid, "VmPTE");
+	proc_comm(pid, comm, sizeof(comm));
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+		mapped += st.leaves[l] * level_size((unsigned int)l, st.levels == 5);
+
+	walk_pte_kb = (st.tables[SHIKUMI_PT_PUD] + st.tables[SHIKUMI_PT_PMD] +
+		       st.tables[SHIKUMI_PT_PTE] + w.deposits) * 4;
+	rss_kb = w.rss_pages * 4;
+	pte_agree = vmpte >= 0 && (uint64_t)vmpte == walk_pte_kb;
+	rss_agree = vmrss >= 0 && (uint64_t)vmrss == rss_kb;
+	rss_slack_ok = vmrss >= 0 &&
+		       (uint64_t)llabs(vmrss - (long long)rss_kb) <= slack;
+
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)pid);
+		json_string(j, "comm", comm);
+		json_u64(j, "levels", st.levels);
+		json_bool(j, "p4d_folded", st.hflags & SHIKUMI_PT_H_P4D_FOLDED);
+		json_string(j, "range", range);
+		json_array_begin(j, "per_level");
+		for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
+			json_object_begin(j, NULL);
+			json_string(j, "level", level_names[l]);
+			json_u64(j, "table_pages", st.tables[l]);
+			json_u64(j, "table_bytes", st.tables[l] * SZ_4K);
+			json_u64(j, "leaves", st.leaves[l]);
+			json_u64(j, "entry_size", level_size((unsigned int)l, st.levels == 5));
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_u64(j, "table_pages", stats_tables(&st));
+		json_u64(j, "table_bytes", stats_tables(&st) * SZ_4K);
+		json_u64(j, "mapped_bytes", mapped);
+		json_object_begin(j, "vmpte");
+		if (vmpte >= 0)
+			json_u64(j, "kernel_kb", (uint64_t)vmpte);
+		else
+			json_null(j, "kernel_kb");
+		json_u64(j, "walk_kb", walk_pte_kb);
+		json_u64(j, "thp_deposits", w.deposits);
+		json_bool(j, "agree", pte_agree);
+		json_object_end(j);
+		json_object_begin(j, "rss");
+		if (vmrss >= 0)
+			json_u64(j, "kernel_kb", (uint64_t)vmrss);
+		else
+			json_null(j, "kernel_kb");
+		json_u64(j, "walk_kb", rss_kb);
+		json_u64(j, "zero_page_kb", w.zero * 4);
+		json_u64(j, "nopage_kb", w.nopage * 4);
+		json_u64(j, "hugetlb_kb", w.hugetlb * 4);
+		json_u64(j, "nonpresent_entries", w.nonpresent);
+		json_bool(j, "agree", rss_agree);
+		json_u64(j, "slack_kb", slack);
+		json_bool(j, "within_slack", rss_slack_ok);
+		json_object_end(j);
+		json_object_end(j);
+		json_free(j);
+		return EXIT_OK;
+	}
+	printf("pid %d (%s): page tables%s%s, %u-level paging\n", pid, comm,
+	       range ? " in " : "", range ? range : "", st.levels);
+	printf("  %-5s %11s %10s %9s  %s\n", "LEVEL", "TABLE PAGES", "BYTES",
+	       "LEAVES", "ONE ENTRY MAPS");
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
+		char bytes[24];
+
+		if (l == SHIKUMI_PT_P4D && (st.hflags & SHIKUMI_PT_H_P4D_FOLDED)) {
+			printf("  %-5s %11s %10s %9s  (folded into the PGD)\n", "p4d", "-",
+			       "-", "-");
+			continue;
+		}
+		printf("  %-5s %11llu %10s %9llu  %s\n", level_names[l], U(st.tables[l]),
+		       size_str(st.tables[l] * SZ_4K, bytes, sizeof(bytes)),
+		       U(st.leaves[l]),
+		       size_str(level_size((unsigned int)l, st.levels == 5), sz, sizeof(sz)));
+	}
+	printf("  %-5s %11llu %10s            (%s mapped)\n", "total",
+	       U(stats_tables(&st)), size_str(stats_tables(&st) * SZ_4K, sz, sizeof(sz)),
+	       size_str(mapped, (char[24]){ 0 }, 24));
+	if (range) {
+		printf("  (VmPTE and VmRSS count the whole process; with --range they differ)\n");
+	}
+	printf("\nVmPTE: the kernel says %lld kB; the walk: (pud %llu + pmd %llu + pte %llu",
+	       vmpte, U(st.tables[SHIKUMI_PT_PUD]), U(st.tables[SHIKUMI_PT_PMD]),
+	       U(st.tables[SHIKUMI_PT_PTE]));
+	if (w.deposits)
+		printf(" + %llu deposited under THPs", U(w.deposits));
+	printf(") x 4 KiB = %llu kB: %s\n", U(walk_pte_kb),
+	       pte_agree ? "they agree" : "they differ");
+	printf("VmRSS: the kernel says %lld kB; the walk: %llu kB of present pages",
+	       vmrss, U(rss_kb));
+	if (w.zero || w.nopage || w.hugetlb)
+		printf(" (not counting %llu kB of zero page, %llu kB without struct page, %llu kB hugetlb)",
+		       U(w.zero * 4), U(w.nopage * 4), U(w.hugetlb * 4));
+	if (rss_agree)
+		printf(": they agree\n");
+	else if (rss_slack_ok)
+		printf(":\n  they differ by %lld kB, within the %llu kB the kernel's per-CPU RSS counters may lag\n",
+		       vmrss - (long long)rss_kb, U(slack));
+	else
+		printf(":\n  they differ by %lld kB (did the process run meanwhile? kill -STOP it)\n",
+		       vmrss - (long long)rss_kb);
+	if (w.nonpresent)
+		printf("%llu entries are not present (swapped out or migrating)\n",
+		       U(w.nonpresent));
+	return EXIT_OK;
+}
+
+/* ---- snapshot and diff ------------------------------------------------------ */
+
+#define SNAP_MAGIC	"SHKMPTSN"
+#define SNAP_VERSION	1
+
+/* A snapshot file: this header, then the raw records as the module gave them. */
+struct snap_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t rec_size;
+	uint32_t pt_magic;	/* SHIKUMI_PT_MAGIC */
+	uint32_t pt_version;	/* SHIKUMI_PT_VERSION */
+	uint64_t pid;
+	uint64_t time_ns;	/* CLOCK_REALTIME */
+	uint64_t nrecs;
+	char comm[16];
+	char kernel[64];
+};
+
+static const struct cmd_help snapshot_help = {
+	.usage = "PID -o FILE [--range START-END] [--json]",
+	.summary = "Save the page-table entries of process PID (the module's raw records,\n"
+		   "after a small header with the pid and the time) to FILE, for 'shikumi\n"
+		   "pt diff'.",
+	.details = "Needs root and shikumi_ptdump.",
+};
+
+static int pt_snapshot_cmd(int argc, char **argv)
+{
+	const char *range = NULL, *out = NULL;
+	const struct opt opts[] = {
+		OPT_STR('o', "output", &out, "FILE", "the snapshot file to write"),
+		OPT_STR('r', "range", &range, "START-END", "only addresses in [START, END)"),
+		OPT_FINISH(),
+	};
+	struct snap_hdr h = { 0 };
+	struct timespec ts;
+	struct pt_dump d;
+	char comm[64];
+	uint64_t a, b, entries = 0;
+	int first, ret = EXIT_FAIL;
+	size_t i;
+	FILE *f;
+	pid_t pid;
+
+	first = parse_options(argc, argv, opts, &snapshot_help);
+	if (first >= argc)
+		return usage_error(opts, &snapshot_help, "which process? give a PID");
+	if (first + 1 < argc)
+		return usage_error(opts, &snapshot_help, "unexpected argument '%s'", argv[first + 1]);
+	if (parse_pid(argv[first], &pid))
+		return usage_error(opts, &snapshot_help, "'%s' is not a process ID", argv[first]);
+	if (!out)
+		return usage_error(opts, &snapshot_help, "-o FILE is required");
+	if (range && parse_range(range, &a, &b))
+		return usage_error(opts, &snapshot_help, "bad range '%s': give START-END", range);
+	if (fetch_range(pid, "full", range, &d))
+		return EXIT_FAIL;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
+	h.version = SNAP_VERSION;
+	h.rec_size = sizeof(struct shikumi_pt_rec);
+	h.pt_magic = SHIKUMI_PT_MAGIC;
+	h.pt_version = SHIKUMI_PT_VERSION;
+	h.pid = (uint64_t)pid;
+	h.time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	h.nrecs = d.n;
+	proc_comm(pid, comm, sizeof(comm));
+	snprintf(h.comm, sizeof(h.comm), "%.15s", comm);
+	snprintf(h.kernel, sizeof(h.kernel), "%s", kernel_release());
+	for (i = 0; i < d.n; i++)
+		entries += d.r[i].type == SHIKUMI_PT_REC_LEAF ||
+			   d.r[i].type == SHIKUMI_PT_REC_NONPRESENT;
+
+	f = fopen(out, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", out, strerror(errno));
+		goto out;
+	}
+	if (fwrite(&h, sizeof(h), 1, f) != 1 ||
+	    fwrite(d.r, sizeof(*d.r), d.n, f) != d.n) {
+		p_err("cannot write %s: %s", out, strerror(errno));
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f)) {
+		p_err("cannot write %s: %s", out, strerror(errno));
+		goto out;
+	}
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)pid);
+		json_string(j, "comm", comm);
+		json_string(j, "file", out);
+		json_u64(j, "records", d.n);
+		json_u64(j, "entries", entries);
+		json_u64(j, "time_ns", h.time_ns);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("pid %d (%s): %llu entries (%zu records) saved to %s\n", pid, comm,
+		       U(entries), d.n, out);
+	}
+	ret = EXIT_OK;
+out:
+	pt_dump_free(&d);
+	return ret;
+}
+
+static int snap_load(const char *path, struct snap_hdr *h, struct pt_dump *d)
+{
+	struct stat st;
+	FILE *f;
+	int ret = -1;
+
+	memset(d, 0, sizeof(*d));
+	f = fopen(path, "re");
+	if (!f) {
+		p_err("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) || fread(h, sizeof(*h), 1, f) != 1 ||
+	    memcmp(h->magic, SNAP_MAGIC, sizeof(h->magic))) {
+		p_err("%s is not a snapshot of 'shikumi pt snapshot'", path);
+		goto out;
+	}
+	if (h->version != SNAP_VERSION || h->rec_size != sizeof(struct shikumi_pt_rec) ||
+	    h->pt_magic != SHIKUMI_PT_MAGIC) {
+		p_err("%s: snapshot version %u with %u-byte records; this shikumi reads version %u",
+		      path, h->version, h->rec_size, SNAP_VERSION);
+		goto out;
+	}
+	if ((uint64_t)st.st_size != sizeof(*h) + h->nrecs * sizeof(struct shikumi_pt_rec)) {
+		p_err("%s: %llu bytes, the header announces %llu records: truncated?",
+		      path, U(st.st_size), U(h->nrecs));
+		goto out;
+	}
+	d->r = calloc(h->nrecs ? h->nrecs : 1, sizeof(*d->r));
+	if (!d->r) {
+		p_err("out of memory");
+		goto out;
+	}
+	d->n = d->cap = h->nrecs;
+	if (fread(d->r, sizeof(*d->r), d->n, f) != d->n) {
+		p_err("cannot read %s", path);
+		goto out;
+	}
+	ret = pt_check(d, path);
+out:
+	fclose(f);
+	if (ret)
+		pt_dump_free(d);
+	return ret;
+}
+
+struct entry {
+	uint64_t va, pfn, raw;
+	uint32_t flags;
+	uint8_t type, level;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->va != y->va)
+		return x->va < y->va ? -1 : 1;
+	return (int)y->level - (int)x->level;
+}
+
+/* The LEAF and NONPRESENT records of a dump, sorted by address. */
+static struct entry *entries_of(const struct pt_dump *d, size_t *n)
+{
+	struct entry *e = calloc(d->n ? d->n : 1, sizeof(*e));
+	size_t i;
+
+	*n = 0;
+	if (!e)
+		return NULL;
+	for (i = 0; i < d->n; i++) {
+		const struct shikumi_pt_rec *r = &d->r[i];
+
+		if (r->type != SHIKUMI_PT_REC_LEAF && r->type != SHIKUMI_PT_REC_NONPRESENT)
+			continue;
+		e[(*n)++] = (struct entry){ r->va, r->type == SHIKUMI_PT_REC_LEAF ?
+					    r->pfn : 0, r->raw, r->flags, r->type,
+					    r->level };
+	}
+	qsort(e, *n, sizeof(*e), cmp_entry);
+	return e;
+}
+
+enum { D_NEW, D_REMOVED, D_PFN, D_WCLEAR, D_WSET, D_OTHER, D_UNCHANGED, D_NR };
+
+static const char *const diff_keys[D_NR] = {
+	"new", "removed", "pfn_changed", "write_cleared", "write_set",
+	"other_flags", "unchanged",
+};
+
+static void flag_delta(uint32_t a, uint32_t b, char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NFLAGS && n < size; i++) {
+		uint32_t bit = flag_names[i].bit;
+
+		if (bit == SHIKUMI_PT_F_WRITE || !((a ^ b) & bit))
+			continue;
+		n += (size_t)snprintf(buf + n, size - n, " %c%s", b & bit ? '+' : '-',
+				      flag_names[i].name);
+	}
+}
+
+static void diff_line(struct json *j, char sign, const struct entry *a,
+		      const struct entry *b, bool la57)
+{
+	const struct entry *e = a ? a : b;
+	char sz[24], bits[64], pg[32], delta[256];
+
+	if (j) {
+		json_object_begin(j, NULL);
+		json_u64(j, "va", e->va);
+		json_string(j, "change", sign == '+' ? "new" : sign == '-' ? "removed" :
+			    "changed");
+		json_string(j, "level", level_name(e->level));
+		json_u64(j, "size", level_size(e->level, la57));
+		if (a) {
+			json_u64(j, "pfn_a", a->pfn);
+			json_hex(j, "raw_a", a->raw);
+			json_flags(j, "flags_a", a->flags);
+		}
+		if (b) {
+			json_u64(j, "pfn_b", b->pfn);
+			json_hex(j, "raw_b", b->raw);
+			json_flags(j, "flags_b", b->flags);
+		}
+		if (a && b) {
+			json_bool(j, "pfn_changed", a->pfn != b->pfn);
+			if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE)
+				json_string(j, "write", b->flags & SHIKUMI_PT_F_WRITE ?
+					    "set" : "cleared");
+			else
+				json_null(j, "write");
+		}
+		json_object_end(j);
+		return;
+	}
+	size_str(level_size(e->level, la57), sz, sizeof(sz));
+	if (!a || !b) {
+		printf("  %c 0x%016llx %4s %-3s pfn 0x%-9llx %s  %s\n", sign, U(e->va), sz,
+		       level_name(e->level), U(e->pfn), bits_str(e->flags, bits, sizeof(bits)),
+		       e->type == SHIKUMI_PT_REC_LEAF ? page_str(e->flags, pg, sizeof(pg)) :
+		       "not-present");
+		return;
+	}
+	printf("  ~ 0x%016llx %4s %-3s", U(e->va), sz, level_name(e->level));
+	if (a->pfn != b->pfn)
+		printf(" pfn 0x%llx -> 0x%llx", U(a->pfn), U(b->pfn));
+	else
+		printf(" pfn 0x%llx", U(a->pfn));
+	if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE)
+		printf(", write bit %s", b->flags & SHIKUMI_PT_F_WRITE ? "set" : "cleared");
+	flag_delta(a->flags, b->flags, delta, sizeof(delta));
+	if (delta[0])
+		printf(",%s", delta);
+	printf("\n");
+}
+
+static const struct cmd_help diff_help = {
+	.usage = "FILE1 FILE2 [--max N] [--json]",
+	.summary = "Compare two snapshots of 'shikumi pt snapshot': entries that are new,\n"
+		   "removed, or point to another page (PFN), whose write bit was cleared\n"
+		   "or set, or whose other flags changed; then counts of each.",
+	.details =
+	"Lines: '+' new, '-' removed, '~' changed.  An entry may count in several\n"
+	"columns (a copy-on-write fault changes the PFN and sets the write bit).\n"
+	"An entry whose page size changed (a THP split or collapse) is removed and\n"
+	"new.",
+};
+
+static int pt_diff_cmd(int argc, char **argv)
+{
+	uint64_t max = 100;
+	const struct opt opts[] = {
+		OPT_NUM('m', "max", &max, "N", "print at most N changes (default 100)"),
+		OPT_FINISH(),
+	};
+	uint64_t count[D_NR] = { 0 }, printed = 0, changes = 0;
+	struct entry *ea = NULL, *eb = NULL;
+	struct pt_dump da = { 0 }, db = { 0 };
+	struct snap_hdr ha, hb;
+	struct json *j = NULL;
+	size_t na = 0, nb = 0, i = 0, k = 0;
+	int first, ret = EXIT_FAIL, pass;
+	bool la57;
+
+	first = parse_options(argc, argv, opts, &diff_help);
+	if (argc - first != 2)
+		return usage_error(opts, &diff_help, "give two snapshot files");
+	if (snap_load(argv[first], &ha, &da) || snap_load(argv[first + 1], &hb, &db))
+		goto out;
+	ea = entries_of(&da, &na);
+	eb = entries_of(&db, &nb);
+	if (!ea || !eb) {
+		p_err("out of memory");
+		goto out;
+	}
+	la57 = da.r[0].level == 5;
+	if (ha.pid != hb.pid)
+		p_warn("the snapshots are of different processes (pid %llu and %llu)",
+		       U(ha.pid), U(hb.pid));
+
+	/* pass 0 counts, pass 1 prints */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (opt_json) {
+				j = json_new(stdout, opt_pretty);
+				json_object_begin(j, NULL);
+				json_object_begin(j, "a");
+				json_string(j, "file", argv[first]);
+				json_u64(j, "pid", ha.pid);
+				json_string(j, "comm", ha.comm);
+				json_u64(j, "time_ns", ha.time_ns);
+				json_u64(j, "entries", na);
+				json_object_end(j);
+				json_object_begin(j, "b");
+				json_string(j, "file", argv[first + 1]);
+				json_u64(j, "pid", hb.pid);
+				json_string(j, "comm", hb.comm);
+				json_u64(j, "time_ns", hb.time_ns);
+				json_u64(j, "entries", nb);
+				json_object_end(j);
+				json_object_begin(j, "counts");
+				for (k = 0; k < D_NR; k++)
+					json_u64(j, diff_keys[k], count[k]);
+				json_object_end(j);
+				json_array_begin(j, "changes");
+			} else {
+				printf("A: %s, pid %llu (%s), %zu entries\n", argv[first],
+				       U(ha.pid), ha.comm, na);
+				printf("B: %s, pid %llu (%s), %zu entries, %.3f s later\n",
+				       argv[first + 1], U(hb.pid), hb.comm, nb,
+				       ((double)hb.time_ns - (double)ha.time_ns) / 1e9);
+				for (k = 0; k < D_NR; k++)
+					printf("  %-14s %llu\n", diff_keys[k], U(count[k]));
+				if (changes)
+					printf("changes:\n");
+			}
+		}
+		for (i = 0, k = 0; i < na || k < nb;) {
+			const struct entry *a = i < na ? &ea[i] : NULL;
+			const struct entry *b = k < nb ? &eb[k] : NULL;
+			bool print = pass == 1 && (j || printed < max);
+
+			if (a && b && a->va == b->va && a->level == b->level) {
+				bool changed = false;
+
+				i++;
+				k++;
+				if (a->pfn != b->pfn) {
+					count[D_PFN] += !pass;
+					changed = true;
+				}
+				if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE) {
+					count[b->flags & SHIKUMI_PT_F_WRITE ? D_WSET : D_WCLEAR] += !pass;
+					changed = true;
+				}
+				if ((a->flags ^ b->flags) & ~SHIKUMI_PT_F_WRITE ||
+				    a->type != b->type) {
+					count[D_OTHER] += !pass;
+					changed = true;
+				}
+				if (!changed) {
+					count[D_UNCHANGED] += !pass;
+					continue;
+				}
+				changes += !pass;
+				if (print) {
+					diff_line(j, '~', a, b, la57);
+					printed++;
+				}
+			} else if (!b || (a && cmp_entry(a, b) < 0)) {
+				i++;
+				count[D_REMOVED] += !pass;
+				changes += !pass;
+				if (print) {
+					diff_line(j, '-', a, NULL, la57);
+					printed++;
+				}
+			} else {
+				k++;
+				count[D_NEW] += !pass;
+				changes += !pass;
+				if (print) {
+					diff_line(j, '+', NULL, b, la57);
+					printed++;
+				}
+			}
+		}
+	}
+	if (j) {
+		json_array_end(j);
+		json_object_end(j);
+		json_free(j);
+	} else if (changes > printed) {
+		printf("  ... and %llu more (--max)\n", U(changes - printed));
+	} else if (!changes) {
+		printf("no changes\n");
+	}
+	ret = EXIT_OK;
+out:
+	free(ea);
+	free(eb);
+	pt_dump_free(&da);
+	pt_dump_free(&db);
+	return ret;
+}
+
+/* ---- the experiments: a worker process ------------------------------------ */
+
+/*
+ * The experiments run their workload in a child of shikumi that does only
+ * what it is told through a pipe, so that its address space changes only
+ * when the experiment says so.
+ */
+enum { W_MMAP = 1, W_MADVISE, W_TOUCH, W_MUNMAP };
+
+#define WM_SHARED	1
+#define WM_NORESERVE	2
+
+struct wreq {
+	uint32_t op;
+	int32_t arg;
+	uint64_t addr, len, step, align;
+};
+
+struct wrep {
+	int32_t err;
+	uint64_t addr;
+};
+
+struct worker {
+	pid_t pid;
+	int req, rep;
+};
+
+static void touch(uint64_t addr, uint64_t len, uint64_t step, bool write)
+{
+	uint64_t a;
+
+	for (a = addr; a < addr + len; a += step) {
+		if (write)
+			*(volatile char *)(uintptr_t)a = 1;
+		else
+			(void)*(volatile char *)(uintptr_t)a;
+	}
+}
+
+static uint64_t map_aligned(uint64_t len, uint64_t align, int wflags, int *err)
+{
+	int flags = (wflags & WM_SHARED ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS |
+		    (wflags & WM_NORESERVE ? MAP_NORESERVE : 0);
+	uint64_t extra = align > SZ_4K ? align : 0, a, start;
+	void *p;
+
+	p = mmap(NULL, len + extra, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED) {
+		*err = errno;
+		return 0;
+	}
+	a = (uint64_t)(uintptr_t)p;
+	start = extra ? (a + align - 1) & ~(align - 1) : a;
+	if (start > a)
+		munmap(p, start - a);
+	if (a + len + extra > start + len)
+		munmap((void *)(uintptr_t)(start + len), a + len + extra - start - len);
+	*err = 0;
+	return start;
+}
+
+static void worker_serve(int req, int rep)
+{
+	struct wreq q;
+	struct wrep r;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (read(req, &q, sizeof(q)) == sizeof(q)) {
+		memset(&r, 0, sizeof(r));
+		switch (q.op) {
+		case W_MMAP:
+			r.addr = map_aligned(q.len, q.align, q.arg, &r.err);
+			break;
+		case W_MADVISE:
+			if (madvise((void *)(uintptr_t)q.addr, q.len, q.arg))
+				r.err = errno;
+			break;
+		case W_TOUCH:
+			touch(q.addr, q.len, q.step, q.arg);
+			break;
+		case W_MUNMAP:
+			if (munmap((void *)(uintptr_t)q.addr, q.len))
+				r.err = errno;
+			break;
+		default:
+			r.err = EINVAL;
+		}
+		if (write(rep, &r, sizeof(r)) != sizeof(r))
+			break;
+	}
+	_exit(0);
+}
+
+static int worker_start(struct worker *w)
+{
+	int a[2], b[2];
+
+	if (pipe2(a, O_CLOEXEC) || pipe2(b, O_CLOEXEC)) {
+		p_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	w->pid = fork();
+	if (w->pid < 0) {
+		p_err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (!w->pid) {
+		close(a[1]);
+		close(b[0]);
+		worker_serve(a[0], b[1]);
+	}
+	close(a[0]);
+	close(b[1]);
+	w->req = a[1];
+	w->rep = b[0];
+	return 0;
+}
+
+static uint64_t worker_do(struct worker *w, uint32_t op, int arg, uint64_t addr,
+			  uint64_t len, uint64_t step, uint64_t align);
+
+/*
+ * Run each kind of request once, so that the child's own first touches of
+ * its stack and code (copy-on-write faults after fork) are over before an
+ * experiment takes its first measurement.
+ */
+static int worker_warm_up(struct worker *w)
+{
+	uint64_t a = worker_do(w, W_MMAP, 0, 0, SZ_4K, 0, SZ_2M);
+
+	if (!a || !worker_do(w, W_MADVISE, MADV_NOHUGEPAGE, a, SZ_4K, 0, 0) ||
+	    !worker_do(w, W_TOUCH, 1, a, SZ_4K, SZ_4K, 0) ||
+	    !worker_do(w, W_MUNMAP, 0, a, SZ_4K, 0, 0)) {
+		p_err("the child process: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void worker_stop(struct worker *w)
+{
+	if (w->pid <= 0)
+		return;
+	close(w->req);
+	close(w->rep);
+	waitpid(w->pid, NULL, 0);
+	w->pid = 0;
+}
+
+/* Run one request; returns the reply's address, or 0 with errno set. */
+static uint64_t worker_do(struct worker *w, uint32_t op, int arg, uint64_t addr,
+			  uint64_t len, uint64_t step, uint64_t align)
+{
+	struct wreq q = { op, arg, addr, len, step, align };
+	struct wrep r;
+
+	if (write(w->req, &q, sizeof(q)) != sizeof(q) ||
+	    read(w->rep, &r, sizeof(r)) != sizeof(r)) {
+		errno = EPIPE;
+		return 0;
+	}
+	if (r.err) {
+		errno = r.err;
+		return 0;
+	}
+	return r.addr ? r.addr : 1;
+}
+
+static int need_root(void)
+{
+	int fd = pt_open();
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static void thp_setting(const char *file, char *buf, size_t size)
+{
+	char p[128], raw[128], *l, *r;
+
+	snprintf(p, sizeof(p), THP_DIR "/%s", file);
+	if (read_file_str(p, raw, sizeof(raw))) {
+		snprintf(buf, size, "absent");
+		return;
+	}
+	l = strchr(raw, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (!l || !r) {
+		snprintf(buf, size, "%s", raw);
+		return;
+	}
+	*r = '\0';
+	snprintf(buf, size, "%s", l + 1);
+}
+
+static long long vmstat(const char *key)
+{
+	char line[128];
+	size_t klen = strlen(key);
+	long long v = -1;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			v = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Leaves in [a, b) of @pid: 4K and 2M counts; optionally the entries. */
+struct leafcount {
+	uint64_t pte, pmd, pud, nonpresent;
+};
+
+static int count_leaves(pid_t pid, uint64_t a, uint64_t b, struct leafcount *lc,
+			struct entry **ents, size_t *n)
+{
+	struct pt_dump d;
+	size_t i;
+
+	memset(lc, 0, sizeof(*lc));
+	if (fetch_span(pid, "full", a, b, &d))
+		return -1;
+	for (i = 0; i < d.n; i++) {
+		const struct shikumi_pt_rec *r = &d.r[i];
+
+		if (r->type == SHIKUMI_PT_REC_NONPRESENT)
+			lc->nonpresent++;
+		if (r->type != SHIKUMI_PT_REC_LEAF)
+			continue;
+		if (r->level == SHIKUMI_PT_PTE)
+			lc->pte++;
+		else if (r->level == SHIKUMI_PT_PMD)
+			lc->pmd++;
+		else if (r->level == SHIKUMI_PT_PUD)
+			lc->pud++;
+	}
+	if (ents) {
+		*ents = entries_of(&d, n);
+		if (!*ents) {
+			p_err("out of memory");
+			pt_dump_free(&d);
+			return -1;
+		}
+	}
+	pt_dump_free(&d);
+	return 0;
+}
+
+static int write_svg_file(const char *path, const char *title,
+			  const struct plot *panels, size_t n)
+{
+	FILE *f = fopen(path, "we");
+	int ret;
+
+	if (!f) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = svg_write_plots(f, title, panels, n);
+	if (fclose(f) || ret) {
+		p_err("cannot write %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- demo mmap ---------------------------------------------------------------- */
+
+static const struct cmd_help mmap_help = {
+	.usage = "[--size MIB] [--json]",
+	.summary = "mmap() 1 GiB of anonymous memory (PROT_READ|PROT_WRITE, MAP_PRIVATE)\n"
+		   "in a child process: the VMA appears, but not one page-table page or\n"
+		   "page behind it.  Then write one byte: now there are tables and a page.",
+	.details = "The mapping is MADV_NOHUGEPAGE, so that the one byte brings one 4 KiB\n"
+		   "page.  Needs root and shikumi_ptdump.",
+};
+
+static void json_stats_delta(struct json *j, const char *key,
+			     const struct pt_stats *a, const struct pt_stats *b)
+{
+	int l;
+
+	json_object_begin(j, key);
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
+		json_object_begin(j, level_names[l]);
+		json_i64(j, "table_pages", (int64_t)(b->tables[l] - a->tables[l]));
+		json_i64(j, "leaves", (int64_t)(b->leaves[l] - a->leaves[l]));
+		json_object_end(j);
+	}
+	json_object_end(j);
+}
+
+static void print_stats_delta(const char *what, const struct pt_stats *a,
+			      const struct pt_stats *b)
+{
+	int l;
+
+	printf("  %-34s", what);
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+		printf(" %s %+lld/%+lld", level_names[l],
+		       (long long)(b->tables[l] - a->tables[l]),
+		       (long long)(b->leaves[l] - a->leaves[l]));
+	printf("\n");
+}
+
+static int demo_mmap(int argc, char **argv)
+{
+	uint64_t size_mib = 1024;
+	const struct opt opts[] = {
+		OPT_NUM('s', "size", &size_mib, "MIB", "how much to map (default 1024)"),
+		OPT_FINISH(),
+	};
+	struct pt_stats s0, s1, s2;
+	long long vsz0, vsz1, rss0, rss1, rss2;
+	struct worker w = { 0 };
+	struct leafcount lc1, lc2;
+	struct pt_dump d;
+	struct xlate x = { 0 };
+	uint64_t addr, len;
+	bool noreserve = false;
+	int first, ret = EXIT_FAIL;
+
+	first = parse_options(argc, argv, opts, &mmap_help);
+	if (first < argc)
+		return usage_error(opts, &mmap_help, "unexpected argument '%s'", argv[first]);
+	if (!size_mib || size_mib > 64 * 1024)
+		return usage_error(opts, &mmap_help, "--size must be 1 to 65536 MiB");
+	len = size_mib * MIB;
+	if (need_root() || worker_start(&w))
+		return EXIT_FAIL;
+	if (worker_warm_up(&w) || pt_get_stats(w.pid, NULL, &s0))
+		goto out;
+	vsz0 = proc_status_kb(w.pid, "VmSize");
+	rss0 = proc_status_kb(w.pid, "VmRSS");
+	addr = worker_do(&w, W_MMAP, 0, 0, len, 0, SZ_2M);
+	if (!addr && errno == ENOMEM) {
+		noreserve = true;	/* overcommit refused it: do not reserve */
+		addr = worker_do(&w, W_MMAP, WM_NORESERVE, 0, len, 0, SZ_2M);
+	}
+	if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0)) {
+		p_err("mmap of %llu MiB in pid %d: %s", U(size_mib), w.pid, strerror(errno));
+		goto out;
+	}
+	if (pt_get_stats(w.pid, NULL, &s1) || count_leaves(w.pid, addr, addr + len, &lc1, NULL, NULL))
+		goto out;
+	vsz1 = proc_status_kb(w.pid, "VmSize");
+	rss1 = proc_status_kb(w.pid, "VmRSS");
+	if (pt_translate(w.pid, addr, &d))
+		goto out;
+
+	if (!opt_json) {
+		printf("pid %d: mmap(NULL, %llu MiB, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS%s) = 0x%llx\n",
+		       w.pid, U(size_mib), noreserve ? "|MAP_NORESERVE" : "", U(addr));
+		printf("  VmSize %+lld kB, VmRSS %+lld kB\n", vsz1 - vsz0, rss1 - rss0);
+		printf("  page-table pages/leaves added, per level:\n");
+		print_stats_delta("after mmap:", &s0, &s1);
+		printf("  leaves in the new VMA: %llu\n", U(lc1.pte + lc1.pmd + lc1.pud));
+		printf("  translating its first address:\n");
+		xlate_render(&d, addr, NULL, "    ", &x);
+	} else {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)w.pid);
+		json_u64(j, "addr", addr);
+		json_u64(j, "size", len);
+		json_bool(j, "noreserve", noreserve);
+		json_i64(j, "vmsize_delta_kb", vsz1 - vsz0);
+		json_i64(j, "vmrss_delta_kb", rss1 - rss0);
+		json_stats_delta(j, "after_mmap", &s0, &s1);
+		json_u64(j, "leaves_in_vma", lc1.pte + lc1.pmd + lc1.pud);
+		json_object_begin(j, "translate");
+		xlate_render(&d, addr, j, "", &x);
+		json_object_end(j);
+		pt_dump_free(&d);
+		/* the touch, below, closes the object */
+		if (!worker_do(&w, W_TOUCH, 1, addr, 1, 1, 0) ||
+		    pt_get_stats(w.pid, NULL, &s2) ||
+		    count_leaves(w.pid, addr, addr + len, &lc2, NULL, NULL)) {
+			json_object_end(j);
+			json_free(j);
+			goto out;
+		}
+		rss2 = proc_status_kb(w.pid, "VmRSS");
+		json_stats_delta(j, "after_touch", &s1, &s2);
+		json_u64(j, "leaves_in_vma_after_touch", lc2.pte + lc2.pmd + lc2.pud);
+		json_i64(j, "vmrss_delta_after_touch_kb", rss2 - rss1);
+		json_object_end(j);
+		json_free(j);
+		ret = EXIT_OK;
+		goto out;
+	}
+	pt_dump_free(&d);
+	if (!worker_do(&w, W_TOUCH, 1, addr, 1, 1, 0) || pt_get_stats(w.pid, NULL, &s2) ||
+	    count_leaves(w.pid, addr, addr + len, &lc2, NULL, NULL) || pt_translate(w.pid, addr, &d))
+		goto out;
+	rss2 = proc_status_kb(w.pid, "VmRSS");
+	printf("\npid %d writes one byte at 0x%llx: a page fault\n", w.pid, U(addr));
+	print_stats_delta("after the write:", &s1, &s2);
+	printf("  leaves in the VMA: %llu; VmRSS %+lld kB\n", U(lc2.pte + lc2.pmd + lc2.pud),
+	       rss2 - rss1);
+	xlate_render(&d, addr, NULL, "    ", &x);
+	pt_dump_free(&d);
+	printf("(level +T/+L: page-table pages / leaves added at that level)\n");
+	ret = EXIT_OK;
+out:
+	worker_stop(&w);
+	return ret;
+}
+
+/* ---- demo demand ---------------------------------------------------------------- */
+
+static const struct cmd_help demand_help = {
+	.usage = "[--size MIB] [--step MIB] [-o FILE.svg] [--json]",
+	.summary = "Demand paging: a child maps SIZE MiB (default 100) and writes it STEP\n"
+		   "MiB (default 10) at a time; after each step, the present PTEs in the\n"
+		   "mapping and the page-table pages per level, against VmRSS and the\n"
+		   "minor faults that /proc counts.",
+	.details = "The mapping is MADV_NOHUGEPAGE: 4 KiB pages, one fault each.\n"
+		   "-o plots PTEs and page-table pages against the MiB written.\n"
+		   "Needs root and shikumi_ptdump.",
+};
+
+static int demo_demand(int argc, char **argv)
+{
+	uint64_t size_mib = 100, step_mib = 10;
+	const char *svg = NULL;
+	const struct opt opts[] = {
+		OPT_NUM('s', "size", &size_mib, "MIB", "mapping size (default 100)"),
+		OPT_NUM('t', "step", &step_mib, "MIB", "written per step (default 10)"),
+		OPT_STR('o', "svg", &svg, "FILE", "plot to FILE"),
+		OPT_FINISH(),
+	};
+	double *x = NULL, *ptes = NULL, *rss = NULL, *flt = NULL, *tpte = NULL, *tpmd = NULL;
+	struct worker w = { 0 };
+	struct pt_stats s0, s;
+	struct leafcount lc;
+	struct json *j = NULL;
+	long long rss0, flt0;
+	uint64_t addr, len, done;
+	size_t nsteps, i;
+	int first, ret = EXIT_FAIL;
+
+	first = parse_options(argc, argv, opts, &demand_help);
+	if (first < argc)
+		return usage_error(opts, &demand_help, "unexpected argument '%s'", argv[first]);
+	if (!size_mib || size_mib > 4096 || !step_mib || step_mib > size_mib)
+		return usage_error(opts, &demand_help,
+				   "--size must be 1 to 4096 MiB and --step 1 to --size");
+	len = size_mib * MIB;
+	nsteps = (size_t)((size_mib + step_mib - 1) / step_mib) + 1;
+	x = calloc(nsteps, sizeof(double));
+	ptes = calloc(nsteps, sizeof(double));
+	rss = calloc(nsteps, sizeof(double));
+	flt = calloc(nsteps, sizeof(double));
+	tpte = calloc(nsteps, sizeof(double));
+	tpmd = calloc(nsteps, sizeof(double));
+	if (!x || !ptes || !rss || !flt || !tpte || !tpmd) {
+		p_err("out of memory");
+		goto out;
+	}
+	if (need_root() || worker_start(&w) || worker_warm_up(&w))
+		goto out;
+	addr = worker_do(&w, W_MMAP, 0, 0, len, 0, SZ_2M);
+	if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0)) {
+		p_err("mmap of %llu MiB in pid %d: %s", U(size_mib), w.pid, strerror(errno));
+		goto out;
+	}
+	if (pt_get_stats(w.pid, NULL, &s0))
+		goto out;
+	rss0 = proc_status_kb(w.pid, "VmRSS");
+	flt0 = proc_minflt(w.pid);
+	if (opt_json) {
+		j = json_new(stdout, opt_pretty);
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)w.pid);
+		json_u64(j, "addr", addr);
+		json_u64(j, "size", len);
+		json_array_begin(j, "steps");
+	} else {
+		printf("pid %d maps %llu MiB at 0x%llx (MADV_NOHUGEPAGE) and writes it %llu MiB at a time\n",
+		       w.pid, U(size_mib), U(addr), U(step_mib));
+		printf("%9s %10s %10s %10s %10s %12s %12s\n", "WRITTEN", "PTEs", "PTE pages",
+		       "PMD pages", "PUD pages", "VmRSS kB", "minor flt");
+		printf("%9s %10s %10s %10s %10s %12s %12s\n", "", "(in VMA)", "(+)", "(+)",
+		       "(+)", "(+)", "(+)");
+	}
+	for (i = 0, done = 0; i < nsteps; i++) {
+		long long r, f;
+
+		if (i) {
+			uint64_t n = step_mib * MIB < len - done ? step_mib * MIB : len - done;
+
+			worker_do(&w, W_TOUCH, 1, addr + done, n, SZ_4K, 0);
+			done += n;
+		}
+		if (pt_get_stats(w.pid, NULL, &s) ||
+		    count_leaves(w.pid, addr, addr + len, &lc, NULL, NULL))
+			goto out;
+		r = proc_status_kb(w.pid, "VmRSS") - rss0;
+		f = proc_minflt(w.pid) - flt0;
+		x[i] = (double)done / (double)MIB;
+		ptes[i] = (double)lc.pte;
+		rss[i] = (double)r / 4;
+		flt[i] = (double)f;
+		tpte[i] = (double)(s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE]);
+		tpmd[i] = (double)(s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD]);
+		if (j) {
+			json_object_begin(j, NULL);
+			json_u64(j, "written", done);
+			json_u64(j, "ptes", lc.pte);
+			json_u64(j, "pmd_leaves", lc.pmd);
+			json_i64(j, "pte_pages", (int64_t)(s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE]));
+			json_i64(j, "pmd_pages", (int64_t)(s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD]));
+			json_i64(j, "pud_pages", (int64_t)(s.tables[SHIKUMI_PT_PUD] - s0.tables[SHIKUMI_PT_PUD]));
+			json_i64(j, "vmrss_kb", r);
+			json_i64(j, "minflt", f);
+			json_object_end(j);
+		} else {
+			printf("%6llu MiB %10llu %+10lld %+10lld %+10lld %+12lld %+12lld\n",
+			       U(done / MIB), U(lc.pte),
+			       (long long)(s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE]),
+			       (long long)(s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD]),
+			       (long long)(s.tables[SHIKUMI_PT_PUD] - s0.tables[SHIKUMI_PT_PUD]),
+			       r, f);
+		}
+	}
+	if (j) {
+		json_array_end(j);
+		json_string(j, "svg", svg);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("Each 4 KiB written is one fault and one PTE; each 2 MiB needs one more\n"
+		       "PTE page (512 entries), each 1 GiB one more PMD page.\n");
+	}
+	if (svg) {
+		struct plot_series a[3] = {
+			{ "present PTEs", x, ptes, nsteps, false },
+			{ "VmRSS / 4 KiB", x, rss, nsteps, false },
+			{ "minor faults", x, flt, nsteps, false },
+		};
+		struct plot_series b[2] = {
+			{ "PTE pages", x, tpte, nsteps, false },
+			{ "PMD pages", x, tpmd, nsteps, false },
+		};
+		struct plot panels[2] = {
+			{ "Pages mapped as they are written", "MiB written", "pages", false,
+			  false, a, 3 },
+			{ "Page-table pages added", "MiB written", "page-table pages", false,
+			  false, b, 2 },
+		};
+
+		if (write_svg_file(svg, "shikumi pt demo demand: demand paging", panels, 2))
+			goto out;
+		if (!opt_json)
+			printf("plot written to %s\n", svg);
+	}
+	ret = EXIT_OK;
+out:
+	worker_stop(&w);
+	free(x);
+	free(ptes);
+	free(rss);
+	free(flt);
+	free(tpte);
+	free(tpmd);
+	return ret;
+}
+
+/* ---- demo cow ------------------------------------------------------------------ */
+
+struct pairs {
+	uint64_t both, same_pfn, diff_pfn, w_a, w_b, only_a, only_b;
+};
+
+/* Compare the 4K leaves of @a and @b in [lo, hi), address by address. */
+static void pair_count(const struct entry *a, size_t na, const struct entry *b,
+		       size_t nb, uint64_t lo, uint64_t hi, struct pairs *p)
+{
+	size_t i = 0, k = 0;
+
+	memset(p, 0, sizeof(*p));
+	while (i < na || k < nb) {
+		const struct entry *x = i < na ? &a[i] : NULL, *y = k < nb ? &b[k] : NULL;
+		uint64_t va;
+
+		if (x && y && x->va == y->va) {
+			va = x->va;
+			i++;
+			k++;
+			if (va < lo || va >= hi)
+				continue;
+			p->both++;
+			if (x->pfn == y->pfn)
+				p->same_pfn++;
+			else
+				p->diff_pfn++;
+			p->w_a += !!(x->flags & SHIKUMI_PT_F_WRITE);
+			p->w_b += !!(y->flags & SHIKUMI_PT_F_WRITE);
+		} else if (x && (!y || x->va < y->va)) {
+			i++;
+			if (x->va >= lo && x->va < hi) {
+				p->only_a++;
+				p->w_a += !!(x->flags & SHIKUMI_PT_F_WRITE);
+			}
+		} else {
+			k++;
+			if (y->va >= lo && y->va < hi) {
+				p->only_b++;
+				p->w_b += !!(y->flags & SHIKUMI_PT_F_WRITE);
+			}
+		}
+	}
+}
+
+static const struct entry *find_entry(const struct entry *e, size_t n, uint64_t va)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (e[mid].va == va)
+			return &e[mid];
+		if (e[mid].va < va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void print_examples(const char *la, const struct entry *a, size_t na,
+			   const char *lb, const struct entry *b, size_t nb,
+			   uint64_t lo, int count)
+{
+	int i;
+
+	for (i = 0; i < count; i++) {
+		uint64_t va = lo + (uint64_t)i * SZ_4K;
+		const struct entry *x = find_entry(a, na, va), *y = find_entry(b, nb, va);
+		char pa[24] = "(none)", pb[24] = "(none)";
+
+		if (x)
+			snprintf(pa, sizeof(pa), "0x%llx", U(x->pfn));
+		if (y)
+			snprintf(pb, sizeof(pb), "0x%llx", U(y->pfn));
+		printf("      0x%016llx  %s pfn %-9s %-2s %-6s  %s pfn %-9s %-2s %s\n", U(va),
+		       la, pa, x ? (x->flags & SHIKUMI_PT_F_WRITE ? "RW" : "ro") : "",
+		       x ? (x->flags & SHIKUMI_PT_F_SHARED ? "shared" : "excl") : "",
+		       lb, pb, y ? (y->flags & SHIKUMI_PT_F_WRITE ? "RW" : "ro") : "",
+		       y ? (y->flags & SHIKUMI_PT_F_SHARED ? "shared" : "excl") : "");
+	}
+}
+
+static void json_pairs(struct json *j, const char *key, const struct pairs *p,
+		       const char *a, const char *b)
+{
+	char k1[32], k2[32], k3[32], k4[32];
+
+	snprintf(k1, sizeof(k1), "%s_writable", a);
+	snprintf(k2, sizeof(k2), "%s_writable", b);
+	snprintf(k3, sizeof(k3), "%s_only", a);
+	snprintf(k4, sizeof(k4), "%s_only", b);
+	json_object_begin(j, key);
+	json_u64(j, "both_mapped", p->both);
+	json_u64(j, "same_pfn", p->same_pfn);
+	json_u64(j, "different_pfn", p->diff_pfn);
+	json_u64(j, k1, p->w_a);
+	json_u64(j, k2, p->w_b);
+	json_u64(j, k3, p->only_a);
+	json_u64(j, k4, p->only_b);
+	json_object_end(j);
+}
+
+static void print_pairs(const char *what, const struct pairs *p, const char *a,
+			const char *b)
+{
+	printf("    %-22s %llu mapped in both: %llu on the same PFN, %llu on different PFNs; "
+	       "writable: %s %llu, %s %llu",
+	       what, U(p->both), U(p->same_pfn), U(p->diff_pfn), a, U(p->w_a), b, U(p->w_b));
+	if (p->only_a || p->only_b)
+		printf("; only in the %s %llu, only in the %s %llu", a, U(p->only_a), b,
+		       U(p->only_b));
+	printf("\n");
+}
+
+static const struct cmd_help cow_help = {
+	.usage = "[--pages N] [--json]",
+	.summary = "Copy-on-write: shikumi maps N private pages (default 256) and N\n"
+		   "MAP_SHARED pages, writes them, and forks.  Parent and child then map\n"
+		   "the same PFNs with the write bit cleared; when the child writes, it\n"
+		   "gets new PFNs, writable.  The shared mapping stays on one PFN in both,\n"
+		   "writable.  Last, the parent writes: its pages are its own again.",
+	.details = "The private mapping is MADV_NOHUGEPAGE (4 KiB pages).\n"
+		   "Needs root and shikumi_ptdump.",
+};
+
+static int demo_cow(int argc, char **argv)
+{
+	uint64_t npages = 256;
+	const struct opt opts[] = {
+		OPT_NUM('n', "pages", &npages, "N", "pages per mapping (default 256, even)"),
+		OPT_FINISH(),
+	};
+	struct entry *pp[3] = { NULL }, *cp[2] = { NULL }, *ps[2] = { NULL }, *cs[2] = { NULL };
+	size_t npp[3] = { 0 }, ncp[2] = { 0 }, nps[2] = { 0 }, ncs[2] = { 0 };
+	struct pairs p1, s1, p2w, p2n, s2, p2par, p3;
+	struct leafcount lc;
+	struct worker w = { 0 };
+	struct json *j = NULL;
+	uint64_t len, half, priv, shr;
+	pid_t self = getpid();
+	int first, ret = EXIT_FAIL, err, i;
+
+	first = parse_options(argc, argv, opts, &cow_help);
+	if (first < argc)
+		return usage_error(opts, &cow_help, "unexpected argument '%s'", argv[first]);
+	if (npages < 2 || npages > 262144 || npages % 2)
+		return usage_error(opts, &cow_help, "--pages must be even, 2 to 262144");
+	len = npages * SZ_4K;
+	half = len / 2;
+	if (need_root())
+		return EXIT_FAIL;
+	priv = map_aligned(len, SZ_2M, 0, &err);
+	if (!priv || madvise((void *)(uintptr_t)priv, len, MADV_NOHUGEPAGE)) {
+		p_err("mapping %llu private pages: %s", U(npages), strerror(err ? err : errno));
+		return EXIT_FAIL;
+	}
+	shr = map_aligned(len, 0, WM_SHARED, &err);
+	if (!shr) {
+		p_err("mapping %llu shared pages: %s", U(npages), strerror(err));
+		return EXIT_FAIL;
+	}
+	touch(priv, len, SZ_4K, true);
+	touch(shr, len, SZ_4K, true);
+	if (worker_start(&w))
+		goto out;
+
+	/* 1: after fork */
+	if (count_leaves(self, priv, priv + len, &lc, &pp[0], &npp[0]) ||
+	    count_leaves(w.pid, priv, priv + len, &lc, &cp[0], &ncp[0]) ||
+	    count_leaves(self, shr, shr + len, &lc, &ps[0], &nps[0]) ||
+	    count_leaves(w.pid, shr, shr + len, &lc, &cs[0], &ncs[0]))
+		goto out;
+	pair_count(pp[0], npp[0], cp[0], ncp[0], priv, priv + len, &p1);
+	pair_count(ps[0], nps[0], cs[0], ncs[0], shr, shr + len, &s1);
+	if (!opt_json) {
+		printf("copy-on-write: shikumi (pid %d, the parent) maps %llu private pages at 0x%llx\n"
+		       "and %llu MAP_SHARED pages at 0x%llx, writes them all, and forks pid %d.\n",
+		       self, U(npages), U(priv), U(npages), U(shr), w.pid);
+		printf("\n1. after fork(), before anyone writes\n");
+		print_pairs("private:", &p1, "parent", "child");
+		print_examples("parent", pp[0], npp[0], "child", cp[0], ncp[0], priv, 3);
+		print_pairs("shared:", &s1, "parent", "child");
+		if (!s1.both && s1.only_a)
+			printf("      fork() copies no PTEs of a shared mapping: the child will fault\n"
+			       "      them in from the page cache on first access\n");
+	}
+
+	/* 2: the child writes half of the private pages, and the shared ones */
+	if (!worker_do(&w, W_TOUCH, 1, priv, half, SZ_4K, 0) ||
+	    !worker_do(&w, W_TOUCH, 1, shr, len, SZ_4K, 0)) {
+		p_err("the child: %s", strerror(errno));
+		goto out;
+	}
+	if (count_leaves(self, priv, priv + len, &lc, &pp[1], &npp[1]) ||
+	    count_leaves(w.pid, priv, priv + len, &lc, &cp[1], &ncp[1]) ||
+	    count_leaves(self, shr, shr + len, &lc, &ps[1], &nps[1]) ||
+	    count_leaves(w.pid, shr, shr + len, &lc, &cs[1], &ncs[1]))
+		goto out;
+	pair_count(pp[1], npp[1], cp[1], ncp[1], priv, priv + half, &p2w);
+	pair_count(pp[1], npp[1], cp[1], ncp[1], priv + half, priv + len, &p2n);
+	pair_count(pp[0], npp[0], pp[1], npp[1], priv, priv + len, &p2par);
+	pair_count(ps[1], nps[1], cs[1], ncs[1], shr, shr + len, &s2);
+	if (!opt_json) {
+		printf("\n2. the child writes the first %llu private pages and every shared page\n",
+		       U(npages / 2));
+		print_pairs("private, written:", &p2w, "parent", "child");
+		print_examples("parent", pp[1], npp[1], "child", cp[1], ncp[1], priv, 3);
+		print_pairs("private, not written:", &p2n, "parent", "child");
+		print_pairs("parent, before/after:", &p2par, "before", "after");
+		print_pairs("shared:", &s2, "parent", "child");
+		print_examples("parent", ps[1], nps[1], "child", cs[1], ncs[1], shr, 3);
+	}
+
+	/* 3: the parent writes the same half */
+	touch(priv, half, SZ_4K, true);
+	if (count_leaves(self, priv, priv + len, &lc, &pp[2], &npp[2]))
+		goto out;
+	pair_count(pp[1], npp[1], pp[2], npp[2], priv, priv + half, &p3);
+	if (!opt_json) {
+		printf("\n3. the parent writes the same %llu pages: the child no longer maps them\n",
+		       U(npages / 2));
+		print_pairs("parent, before/after:", &p3, "before", "after");
+		printf("      same PFN: the kernel saw the page was the parent's alone and\n"
+		       "      reused it (no copy); a new PFN means it copied after all\n"
+		       "      (e.g. while another reference was held briefly)\n");
+		ret = EXIT_OK;
+		goto out;
+	}
+	j = json_new(stdout, opt_pretty);
+	json_object_begin(j, NULL);
+	json_u64(j, "parent_pid", (uint64_t)self);
+	json_u64(j, "child_pid", (uint64_t)w.pid);
+	json_u64(j, "pages", npages);
+	json_u64(j, "private_addr", priv);
+	json_u64(j, "shared_addr", shr);
+	json_object_begin(j, "after_fork");
+	json_pairs(j, "private", &p1, "parent", "child");
+	json_pairs(j, "shared", &s1, "parent", "child");
+	json_object_end(j);
+	json_object_begin(j, "after_child_writes");
+	json_pairs(j, "private_written", &p2w, "parent", "child");
+	json_pairs(j, "private_not_written", &p2n, "parent", "child");
+	json_pairs(j, "parent_private_vs_after_fork", &p2par, "before", "after");
+	json_pairs(j, "shared", &s2, "parent", "child");
+	json_object_end(j);
+	json_object_begin(j, "after_parent_writes");
+	json_pairs(j, "parent_private_written", &p3, "before", "after");
+	json_object_end(j);
+	json_object_end(j);
+	json_free(j);
+	ret = EXIT_OK;
+out:
+	worker_stop(&w);
+	for (i = 0; i < 3; i++)
+		free(pp[i]);
+	for (i = 0; i < 2; i++) {
+		free(cp[i]);
+		free(ps[i]);
+		free(cs[i]);
+	}
+	munmap((void *)(uintptr_t)priv, len);
+	if (shr)
+		munmap((void *)(uintptr_t)shr, len);
+	return ret;
+}
+
+/* ---- demo thp --------------------------------------------------------------------- */
+
+static const struct cmd_help thp_help = {
+	.usage = "[--json]",
+	.summary = "Transparent huge pages: a child maps 4 MiB aligned to 2 MiB, asks for\n"
+		   "huge pages on the first 2 MiB (madvise MADV_HUGEPAGE) and refuses them\n"
+		   "on the second (MADV_NOHUGEPAGE), and writes both.  The first should be\n"
+		   "one PMD entry mapping a 2 MiB page; the second, 512 PTEs of 4 KiB.",
+	.details = "If THP is 'never' in " THP_DIR "/enabled, or the kernel\n"
+		   "has no THP, both are PTEs: that is the expected result then.\n"
+		   "Needs root and shikumi_ptdump.",
+};
+
+static int demo_thp(int argc, char **argv)
+{
+	const struct opt opts[] = { OPT_FINISH() };
+	char enabled[128], defrag[128];
+	long long alloc0, fb0, alloc1, fb1;
+	struct leafcount la, lb;
+	struct worker w = { 0 };
+	struct pt_dump da = { 0 }, db = { 0 };
+	struct xlate xa, xb;
+	bool thp_on;
+	uint64_t addr;
+	int first, ret = EXIT_FAIL;
+
+	first = parse_options(argc, argv, opts, &thp_help);
+	if (first < argc)
+		return usage_error(opts, &thp_help, "unexpected argument '%s'", argv[first]);
+	thp_setting("enabled", enabled, sizeof(enabled));
+	thp_setting("defrag", defrag, sizeof(defrag));
+	thp_on = strcmp(enabled, "never") && strcmp(enabled, "absent");
+	if (need_root() || worker_start(&w) || worker_warm_up(&w))
+		return EXIT_FAIL;
+	addr = worker_do(&w, W_MMAP, 0, 0, 2 * SZ_2M, 0, SZ_2M);
+	if (!addr) {
+		p_err("mmap of 4 MiB: %s", strerror(errno));
+		goto out;
+	}
+	if ((!worker_do(&w, W_MADVISE, MADV_HUGEPAGE, addr, SZ_2M, 0, 0) ||
+	     !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr + SZ_2M, SZ_2M, 0, 0)) &&
+	    thp_on) {
+		p_err("madvise: %s", strerror(errno));
+		goto out;
+	}
+	alloc0 = vmstat("thp_fault_alloc");
+	fb0 = vmstat("thp_fault_fallback");
+	worker_do(&w, W_TOUCH, 1, addr, 2 * SZ_2M, SZ_4K, 0);
+	alloc1 = vmstat("thp_fault_alloc");
+	fb1 = vmstat("thp_fault_fallback");
+	if (count_leaves(w.pid, addr, addr + SZ_2M, &la, NULL, NULL) ||
+	    count_leaves(w.pid, addr + SZ_2M, addr + 2 * SZ_2M, &lb, NULL, NULL) ||
+	    pt_translate(w.pid, addr, &da) || pt_translate(w.pid, addr + SZ_2M, &db))
+		goto out;
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)w.pid);
+		json_string(j, "enabled", enabled);
+		json_string(j, "defrag", defrag);
+		json_u64(j, "addr", addr);
+		json_object_begin(j, "hugepage");
+		json_u64(j, "pmd_leaves", la.pmd);
+		json_u64(j, "pte_leaves", la.pte);
+		xlate_render(&da, addr, j, "", &xa);
+		json_object_end(j);
+		json_object_begin(j, "nohugepage");
+		json_u64(j, "pmd_leaves", lb.pmd);
+		json_u64(j, "pte_leaves", lb.pte);
+		xlate_render(&db, addr + SZ_2M, j, "", &xb);
+		json_object_end(j);
+		json_i64(j, "thp_fault_alloc", alloc1 - alloc0);
+		json_i64(j, "thp_fault_fallback", fb1 - fb0);
+		json_bool(j, "expected", thp_on ? la.pmd == 1 && !lb.pmd : !la.pmd && !lb.pmd);
+		json_object_end(j);
+		json_free(j);
+		ret = EXIT_OK;
+		goto out;
+	}
+	printf("THP: enabled [%s], defrag [%s] (%s)\n", enabled, defrag, THP_DIR);
+	printf("pid %d maps 4 MiB at 0x%llx (2 MiB aligned) and writes all of it\n\n",
+	       w.pid, U(addr));
+	printf("0x%llx-0x%llx MADV_HUGEPAGE:   %llu PMD leaves (2 MiB), %llu PTE leaves (4 KiB)\n",
+	       U(addr), U(addr + SZ_2M), U(la.pmd), U(la.pte));
+	xlate_render(&da, addr, NULL, "    ", &xa);
+	printf("0x%llx-0x%llx MADV_NOHUGEPAGE: %llu PMD leaves (2 MiB), %llu PTE leaves (4 KiB)\n",
+	       U(addr + SZ_2M), U(addr + 2 * SZ_2M), U(lb.pmd), U(lb.pte));
+	xlate_render(&db, addr + SZ_2M, NULL, "    ", &xb);
+	printf("\nthp_fault_alloc %+lld, thp_fault_fallback %+lld (/proc/vmstat)\n",
+	       alloc1 - alloc0, fb1 - fb0);
+	if (!thp_on)
+		printf("THP is %s here, so 4 KiB PTEs everywhere is the expected result.\n",
+		       strcmp(enabled, "absent") ? "'never'" : "not in this kernel");
+	else if (la.pmd == 1)
+		printf("As expected: one PMD entry with PSE maps the whole 2 MiB, and no PTE\n"
+		       "page is walked for it; the other half needs a PTE page of 512 entries.\n");
+	else
+		printf("The kernel fell back to 4 KiB pages for the MADV_HUGEPAGE half: it found\n"
+		       "no free 2 MiB block (see thp_fault_fallback); try after\n"
+		       "'echo 1 > /proc/sys/vm/compact_memory'.\n");
+	ret = EXIT_OK;
+out:
+	pt_dump_free(&da);
+	pt_dump_free(&db);
+	worker_stop(&w);
+	return ret;
+}
+
+/* ---- demo sparse -------------------------------------------------------------------- */
+
+struct layout {
+	const char *name;
+	uint64_t stride;
+	uint64_t tables[SHIKUMI_PT_LEVELS];	/* added */
+	uint64_t leaves;
+};
+
+static int bars_svg(const char *path, const struct layout *ly, size_t n,
+		    uint64_t npages)
+{
+	static const char *const colors[] = { "#1f77b4", "#ff7f0e", "#2ca02c" };
+	static const int levels[] = { SHIKUMI_PT_PTE, SHIKUMI_PT_PMD, SHIKUMI_PT_PUD };
+	const double W = 640, H = 420, x0 = 80, y0 = 60, pw = 520, ph = 280;
+	double maxv = 1, bw = pw / (double)n * 0.5;
+	size_t i, k;
+	FILE *f;
+
+	for (i = 0; i < n; i++) {
+		double t = 0;
+
+		for (k = 0; k < 3; k++)
+			t += (double)ly[i].tables[levels[k]];
+		if (t > maxv)
+			maxv = t;
+	}
+	f = fopen(path, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "<?xml version='1.0' encoding='UTF-8'?>\n"
+		"<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
+		"font-family='sans-serif' font-size='12'>\n"
+		"<rect width='%.0f' height='%.0f' fill='white'/>\n", W, H, W, H);
+	fprintf(f, "<text x='%.0f' y='28' text-anchor='middle' font-size='15'>"
+		"Page-table pages for %llu touched pages, by layout</text>\n", W / 2, U(npages));
+	fprintf(f, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='black'/>\n",
+		x0, y0 + ph, x0 + pw, y0 + ph);
+	fprintf(f, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='black'/>\n",
+		x0, y0, x0, y0 + ph);
+	fprintf(f, "<text transform='translate(24 %.0f) rotate(-90)' text-anchor='middle'>"
+		"page-table pages added</text>\n", y0 + ph / 2);
+	for (k = 0; k <= 4; k++) {
+		double v = maxv * (double)k / 4, y = y0 + ph - ph * (double)k / 4;
+
+		fprintf(f, "<text x='%.0f' y='%.1f' text-anchor='end'>%.0f</text>\n",
+			x0 - 6, y + 4, v);
+	}
+	for (i = 0; i < n; i++) {
+		double cx = x0 + pw * ((double)i + 0.5) / (double)n, y = y0 + ph, total = 0;
+
+		for (k = 0; k < 3; k++) {
+			double v = (double)ly[i].tables[levels[k]], h = ph * v / maxv;
+
+			total += v;
+			if (h <= 0)
+				continue;
+			y -= h;
+			fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>\n",
+				cx - bw / 2, y, bw, h, colors[k]);
+		}
+		fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='middle'>%.0f pages, %.1f%%</text>\n",
+			cx, y - 6, total, 100.0 * total / (double)npages);
+		fprintf(f, "<text x='%.1f' y='%.0f' text-anchor='middle'>%s</text>\n", cx,
+			y0 + ph + 20, ly[i].name);
+	}
+	for (k = 0; k < 3; k++) {
+		fprintf(f, "<rect x='%.0f' y='%.0f' width='14' height='14' fill='%s'/>\n",
+			x0 + 20 + 140 * (double)k, H - 40, colors[k]);
+		fprintf(f, "<text x='%.0f' y='%.0f'>%s pages</text>\n",
+			x0 + 40 + 140 * (double)k, H - 28, level_names[levels[k]]);
+	}
+	fprintf(f, "</svg>\n");
+	if (fclose(f)) {
+		p_err("cannot write %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cmd_help sparse_help = {
+	.usage = "[--pages N] [-o FILE.svg] [--json]",
+	.summary = "Sparse versus dense: a child touches N pages (default 256) side by\n"
+		   "side, then the same N pages 2 MiB apart, then 1 GiB apart, and counts\n"
+		   "the page-table pages each layout added per level: the cost of the\n"
+		   "tables per byte of memory mapped.",
+	.details = "Each layout is one MAP_NORESERVE|MADV_NOHUGEPAGE mapping, unmapped\n"
+		   "before the next, aligned to 1 GiB (512 GiB for the last) so that it\n"
+		   "shares no table with other mappings.  -o draws the page-table pages as stacked bars.\n"
+		   "Needs root and shikumi_ptdump.",
+};
+
+static int demo_sparse(int argc, char **argv)
+{
+	uint64_t npages = 256;
+	const char *svg = NULL;
+	const struct opt opts[] = {
+		OPT_NUM('n', "pages", &npages, "N", "pages to touch (default 256)"),
+		OPT_STR('o', "svg", &svg, "FILE", "bar chart to FILE"),
+		OPT_FINISH(),
+	};
+	struct layout ly[] = {
+		{ "dense (4 KiB apart)", SZ_4K, { 0 }, 0 },
+		{ "2 MiB apart", SZ_2M, { 0 }, 0 },
+		{ "1 GiB apart", SZ_1G, { 0 }, 0 },
+	};
+	const size_t nly = sizeof(ly) / sizeof(ly[0]);
+	struct worker w = { 0 };
+	struct pt_stats s0, s1;
+	struct leafcount lc;
+	struct json *j = NULL;
+	int first, ret = EXIT_FAIL, l;
+	size_t i;
+
+	first = parse_options(argc, argv, opts, &sparse_help);
+	if (first < argc)
+		return usage_error(opts, &sparse_help, "unexpected argument '%s'", argv[first]);
+	if (!npages || npages > 4096)
+		return usage_error(opts, &sparse_help, "--pages must be 1 to 4096");
+	if (need_root() || worker_start(&w))
+		return EXIT_FAIL;
+	if (worker_warm_up(&w))
+		goto out;
+	for (i = 0; i < nly; i++) {
+		/*
+		 * Each layout gets address space of its own, aligned to what
+		 * one table of the level above maps, so that it shares no PTE
+		 * or PMD page with other mappings: what it adds is its own.
+		 */
+		uint64_t align = ly[i].stride == SZ_1G ? 512 * SZ_1G : SZ_1G;
+		uint64_t len = (npages * ly[i].stride + align - 1) & ~(align - 1), addr;
+
+		if (pt_get_stats(w.pid, NULL, &s0))
+			goto out;
+		addr = worker_do(&w, W_MMAP, WM_NORESERVE, 0, len, 0, align);
+		if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0) ||
+		    !worker_do(&w, W_TOUCH, 1, addr, npages * ly[i].stride, ly[i].stride, 0)) {
+			p_err("%s: mapping %llu MiB: %s", ly[i].name, U(len / MIB), strerror(errno));
+			goto out;
+		}
+		if (pt_get_stats(w.pid, NULL, &s1) ||
+		    count_leaves(w.pid, addr, addr + len, &lc, NULL, NULL))
+			goto out;
+		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+			ly[i].tables[l] = s1.tables[l] - s0.tables[l];
+		ly[i].leaves = lc.pte + lc.pmd + lc.pud;
+		worker_do(&w, W_MUNMAP, 0, addr, len, 0, 0);
+	}
+	if (opt_json) {
+		j = json_new(stdout, opt_pretty);
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)w.pid);
+		json_u64(j, "pages", npages);
+		json_array_begin(j, "layouts");
+	} else {
+		printf("pid %d touches %llu pages (%llu KiB) in three layouts\n", w.pid,
+		       U(npages), U(npages * 4));
+		printf("%-20s %7s %9s %9s %9s %9s %11s %10s\n", "LAYOUT", "LEAVES",
+		       "PTE pages", "PMD pages", "PUD pages", "P4D/PGD", "TABLE BYTES",
+		       "OVERHEAD");
+	}
+	for (i = 0; i < nly; i++) {
+		uint64_t t = 0;
+		double ov;
+
+		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+			t += ly[i].tables[l];
+		ov = (double)(t * SZ_4K) / (double)(npages * SZ_4K);
+		if (j) {
+			json_object_begin(j, NULL);
+			json_string(j, "layout", ly[i].name);
+			json_u64(j, "stride", ly[i].stride);
+			json_u64(j, "leaves", ly[i].leaves);
+			json_u64(j, "pte_pages", ly[i].tables[SHIKUMI_PT_PTE]);
+			json_u64(j, "pmd_pages", ly[i].tables[SHIKUMI_PT_PMD]);
+			json_u64(j, "pud_pages", ly[i].tables[SHIKUMI_PT_PUD]);
+			json_u64(j, "upper_pages", ly[i].tables[SHIKUMI_PT_P4D] +
+				 ly[i].tables[SHIKUMI_PT_PGD]);
+			json_u64(j, "table_bytes", t * SZ_4K);
+			json_double(j, "overhead_per_mapped_byte", ov);
+			json_object_end(j);
+			continue;
+		}
+		printf("%-20s %7llu %9llu %9llu %9llu %9llu %11llu %9.1f%%\n", ly[i].name,
+		       U(ly[i].leaves), U(ly[i].tables[SHIKUMI_PT_PTE]),
+		       U(ly[i].tables[SHIKUMI_PT_PMD]), U(ly[i].tables[SHIKUMI_PT_PUD]),
+		       U(ly[i].tables[SHIKUMI_PT_P4D] + ly[i].tables[SHIKUMI_PT_PGD]),
+		       U(t * SZ_4K), 100.0 * ov);
+	}
+	if (j) {
+		json_array_end(j);
+		json_string(j, "svg", svg);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("OVERHEAD: bytes of page tables per byte mapped.  A PTE page maps 2 MiB\n"
+		       "and a PMD page 1 GiB: pages far apart each need tables of their own.\n");
+	}
+	if (svg) {
+		if (bars_svg(svg, ly, nly, npages))
+			goto out;
+		if (!opt_json)
+			printf("chart written to %s\n", svg);
+	}
+	ret = EXIT_OK;
+out:
+	worker_stop(&w);
+	return ret;
+}
+
+/* ---- the command tables -------------------------------------------------------------- */
+
+static const struct cmd demo_cmds[] = {
+	{ "mmap",   demo_mmap,   "mmap 1 GiB: a VMA, and no page tables behind it" },
+	{ "demand", demo_demand, "demand paging: PTEs and table pages as memory is written" },
+	{ "cow",    demo_cow,    "copy-on-write after fork: shared PFNs, write bits, copies" },
+	{ "thp",    demo_thp,    "transparent huge pages: a PMD leaf against 512 PTEs" },
+	{ "sparse", demo_sparse, "sparse vs dense: page-table pages per byte mapped" },
+	{ NULL, NULL, NULL },
+};
+
+static int pt_demo(int argc, char **argv)
+{
+	return run_subcommand(argc, argv, demo_cmds,
+			      "shikumi pt demo mmap|demand|cow|thp|sparse [OPTIONS]");
+}
+
+static const struct cmd pt_cmds[] = {
+	{ "dump",      pt_dump_cmd,      "VMAs and page-table entries, ELF sections marked" },
+	{ "translate", pt_translate_cmd, "one address through every level" },
+	{ "stats",     pt_stats_cmd,     "table pages per level, against VmPTE and VmRSS" },
+	{ "snapshot",  pt_snapshot_cmd,  "save a process's entries to a file" },
+	{ "diff",      pt_diff_cmd,      "what changed between two snapshots" },
+	{ "demo",      pt_demo,          "the book's experiments: mmap, demand, cow, thp, sparse" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_pt(int argc, char **argv)
+{
+	return run_subcommand(argc, argv, pt_cmds, "shikumi pt COMMAND [OPTIONS]");
+}

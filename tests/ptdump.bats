@@ -90,10 +90,13 @@ pagemap_pfn() {
 	run cat <&7
 	echo "$output"
 	[ "$status" -eq 0 ]
-	bytes=$(awk '$1 == "pgtable_bytes" { print $2 }' <<<"$output")
+	bytes=$(awk '$1 == "vmpte_bytes" { print $2 }' <<<"$output")
 	ptes=$(awk '$1 == "tables_pte" { print $2 }' <<<"$output")
 	pages=$(awk '$1 == "pages_4k" { print $2 }' <<<"$output")
-	echo "VmPTE ${vmpte} kB, walk ${bytes} bytes"
+	echo "VmPTE ${vmpte} kB, walk ${bytes} bytes, with the deposited PTE tables"
+	# one deposited PTE table per anonymous huge PMD
+	[ "$(awk '$1 == "pte_tables_deposited" { print $2 }' <<<"$output")" -eq \
+		"$(awk '$1 == "pages_2m" { print $2 }' <<<"$output")" ]
 	[ "$bytes" -eq $((vmpte * 1024)) ]
 	[ "$ptes" -ge 20 ]
 	[ "$pages" -ge 10000 ]
@@ -136,7 +139,7 @@ pagemap_pfn() {
 	[[ $output == *"pgd["*"table at pfn"* ]]
 	[[ $output == *"pmd["*"table at pfn"* ]]
 	pfn=$(pagemap_pfn "$held" "$va")
-	grep -q "^pte\[ *7\]  0x[0-9a-f]*  4K page at pfn $pfn " <<<"$output"
+	grep -q "^pte\[ *$(((va >> 12) & 511))\]  0x[0-9a-f]*  4K page at pfn $pfn " <<<"$output"
 	grep -q "^$(printf '0x%x' "$va") -> physical address $(printf '0x%x' $((pfn * 4096 + 123)))$" <<<"$output"
 
 	if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
@@ -173,10 +176,10 @@ pagemap_pfn() {
 	a=$BATS_TEST_TMPDIR/a b=$BATS_TEST_TMPDIR/b
 	: >"$a"
 	: >"$b"
-	# interleave reads of 4 KiB
-	for _ in $(seq 400); do
-		dd bs=4096 count=1 status=none <&7 >>"$a"
-		dd bs=4096 count=1 status=none <&8 >>"$b"
+	# interleave reads of 64 KiB
+	for _ in $(seq 16); do
+		dd bs=64k count=1 status=none <&7 >>"$a"
+		dd bs=64k count=1 status=none <&8 >>"$b"
 	done
 	cat <&7 >>"$a"
 	cat <&8 >>"$b"

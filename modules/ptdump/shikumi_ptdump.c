@@ -133,12 +133,14 @@ struct ptd_file {
 	long budget;
 	bool exited;
 	bool found_vma;
+	struct vm_area_struct *vma;	/* being walked, under mmap_lock */
 	struct ptd_run run;
 
 	/* what the walk counted */
 	u64 tables[SHIKUMI_PT_LEVELS];
 	u64 leaves[SHIKUMI_PT_LEVELS];
 	u64 nonpresent;
+	u64 deposited;			/* PTE tables kept for huge PMDs */
 	u64 vmas;
 	u64 records;
 
@@ -550,7 +552,7 @@ static bool ptd_must_stop(struct ptd_file *pf, unsigned long addr)
 static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 			 unsigned long addr, unsigned long end, bool *retry)
 {
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the PTE table's lock */
 	pte_t *ptep;
 	bool stop = false;
 
@@ -611,6 +613,13 @@ static bool ptd_pmd_leaf(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 	flags = ptd_entry_flags(raw, SHIKUMI_PT_PMD);
 	flags |= ptd_page_flags(pmd_pfn(pmd), flags);
 	pf->chain[SHIKUMI_PT_PMD].raw = raw;
+	/*
+	 * An anonymous huge PMD (a THP, or the huge zero page) keeps a PTE
+	 * table deposited, ready for the day it is split, and the kernel
+	 * counts that table in the process's page-table bytes (VmPTE).
+	 */
+	if (vma_is_anonymous(pf->vma))
+		pf->deposited++;
 	ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PMD, addr, raw,
 		  pmd_pfn(pmd), flags);
 	spin_unlock(ptl);
@@ -818,6 +827,7 @@ static bool ptd_walk_vmas(struct ptd_file *pf)
 		}
 		start = max(pf->cursor, vma->vm_start);
 		end = min(vma->vm_end, pf->q.end);
+		pf->vma = vma;
 		if (ptd_walk_pgd(pf, start, end))
 			return true;
 		pf->cursor = end;
@@ -853,7 +863,9 @@ static void ptd_header(struct ptd_file *pf)
 		   "4 levels, the p4d is folded into the pgd" : "5 levels");
 	if (q->view == PTD_VIEW_SUMMARY)
 		ptd_printf(pf, "# runs: start-end count x size level flags\n");
-	ptd_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user, A accessed, D dirty, NX/x, GLB global, PSE huge, SD soft-dirty, SPC special; page: anon/file/zero/pfn (no struct page)/kern, shared/excl\n");
+	ptd_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user, A accessed, D dirty,\n");
+	ptd_printf(pf, "#   NX/x, GLB global, PSE huge, SD soft-dirty, SPC special;\n");
+	ptd_printf(pf, "#   page: anon/file/zero/pfn (no struct page)/kern, shared/excl\n");
 }
 
 static void ptd_tail(struct ptd_file *pf)
@@ -867,8 +879,9 @@ static void ptd_tail(struct ptd_file *pf)
 	if (pf->q.raw) {
 		if (pf->q.view == PTD_VIEW_FULL || pf->q.view == PTD_VIEW_STATS)
 			for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
-				ptd_emit(pf, SHIKUMI_PT_REC_STATS, l, 0, 0, 0,
-					 pf->leaves[l], pf->tables[l]);
+				ptd_emit(pf, SHIKUMI_PT_REC_STATS, l, 0,
+					 l == SHIKUMI_PT_PTE ? pf->deposited : 0,
+					 0, pf->leaves[l], pf->tables[l]);
 		ptd_emit(pf, SHIKUMI_PT_REC_END, 0, 0,
 			 pf->exited ? SHIKUMI_PT_E_EXITED : 0, pf->cursor,
 			 pf->nonpresent, pf->records);
@@ -885,6 +898,10 @@ static void ptd_tail(struct ptd_file *pf)
 				 pf->tables[SHIKUMI_PT_PMD] +
 				 pf->tables[SHIKUMI_PT_PTE]) * PAGE_SIZE;
 		ptd_printf(pf, "pgtable_bytes %llu\n", pgtable_bytes);
+		ptd_printf(pf, "pte_tables_deposited %llu\n", pf->deposited);
+		/* what /proc/PID/status calls VmPTE (the PGD and P4D aside) */
+		ptd_printf(pf, "vmpte_bytes %llu\n",
+			   pgtable_bytes + pf->deposited * PAGE_SIZE);
 		ptd_printf(pf, "pages_4k %llu\npages_2m %llu\npages_1g %llu\n",
 			   pf->leaves[SHIKUMI_PT_PTE],
 			   pf->leaves[SHIKUMI_PT_PMD],
@@ -950,6 +967,7 @@ static void ptd_restart(struct ptd_file *pf)
 	memset(pf->tables, 0, sizeof(pf->tables));
 	memset(pf->leaves, 0, sizeof(pf->leaves));
 	pf->nonpresent = 0;
+	pf->deposited = 0;
 	pf->vmas = 0;
 	pf->records = 0;
 	pf->exited = false;
@@ -1075,8 +1093,8 @@ static ssize_t ptd_write(struct file *file, const char __user *ubuf,
 		return ret;
 	if (q.raw && q.view == PTD_VIEW_SUMMARY)
 		return -EINVAL;
-	if (has_addr != (q.view == PTD_VIEW_TRANSLATE) ||
-	    (has_range && q.view == PTD_VIEW_TRANSLATE))
+	/* addr= goes with view=translate, which takes no range= */
+	if (q.view == PTD_VIEW_TRANSLATE ? !has_addr || has_range : has_addr)
 		return -EINVAL;
 	if (!has_pid)
 		q.pid = task_tgid_vnr(current);

@@ -320,6 +320,8 @@ static int cmd_hold(const char *file)
 	h = sbrk(heap);
 	if (h == (void *)-1)
 		die("sbrk");
+	madvise((void *)(((uintptr_t)h + PAGE - 1) & ~(PAGE - 1)), heap - PAGE,
+		MADV_NOHUGEPAGE);
 	touch(h, heap);
 	a = mmap(NULL, anon, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -33,7 +33,11 @@
  *	view=translate	every level's entry for addr, down to the leaf or to
  *			the first empty entry
  *	view=stats	page-table pages per level and mapped pages per size,
- *			for the VMAs in the range
+ *			for the VMAs in the range, as "key value" lines:
+ *			tables_{pgd,p4d,pud,pmd,pte}, pgtable_bytes (PUD, PMD
+ *			and PTE tables), pte_tables_deposited, vmpte_bytes
+ *			(the two, as VmPTE counts them), pages_{4k,2m,1g},
+ *			nonpresent, vmas, p4d_folded
  *	format=text	lines for people (the default)
  *	format=raw	struct shikumi_pt_rec records, for tools; with view=
  *			full, translate or stats
@@ -142,7 +146,7 @@
  *	LEAF		level	index	F_*	va	raw	  pfn
  *	NONPRESENT	level	index	F_*	va	raw	  0
  *	EMPTY		level	index	0	va	0	  0
- *	STATS		level	-	-	-	leaves	  table pages
+ *	STATS		level	-	kept	-	leaves	  table pages
  *	END		-	-	E_*	next	entries   records before
  *
  * va is the first address the entry maps (for TABLE and LEAF records, the
@@ -151,7 +155,11 @@
  * record comes once per table entry the walk goes through, before the
  * records under it.  In STATS, "leaves" counts present translations at
  * that level and "table pages" the page-table pages of that level (the
- * PGD is counted as 1).  END's "entries" counts the NONPRESENT records.
+ * PGD is counted as 1).  In the PTE level's STATS, "kept" (in flags) counts
+ * the PTE tables the kernel keeps deposited for anonymous huge PMDs, ready
+ * for a split: nothing points at them, but VmPTE in /proc/PID/status
+ * counts them, with the PUD, PMD and PTE tables.  END's "entries" counts
+ * the NONPRESENT records.
  */
 struct shikumi_pt_rec {
 	__u8	type;

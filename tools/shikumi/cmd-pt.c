@@ -423,6 +423,7 @@ static int fetch_span(pid_t pid, const char *view, uint64_t a, uint64_t b,
 struct pt_stats {
 	uint64_t tables[SHIKUMI_PT_LEVELS];
 	uint64_t leaves[SHIKUMI_PT_LEVELS];
+	uint64_t kept;		/* PTE tables deposited under huge PMDs */
 	unsigned int levels;
 	uint32_t hflags;
 };
@@ -444,6 +445,8 @@ static int pt_get_stats(pid_t pid, const char *range, struct pt_stats *st)
 			continue;
 		st->tables[r->level] = r->count;
 		st->leaves[r->level] = r->leaves;
+		if (r->level == SHIKUMI_PT_PTE)
+			st->kept = r->flags;
 	}
 	pt_dump_free(&d);
 	return 0;
@@ -1571,7 +1574,7 @@ static int pt_stats_cmd(int argc, char **argv)
 		mapped += st.leaves[l] * level_size((unsigned int)l, st.levels == 5);
 
 	walk_pte_kb = (st.tables[SHIKUMI_PT_PUD] + st.tables[SHIKUMI_PT_PMD] +
-		       st.tables[SHIKUMI_PT_PTE] + w.deposits) * 4;
+		       st.tables[SHIKUMI_PT_PTE] + st.kept) * 4;
 	rss_kb = w.rss_pages * 4;
 	pte_agree = vmpte >= 0 && (uint64_t)vmpte == walk_pte_kb;
 	rss_agree = vmrss >= 0 && (uint64_t)vmrss == rss_kb;
@@ -1607,7 +1610,9 @@ static int pt_stats_cmd(int argc, char **argv)
 		else
 			json_null(j, "kernel_kb");
 		json_u64(j, "walk_kb", walk_pte_kb);
-		json_u64(j, "thp_deposits", w.deposits);
+		json_u64(j, "thp_deposits", st.kept);
+		/* the same, counted here from the walk's anonymous PMD leaves */
+		json_u64(j, "thp_deposits_walk", w.deposits);
 		json_bool(j, "agree", pte_agree);
 		json_object_end(j);
 		json_object_begin(j, "rss");
@@ -1654,8 +1659,8 @@ static int pt_stats_cmd(int argc, char **argv)
 	printf("\nVmPTE: the kernel says %lld kB; the walk: (pud %llu + pmd %llu + pte %llu",
 	       vmpte, U(st.tables[SHIKUMI_PT_PUD]), U(st.tables[SHIKUMI_PT_PMD]),
 	       U(st.tables[SHIKUMI_PT_PTE]));
-	if (w.deposits)
-		printf(" + %llu deposited under THPs", U(w.deposits));
+	if (st.kept)
+		printf(" + %llu deposited under THPs", U(st.kept));
 	printf(") x 4 KiB = %llu kB: %s\n", U(walk_pte_kb),
 	       pte_agree ? "they agree" : "they differ");
 	printf("VmRSS: the kernel says %lld kB; the walk: %llu kB of present pages",

@@ -863,8 +863,9 @@ static void ptd_header(struct ptd_file *pf)
 		   "4 levels, the p4d is folded into the pgd" : "5 levels");
 	if (q->view == PTD_VIEW_SUMMARY)
 		ptd_printf(pf, "# runs: start-end count x size level flags\n");
-	ptd_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user, A accessed, D dirty,\n");
-	ptd_printf(pf, "#   NX/x, GLB global, PSE huge, SD soft-dirty, SPC special;\n");
+	ptd_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user,\n");
+	ptd_printf(pf, "#   A accessed, D dirty, NX/x, GLB global, PSE huge,\n");
+	ptd_printf(pf, "#   SD soft-dirty, SPC special;\n");
 	ptd_printf(pf, "#   page: anon/file/zero/pfn (no struct page)/kern, shared/excl\n");
 }
 

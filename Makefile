@@ -38,8 +38,9 @@ check check-all:
 lint:
 	@scripts/lint
 
-# A benchmark, not a test: shikumi_ramdisk against brd and null_blk, and
-# the in-driver policies on the emulated HDD, in one guest boot.
+# A benchmark, not a test: shikumi_ramdisk against brd and null_blk, the
+# in-driver policies on the emulated HDD, and shikumi_ptdump against
+# /proc/PID/pagemap, in one guest boot.
 # KERNEL: 6.1, 6.12 or 7.x (default: the lab's default)
 bench: tools
 	./scripts/lab $(if $(KERNEL),--kernel $(KERNEL)) -- scripts/bench

@@ -233,13 +233,20 @@ static u32 ptd_entry_flags(u64 raw, int level)
  * What the kernel knows of the page a present leaf maps.  The caller holds
  * the page table lock of the leaf, so the page stays mapped meanwhile.
  */
-static u32 ptd_page_flags(unsigned long pfn, u32 flags)
+static u32 ptd_page_flags(const struct ptd_file *pf, unsigned long pfn,
+			  u32 flags)
 {
 	struct page *page;
 
 	if (is_zero_pfn(pfn))
 		return SHIKUMI_PT_F_ZERO;
-	if ((flags & SHIKUMI_PT_F_SPECIAL) || !pfn_valid(pfn))
+	/*
+	 * As vm_normal_page() decides: a special entry has no struct page;
+	 * any other has one, but in a VM_PFNMAP or VM_MIXEDMAP mapping.
+	 */
+	if (flags & SHIKUMI_PT_F_SPECIAL)
+		return SHIKUMI_PT_F_NOPAGE;
+	if ((pf->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) && !pfn_valid(pfn))
 		return SHIKUMI_PT_F_NOPAGE;
 	page = pfn_to_page(pfn);
 	if (PageAnon(page))
@@ -549,12 +556,51 @@ static bool ptd_must_stop(struct ptd_file *pf, unsigned long addr)
 	return true;
 }
 
+/*
+ * The PTE level holds nearly all the entries.  The raw and stats views
+ * write a fixed size per entry, so the caller works out beforehand how
+ * many entries (@n) this fill may take, and the loop stays lean.
+ */
+static void ptd_walk_pte_fast(struct ptd_file *pf, pte_t *ptep,
+			      unsigned long addr, unsigned long n)
+{
+	bool stats = pf->q.view == PTD_VIEW_STATS;
+	unsigned long i;
+
+	for (i = 0; i < n; i++, ptep++, addr += PAGE_SIZE) {
+		pte_t pte = ptep_get(ptep);
+		u64 raw = pte_val(pte);
+		u32 flags;
+
+		if (pte_none(pte))
+			continue;
+		if (!pte_present(pte)) {
+			pf->nonpresent++;
+			if (!stats)
+				ptd_emit(pf, SHIKUMI_PT_REC_NONPRESENT,
+					 SHIKUMI_PT_PTE, pte_index(addr),
+					 ptd_entry_flags(raw, SHIKUMI_PT_PTE),
+					 addr, raw, 0);
+			continue;
+		}
+		pf->leaves[SHIKUMI_PT_PTE]++;
+		if (stats)
+			continue;
+		flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
+		flags |= ptd_page_flags(pf, pte_pfn(pte), flags);
+		ptd_emit(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PTE,
+			 pte_index(addr), flags, addr, raw, pte_pfn(pte));
+	}
+	pf->budget -= n;
+}
+
 static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 			 unsigned long addr, unsigned long end, bool *retry)
 {
 	spinlock_t *ptl;	/* the PTE table's lock */
 	pte_t *ptep;
 	bool stop = false;
+	unsigned long n, room;
 
 	rcu_read_lock();
 	ptep = pte_offset_kernel(&pmd, addr);
@@ -563,6 +609,20 @@ static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 	if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
 		/* the table went away, or was collapsed, meanwhile */
 		*retry = true;
+		goto unlock;
+	}
+	if (pf->q.view == PTD_VIEW_STATS ||
+	    (pf->q.raw && pf->q.view == PTD_VIEW_FULL)) {
+		n = (end - addr) >> PAGE_SHIFT;
+		room = pf->q.view == PTD_VIEW_STATS ? n :
+		       ptd_room(pf) / sizeof(struct shikumi_pt_rec);
+		room = min_t(unsigned long, room, max(pf->budget, 0L));
+		if (room < n) {
+			pf->cursor = addr + (room << PAGE_SHIFT);
+			n = room;
+			stop = true;
+		}
+		ptd_walk_pte_fast(pf, ptep, addr, n);
 		goto unlock;
 	}
 	do {
@@ -587,7 +647,7 @@ static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 				  addr, raw, 0, flags);
 			continue;
 		}
-		flags |= ptd_page_flags(pte_pfn(pte), flags);
+		flags |= ptd_page_flags(pf, pte_pfn(pte), flags);
 		ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PTE, addr, raw,
 			  pte_pfn(pte), flags);
 	} while (ptep++, addr += PAGE_SIZE, addr != end);
@@ -611,7 +671,7 @@ static bool ptd_pmd_leaf(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 		return false;
 	}
 	flags = ptd_entry_flags(raw, SHIKUMI_PT_PMD);
-	flags |= ptd_page_flags(pmd_pfn(pmd), flags);
+	flags |= ptd_page_flags(pf, pmd_pfn(pmd), flags);
 	pf->chain[SHIKUMI_PT_PMD].raw = raw;
 	/*
 	 * An anonymous huge PMD (a THP, or the huge zero page) keeps a PTE
@@ -688,7 +748,7 @@ static bool ptd_pud_leaf(struct ptd_file *pf, pud_t *pudp, pud_t pud,
 		return false;
 	}
 	flags = ptd_entry_flags(raw, SHIKUMI_PT_PUD);
-	flags |= ptd_page_flags(pud_pfn(pud), flags);
+	flags |= ptd_page_flags(pf, pud_pfn(pud), flags);
 	ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PUD, addr, raw,
 		  pud_pfn(pud), flags);
 	spin_unlock(&pf->mm->page_table_lock);

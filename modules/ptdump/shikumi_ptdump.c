@@ -58,6 +58,8 @@
 #include <shikumi/compat.h>
 #include <uapi/shikumi/ptdump.h>
 
+static_assert(sizeof(struct shikumi_pt_rec) == 32);
+
 /* the output buffer of one open file */
 #define PTD_BUF_SIZE		(64 * 1024)
 /* room one entry's output may need: a flushed run plus a full line */
@@ -186,7 +188,7 @@ static void ptd_emit(struct ptd_file *pf, u8 type, u8 level, u16 index,
 	if (WARN_ON_ONCE(ptd_room(pf) < sizeof(*rec)))
 		return;
 	rec = (struct shikumi_pt_rec *)(pf->buf + pf->len);
-	memset(rec, 0, sizeof(*rec));
+	/* every field: struct shikumi_pt_rec has no padding */
 	rec->type = type;
 	rec->level = level;
 	rec->index = index;
@@ -236,6 +238,7 @@ static u32 ptd_entry_flags(u64 raw, int level)
 static u32 ptd_page_flags(const struct ptd_file *pf, unsigned long pfn,
 			  u32 flags)
 {
+	struct folio *folio;
 	struct page *page;
 
 	if (is_zero_pfn(pfn))
@@ -249,9 +252,10 @@ static u32 ptd_page_flags(const struct ptd_file *pf, unsigned long pfn,
 	if ((pf->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) && !pfn_valid(pfn))
 		return SHIKUMI_PT_F_NOPAGE;
 	page = pfn_to_page(pfn);
-	if (PageAnon(page))
+	folio = page_folio(page);
+	if (folio_test_anon(folio))
 		flags = SHIKUMI_PT_F_ANON;
-	else if (page_folio(page)->mapping)
+	else if (folio->mapping)
 		flags = SHIKUMI_PT_F_FILE;
 	else
 		flags = 0;	/* a kernel page a driver mapped */
@@ -559,38 +563,53 @@ static bool ptd_must_stop(struct ptd_file *pf, unsigned long addr)
 /*
  * The PTE level holds nearly all the entries.  The raw and stats views
  * write a fixed size per entry, so the caller works out beforehand how
- * many entries (@n) this fill may take, and the loop stays lean.
+ * many entries (@n) this fill may take, and the loop writes the records
+ * straight into the buffer.
  */
 static void ptd_walk_pte_fast(struct ptd_file *pf, pte_t *ptep,
 			      unsigned long addr, unsigned long n)
 {
+	struct shikumi_pt_rec *rec = (void *)(pf->buf + pf->len);
 	bool stats = pf->q.view == PTD_VIEW_STATS;
-	unsigned long i;
+	unsigned long i, leaves = 0, nonpresent = 0;
 
 	for (i = 0; i < n; i++, ptep++, addr += PAGE_SIZE) {
 		pte_t pte = ptep_get(ptep);
 		u64 raw = pte_val(pte);
+		unsigned long pfn;
 		u32 flags;
 
 		if (pte_none(pte))
 			continue;
+		flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
 		if (!pte_present(pte)) {
-			pf->nonpresent++;
-			if (!stats)
-				ptd_emit(pf, SHIKUMI_PT_REC_NONPRESENT,
-					 SHIKUMI_PT_PTE, pte_index(addr),
-					 ptd_entry_flags(raw, SHIKUMI_PT_PTE),
-					 addr, raw, 0);
-			continue;
+			nonpresent++;
+			pfn = 0;
+			rec->type = SHIKUMI_PT_REC_NONPRESENT;
+		} else {
+			leaves++;
+			if (stats)
+				continue;
+			pfn = pte_pfn(pte);
+			flags |= ptd_page_flags(pf, pfn, flags);
+			rec->type = SHIKUMI_PT_REC_LEAF;
 		}
-		pf->leaves[SHIKUMI_PT_PTE]++;
 		if (stats)
 			continue;
-		flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
-		flags |= ptd_page_flags(pf, pte_pfn(pte), flags);
-		ptd_emit(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PTE,
-			 pte_index(addr), flags, addr, raw, pte_pfn(pte));
+		/* every field: struct shikumi_pt_rec has no padding */
+		rec->level = SHIKUMI_PT_PTE;
+		rec->index = pte_index(addr);
+		rec->flags = flags;
+		rec->va = addr;
+		rec->raw = raw;
+		rec->pfn = pfn;
+		rec++;
 	}
+	pf->len = (char *)rec - pf->buf;
+	pf->leaves[SHIKUMI_PT_PTE] += leaves;
+	pf->nonpresent += nonpresent;
+	if (!stats)
+		pf->records += leaves + nonpresent;
 	pf->budget -= n;
 }
 

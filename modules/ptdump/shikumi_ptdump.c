@@ -56,6 +56,7 @@
 #include <linux/uaccess.h>
 
 #include <shikumi/compat.h>
+#include <shikumi/debugfs.h>
 #include <uapi/shikumi/ptdump.h>
 
 static_assert(sizeof(struct shikumi_pt_rec) == 32);
@@ -1346,17 +1347,9 @@ DEFINE_SHOW_ATTRIBUTE(ptd_status);
 
 static int __init shikumi_ptdump_init(void)
 {
-	struct dentry *root = debugfs_lookup("shikumi", NULL);
+	/* shared by shikumi's modules: see <shikumi/debugfs.h> */
+	struct dentry *root = shikumi_debugfs_root_get();
 
-	/* the directory is shared by shikumi's modules and never removed */
-	if (!root) {
-		root = debugfs_create_dir("shikumi", NULL);
-		/* another shikumi module may have created it meanwhile */
-		if (IS_ERR(root))
-			root = debugfs_lookup("shikumi", NULL);
-		else
-			dget(root);
-	}
 	if (IS_ERR_OR_NULL(root)) {
 		pr_err("cannot create /sys/kernel/debug/shikumi\n");
 		return -ENODEV;
@@ -1374,7 +1367,7 @@ static int __init shikumi_ptdump_init(void)
 static void __exit shikumi_ptdump_exit(void)
 {
 	debugfs_remove(ptd_debugfs_dir);
-	dput(ptd_debugfs_root);
+	shikumi_debugfs_root_put(ptd_debugfs_root);
 }
 
 module_init(shikumi_ptdump_init);

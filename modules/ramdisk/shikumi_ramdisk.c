@@ -59,6 +59,7 @@
 #include <linux/xarray.h>
 
 #include <shikumi/compat.h>
+#include <shikumi/debugfs.h>
 #include <uapi/shikumi/ramdisk.h>
 
 #define SHIKUMI_RD_NAME		"shikumi-ram"
@@ -1429,30 +1430,15 @@ static const struct file_operations shikumi_rd_trace_fops = {
 	.llseek		= noop_llseek,
 };
 
-/*
- * /sys/kernel/debug/shikumi/ is shared by the shikumi modules: the first
- * to load creates it, and it stays when they unload, because removing it
- * would remove the files of the others.
- */
+/* /sys/kernel/debug/shikumi/ is shared: see <shikumi/debugfs.h> */
 static void shikumi_rd_debugfs_init(void)
 {
-	struct dentry *root = debugfs_lookup("shikumi", NULL);
-
-	if (!root) {
-		root = debugfs_create_dir("shikumi", NULL);
-		/* another shikumi module may have created it meanwhile */
-		if (IS_ERR(root))
-			root = debugfs_lookup("shikumi", NULL);
-		else
-			dget(root);
-	}
-	shikumi_rd_debugfs_root = root;
+	shikumi_rd_debugfs_root = shikumi_debugfs_root_get();
 }
 
 static void shikumi_rd_debugfs_exit(void)
 {
-	if (!IS_ERR_OR_NULL(shikumi_rd_debugfs_root))
-		dput(shikumi_rd_debugfs_root);
+	shikumi_debugfs_root_put(shikumi_rd_debugfs_root);
 }
 
 static void shikumi_rd_debugfs_add(struct shikumi_rd *rd)

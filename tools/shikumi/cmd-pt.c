@@ -474,25 +474,35 @@ static void proc_comm(pid_t pid, char *buf, size_t size)
 }
 
 /* A "Vm...:   N kB" line of /proc/PID/status, in kB; -1 if absent. */
-static long long proc_status_kb(pid_t pid, const char *key)
+/*
+ * The number after "KEY" and @sep in a file of "KEY<sep> value" lines
+ * (/proc/PID/status, /proc/meminfo, /proc/vmstat); -1 if it has none.
+ */
+static long long file_key_ll(const char *path, const char *key, char sep)
 {
-	char p[64], line[256];
+	char line[256];
 	size_t klen = strlen(key);
 	long long v = -1;
-	FILE *f;
+	FILE *f = fopen(path, "re");
 
-	snprintf(p, sizeof(p), "/proc/%d/status", pid);
-	f = fopen(p, "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
+		if (!strncmp(line, key, klen) && line[klen] == sep) {
 			v = strtoll(line + klen + 1, NULL, 10);
 			break;
 		}
 	}
 	fclose(f);
 	return v;
+}
+
+static long long proc_status_kb(pid_t pid, const char *key)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	return file_key_ll(p, key, ':');
 }
 
 /* Minor faults, field 10 of /proc/PID/stat. */
@@ -2304,20 +2314,7 @@ static void thp_setting(const char *file, char *buf, size_t size)
 
 static long long vmstat(const char *key)
 {
-	char line[128];
-	size_t klen = strlen(key);
-	long long v = -1;
-	FILE *f = fopen("/proc/vmstat", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ' ') {
-			v = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
+	return file_key_ll("/proc/vmstat", key, ' ');
 }
 
 /* Leaves in [a, b) of @pid: 4K and 2M counts; optionally the entries. */
@@ -3351,20 +3348,7 @@ static long long bench_pagemap(pid_t pid, uint64_t a, uint64_t b, char *buf)
 
 static long long meminfo_kb(const char *key)
 {
-	char line[128];
-	size_t klen = strlen(key);
-	long long v = -1;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
+	return file_key_ll("/proc/meminfo", key, ':');
 }
 
 /*

@@ -38,6 +38,7 @@
 #include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
+#include <linux/hugetlb_inline.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -201,6 +202,16 @@ static void ptd_emit(struct ptd_file *pf, u8 type, u8 level, u16 index,
 	pf->records++;
 }
 
+/*
+ * A swap or migration entry's bits are not the hardware's: only its
+ * soft-dirty bit has a meaning here.
+ */
+static u32 ptd_nonpresent_flags(u64 raw)
+{
+	return _PAGE_SWP_SOFT_DIRTY && (raw & _PAGE_SWP_SOFT_DIRTY) ?
+	       SHIKUMI_PT_F_SOFT_DIRTY : 0;
+}
+
 /* the entry's own bits, decoded */
 static u32 ptd_entry_flags(u64 raw, int level)
 {
@@ -218,7 +229,9 @@ static u32 ptd_entry_flags(u64 raw, int level)
 		flags |= SHIKUMI_PT_F_DIRTY;
 	if (raw & _PAGE_NX)
 		flags |= SHIKUMI_PT_F_NX;
-	if (raw & _PAGE_GLOBAL)
+	/* without the present bit, bit 8 is PROTNONE */
+	if ((raw & (_PAGE_PRESENT | _PAGE_GLOBAL)) ==
+	    (_PAGE_PRESENT | _PAGE_GLOBAL))
 		flags |= SHIKUMI_PT_F_GLOBAL;
 	/* bit 7 is PSE above the PTE level, PAT in a PTE */
 	if (level != SHIKUMI_PT_PTE && (raw & _PAGE_PSE))
@@ -582,16 +595,17 @@ static void ptd_walk_pte_fast(struct ptd_file *pf, pte_t *ptep,
 
 		if (pte_none(pte))
 			continue;
-		flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
 		if (!pte_present(pte)) {
 			nonpresent++;
 			pfn = 0;
+			flags = ptd_nonpresent_flags(raw);
 			rec->type = SHIKUMI_PT_REC_NONPRESENT;
 		} else {
 			leaves++;
 			if (stats)
 				continue;
 			pfn = pte_pfn(pte);
+			flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
 			flags |= ptd_page_flags(pf, pfn, flags);
 			rec->type = SHIKUMI_PT_REC_LEAF;
 		}
@@ -622,7 +636,17 @@ static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 	bool stop = false;
 	unsigned long n, room;
 
+	/*
+	 * The PMD was read before the RCU read-side section began: read it
+	 * again inside it.  A table that is still there now cannot be freed
+	 * (pte_free_defer(), PT_RECLAIM) before rcu_read_unlock().
+	 */
 	rcu_read_lock();
+	if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
+		rcu_read_unlock();
+		*retry = true;
+		return false;
+	}
 	ptep = pte_offset_kernel(&pmd, addr);
 	ptl = pte_lockptr(pf->mm, &pmd);
 	spin_lock(ptl);
@@ -661,12 +685,12 @@ static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 			ptd_empty(pf, SHIKUMI_PT_PTE, addr);
 			continue;
 		}
-		flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
 		if (!pte_present(pte)) {
 			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PTE,
-				  addr, raw, 0, flags);
+				  addr, raw, 0, ptd_nonpresent_flags(raw));
 			continue;
 		}
+		flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
 		flags |= ptd_page_flags(pf, pte_pfn(pte), flags);
 		ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PTE, addr, raw,
 			  pte_pfn(pte), flags);
@@ -698,18 +722,28 @@ static bool ptd_pmd_leaf(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 	 * table deposited, ready for the day it is split, and the kernel
 	 * counts that table in the process's page-table bytes (VmPTE).
 	 */
-	if (vma_is_anonymous(pf->vma))
+	if (vma_is_anonymous(pf->vma)) {
 		pf->deposited++;
+		/*
+		 * A huge PMD of an anonymous mapping maps an anonymous THP,
+		 * or else the huge zero page (whose PFN is not exported).
+		 */
+		if (!(flags & SHIKUMI_PT_F_ANON))
+			flags = (flags & ~(SHIKUMI_PT_F_NOPAGE |
+					   SHIKUMI_PT_F_SHARED)) |
+				SHIKUMI_PT_F_ZERO;
+	}
 	ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PMD, addr, raw,
 		  pmd_pfn(pmd), flags);
 	spin_unlock(ptl);
 	return true;
 }
 
-static bool ptd_walk_pmd(struct ptd_file *pf, pud_t *pudp,
+static bool ptd_walk_pmd(struct ptd_file *pf, pud_t pud,
 			 unsigned long addr, unsigned long end)
 {
-	pmd_t *pmdp = pmd_offset(pudp, addr);
+	/* through the PUD value checked, not a second read of the entry */
+	pmd_t *pmdp = pmd_offset(&pud, addr);
 	unsigned long next;
 
 	do {
@@ -734,9 +768,8 @@ again:
 		if (!pmd_present(pmd)) {
 			/* a THP's migration entry */
 			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PMD,
-				  addr, pmd_val(pmd),
-				  0, ptd_entry_flags(pmd_val(pmd),
-						     SHIKUMI_PT_PMD));
+				  addr, pmd_val(pmd), 0,
+				  ptd_nonpresent_flags(pmd_val(pmd)));
 			continue;
 		}
 		if (pmd_leaf(pmd)) {
@@ -775,10 +808,10 @@ static bool ptd_pud_leaf(struct ptd_file *pf, pud_t *pudp, pud_t pud,
 	return true;
 }
 
-static bool ptd_walk_pud(struct ptd_file *pf, p4d_t *p4dp,
+static bool ptd_walk_pud(struct ptd_file *pf, p4d_t p4d,
 			 unsigned long addr, unsigned long end)
 {
-	pud_t *pudp = pud_offset(p4dp, addr);
+	pud_t *pudp = pud_offset(&p4d, addr);
 	unsigned long next;
 
 	do {
@@ -800,8 +833,7 @@ again:
 		if (!pud_present(pud)) {
 			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PUD,
 				  addr, pud_val(pud), 0,
-				  ptd_entry_flags(pud_val(pud),
-						  SHIKUMI_PT_PUD));
+				  ptd_nonpresent_flags(pud_val(pud)));
 			continue;
 		}
 		if (pud_leaf(pud)) {
@@ -812,7 +844,7 @@ again:
 		if (pud_bad(pud))
 			continue;
 		ptd_table(pf, SHIKUMI_PT_PUD, addr, pud_val(pud));
-		if (ptd_walk_pmd(pf, pudp, addr, next))
+		if (ptd_walk_pmd(pf, pud, addr, next))
 			return true;
 	} while (pudp++, addr = next, addr != end);
 	return false;
@@ -847,7 +879,7 @@ static bool ptd_walk_p4d(struct ptd_file *pf, pgd_t *pgdp,
 		if (p4d_bad(p4d))
 			continue;
 		ptd_table(pf, level, addr, p4d_val(p4d));
-		if (ptd_walk_pud(pf, p4dp, addr, next))
+		if (ptd_walk_pud(pf, p4d, addr, next))
 			return true;
 	} while (p4dp++, addr = next, addr != end);
 	return false;
@@ -887,6 +919,30 @@ static bool ptd_walk_pgd(struct ptd_file *pf, unsigned long addr,
 }
 
 /*
+ * A shared hugetlb mapping may share its PMD table with other processes,
+ * and huge_pmd_unshare() takes it away from under mmap_read_lock, holding
+ * only the file's i_mmap_rwsem for writing: hold it for reading meanwhile,
+ * as the kernel's own hugetlb walkers do (mmap_lock, i_mmap_rwsem, then
+ * the page table lock).
+ */
+static bool ptd_walk_vma(struct ptd_file *pf, struct vm_area_struct *vma,
+			 unsigned long start, unsigned long end)
+{
+	struct address_space *mapping = NULL;
+	bool stop;
+
+	if (is_vm_hugetlb_page(vma) && (vma->vm_flags & VM_MAYSHARE) &&
+	    vma->vm_file)
+		mapping = vma->vm_file->f_mapping;
+	if (mapping)
+		i_mmap_lock_read(mapping);
+	stop = ptd_walk_pgd(pf, start, end);
+	if (mapping)
+		i_mmap_unlock_read(mapping);
+	return stop;
+}
+
+/*
  * Walk the VMAs in [cursor, q.end) until done (false) or told to stop
  * (true).  The caller holds mmap_read_lock.
  */
@@ -908,7 +964,7 @@ static bool ptd_walk_vmas(struct ptd_file *pf)
 		start = max(pf->cursor, vma->vm_start);
 		end = min(vma->vm_end, pf->q.end);
 		pf->vma = vma;
-		if (ptd_walk_pgd(pf, start, end))
+		if (ptd_walk_vma(pf, vma, start, end))
 			return true;
 		pf->cursor = end;
 	}
@@ -1106,7 +1162,7 @@ static int ptd_parse_range(char *val, unsigned long *start,
 	return 0;
 }
 
-/* Parse @line into @q; @mm is the target's, for its size. */
+/* Parse @line into @q, and say which keys it had. */
 static int ptd_parse_query(char *line, struct ptd_query *q, bool *has_pid,
 			   bool *has_range, bool *has_addr)
 {
@@ -1266,7 +1322,6 @@ unlock:
 
 static int ptd_open(struct inode *inode, struct file *file)
 {
-	struct ptd_target t;
 	struct ptd_file *pf;
 	int ret;
 
@@ -1284,12 +1339,13 @@ static int ptd_open(struct inode *inode, struct file *file)
 		goto free_buf;
 	mutex_init(&pf->lock);
 	/* by default, the opener's own address space, in summary */
-	pf->q.pid = task_tgid_vnr(current);
-	ret = ptd_get_target(pf->q.pid, &t);
-	if (ret)
+	ret = -ENXIO;
+	if (!current->mm)
 		goto free_path;
-	pf->mm = t.mm;
-	memcpy(pf->comm, t.comm, sizeof(pf->comm));
+	mmgrab(current->mm);
+	pf->mm = current->mm;
+	get_task_comm(pf->comm, current);
+	pf->q.pid = task_tgid_vnr(current);
 	pf->q.view = PTD_VIEW_SUMMARY;
 	pf->q.start = 0;
 	pf->q.end = pf->mm->task_size;

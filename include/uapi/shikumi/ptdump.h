@@ -149,6 +149,8 @@
  *	STATS		level	-	kept	-	leaves	  table pages
  *	END		-	-	E_*	next	entries   records before
  *
+ * HEADER's level is always SHIKUMI_PT_LEVELS, the levels records name; the
+ * machine walks 4 of them when flags has SHIKUMI_PT_H_P4D_FOLDED, else 5.
  * va is the first address the entry maps (for TABLE and LEAF records, the
  * address aligned down to the entry's size).  A LEAF's page size follows
  * from its level: 4 KiB for PTE, 2 MiB for PMD, 1 GiB for PUD.  A TABLE

@@ -56,6 +56,12 @@ static const char *level_name(unsigned int level)
 }
 
 /* What one entry of a level maps (x86-64, 4-level or 5-level paging). */
+/* The paging depth the HEADER record @h says: 4, or 5 with LA57. */
+static unsigned int paging_levels(const struct shikumi_pt_rec *h)
+{
+	return h->flags & SHIKUMI_PT_H_P4D_FOLDED ? 4 : 5;
+}
+
 static uint64_t level_size(unsigned int level, bool la57)
 {
 	switch (level) {
@@ -244,6 +250,15 @@ static bool debugfs_mounted(void)
 	return !statfs(DEBUGFS_ROOT, &sf) && sf.f_type == DEBUGFS_MAGIC_NR;
 }
 
+/* Is the kernel in lockdown?  "[none] integrity confidentiality" is not. */
+static bool locked_down(void)
+{
+	char buf[128];
+
+	return !read_file_str("/sys/kernel/security/lockdown", buf, sizeof(buf)) &&
+	       !strstr(buf, "[none]");
+}
+
 static int pt_open(void)
 {
 	int fd, err;
@@ -255,6 +270,9 @@ static int pt_open(void)
 	if (!module_is_loaded(PT_MODULE))
 		p_err("%s is not loaded: run 'shikumi load %s' as root",
 		      PT_MODULE, PT_MODULE);
+	else if ((err == EACCES || err == EPERM) && !geteuid() && locked_down())
+		p_err("cannot open %s: %s: the kernel is locked down (Secure Boot), and "
+		      "lockdown allows no writable debugfs file", PT_DUMP, strerror(err));
 	else if (err == EACCES || err == EPERM)
 		p_err("cannot open %s: %s: needs root (CAP_SYS_ADMIN)", PT_DUMP,
 		      strerror(err));
@@ -436,7 +454,7 @@ static int pt_get_stats(pid_t pid, const char *range, struct pt_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (fetch_range(pid, "stats", range, &d))
 		return -1;
-	st->levels = d.r[0].level;
+	st->levels = paging_levels(&d.r[0]);
 	st->hflags = d.r[0].flags;
 	for (i = 0; i < d.n; i++) {
 		const struct shikumi_pt_rec *r = &d.r[i];
@@ -1131,7 +1149,7 @@ static void entry_summary(struct dump_ctx *c, const struct shikumi_pt_rec *r)
 static void print_header_line(const struct shikumi_pt_rec *h, const char *comm)
 {
 	printf("pid %llu (%s): %u-level paging%s, range 0x%llx-0x%llx%s%s\n",
-	       U(h->pid), comm, h->level,
+	       U(h->pid), comm, paging_levels(h),
 	       h->flags & SHIKUMI_PT_H_P4D_FOLDED ? " (the P4D is folded into the PGD)" : "",
 	       U(h->va), U(h->end),
 	       h->flags & SHIKUMI_PT_H_THP ? ", THP" : "",
@@ -1143,7 +1161,7 @@ static void json_header(struct json *j, const struct shikumi_pt_rec *h,
 {
 	json_u64(j, "pid", h->pid);
 	json_string(j, "comm", comm);
-	json_u64(j, "levels", h->level);
+	json_u64(j, "levels", paging_levels(h));
 	json_bool(j, "p4d_folded", h->flags & SHIKUMI_PT_H_P4D_FOLDED);
 	json_bool(j, "thp", h->flags & SHIKUMI_PT_H_THP);
 	json_bool(j, "soft_dirty", h->flags & SHIKUMI_PT_H_SOFT_DIRTY);
@@ -1222,7 +1240,7 @@ static int pt_dump_cmd(int argc, char **argv)
 	}
 	c.pid = pid;
 	c.full = full;
-	c.la57 = d.r[0].level == 5;
+	c.la57 = paging_levels(&d.r[0]) == 5;
 	c.maps = &mp;
 	c.es = &es;
 	if (opt_json) {
@@ -1304,7 +1322,7 @@ struct xlate {
 static void xlate_render(const struct pt_dump *d, uint64_t addr, struct json *j,
 			 const char *indent, struct xlate *x)
 {
-	bool la57 = d->r[0].level == 5;
+	bool la57 = paging_levels(&d->r[0]) == 5;
 	char bits[64], pg[32], sz[24];
 	size_t i;
 
@@ -1450,7 +1468,7 @@ static int pt_translate_cmd(int argc, char **argv)
 		json_free(j);
 	} else {
 		printf("pid %d (%s): virtual address 0x%llx, %u-level paging%s\n", pid,
-		       comm, U(addr), d.r[0].level,
+		       comm, U(addr), paging_levels(&d.r[0]),
 		       d.r[0].flags & SHIKUMI_PT_H_P4D_FOLDED ?
 		       " (the P4D is folded into the PGD)" : "");
 		if (me)
@@ -1478,7 +1496,7 @@ struct walk_rss {
 
 static void walk_rss(const struct pt_dump *d, struct walk_rss *w)
 {
-	bool la57 = d->r[0].level == 5;
+	bool la57 = paging_levels(&d->r[0]) == 5;
 	uint32_t vf = 0;
 	size_t i;
 
@@ -1820,6 +1838,9 @@ static int snap_load(const char *path, struct snap_hdr *h, struct pt_dump *d)
 		p_err("%s is not a snapshot of 'shikumi pt snapshot'", path);
 		goto out;
 	}
+	/* the file is not to be trusted: its strings end here */
+	h->comm[sizeof(h->comm) - 1] = '\0';
+	h->kernel[sizeof(h->kernel) - 1] = '\0';
 	if (h->version != SNAP_VERSION || h->rec_size != sizeof(struct shikumi_pt_rec) ||
 	    h->pt_magic != SHIKUMI_PT_MAGIC) {
 		p_err("%s: snapshot version %u with %u-byte records; this shikumi reads version %u",
@@ -2002,7 +2023,7 @@ static int pt_diff_cmd(int argc, char **argv)
 		p_err("out of memory");
 		goto out;
 	}
-	la57 = da.r[0].level == 5;
+	la57 = paging_levels(&da.r[0]) == 5;
 	if (ha.pid != hb.pid)
 		p_warn("the snapshots are of different processes (pid %llu and %llu)",
 		       U(ha.pid), U(hb.pid));

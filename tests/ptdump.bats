@@ -25,12 +25,13 @@ teardown() {
 		kill -9 "$held" 2>/dev/null || true
 		wait "$held" 2>/dev/null || true
 	fi
-	exec 7>&- 8>&- 9>&- 2>/dev/null || true
+	{ exec 7>&- 8>&- 9>&-; } 2>/dev/null || true
 	common_teardown
 }
 
 # Start shikumi-pttest hold in the background, wait until it is ready and
-# stop it: held=PID, and the addresses it printed in anon, anon_end, thp.
+# stop it: held=PID, and the addresses it printed in anon, anon_end, thp,
+# hzero (read only) and sparse (one page written, then 2 MiB untouched).
 hold() {
 	local out=$BATS_TEST_TMPDIR/hold.out f=$BATS_TEST_TMPDIR/file
 	dd if=/dev/urandom of="$f" bs=1M count=8 status=none
@@ -40,10 +41,20 @@ hold() {
 		[[ -s $out ]] && break
 		sleep 0.1
 	done
-	read -r _ _ _ _ _ anon _ anon_end _ thp _ <"$out"
+	read -r _ _ _ _ _ anon _ anon_end _ thp _ _ _ _ hzero _ sparse <"$out"
 	# use_stack() touches its 1 MiB before pause()
 	sleep 0.5
 	kill -STOP "$held"
+}
+
+# thp_off: true when THP is off, or a THP fault fell back to 4K pages
+# since thp_fallback_mark (memory too fragmented for a 2 MiB page)
+thp_fallback_mark() {
+	fb0=$(awk '$1 == "thp_fault_fallback" { print $2 }' /proc/vmstat)
+}
+thp_off() {
+	grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled ||
+		[ "$(awk '$1 == "thp_fault_fallback" { print $2 }' /proc/vmstat)" != "${fb0:-0}" ]
 }
 
 # query FD WORDS...: write a query to an open dump file, as one write
@@ -62,6 +73,7 @@ pagemap_pfn() {
 }
 
 @test "ptdump: every present page's PFN equals pagemap's, over 10,000 pages of heap, stack, file and THP" {
+	thp_fallback_mark
 	hold
 	run shikumi-pttest check "$held"
 	echo "$output"
@@ -75,8 +87,8 @@ pagemap_pfn() {
 	[ "$stack" -ge 256 ]
 	[ "$file" -ge 2048 ]
 	[ "$anonp" -ge 6144 ]
-	if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
-		skip "THP is off in this kernel: no PMD leaf to check"
+	if thp_off; then
+		skip "THP is off, or fell back to 4K pages: no PMD leaf to check"
 	fi
 	[ "$thpp" -ge 512 ]
 }
@@ -130,6 +142,7 @@ pagemap_pfn() {
 }
 
 @test "ptdump: translate shows every level down to a 4K page and to a THP's PMD" {
+	thp_fallback_mark
 	hold
 	exec 7<>"$DUMP"
 	va=$((anon + 7 * 4096 + 123))
@@ -142,16 +155,31 @@ pagemap_pfn() {
 	grep -q "^pte\[ *$(((va >> 12) & 511))\]  0x[0-9a-f]*  4K page at pfn $pfn " <<<"$output"
 	grep -q "^$(printf '0x%x' "$va") -> physical address $(printf '0x%x' $((pfn * 4096 + 123)))$" <<<"$output"
 
-	if grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
-		skip "THP is off in this kernel"
+	# never touched, under a PMD table that exists: the PMD entry is empty
+	query 7 "pid=$held view=translate addr=$((sparse + 2 * 1024 * 1024))"
+	run cat <&7
+	echo "$output"
+	grep -q '^pmd\[ *[0-9]*\]  0x0000000000000000  empty' <<<"$output"
+	[[ $output != *"pte["* ]]
+
+	if thp_off; then
+		skip "THP is off, or fell back to 4K pages"
 	fi
 	query 7 "pid=$held view=translate addr=$thp"
 	run cat <&7
 	echo "$output"
-	grep -q "^pmd\[ *[0-9]*\]  0x[0-9a-f]*  2M page at pfn $(pagemap_pfn "$held" "$thp") .* PSE " <<<"$output"
+	grep -q "^pmd\[ *[0-9]*\]  0x[0-9a-f]*  2M page at pfn $(pagemap_pfn "$held" "$thp") .* PSE .*anon excl" <<<"$output"
 	[[ $output != *"pte["* ]]
 
-	# nothing mapped: the walk stops at the first empty entry
+	# read and never written: the huge zero page, if THP maps it
+	if [ "$(cat /sys/kernel/mm/transparent_hugepage/use_zero_page)" = 1 ]; then
+		query 7 "pid=$held view=translate addr=$hzero"
+		run cat <&7
+		echo "$output"
+		grep -q "^pmd\[ *[0-9]*\]  0x[0-9a-f]*  2M page at pfn .* ro .* PSE .*zero" <<<"$output"
+	fi
+
+	# no VMA: no walk
 	query 7 "pid=$held view=translate addr=0x1000"
 	run cat <&7
 	echo "$output"
@@ -255,16 +283,24 @@ pagemap_pfn() {
 	c1=$!
 	shikumi-pttest churn 20 &
 	c2=$!
+	# dumper VIEW FORMAT: dump the churning processes for 20 s; print how
+	# many dumps came out whole (the processes may exit at any moment)
 	dumper() {
-		local end=$((SECONDS + 20)) p n=0
+		local end=$((SECONDS + 20)) p ok=0 f=$BATS_TEST_TMPDIR/$1.$2
 		while ((SECONDS < end)); do
 			for p in $(pgrep -f 'shikumi-pttest churn'); do
-				{ printf 'pid=%s view=%s format=%s' "$p" "$1" "$2" >&7 &&
-					cat <&7 >/dev/null; } 7<>"$DUMP" 2>/dev/null || true
-				n=$((n + 1))
+				{ printf 'pid=%s view=%s format=%s' "$p" "$1" "$2" >&6 &&
+					cat <&6 >"$f"; } 6<>"$DUMP" 2>/dev/null || continue
+				case $2 in
+				raw)	# the last record is END
+					[ "$(tail -c 32 "$f" | od -An -tu1 -N1 | tr -d ' ')" = 8 ] &&
+						ok=$((ok + 1)) ;;
+				text)	head -1 "$f" | grep -q "^# shikumi_ptdump: pid $p " &&
+						ok=$((ok + 1)) ;;
+				esac
 			done
 		done
-		echo "$n"
+		echo "$ok"
 	}
 	dumper full raw >"$BATS_TEST_TMPDIR/n1" &
 	d1=$!
@@ -273,7 +309,8 @@ pagemap_pfn() {
 	dumper stats text >"$BATS_TEST_TMPDIR/n3" &
 	d3=$!
 	wait "$c1" "$c2" "$d1" "$d2" "$d3"
-	echo "dumps: $(cat "$BATS_TEST_TMPDIR"/n?)"
+	echo "whole dumps: $(cat "$BATS_TEST_TMPDIR"/n?)"
 	[ "$(cat "$BATS_TEST_TMPDIR"/n1)" -gt 10 ]
 	[ "$(cat "$BATS_TEST_TMPDIR"/n2)" -gt 10 ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/n3)" -gt 10 ]
 }

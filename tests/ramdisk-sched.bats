@@ -292,7 +292,12 @@ travel() {
 			--iodepth=64 --rw=randread --bs=4k --runtime=30 --time_based \
 			--output=/dev/null &
 		fio_pid=$!
-		sleep 1
+		# fio's start-up takes a second or more under TCG, longer
+		# on a busy host: wait for its requests to queue up
+		for i in $(seq 100); do
+			[ "$(stat_of in_driver)" -gt 1 ] && break
+			sleep 0.1
+		done
 		[ "$(stat_of in_driver)" -gt 1 ]
 		kill -9 "$fio_pid"
 		wait "$fio_pid" 2>/dev/null || true

@@ -225,8 +225,12 @@ static int cmd_check(pid_t pid)
 				       p->va, !!(p->flags & SHIKUMI_PT_F_ANON), !anon_pm);
 			continue;
 		}
-		if (p->level == SHIKUMI_PT_PTE &&
-		    (p->flags & (SHIKUMI_PT_F_ANON | SHIKUMI_PT_F_FILE)) &&
+		/*
+		 * Shared or not: the module says it of the folio, pagemap of
+		 * the page.  They agree on small anonymous folios, but not
+		 * always on a large page-cache folio mapped in part.
+		 */
+		if (p->level == SHIKUMI_PT_PTE && (p->flags & SHIKUMI_PT_F_ANON) &&
 		    !!(p->flags & SHIKUMI_PT_F_SHARED) == !!(e & PM_EXCLUSIVE)) {
 			if (bad++ < 10)
 				printf("MISMATCH 0x%" PRIx64 ": shared %d, pagemap exclusive %d\n",
@@ -308,7 +312,7 @@ static void __attribute__((noinline)) use_stack(size_t depth)
 static int cmd_hold(const char *file)
 {
 	size_t heap = 8 << 20, anon = 24 << 20, thp = 4 << 20, fsz = 8 << 20;
-	volatile char *h, *a, *t, *f;
+	volatile char *h, *a, *t, *f, *z, *sp;
 	char c = 0;
 	size_t i;
 	int fd;
@@ -334,6 +338,15 @@ static int cmd_hold(const char *file)
 	if (madvise((void *)t, thp, MADV_HUGEPAGE))
 		perror("madvise(MADV_HUGEPAGE)");
 	touch(t, thp);
+	/* read, never written: the huge zero page, if THP maps one */
+	z = map_aligned(2 << 20, 2 << 20);
+	if (madvise((void *)z, 2 << 20, MADV_HUGEPAGE))
+		perror("madvise(MADV_HUGEPAGE)");
+	c += z[0];
+	/* one page written, and the next 2 MiB never touched */
+	sp = map_aligned(4 << 20, 2 << 20);
+	madvise((void *)sp, 4 << 20, MADV_NOHUGEPAGE);
+	sp[0] = 1;
 	f = NULL;
 	if (file) {
 		fd = open(file, O_RDONLY);
@@ -346,9 +359,9 @@ static int cmd_hold(const char *file)
 			c += f[i];
 		close(fd);
 	}
-	printf("pid %d heap %p anon %p anon_end %p thp %p file %p %d\n",
+	printf("pid %d heap %p anon %p anon_end %p thp %p file %p %d hzero %p sparse %p\n",
 	       getpid(), (void *)h, (void *)a, (void *)(a + anon), (void *)t,
-	       (void *)f, c);
+	       (void *)f, c, (void *)z, (void *)sp);
 	fflush(stdout);
 	use_stack(16);		/* 1 MiB of stack, then pause() */
 	return 0;
@@ -484,13 +497,30 @@ static int cmd_cow(void)
 	return fails ? 1 : 0;
 }
 
-/* Processes that fork, map, touch, unmap and exit, for SECS seconds. */
+/*
+ * For SECS seconds: a process whose tables keep changing (mmap, write,
+ * MADV_DONTNEED, which may free PTE tables, munmap), and children it forks
+ * that do the same and exit.
+ */
 static int cmd_churn(int secs)
 {
 	time_t end = time(NULL) + secs;
 
 	while (time(NULL) < end) {
+		size_t psz = 4 << 20;
+		char *pm;
 		pid_t pid = fork();
+
+		if (pid > 0) {
+			pm = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (pm == MAP_FAILED)
+				die("mmap");
+			touch(pm, psz);
+			madvise(pm, psz, MADV_DONTNEED);
+			touch(pm, psz / 2);
+			munmap(pm, psz);
+		}
 
 		if (pid < 0)
 			die("fork");

@@ -192,6 +192,42 @@ pagemap_pfn() {
 	[[ $output == *"is in no VMA"* ]]
 }
 
+@test "ptdump: hugetlb pages, shared and private, are PMD leaves with pagemap's PFNs" {
+	nr0=$(cat /proc/sys/vm/nr_hugepages)
+	echo $((nr0 + 3)) >/proc/sys/vm/nr_hugepages
+	if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt $((nr0 + 3)) ]; then
+		echo "$nr0" >/proc/sys/vm/nr_hugepages
+		skip "no 2 MiB pages to reserve for hugetlb"
+	fi
+	out=$BATS_TEST_TMPDIR/huge.out
+	shikumi-pttest hugetlb >"$out" &
+	held=$!
+	for _ in $(seq 100); do
+		[[ -s $out ]] && break
+		sleep 0.1
+	done
+	read -r _ _ _ shared _ private <"$out"
+	kill -STOP "$held"
+	run shikumi-pttest check "$held"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	exec 7<>"$DUMP"
+	query 7 "pid=$held range=$shared-$((shared + 4 * 1024 * 1024))"
+	run cat <&7
+	echo "$output"
+	# the shared mapping: hugetlbfs pages, file-backed, 2 of them
+	grep -Eq ' rw-s .* file ' <<<"$output"
+	grep -Eq '^  0x[0-9a-f]+-0x[0-9a-f]+ +2 x 2M pmd +P  RW USR A D NX .*PSE .*file ' <<<"$output"
+	query 7 "pid=$held view=translate addr=$private"
+	run cat <&7
+	echo "$output"
+	grep -q "^pmd\[ *[0-9]*\]  0x[0-9a-f]*  2M page at pfn $(pagemap_pfn "$held" "$private") .* PSE .*anon excl" <<<"$output"
+	kill -9 "$held"
+	wait "$held" 2>/dev/null || true
+	held=
+	echo "$nr0" >/proc/sys/vm/nr_hugepages
+}
+
 @test "ptdump: copy-on-write after fork, and MAP_SHARED, in both processes" {
 	run shikumi-pttest cow
 	echo "$output"

@@ -12,6 +12,8 @@
  *   shikumi-pttest cow		fork, and check copy-on-write and MAP_SHARED
  *				in both processes' dumps and pagemaps
  *   shikumi-pttest churn SECS	fork, mmap, munmap and exit in a loop
+ *   shikumi-pttest hugetlb	map 2 MiB hugetlb pages, shared and private,
+ *				write them, print where, sleep until killed
  *
  * It reads the dump in the raw format of <shikumi/ptdump.h>.
  */
@@ -546,6 +548,26 @@ static int cmd_churn(int secs)
 	return 0;
 }
 
+/* Two shared and one private 2 MiB hugetlb page, written. */
+static int cmd_hugetlb(void)
+{
+	size_t sz = 2 << 20;
+	char *sh, *pr;
+
+	sh = mmap(NULL, 2 * sz, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	pr = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (sh == MAP_FAILED || pr == MAP_FAILED)
+		die("mmap(MAP_HUGETLB)");
+	touch(sh, 2 * sz);
+	touch(pr, sz);
+	printf("pid %d shared %p private %p\n", getpid(), (void *)sh, (void *)pr);
+	fflush(stdout);
+	pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "hold"))
@@ -556,6 +578,8 @@ int main(int argc, char **argv)
 		return cmd_cow();
 	if (argc == 3 && !strcmp(argv[1], "churn"))
 		return cmd_churn(atoi(argv[2]));
-	fprintf(stderr, "usage: shikumi-pttest hold [FILE] | check PID | cow | churn SECS\n");
+	if (argc == 2 && !strcmp(argv[1], "hugetlb"))
+		return cmd_hugetlb();
+	fprintf(stderr, "usage: shikumi-pttest hold [FILE] | check PID | cow | churn SECS | hugetlb\n");
 	return 2;
 }

@@ -136,7 +136,6 @@ struct ptd_file {
 	struct ptd_chain chain[SHIKUMI_PT_LEVELS];
 	long budget;
 	bool exited;
-	bool found_vma;
 	struct vm_area_struct *vma;	/* being walked, under mmap_lock */
 	struct ptd_run run;
 
@@ -531,7 +530,6 @@ static void ptd_vma(struct ptd_file *pf, struct vm_area_struct *vma)
 		flags |= SHIKUMI_PT_VMA_HUGETLB;
 
 	pf->vmas++;
-	pf->found_vma = true;
 	if (pf->q.view == PTD_VIEW_STATS)
 		return;
 	if (pf->q.raw) {
@@ -716,7 +714,6 @@ static bool ptd_pmd_leaf(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 	}
 	flags = ptd_entry_flags(raw, SHIKUMI_PT_PMD);
 	flags |= ptd_page_flags(pf, pmd_pfn(pmd), flags);
-	pf->chain[SHIKUMI_PT_PMD].raw = raw;
 	/*
 	 * An anonymous huge PMD (a THP, or the huge zero page) keeps a PTE
 	 * table deposited, ready for the day it is split, and the kernel
@@ -1024,7 +1021,7 @@ static void ptd_tail(struct ptd_file *pf)
 			 pf->nonpresent, pf->records);
 		return;
 	}
-	if (pf->q.view == PTD_VIEW_TRANSLATE && !pf->found_vma && !pf->exited)
+	if (pf->q.view == PTD_VIEW_TRANSLATE && !pf->vmas && !pf->exited)
 		ptd_printf(pf, "0x%lx is in no VMA: nothing can be mapped there\n",
 			   pf->q.addr);
 	if (pf->q.view == PTD_VIEW_STATS) {
@@ -1108,7 +1105,6 @@ static void ptd_restart(struct ptd_file *pf)
 	pf->vmas = 0;
 	pf->records = 0;
 	pf->exited = false;
-	pf->found_vma = false;
 	pf->head = 0;
 	pf->len = 0;
 }

@@ -18,6 +18,8 @@ const struct shikumi_module shikumi_modules[] = {
 	  "blk-mq RAM disk (chapters 6 and 9)" },
 	{ "shikumi_ptdump", "ptdump", "modules/ptdump",
 	  "page-table dumper in debugfs (chapters 4 and 5)" },
+	{ "shikumi_cstrace", "cstrace", "modules/cstrace",
+	  "context-switch tracer on sched_switch (chapter 3)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

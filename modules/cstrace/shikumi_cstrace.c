@@ -1,0 +1,1095 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi_cstrace: the scheduler's context switches, as they happen
+ * (book chapter 3).
+ *
+ * The book infers time slices from the progress timestamps of busy
+ * processes.  This module records what the scheduler itself did: every
+ * sched_switch, with sched_wakeup, sched_wakeup_new and sched_migrate_task
+ * so that time spent waiting to run and migrations are known too.  The
+ * user API is in <uapi/shikumi/cstrace.h>.
+ *
+ * What it demonstrates:
+ *  - hooking a kernel tracepoint from a module: the tracepoints are found
+ *    by name (their symbols are not exported), and probes are registered
+ *    only while tracing is on, so the tracer costs nothing when off;
+ *  - a lockless per-CPU ring with one producer (the probes on that CPU,
+ *    with interrupts off) and one consumer (the reader), ordered with
+ *    acquire/release on the head and tail;
+ *  - never losing events silently: a full ring drops new events, counts
+ *    them, and leaves a LOST record in the stream where they were, as
+ *    LTTng's discard mode does;
+ *  - waking a reader from inside the scheduler, where wake_up() would
+ *    deadlock, through an irq_work.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/capability.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/ctype.h>
+#include <linux/debugfs.h>
+#include <linux/irq_work.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/threads.h>
+#include <linux/timekeeping.h>
+#include <linux/tracepoint.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+#include <trace/events/sched.h>
+
+#include <shikumi/debugfs.h>
+#include <uapi/shikumi/cstrace.h>
+
+#define CS_NR_MIN	256U
+#define CS_NR_MAX	(1024U * 1024U)
+
+static unsigned int nr_events = 8192;
+module_param(nr_events, uint, 0444);
+MODULE_PARM_DESC(nr_events,
+		 "records in each CPU's ring, rounded up to a power of two (256..1048576, default 8192)");
+
+/*
+ * One CPU's ring.  Only the probes on that CPU write @head, @lost_pending
+ * and the counters, with interrupts off; only the reader writes @tail.
+ * A slot in [tail, head) belongs to the reader, every other slot to the
+ * producer.
+ */
+struct cs_ring {
+	struct shikumi_cs_rec *recs;	/* cs.nr records, or NULL */
+	unsigned long head;
+	unsigned long lost_pending;	/* dropped since the last LOST record */
+	u64 written;			/* events written (LOST records aside) */
+	u64 dropped;			/* events dropped: the ring was full */
+	u64 lost_records;
+	unsigned long max_fill;
+	/* the reader's side, on its own cache line */
+	unsigned long tail ____cacheline_aligned_in_smp;
+};
+
+/* the tracepoints, found by name: their symbols are not exported */
+enum { CS_TP_SWITCH, CS_TP_WAKEUP, CS_TP_WAKEUP_NEW, CS_TP_MIGRATE, CS_NR_TP };
+
+static struct {
+	/*
+	 * @lock serializes enable, the filters, the rings' allocation and
+	 * the opening of a reader; @read_lock serializes the reader's
+	 * consuming with the emptying of the rings at a new session.
+	 */
+	struct mutex lock;		/* see above */
+	struct mutex read_lock;		/* see above */
+	bool on;			/* the probes may be running */
+	bool reader;			/* trace_pipe or trace_raw is open */
+	bool reader_waiting;		/* a reader sleeps: wake it up */
+	unsigned int nr;		/* records per ring, a power of two */
+	unsigned int gen;		/* sessions started */
+	struct cs_ring __percpu *rings;
+	unsigned int nr_rings;		/* rings allocated */
+
+	/* filters, changed only while tracing is off (follow_fork aside) */
+	bool any_cpu;
+	cpumask_var_t cpus;
+	bool by_id;			/* filter_pid or filter_tgid is set */
+	unsigned long *pids;		/* PID_MAX_LIMIT bits each, or NULL */
+	unsigned long *tgids;
+	bool follow_fork;
+
+	struct irq_work wake_work;
+	wait_queue_head_t wait;
+	struct tracepoint *tp[CS_NR_TP];
+	struct dentry *root, *dir;
+} cs;
+
+/* ------------------------------------------------------------------ */
+/* The probes: interrupts off, inside the scheduler.  No locks, no      */
+/* sleeping, no printk.                                                 */
+/* ------------------------------------------------------------------ */
+
+static __always_inline bool cs_task_traced(const struct task_struct *t)
+{
+	return test_bit(t->pid, cs.pids) || test_bit(t->tgid, cs.tgids);
+}
+
+static __always_inline bool cs_cpu_traced(unsigned int cpu)
+{
+	return cs.any_cpu || cpumask_test_cpu(cpu, cs.cpus);
+}
+
+/* a slot for one record on this CPU, or NULL if the ring is full */
+static struct shikumi_cs_rec *cs_reserve(struct cs_ring *ring)
+{
+	unsigned long head = ring->head;
+	/* the reader is done with the slots below its tail */
+	unsigned long tail = smp_load_acquire(&ring->tail);
+	unsigned long need = ring->lost_pending ? 2 : 1;
+	struct shikumi_cs_rec *rec;
+
+	if (unlikely(!ring->recs || head - tail + need > cs.nr)) {
+		ring->lost_pending++;
+		WRITE_ONCE(ring->dropped, ring->dropped + 1);
+		return NULL;
+	}
+	if (unlikely(ring->lost_pending)) {
+		/* say where the dropped events were, then go on */
+		rec = &ring->recs[head & (cs.nr - 1)];
+		memset(rec, 0, sizeof(*rec));
+		rec->ts_ns = ktime_get_mono_fast_ns();
+		rec->type = SHIKUMI_CS_LOST;
+		rec->cpu = smp_processor_id();
+		rec->lost = ring->lost_pending;
+		ring->lost_pending = 0;
+		WRITE_ONCE(ring->lost_records, ring->lost_records + 1);
+		/* publish the LOST record, complete, to the reader */
+		smp_store_release(&ring->head, head + 1);
+		head++;
+	}
+	return &ring->recs[head & (cs.nr - 1)];
+}
+
+static void cs_commit(struct cs_ring *ring)
+{
+	unsigned long head = ring->head + 1;
+	unsigned long fill;
+
+	/* the record is complete before the reader can see it */
+	smp_store_release(&ring->head, head);
+	WRITE_ONCE(ring->written, ring->written + 1);
+	fill = head - READ_ONCE(ring->tail);
+	if (unlikely(fill > ring->max_fill))
+		WRITE_ONCE(ring->max_fill, fill);
+	/*
+	 * wake_up() here could deadlock on the runqueue lock we are called
+	 * under: an irq_work wakes the reader once we are out.
+	 */
+	if (fill >= cs.nr / 2 && READ_ONCE(cs.reader_waiting))
+		irq_work_queue(&cs.wake_work);
+}
+
+static __always_inline void cs_comm(char *dst, const struct task_struct *t)
+{
+	BUILD_BUG_ON(sizeof(t->comm) < SHIKUMI_CS_COMM_LEN);
+	memcpy(dst, t->comm, SHIKUMI_CS_COMM_LEN);
+	dst[SHIKUMI_CS_COMM_LEN - 1] = '\0';
+}
+
+static void cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
+			    struct task_struct *next, unsigned int prev_state)
+{
+	struct shikumi_cs_rec *rec;
+	struct cs_ring *ring;
+	unsigned long flags;
+
+	if (cs.by_id && !cs_task_traced(prev) && !cs_task_traced(next))
+		return;
+
+	local_irq_save(flags);
+	if (!cs_cpu_traced(smp_processor_id()))
+		goto out;
+	ring = this_cpu_ptr(cs.rings);
+	rec = cs_reserve(ring);
+	if (rec) {
+		rec->ts_ns = ktime_get_mono_fast_ns();
+		rec->type = SHIKUMI_CS_SWITCH;
+		rec->cpu = smp_processor_id();
+		rec->flags = preempt ? SHIKUMI_CS_F_PREEMPT : 0;
+		/* a preempted task is runnable whatever its state says */
+		rec->prev_state = preempt ? SHIKUMI_CS_STATE_RUNNING :
+			__task_state_index(prev_state, prev->exit_state);
+		rec->reserved = 0;
+		rec->prev_pid = prev->pid;
+		rec->prev_tgid = prev->tgid;
+		rec->next_pid = next->pid;
+		rec->next_tgid = next->tgid;
+		rec->prev_prio = prev->prio;
+		rec->next_prio = next->prio;
+		rec->prev_raw_state = prev_state;
+		/* the kernel counted this switch in one of them just before */
+		rec->prev_nvcsw = prev->nvcsw;
+		rec->prev_nivcsw = prev->nivcsw;
+		cs_comm(rec->prev_comm, prev);
+		cs_comm(rec->next_comm, next);
+		cs_commit(ring);
+	}
+out:
+	/* a task's last switch: its pid may be reused by a stranger */
+	if (cs.by_id && cs.follow_fork && (prev_state & TASK_DEAD))
+		clear_bit(prev->pid, cs.pids);
+	local_irq_restore(flags);
+}
+
+static void cs_wakeup(struct task_struct *p, u16 type)
+{
+	unsigned int target = task_cpu(p);
+	struct shikumi_cs_rec *rec;
+	struct cs_ring *ring;
+	unsigned long flags;
+
+	if ((cs.by_id && !cs_task_traced(p)) || !cs_cpu_traced(target))
+		return;
+
+	local_irq_save(flags);
+	ring = this_cpu_ptr(cs.rings);
+	rec = cs_reserve(ring);
+	if (rec) {
+		rec->ts_ns = ktime_get_mono_fast_ns();
+		rec->type = type;
+		rec->cpu = smp_processor_id();
+		rec->flags = 0;
+		rec->prev_state = 0;
+		rec->reserved = 0;
+		rec->prev_pid = p->pid;
+		rec->prev_tgid = p->tgid;
+		/* the waker; the idle task when an interrupt on idle woke p */
+		rec->next_pid = current->pid;
+		rec->next_tgid = current->tgid;
+		rec->prev_prio = p->prio;
+		rec->next_prio = current->prio;
+		rec->prev_raw_state = 0;
+		rec->cpu_from = target;
+		rec->cpu_to = target;
+		cs_comm(rec->prev_comm, p);
+		cs_comm(rec->next_comm, current);
+		cs_commit(ring);
+	}
+	local_irq_restore(flags);
+}
+
+static void cs_probe_wakeup(void *data, struct task_struct *p)
+{
+	cs_wakeup(p, SHIKUMI_CS_WAKEUP);
+}
+
+static void cs_probe_wakeup_new(void *data, struct task_struct *p)
+{
+	/* the parent (or the cloning thread) is current */
+	if (cs.by_id && cs.follow_fork && cs_task_traced(current))
+		set_bit(p->pid, cs.pids);
+	cs_wakeup(p, SHIKUMI_CS_WAKEUP_NEW);
+}
+
+static void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
+{
+	unsigned int orig = task_cpu(p);
+	struct shikumi_cs_rec *rec;
+	struct cs_ring *ring;
+	unsigned long flags;
+
+	if (cs.by_id && !cs_task_traced(p))
+		return;
+	if (!cs_cpu_traced(orig) && !cs_cpu_traced(dest_cpu))
+		return;
+
+	local_irq_save(flags);
+	ring = this_cpu_ptr(cs.rings);
+	rec = cs_reserve(ring);
+	if (rec) {
+		memset(rec, 0, sizeof(*rec));
+		rec->ts_ns = ktime_get_mono_fast_ns();
+		rec->type = SHIKUMI_CS_MIGRATE;
+		rec->cpu = smp_processor_id();
+		rec->prev_pid = p->pid;
+		rec->prev_tgid = p->tgid;
+		rec->prev_prio = p->prio;
+		rec->cpu_from = orig;
+		rec->cpu_to = dest_cpu;
+		cs_comm(rec->prev_comm, p);
+		cs_commit(ring);
+	}
+	local_irq_restore(flags);
+}
+
+static void cs_wake_reader(struct irq_work *work)
+{
+	wake_up_interruptible(&cs.wait);
+}
+
+/* ------------------------------------------------------------------ */
+/* Starting and stopping                                                */
+/* ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	void *probe;
+} cs_events[CS_NR_TP] = {
+	[CS_TP_SWITCH]		= { "sched_switch", cs_probe_switch },
+	[CS_TP_WAKEUP]		= { "sched_wakeup", cs_probe_wakeup },
+	[CS_TP_WAKEUP_NEW]	= { "sched_wakeup_new", cs_probe_wakeup_new },
+	[CS_TP_MIGRATE]		= { "sched_migrate_task", cs_probe_migrate },
+};
+
+static void cs_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	int i;
+
+	for (i = 0; i < CS_NR_TP; i++)
+		if (!strcmp(tp->name, cs_events[i].name))
+			cs.tp[i] = tp;
+}
+
+static void cs_unregister(int n)
+{
+	while (n--)
+		tracepoint_probe_unregister(cs.tp[n], cs_events[n].probe, NULL);
+	/* no probe runs any more, nor will: the rings are the reader's */
+	tracepoint_synchronize_unregister();
+}
+
+static int cs_register(void)
+{
+	int i, ret;
+
+	for (i = 0; i < CS_NR_TP; i++) {
+		ret = tracepoint_probe_register(cs.tp[i], cs_events[i].probe,
+						NULL);
+		if (ret)
+			goto unregister_probes;
+	}
+	return 0;
+
+unregister_probes:
+	pr_warn("cannot hook %s: %d\n", cs_events[i].name, ret);
+	cs_unregister(i);
+	return ret;
+}
+
+/* a ring for every online CPU that has none yet; cs.lock held */
+static int cs_alloc_rings(void)
+{
+	struct shikumi_cs_rec *recs;
+	struct cs_ring *ring;
+	unsigned int cpu;
+	int ret = 0;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		ring = per_cpu_ptr(cs.rings, cpu);
+		if (ring->recs)
+			continue;
+		recs = vzalloc_node(array_size(cs.nr, sizeof(*recs)),
+				    cpu_to_node(cpu));
+		if (!recs) {
+			ret = -ENOMEM;
+			break;
+		}
+		mutex_lock(&cs.read_lock);
+		ring->recs = recs;
+		mutex_unlock(&cs.read_lock);
+		cs.nr_rings++;
+	}
+	cpus_read_unlock();
+	return ret;
+}
+
+/* empty every ring for a new session; no probe runs */
+static void cs_reset(void)
+{
+	unsigned int cpu;
+
+	mutex_lock(&cs.read_lock);
+	for_each_possible_cpu(cpu) {
+		struct cs_ring *ring = per_cpu_ptr(cs.rings, cpu);
+
+		ring->head = 0;
+		ring->tail = 0;
+		ring->lost_pending = 0;
+		ring->written = 0;
+		ring->dropped = 0;
+		ring->lost_records = 0;
+		ring->max_fill = 0;
+	}
+	cs.gen++;
+	mutex_unlock(&cs.read_lock);
+}
+
+/* cs.lock held */
+static int cs_start(void)
+{
+	int ret;
+
+	ret = cs_alloc_rings();
+	if (ret)
+		return ret;
+	cs_reset();
+	WRITE_ONCE(cs.on, true);
+	ret = cs_register();
+	if (ret) {
+		WRITE_ONCE(cs.on, false);
+		wake_up_interruptible(&cs.wait);
+	}
+	return ret;
+}
+
+/* cs.lock held */
+static void cs_stop(void)
+{
+	cs_unregister(CS_NR_TP);
+	/* after the last record: a reader that sees "off" has seen them all */
+	smp_store_release(&cs.on, false);
+	wake_up_interruptible(&cs.wait);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading: one reader at a time, consuming                             */
+/* ------------------------------------------------------------------ */
+
+struct cs_reader {
+	unsigned int gen;		/* the session of @line */
+	unsigned int next_cpu;		/* trace_raw: where to start */
+	size_t len, off;		/* trace_pipe: the line being read */
+	char line[256];
+};
+
+static unsigned long cs_ring_fill(struct cs_ring *ring)
+{
+	/* pairs with the producer's release: the records are complete */
+	return smp_load_acquire(&ring->head) - ring->tail;
+}
+
+static bool cs_has_data(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (cs_ring_fill(per_cpu_ptr(cs.rings, cpu)))
+			return true;
+	return false;
+}
+
+/*
+ * Wait for records: 1 when there may be some, 0 at the end of the trace
+ * (tracing is off and every ring is empty), or an error.
+ */
+static int cs_wait(struct file *file)
+{
+	long ret;
+
+	/* pairs with cs_stop(): once off, every record is visible */
+	if (!smp_load_acquire(&cs.on))
+		return cs_has_data();
+	if (file->f_flags & O_NONBLOCK)
+		return -EAGAIN;
+	WRITE_ONCE(cs.reader_waiting, true);
+	/* a probe that fills a ring after this sees reader_waiting */
+	smp_mb();
+	/* the irq_work wakes us at half a ring; otherwise look every 100 ms */
+	ret = wait_event_interruptible_timeout(cs.wait,
+					       cs_has_data() ||
+					       !READ_ONCE(cs.on), HZ / 10);
+	WRITE_ONCE(cs.reader_waiting, false);
+	return ret < 0 ? ret : 1;
+}
+
+static int cs_reader_open(struct inode *inode, struct file *file)
+{
+	struct cs_reader *rd;
+	int ret = 0;
+
+	if (!perfmon_capable())
+		return -EPERM;
+	rd = kzalloc(sizeof(*rd), GFP_KERNEL);
+	if (!rd)
+		return -ENOMEM;
+
+	mutex_lock(&cs.lock);
+	if (cs.reader)
+		ret = -EBUSY;
+	else
+		cs.reader = true;
+	mutex_unlock(&cs.lock);
+	if (ret) {
+		kfree(rd);
+		return ret;
+	}
+	rd->gen = cs.gen;
+	file->private_data = rd;
+	return nonseekable_open(inode, file);
+}
+
+static int cs_reader_release(struct inode *inode, struct file *file)
+{
+	mutex_lock(&cs.lock);
+	cs.reader = false;
+	mutex_unlock(&cs.lock);
+	kfree(file->private_data);
+	return 0;
+}
+
+/* trace_raw: copy whole records from each CPU in turn */
+static ssize_t cs_raw_copy(struct cs_reader *rd, char __user *ubuf,
+			   size_t count)
+{
+	const size_t rsz = sizeof(struct shikumi_cs_rec);
+	unsigned int i, cpu = rd->next_cpu;
+	size_t done = 0;
+
+	for (i = 0; i < nr_cpu_ids && count - done >= rsz; i++) {
+		struct cs_ring *ring;
+		unsigned long tail, n, idx, seg;
+
+		cpu = cpumask_next(cpu, cpu_possible_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_possible_mask);
+		ring = per_cpu_ptr(cs.rings, cpu);
+		tail = ring->tail;
+		n = min_t(unsigned long, cs_ring_fill(ring),
+			  (count - done) / rsz);
+		while (n) {
+			idx = tail & (cs.nr - 1);
+			seg = min_t(unsigned long, n, cs.nr - idx);
+			if (copy_to_user(ubuf + done, &ring->recs[idx],
+					 seg * rsz)) {
+				/* give back what was copied */
+				smp_store_release(&ring->tail, tail);
+				return done ? done : -EFAULT;
+			}
+			done += seg * rsz;
+			tail += seg;
+			n -= seg;
+		}
+		/* hand the slots back to the producer */
+		smp_store_release(&ring->tail, tail);
+	}
+	rd->next_cpu = cpu;
+	return done;
+}
+
+static ssize_t cs_raw_read(struct file *file, char __user *ubuf, size_t count,
+			   loff_t *ppos)
+{
+	struct cs_reader *rd = file->private_data;
+	ssize_t ret;
+
+	if (count < sizeof(struct shikumi_cs_rec))
+		return -EINVAL;
+	for (;;) {
+		if (mutex_lock_interruptible(&cs.read_lock))
+			return -ERESTARTSYS;
+		ret = cs_raw_copy(rd, ubuf, count);
+		mutex_unlock(&cs.read_lock);
+		if (ret)
+			return ret;
+		ret = cs_wait(file);
+		if (ret <= 0)
+			return ret;
+	}
+}
+
+static void cs_format(struct cs_reader *rd, const struct shikumi_cs_rec *r)
+{
+	static const char states[] = SHIKUMI_CS_STATE_CHARS;
+	u64 ns = r->ts_ns;
+	u32 rem = do_div(ns, NSEC_PER_SEC);
+	int n;
+
+	/* as in ftrace: the task that was running, prev or the waker */
+	if (r->type == SHIKUMI_CS_SWITCH)
+		n = scnprintf(rd->line, sizeof(rd->line), "%16s-%-7d",
+			      r->prev_comm, r->prev_pid);
+	else if (r->type == SHIKUMI_CS_LOST || r->type == SHIKUMI_CS_MIGRATE)
+		n = scnprintf(rd->line, sizeof(rd->line), "%16s-%-7s", "", "");
+	else
+		n = scnprintf(rd->line, sizeof(rd->line), "%16s-%-7d",
+			      r->next_comm, r->next_pid);
+	n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+		       " [%03u] %6llu.%09u: ", r->cpu, ns, rem);
+
+	switch (r->type) {
+	case SHIKUMI_CS_SWITCH:
+		n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+			       "sched_switch: prev_comm=%s prev_pid=%d prev_tgid=%d prev_prio=%d prev_state=%c%s ==> next_comm=%s next_pid=%d next_tgid=%d next_prio=%d\n",
+			       r->prev_comm, r->prev_pid, r->prev_tgid,
+			       r->prev_prio,
+			       r->prev_state < sizeof(states) - 1 ?
+			       states[r->prev_state] : '?',
+			       r->flags & SHIKUMI_CS_F_PREEMPT ? "+" : "",
+			       r->next_comm, r->next_pid, r->next_tgid,
+			       r->next_prio);
+		break;
+	case SHIKUMI_CS_WAKEUP:
+	case SHIKUMI_CS_WAKEUP_NEW:
+		n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+			       "%s: comm=%s pid=%d tgid=%d prio=%d target_cpu=%03u\n",
+			       r->type == SHIKUMI_CS_WAKEUP ? "sched_wakeup" :
+			       "sched_wakeup_new", r->prev_comm, r->prev_pid,
+			       r->prev_tgid, r->prev_prio, r->cpu_to);
+		break;
+	case SHIKUMI_CS_MIGRATE:
+		n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+			       "sched_migrate_task: comm=%s pid=%d tgid=%d prio=%d orig_cpu=%u dest_cpu=%u\n",
+			       r->prev_comm, r->prev_pid, r->prev_tgid,
+			       r->prev_prio, r->cpu_from, r->cpu_to);
+		break;
+	default:
+		n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+			       "LOST %llu events: CPU %u's ring was full\n",
+			       (unsigned long long)r->lost, r->cpu);
+		break;
+	}
+	rd->len = n;
+	rd->off = 0;
+}
+
+/* trace_pipe: format the oldest record of all CPUs; false if none */
+static bool cs_text_next(struct cs_reader *rd)
+{
+	struct cs_ring *ring, *oldest = NULL;
+	const struct shikumi_cs_rec *r, *first = NULL;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		ring = per_cpu_ptr(cs.rings, cpu);
+		if (!cs_ring_fill(ring))
+			continue;
+		r = &ring->recs[ring->tail & (cs.nr - 1)];
+		if (!first || r->ts_ns < first->ts_ns) {
+			first = r;
+			oldest = ring;
+		}
+	}
+	if (!first)
+		return false;
+	cs_format(rd, first);
+	/* the slot is read: the producer may reuse it */
+	smp_store_release(&oldest->tail, oldest->tail + 1);
+	return true;
+}
+
+static ssize_t cs_text_read(struct file *file, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct cs_reader *rd = file->private_data;
+	size_t n, done = 0;
+	int ret;
+
+	for (;;) {
+		if (mutex_lock_interruptible(&cs.read_lock))
+			return -ERESTARTSYS;
+		if (rd->gen != cs.gen) {
+			/* a new session began: the old line is stale */
+			rd->gen = cs.gen;
+			rd->len = 0;
+			rd->off = 0;
+		}
+		while (done < count) {
+			if (rd->off == rd->len && !cs_text_next(rd))
+				break;
+			n = min(count - done, rd->len - rd->off);
+			if (copy_to_user(ubuf + done, rd->line + rd->off, n)) {
+				mutex_unlock(&cs.read_lock);
+				return done ? done : -EFAULT;
+			}
+			rd->off += n;
+			done += n;
+		}
+		mutex_unlock(&cs.read_lock);
+		if (done)
+			return done;
+		ret = cs_wait(file);
+		if (ret <= 0)
+			return ret;
+	}
+}
+
+static const struct file_operations cs_raw_fops = {
+	.owner		= THIS_MODULE,
+	.open		= cs_reader_open,
+	.read		= cs_raw_read,
+	.release	= cs_reader_release,
+	.llseek		= noop_llseek,
+};
+
+static const struct file_operations cs_text_fops = {
+	.owner		= THIS_MODULE,
+	.open		= cs_reader_open,
+	.read		= cs_text_read,
+	.release	= cs_reader_release,
+	.llseek		= noop_llseek,
+};
+
+/* ------------------------------------------------------------------ */
+/* Control files                                                        */
+/* ------------------------------------------------------------------ */
+
+/* a user string, NUL-terminated, at most @max bytes */
+static char *cs_strndup_user(const char __user *ubuf, size_t count,
+			     size_t max)
+{
+	if (count > max)
+		return ERR_PTR(-E2BIG);
+	return memdup_user_nul(ubuf, count);
+}
+
+static int cs_enable_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%d\n", READ_ONCE(cs.on));
+	return 0;
+}
+
+static ssize_t cs_enable_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	bool on;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, count, &on);
+	if (ret)
+		return ret;
+	mutex_lock(&cs.lock);
+	if (on && !cs.on)
+		ret = cs_start();
+	else if (!on && cs.on)
+		cs_stop();
+	mutex_unlock(&cs.lock);
+	return ret ? ret : count;
+}
+
+static int cs_follow_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%d\n", READ_ONCE(cs.follow_fork));
+	return 0;
+}
+
+static ssize_t cs_follow_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	bool follow;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, count, &follow);
+	if (ret)
+		return ret;
+	mutex_lock(&cs.lock);
+	if (cs.on)
+		ret = -EBUSY;
+	else
+		cs.follow_fork = follow;
+	mutex_unlock(&cs.lock);
+	return ret ? ret : count;
+}
+
+/* "12 34,56-58" -> "12,34,56-58"; "" and "none" mean none */
+static bool cs_normalize_list(char *s)
+{
+	char *w = s, *r;
+	bool sep = false;
+
+	for (r = strim(s); *r; r++) {
+		if (isspace(*r) || *r == ',') {
+			sep = w != s;
+			continue;
+		}
+		if (sep)
+			*w++ = ',';
+		sep = false;
+		*w++ = *r;
+	}
+	*w = '\0';
+	return w == s || !strcmp(s, "none");
+}
+
+/* a set of ids: 512 KiB, too much for kmalloc to be sure of */
+static unsigned long *cs_ids_alloc(void)
+{
+	return kvcalloc(BITS_TO_LONGS(PID_MAX_LIMIT), sizeof(long),
+			GFP_KERNEL);
+}
+
+static int cs_ids_show(struct seq_file *m, void *v)
+{
+	const unsigned long *ids = m->private == &cs.pids ? cs.pids : cs.tgids;
+
+	if (!cs.by_id || bitmap_empty(ids, PID_MAX_LIMIT))
+		seq_puts(m, "none\n");
+	else
+		seq_printf(m, "%*pbl\n", (int)PID_MAX_LIMIT, ids);
+	return 0;
+}
+
+static ssize_t cs_ids_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	unsigned long **ids = m->private;
+	unsigned long *tmp;
+	char *buf;
+	int ret = 0;
+
+	buf = cs_strndup_user(ubuf, count, PAGE_SIZE);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	tmp = cs_ids_alloc();
+	if (!tmp) {
+		ret = -ENOMEM;
+		goto free_buf;
+	}
+	/* pid 0 is every CPU's idle task: not a task one can filter on */
+	if (!cs_normalize_list(buf)) {
+		ret = bitmap_parselist(buf, tmp, PID_MAX_LIMIT);
+		if (!ret && test_bit(0, tmp))
+			ret = -EINVAL;
+		if (ret)
+			goto free_tmp;
+	}
+
+	mutex_lock(&cs.lock);
+	if (cs.on) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	if (!cs.pids) {
+		cs.pids = cs_ids_alloc();
+		cs.tgids = cs_ids_alloc();
+		if (!cs.pids || !cs.tgids) {
+			kvfree(cs.pids);
+			kvfree(cs.tgids);
+			cs.pids = NULL;
+			cs.tgids = NULL;
+			ret = -ENOMEM;
+			goto unlock;
+		}
+	}
+	bitmap_copy(*ids, tmp, PID_MAX_LIMIT);
+	cs.by_id = !bitmap_empty(cs.pids, PID_MAX_LIMIT) ||
+		   !bitmap_empty(cs.tgids, PID_MAX_LIMIT);
+unlock:
+	mutex_unlock(&cs.lock);
+free_tmp:
+	kvfree(tmp);
+free_buf:
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static int cs_cpus_show(struct seq_file *m, void *v)
+{
+	if (cs.any_cpu)
+		seq_puts(m, "all\n");
+	else
+		seq_printf(m, "%*pbl\n", cpumask_pr_args(cs.cpus));
+	return 0;
+}
+
+static ssize_t cs_cpus_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	cpumask_var_t tmp;
+	bool any = false;
+	char *buf;
+	int ret = 0;
+
+	buf = cs_strndup_user(ubuf, count, PAGE_SIZE);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	if (!zalloc_cpumask_var(&tmp, GFP_KERNEL)) {
+		ret = -ENOMEM;
+		goto free_buf;
+	}
+	if (cs_normalize_list(buf)) {
+		ret = -EINVAL;		/* tracing no CPU: use enable */
+	} else if (!strcmp(buf, "all")) {
+		any = true;
+	} else {
+		ret = cpulist_parse(buf, tmp);
+		if (!ret && cpumask_empty(tmp))
+			ret = -EINVAL;
+	}
+	if (ret)
+		goto free_tmp;
+
+	mutex_lock(&cs.lock);
+	if (cs.on) {
+		ret = -EBUSY;
+	} else {
+		cs.any_cpu = any;
+		cpumask_copy(cs.cpus, tmp);
+	}
+	mutex_unlock(&cs.lock);
+free_tmp:
+	free_cpumask_var(tmp);
+free_buf:
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static int cs_stats_show(struct seq_file *m, void *v)
+{
+	u64 written = 0, dropped = 0, lost = 0;
+	unsigned int cpu;
+
+	seq_printf(m, "enabled %d\n", READ_ONCE(cs.on));
+	seq_printf(m, "reader %d\n", READ_ONCE(cs.reader));
+	seq_printf(m, "session %u\n", READ_ONCE(cs.gen));
+	seq_printf(m, "nr_events %u\n", cs.nr);
+	seq_printf(m, "record_bytes %zu\n", sizeof(struct shikumi_cs_rec));
+	seq_printf(m, "rings %u\n", READ_ONCE(cs.nr_rings));
+	seq_printf(m, "memory_bytes %zu\n",
+		   (size_t)READ_ONCE(cs.nr_rings) * cs.nr *
+		   sizeof(struct shikumi_cs_rec) +
+		   (cs.pids ? 2 * BITS_TO_LONGS(PID_MAX_LIMIT) *
+		    sizeof(long) : 0));
+	for_each_possible_cpu(cpu) {
+		struct cs_ring *ring = per_cpu_ptr(cs.rings, cpu);
+
+		written += READ_ONCE(ring->written);
+		dropped += READ_ONCE(ring->dropped);
+		lost += READ_ONCE(ring->lost_records);
+	}
+	seq_printf(m, "written %llu\n", written);
+	seq_printf(m, "dropped %llu\n", dropped);
+	seq_printf(m, "lost_records %llu\n", lost);
+	for_each_possible_cpu(cpu) {
+		struct cs_ring *ring = per_cpu_ptr(cs.rings, cpu);
+
+		if (!READ_ONCE(ring->recs) && !READ_ONCE(ring->dropped))
+			continue;
+		seq_printf(m, "cpu%u written %llu dropped %llu lost_records %llu max_fill %lu\n",
+			   cpu, READ_ONCE(ring->written),
+			   READ_ONCE(ring->dropped),
+			   READ_ONCE(ring->lost_records),
+			   READ_ONCE(ring->max_fill));
+	}
+	return 0;
+}
+
+/*
+ * The control files.  Like perf's scheduler tracepoints, they need
+ * CAP_PERFMON (or CAP_SYS_ADMIN) besides the file's mode.
+ */
+#define CS_CTL_FILE(name, writer)					\
+static int cs_##name##_open(struct inode *inode, struct file *file)	\
+{									\
+	if (!perfmon_capable())						\
+		return -EPERM;						\
+	return single_open(file, cs_##name##_show, inode->i_private);	\
+}									\
+static const struct file_operations cs_##name##_fops = {		\
+	.owner		= THIS_MODULE,					\
+	.open		= cs_##name##_open,				\
+	.read		= seq_read,					\
+	.write		= writer,					\
+	.llseek		= seq_lseek,					\
+	.release	= single_release,				\
+}
+
+CS_CTL_FILE(enable, cs_enable_write);
+CS_CTL_FILE(follow, cs_follow_write);
+CS_CTL_FILE(ids, cs_ids_write);
+CS_CTL_FILE(cpus, cs_cpus_write);
+CS_CTL_FILE(stats, NULL);
+
+/* ------------------------------------------------------------------ */
+/* Setup and teardown                                                   */
+/* ------------------------------------------------------------------ */
+
+static void cs_free_rings(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		vfree(per_cpu_ptr(cs.rings, cpu)->recs);
+	free_percpu(cs.rings);
+}
+
+static int __init shikumi_cstrace_init(void)
+{
+	int i, ret;
+
+	/* the probes' prototypes, checked against the tracepoints' */
+	check_trace_callback_type_sched_switch(cs_probe_switch);
+	check_trace_callback_type_sched_wakeup(cs_probe_wakeup);
+	check_trace_callback_type_sched_wakeup_new(cs_probe_wakeup_new);
+	check_trace_callback_type_sched_migrate_task(cs_probe_migrate);
+
+	if (nr_events < CS_NR_MIN || nr_events > CS_NR_MAX) {
+		pr_err("nr_events=%u is outside %u..%u\n", nr_events,
+		       CS_NR_MIN, CS_NR_MAX);
+		return -EINVAL;
+	}
+	cs.nr = roundup_pow_of_two(nr_events);
+
+	for_each_kernel_tracepoint(cs_find_tracepoint, NULL);
+	for (i = 0; i < CS_NR_TP; i++) {
+		if (!cs.tp[i]) {
+			pr_err("the kernel has no %s tracepoint\n",
+			       cs_events[i].name);
+			return -ENOENT;
+		}
+	}
+
+	mutex_init(&cs.lock);
+	mutex_init(&cs.read_lock);
+	init_waitqueue_head(&cs.wait);
+	init_irq_work(&cs.wake_work, cs_wake_reader);
+	cs.any_cpu = true;
+
+	cs.rings = alloc_percpu(struct cs_ring);
+	if (!cs.rings)
+		return -ENOMEM;
+	if (!zalloc_cpumask_var(&cs.cpus, GFP_KERNEL)) {
+		ret = -ENOMEM;
+		goto free_rings;
+	}
+
+	/* shared by shikumi's modules: see <shikumi/debugfs.h> */
+	cs.root = shikumi_debugfs_root_get();
+	if (IS_ERR_OR_NULL(cs.root)) {
+		pr_err("cannot create /sys/kernel/debug/shikumi\n");
+		ret = -ENODEV;
+		goto free_cpus;
+	}
+	cs.dir = debugfs_create_dir("cstrace", cs.root);
+	debugfs_create_file("enable", 0600, cs.dir, NULL, &cs_enable_fops);
+	debugfs_create_file("filter_pid", 0600, cs.dir, &cs.pids,
+			    &cs_ids_fops);
+	debugfs_create_file("filter_tgid", 0600, cs.dir, &cs.tgids,
+			    &cs_ids_fops);
+	debugfs_create_file("filter_cpu", 0600, cs.dir, NULL, &cs_cpus_fops);
+	debugfs_create_file("follow_fork", 0600, cs.dir, NULL,
+			    &cs_follow_fops);
+	debugfs_create_file("trace_pipe", 0400, cs.dir, NULL, &cs_text_fops);
+	debugfs_create_file("trace_raw", 0400, cs.dir, NULL, &cs_raw_fops);
+	debugfs_create_file("stats", 0400, cs.dir, NULL, &cs_stats_fops);
+	pr_info("context-switch tracer in /sys/kernel/debug/shikumi/cstrace/ (%u records per CPU)\n",
+		cs.nr);
+	return 0;
+
+free_cpus:
+	free_cpumask_var(cs.cpus);
+free_rings:
+	free_percpu(cs.rings);
+	return ret;
+}
+
+static void __exit shikumi_cstrace_exit(void)
+{
+	/* no file operation runs after this, and no reader is open */
+	debugfs_remove(cs.dir);
+	shikumi_debugfs_root_put(cs.root);
+	if (cs.on)
+		cs_stop();
+	irq_work_sync(&cs.wake_work);
+	cs_free_rings();
+	kvfree(cs.pids);
+	kvfree(cs.tgids);
+	free_cpumask_var(cs.cpus);
+	mutex_destroy(&cs.read_lock);
+	mutex_destroy(&cs.lock);
+}
+
+module_init(shikumi_cstrace_init);
+module_exit(shikumi_cstrace_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The shikumi authors");
+MODULE_DESCRIPTION("Context switches, wakeups and migrations from the scheduler's tracepoints");

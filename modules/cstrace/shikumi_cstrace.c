@@ -39,6 +39,7 @@
 #include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/threads.h>
@@ -100,7 +101,8 @@ static struct {
 	/* filters, changed only while tracing is off (follow_fork aside) */
 	bool any_cpu;
 	cpumask_var_t cpus;
-	bool by_id;			/* filter_pid or filter_tgid is set */
+	bool pid_set, tgid_set;		/* filter_pid, filter_tgid were set */
+	bool by_id;			/* either was */
 	unsigned long *pids;		/* PID_MAX_LIMIT bits each, or NULL */
 	unsigned long *tgids;
 	bool follow_fork;
@@ -170,10 +172,16 @@ static void cs_commit(struct cs_ring *ring)
 		WRITE_ONCE(ring->max_fill, fill);
 	/*
 	 * wake_up() here could deadlock on the runqueue lock we are called
-	 * under: an irq_work wakes the reader once we are out.
+	 * under: an irq_work wakes the reader once we are out.  Not on a
+	 * CPU going offline, whose irq_work queue has already been run.
 	 */
-	if (fill >= cs.nr / 2 && READ_ONCE(cs.reader_waiting))
-		irq_work_queue(&cs.wake_work);
+	if (unlikely(fill >= cs.nr / 2)) {
+		/* orders our head store before reading reader_waiting */
+		smp_mb();
+		if (READ_ONCE(cs.reader_waiting) &&
+		    likely(cpu_online(smp_processor_id())))
+			irq_work_queue(&cs.wake_work);
+	}
 }
 
 static __always_inline void cs_comm(char *dst, const struct task_struct *t)
@@ -363,7 +371,11 @@ unregister_probes:
 	return ret;
 }
 
-/* a ring for every online CPU that has none yet; cs.lock held */
+/*
+ * A ring for every online CPU that has none yet; cs.lock held.  A CPU
+ * brought online during a session has no ring: its events are counted
+ * as dropped in stats, the only place they can show.
+ */
 static int cs_alloc_rings(void)
 {
 	struct shikumi_cs_rec *recs;
@@ -382,10 +394,9 @@ static int cs_alloc_rings(void)
 			ret = -ENOMEM;
 			break;
 		}
-		mutex_lock(&cs.read_lock);
-		ring->recs = recs;
-		mutex_unlock(&cs.read_lock);
-		cs.nr_rings++;
+		/* an empty ring: no reader looks at its records yet */
+		WRITE_ONCE(ring->recs, recs);
+		WRITE_ONCE(cs.nr_rings, cs.nr_rings + 1);
 	}
 	cpus_read_unlock();
 	return ret;
@@ -400,13 +411,14 @@ static void cs_reset(void)
 	for_each_possible_cpu(cpu) {
 		struct cs_ring *ring = per_cpu_ptr(cs.rings, cpu);
 
-		ring->head = 0;
-		ring->tail = 0;
+		/* cs_has_data() and stats read these without the lock */
+		WRITE_ONCE(ring->head, 0);
+		WRITE_ONCE(ring->tail, 0);
 		ring->lost_pending = 0;
-		ring->written = 0;
-		ring->dropped = 0;
-		ring->lost_records = 0;
-		ring->max_fill = 0;
+		WRITE_ONCE(ring->written, 0);
+		WRITE_ONCE(ring->dropped, 0);
+		WRITE_ONCE(ring->lost_records, 0);
+		WRITE_ONCE(ring->max_fill, 0);
 	}
 	cs.gen++;
 	mutex_unlock(&cs.read_lock);
@@ -453,7 +465,7 @@ struct cs_reader {
 static unsigned long cs_ring_fill(struct cs_ring *ring)
 {
 	/* pairs with the producer's release: the records are complete */
-	return smp_load_acquire(&ring->head) - ring->tail;
+	return smp_load_acquire(&ring->head) - READ_ONCE(ring->tail);
 }
 
 static bool cs_has_data(void)
@@ -480,7 +492,10 @@ static int cs_wait(struct file *file)
 	if (file->f_flags & O_NONBLOCK)
 		return -EAGAIN;
 	WRITE_ONCE(cs.reader_waiting, true);
-	/* a probe that fills a ring after this sees reader_waiting */
+	/*
+	 * Pairs with cs_commit(): either the probe sees reader_waiting, or
+	 * we see its record in cs_has_data().
+	 */
 	smp_mb();
 	/* the irq_work wakes us at half a ring; otherwise look every 100 ms */
 	ret = wait_event_interruptible_timeout(cs.wait,
@@ -513,7 +528,7 @@ static int cs_reader_open(struct inode *inode, struct file *file)
 	}
 	rd->gen = cs.gen;
 	file->private_data = rd;
-	return nonseekable_open(inode, file);
+	return stream_open(inode, file);
 }
 
 static int cs_reader_release(struct inode *inode, struct file *file)
@@ -756,7 +771,9 @@ static ssize_t cs_enable_write(struct file *file, const char __user *ubuf,
 
 static int cs_follow_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "%d\n", READ_ONCE(cs.follow_fork));
+	mutex_lock(&cs.lock);
+	seq_printf(m, "%d\n", cs.follow_fork);
+	mutex_unlock(&cs.lock);
 	return 0;
 }
 
@@ -805,14 +822,23 @@ static unsigned long *cs_ids_alloc(void)
 			GFP_KERNEL);
 }
 
+/*
+ * "none" when the list was never set (or set to none).  A pid list that
+ * follow_fork has emptied, as its tasks exited, reads as an empty line:
+ * it still filters, and nothing passes it.
+ */
 static int cs_ids_show(struct seq_file *m, void *v)
 {
-	const unsigned long *ids = m->private == &cs.pids ? cs.pids : cs.tgids;
+	bool is_pids = m->private == &cs.pids;
+	const unsigned long *ids;
 
-	if (!cs.by_id || bitmap_empty(ids, PID_MAX_LIMIT))
+	mutex_lock(&cs.lock);
+	ids = is_pids ? cs.pids : cs.tgids;
+	if (!(is_pids ? cs.pid_set : cs.tgid_set))
 		seq_puts(m, "none\n");
 	else
 		seq_printf(m, "%*pbl\n", (int)PID_MAX_LIMIT, ids);
+	mutex_unlock(&cs.lock);
 	return 0;
 }
 
@@ -825,7 +851,7 @@ static ssize_t cs_ids_write(struct file *file, const char __user *ubuf,
 	char *buf;
 	int ret = 0;
 
-	buf = cs_strndup_user(ubuf, count, PAGE_SIZE);
+	buf = cs_strndup_user(ubuf, count, SZ_64K);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	tmp = cs_ids_alloc();
@@ -860,8 +886,11 @@ static ssize_t cs_ids_write(struct file *file, const char __user *ubuf,
 		}
 	}
 	bitmap_copy(*ids, tmp, PID_MAX_LIMIT);
-	cs.by_id = !bitmap_empty(cs.pids, PID_MAX_LIMIT) ||
-		   !bitmap_empty(cs.tgids, PID_MAX_LIMIT);
+	if (ids == &cs.pids)
+		cs.pid_set = !bitmap_empty(tmp, PID_MAX_LIMIT);
+	else
+		cs.tgid_set = !bitmap_empty(tmp, PID_MAX_LIMIT);
+	cs.by_id = cs.pid_set || cs.tgid_set;
 unlock:
 	mutex_unlock(&cs.lock);
 free_tmp:
@@ -873,10 +902,12 @@ free_buf:
 
 static int cs_cpus_show(struct seq_file *m, void *v)
 {
+	mutex_lock(&cs.lock);
 	if (cs.any_cpu)
 		seq_puts(m, "all\n");
 	else
 		seq_printf(m, "%*pbl\n", cpumask_pr_args(cs.cpus));
+	mutex_unlock(&cs.lock);
 	return 0;
 }
 

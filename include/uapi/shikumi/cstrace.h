@@ -26,7 +26,12 @@
  *			queued on one, a migration if it leaves or enters one.
  *	follow_fork	"1": a task forked or cloned by a traced task is
  *			traced too (its pid joins filter_pid), and a traced
- *			task that exits leaves it.  Default "0".
+ *			task that exits leaves it, so that its pid, reused,
+ *			is not traced.  Default "0".  A filter_pid that
+ *			emptied this way reads as an empty line, and nothing
+ *			passes it.  (An exec from a thread other than the
+ *			leader takes the leader's pid; filter_tgid follows
+ *			that case, filter_pid does not.)
  *			The four filter files can be written only while
  *			tracing is off (EBUSY otherwise).
  *	trace_pipe	the events as text, oldest first across CPUs, one
@@ -43,6 +48,9 @@
  *			is off and the rings are empty.
  *	stats		counters, as "key value" lines, and one line per CPU:
  *			"cpuN written W dropped D lost_records L max_fill F".
+ *			Rings are made at enable for the CPUs online then; a
+ *			CPU brought online during a session drops its events,
+ *			and only stats can count them.
  *
  * The module parameter nr_events (read only; default 8192, rounded up to
  * a power of two) sets the size of each CPU's ring, in records.
@@ -89,7 +97,8 @@ enum shikumi_cs_state {
  * @ts_ns:	CLOCK_MONOTONIC time of the event, in ns (the clock user
  *		space reads with clock_gettime(), so the two line up)
  * @type:	enum shikumi_cs_type
- * @cpu:	the CPU the event happened on
+ * @cpu:	the CPU the event was recorded on, in whose ring it is (for a
+ *		WAKEUP, not always the CPU it is queued on: see @cpu_to)
  * @flags:	SHIKUMI_CS_F_*
  * @prev_state:	SWITCH: enum shikumi_cs_state of prev; R with
  *		SHIKUMI_CS_F_PREEMPT is ftrace's "R+"
@@ -98,8 +107,12 @@ enum shikumi_cs_state {
  *		MIGRATE: the task woken, started or moved
  * @prev_tgid:	its thread group id
  * @next_pid:	SWITCH: the task that runs next (0 is the idle task);
- *		WAKEUP and WAKEUP_NEW: the task that woke it (for WAKEUP_NEW
- *		the parent; 0 when it was the idle task or an interrupt on it)
+ *		WAKEUP_NEW: the parent, or the thread that cloned it;
+ *		WAKEUP: the task running on @cpu when the wakeup completed
+ *		(ftrace's common_pid).  That is the waker when it woke the
+ *		task directly; a wakeup sent to another CPU completes there,
+ *		often under its idle task (0), and one from an interrupt
+ *		shows the task the interrupt came in on.
  * @next_tgid:	its thread group id
  * @prev_prio:	kernel priority of prev_pid's task (120 is nice 0)
  * @next_prio:	kernel priority of next_pid's task

@@ -92,6 +92,7 @@ int cmd_status(int argc, char **argv);
 int cmd_chr(int argc, char **argv);
 int cmd_blk(int argc, char **argv);
 int cmd_pt(int argc, char **argv);
+int cmd_sched(int argc, char **argv);
 
 /* ---- JSON writer ----------------------------------------------------- */
 
@@ -137,6 +138,10 @@ struct plot {
 };
 
 /* Write @npanels plots side by side as one SVG document. */
+/* text for XML: escaped, and bytes that are not UTF-8 as '?' */
+void svg_put_text(FILE *f, const char *s);
+/* a round tick step for about five ticks over @range */
+double svg_tick_step(double range);
 int svg_write_plots(FILE *f, const char *title, const struct plot *panels,
 		    size_t npanels);
 

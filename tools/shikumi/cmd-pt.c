@@ -24,7 +24,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +35,6 @@
 #define PT_MODULE	"shikumi_ptdump"
 #define DEBUGFS_ROOT	"/sys/kernel/debug"
 #define PT_DUMP		DEBUGFS_ROOT "/shikumi/ptdump/dump"
-#define DEBUGFS_MAGIC_NR 0x64626720
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
 
 #define SZ_4K		0x1000ULL
@@ -243,22 +241,6 @@ static void pt_dump_free(struct pt_dump *d)
 	memset(d, 0, sizeof(*d));
 }
 
-static bool debugfs_mounted(void)
-{
-	struct statfs sf;
-
-	return !statfs(DEBUGFS_ROOT, &sf) && sf.f_type == DEBUGFS_MAGIC_NR;
-}
-
-/* Is the kernel in lockdown?  "[none] integrity confidentiality" is not. */
-static bool locked_down(void)
-{
-	char buf[128];
-
-	return !read_file_str("/sys/kernel/security/lockdown", buf, sizeof(buf)) &&
-	       !strstr(buf, "[none]");
-}
-
 static int pt_open(void)
 {
 	int fd, err;
@@ -270,7 +252,7 @@ static int pt_open(void)
 	if (!module_is_loaded(PT_MODULE))
 		p_err("%s is not loaded: run 'shikumi load %s' as root",
 		      PT_MODULE, PT_MODULE);
-	else if ((err == EACCES || err == EPERM) && !geteuid() && locked_down())
+	else if ((err == EACCES || err == EPERM) && !geteuid() && kernel_locked_down())
 		p_err("cannot open %s: %s: the kernel is locked down (Secure Boot), and "
 		      "lockdown allows no writable debugfs file", PT_DUMP, strerror(err));
 	else if (err == EACCES || err == EPERM)

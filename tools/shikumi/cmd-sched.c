@@ -27,7 +27,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,7 +40,6 @@
 #define DEBUGFS_ROOT	"/sys/kernel/debug"
 #define CS_DIR		DEBUGFS_ROOT "/shikumi/cstrace"
 #define SCHED_DEBUGFS	DEBUGFS_ROOT "/sched"
-#define DEBUGFS_MAGIC_NR 0x64626720
 #define CPU_DIR		"/sys/devices/system/cpu"
 
 #define NSEC_PER_MSEC	1000000ULL
@@ -353,22 +351,6 @@ static uint64_t tun_u64(const struct tunables *t, const char *name)
 	const char *v = tun_get(t, name);
 
 	return v && isdigit((unsigned char)*v) ? strtoull(v, NULL, 10) : 0;
-}
-
-static bool debugfs_mounted(void)
-{
-	struct statfs sf;
-
-	return !statfs(DEBUGFS_ROOT, &sf) && sf.f_type == DEBUGFS_MAGIC_NR;
-}
-
-/* Is the kernel in lockdown?  "[none] integrity confidentiality" is not. */
-static bool locked_down(void)
-{
-	char buf[128];
-
-	return !read_file_str("/sys/kernel/security/lockdown", buf, sizeof(buf)) &&
-	       !strstr(buf, "[none]");
 }
 
 /* "none (voluntary) full" -> "voluntary" */
@@ -740,7 +722,7 @@ static void cs_error(const char *what, const char *file, int err)
 		p_err("debugfs is not mounted: mount -t debugfs none " DEBUGFS_ROOT);
 	else if (err == ENOENT && !module_is_loaded(CS_MODULE))
 		p_err("%s is not loaded: run 'shikumi load cstrace' as root", CS_MODULE);
-	else if ((err == EACCES || err == EPERM) && !geteuid() && locked_down())
+	else if ((err == EACCES || err == EPERM) && !geteuid() && kernel_locked_down())
 		p_err("cannot %s %s/%s: %s: the kernel is locked down (Secure Boot), and "
 		      "lockdown allows no writable debugfs file", what, CS_DIR, file,
 		      strerror(err));

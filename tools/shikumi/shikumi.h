@@ -197,6 +197,10 @@ int module_other_builds(const struct shikumi_module *m, char *buf, size_t size);
 
 /* Read a sysfs-like file into @buf, strip the trailing newline. */
 int read_file_str(const char *path, char *buf, size_t size);
+/* Is debugfs mounted at /sys/kernel/debug? */
+bool debugfs_mounted(void);
+/* Is the kernel locked down (debugfs then allows 0444 files only)? */
+bool kernel_locked_down(void);
 int read_file_u64(const char *path, uint64_t *v);
 /* The shikumi source tree containing the current directory, or NULL. */
 const char *find_repo_root(void);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,4 +153,24 @@ double percentile(double *v, size_t n, double p)
 	if (rank > n)
 		rank = n;
 	return v[rank - 1];
+}
+
+/* Is debugfs mounted at /sys/kernel/debug? */
+bool debugfs_mounted(void)
+{
+	struct statfs sf;
+
+	return !statfs("/sys/kernel/debug", &sf) && sf.f_type == 0x64626720;
+}
+
+/*
+ * Is the kernel in lockdown?  "[none] integrity confidentiality" is not.
+ * Under lockdown debugfs refuses every file that is not 0444.
+ */
+bool kernel_locked_down(void)
+{
+	char buf[128];
+
+	return !read_file_str("/sys/kernel/security/lockdown", buf, sizeof(buf)) &&
+	       !strstr(buf, "[none]");
 }

@@ -115,7 +115,7 @@ record_work() {
 	echo 0 >"$CS/enable"
 	echo 0 >"$TR/tracing_on"
 	echo go >"$tmp/go"
-	wait "$worker"
+	wait "$worker" || { echo "the worker failed: $?"; return 1; }
 	drain_finish
 }
 

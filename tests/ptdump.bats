@@ -351,8 +351,10 @@ pagemap_pfn() {
 	dumper stats text >"$BATS_TEST_TMPDIR/n3" &
 	d3=$!
 	wait "$c1" "$c2" "$d1" "$d2" "$d3"
+	# whole dumps only, several of each: how many is for the benchmark
+	# (8 full raw dumps in 20 s on single-threaded TCG, 6.1)
 	echo "whole dumps: $(cat "$BATS_TEST_TMPDIR"/n?)"
-	[ "$(cat "$BATS_TEST_TMPDIR"/n1)" -gt 10 ]
-	[ "$(cat "$BATS_TEST_TMPDIR"/n2)" -gt 10 ]
-	[ "$(cat "$BATS_TEST_TMPDIR"/n3)" -gt 10 ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/n1)" -ge 3 ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/n2)" -ge 3 ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/n3)" -ge 3 ]
 }

@@ -182,11 +182,17 @@ static void worker(const char *role, int iter, const char *dir)
 	snprintf(go, sizeof(go), "%s/%s.pid", dir, role);
 	if (rename(path, go))
 		die("rename");
-	/* block until the test has read our counters */
+	/*
+	 * Block until the test has read our counters and opens the FIFO to
+	 * write; then read to its end, so that the writer never finds the
+	 * FIFO without readers (EPIPE) because we left too early.
+	 */
 	snprintf(go, sizeof(go), "%s/go", dir);
 	fd = open(go, O_RDONLY);
 	if (fd < 0)
 		die(go);
+	while (read(fd, path, sizeof(path)) > 0)
+		;
 	exit(0);
 }
 
@@ -211,8 +217,11 @@ static int work(int iter, const char *dir)
 	for (i = 0; i < 3; i++) {
 		if (wait(&status) < 0)
 			die("wait");
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			fprintf(stderr, "work: a worker ended with status %#x\n",
+				status);
 			ret = 1;
+		}
 	}
 	return ret;
 }

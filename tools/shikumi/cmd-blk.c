@@ -87,25 +87,6 @@ static int index_of(const char *const *names, size_t n, const char *s)
 
 /* ---- files --------------------------------------------------------------- */
 
-static int write_str(const char *path, const char *v)
-{
-	size_t len = strlen(v);
-	ssize_t n;
-	int fd, err = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, v, len);
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != len)
-		err = -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	return err;
-}
-
 /* Read all of @fd into a NUL-terminated, malloc'ed buffer. */
 static char *read_all(int fd, size_t *lenp)
 {
@@ -234,7 +215,7 @@ static int ctl_write(const char *disk, const char *key, const char *v)
 	char p[PATH_MAX];
 
 	ctl_path(p, sizeof(p), disk, key);
-	return write_str(p, v);
+	return write_file_str(p, v);
 }
 
 static bool ctl_exists(const char *disk, const char *key)
@@ -260,7 +241,7 @@ static int queue_write(const char *disk, const char *key, const char *v)
 	int err;
 
 	snprintf(p, sizeof(p), SYS_BLOCK "/%s/queue/%s", disk, key);
-	err = write_str(p, v);
+	err = write_file_str(p, v);
 	if (err)
 		p_err("cannot write '%s' to %s: %s", v, p, why(-err));
 	return err;
@@ -2173,7 +2154,7 @@ static int drop_caches(void)
 	int err;
 
 	sync();
-	err = write_str("/proc/sys/vm/drop_caches", "3");
+	err = write_file_str("/proc/sys/vm/drop_caches", "3");
 	if (err)
 		p_err("cannot drop the page cache: %s", why(-err));
 	return err;

@@ -739,19 +739,9 @@ static void cs_error(const char *what, const char *file, int err)
 static int cs_write(const char *file, const char *value)
 {
 	char path[128];
-	size_t len = strlen(value);
-	ssize_t n;
-	int fd, err = 0;
 
 	snprintf(path, sizeof(path), CS_DIR "/%s", file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, len);
-	if (n != (ssize_t)len)
-		err = n < 0 ? errno : EIO;
-	close(fd);
-	return -err;
+	return write_file_str(path, value);
 }
 
 static int cs_read(const char *file, char *buf, size_t size)

@@ -197,6 +197,8 @@ int module_other_builds(const struct shikumi_module *m, char *buf, size_t size);
 
 /* Read a sysfs-like file into @buf, strip the trailing newline. */
 int read_file_str(const char *path, char *buf, size_t size);
+/* Write @v to a sysfs-like file in one write(): 0 or -errno. */
+int write_file_str(const char *path, const char *v);
 /* Is debugfs mounted at /sys/kernel/debug? */
 bool debugfs_mounted(void);
 /* Is the kernel locked down (debugfs then allows 0444 files only)? */

@@ -2,6 +2,7 @@
 /* Messages, files, time and the source tree. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -153,6 +154,26 @@ double percentile(double *v, size_t n, double p)
 	if (rank > n)
 		rank = n;
 	return v[rank - 1];
+}
+
+/* Write @v to a sysfs-like file in one write(): 0 or -errno. */
+int write_file_str(const char *path, const char *v)
+{
+	size_t len = strlen(v);
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, v, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
 }
 
 /* Is debugfs mounted at /sys/kernel/debug? */

@@ -7,7 +7,10 @@
 #   make tools            the CLI and the test helpers, in build/bin/
 #   make deps             install the Debian packages the project needs
 #   make check            README's test command: the bats suite in the lab,
-#                         on 6.1, 6.12 and 7.x (also: make check-all)
+#                         on 6.1, 6.12, 7.x and the debug kernel
+#                         (also: make check-all)
+#   make check-debug      the suite on the debug kernel only (KASAN, lockdep,
+#                         kmemleak, UBSAN, fault injection; built once)
 #   make lint             checkpatch --strict and sparse on kernel code
 #   make install          modules into /lib/modules/KVER/updates, depmod, CLI
 #   make sign KEY= CERT=  sign the built modules (Secure Boot)
@@ -18,7 +21,7 @@
 
 KDIR ?= $(shell scripts/kdir)
 
-.PHONY: all modules tools deps check check-all lint bench install sign clean
+.PHONY: all modules tools deps check check-all check-debug lint bench install sign clean
 
 all: modules tools
 
@@ -34,6 +37,9 @@ deps:
 
 check check-all:
 	./scripts/check
+
+check-debug:
+	./scripts/check --kernel debug
 
 lint:
 	@scripts/lint

@@ -1235,6 +1235,14 @@ static ssize_t ptd_write(struct file *file, const char __user *ubuf,
 	ret = ptd_get_target(q.pid, &t);
 	if (ret)
 		return ret;
+	/*
+	 * Another process's tables: /proc/PID/pagemap asks ptrace_may_access(),
+	 * which modules cannot call; the capability that passes it stands in.
+	 */
+	ret = -EPERM;
+	if (t.mm != current->mm &&
+	    !file_ns_capable(file, &init_user_ns, CAP_SYS_PTRACE))
+		goto drop_mm;
 	ret = -EINVAL;
 	if (q.view == PTD_VIEW_TRANSLATE) {
 		if (q.addr >= t.mm->task_size)

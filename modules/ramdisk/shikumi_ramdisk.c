@@ -42,6 +42,7 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/highmem.h>
 #include <linux/hrtimer.h>
@@ -1416,16 +1417,27 @@ static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
 	return done ?: ret;
 }
 
+/*
+ * Reading the trace consumes it, and it shows every request: blktrace's
+ * capability, not only root's file mode.
+ */
+static int shikumi_rd_trace_open(struct inode *inode, struct file *file)
+{
+	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
+	return simple_open(inode, file);
+}
+
 static const struct file_operations shikumi_rd_trace_raw_fops = {
 	.owner		= THIS_MODULE,
-	.open		= simple_open,
+	.open		= shikumi_rd_trace_open,
 	.read		= shikumi_rd_trace_raw_read,
 	.llseek		= noop_llseek,
 };
 
 static const struct file_operations shikumi_rd_trace_fops = {
 	.owner		= THIS_MODULE,
-	.open		= simple_open,
+	.open		= shikumi_rd_trace_open,
 	.read		= shikumi_rd_trace_read,
 	.llseek		= noop_llseek,
 };

@@ -290,8 +290,8 @@ static int pt_query(int fd, pid_t pid, const char *query, const char *what)
 		break;
 	case EACCES:
 	case EPERM:
-		p_err("query '%s': %s: needs root (CAP_SYS_ADMIN)", query,
-		      strerror(err));
+		p_err("query '%s': %s: needs root (CAP_SYS_ADMIN, and CAP_SYS_PTRACE for another process)",
+		      query, strerror(err));
 		break;
 	default:
 		p_err("query '%s': %s", query, strerror(err));

@@ -3,7 +3,9 @@
  * shikumi_ptdump: user API of the page-table dumper.
  *
  * One file, /sys/kernel/debug/shikumi/ptdump/dump (root only; opening it
- * also needs CAP_SYS_ADMIN, as PFNs are as sensitive as pagemap's).
+ * also needs CAP_SYS_ADMIN, as PFNs are as sensitive as pagemap's, and a
+ * query for another process needs CAP_SYS_PTRACE too, standing in for
+ * pagemap's ptrace access check: EPERM without).
  *
  * Every open file has its own query, so two users dumping different
  * processes at once never disturb each other.  A new open file dumps the

@@ -16,7 +16,10 @@
  *	reset		write 1: zero the statistics, empty the trace and
  *			restart its sequence numbers (wo)
  *
- *  /sys/kernel/debug/shikumi/shikumi-ramN/	(debugfs, root only)
+ *  /sys/kernel/debug/shikumi/shikumi-ramN/	(debugfs, root only;
+ *						 trace and trace_raw also
+ *						 need CAP_SYS_ADMIN, as
+ *						 blktrace does: EPERM)
  *	stats		"key value" lines, see below
  *	trace		the trace as text, one request per line
  *	trace_raw	the trace as struct shikumi_blk_trace records

@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Load and unload each module many times while the machine is busy: 50
+# cycles each on the debug kernel, 10 elsewhere (SHIKUMI_CYCLES overrides).
+# hackbench runs throughout.  In every cycle the module is loaded, put to
+# work by a user that holds it open, unloaded while in use (which must be
+# refused, or succeed safely), then unloaded for real; after each unload
+# nothing of it may remain: /sys/module, /dev, sysfs and debugfs entries.
+
+load common
+
+setup() {
+	common_setup
+	if [[ -n ${SHIKUMI_CYCLES:-} ]]; then
+		CYCLES=$SHIKUMI_CYCLES
+	elif debug_kernel; then
+		CYCLES=50
+	else
+		CYCLES=10
+	fi
+	USERS=()
+	nice -n 19 perf bench sched messaging -p -g 1 -l 100000000 >/dev/null 2>&1 3>&- &
+	BUSY=$!
+}
+
+teardown() {
+	local p
+	kill "$BUSY" "${USERS[@]}" 2>/dev/null || true
+	wait 2>/dev/null || true
+	for p in $(pgrep -f 'sched-messaging|perf bench sched'); do
+		kill "$p" 2>/dev/null || true
+	done
+	common_teardown
+}
+
+gone() { # MODULE PATH...: the module and every PATH (glob) are gone
+	local m=$1 p
+	shift
+	! module_loaded "$m" || { echo "$m is still loaded"; return 1; }
+	for p in "$@"; do
+		if compgen -G "$p" >/dev/null; then
+			echo "$p is left after unloading $m"
+			return 1
+		fi
+	done
+}
+
+busy_unload() { # MODULE: unloading it while in use fails with EBUSY
+	run rmmod "$1"
+	[ "$status" -ne 0 ]
+	[[ $output == *"in use"* ]] || { echo "rmmod said: $output"; return 1; }
+	module_loaded "$1"
+}
+
+stop_users() {
+	[[ ${#USERS[@]} -gt 0 ]] || return 0
+	kill "${USERS[@]}" 2>/dev/null || true
+	wait "${USERS[@]}" 2>/dev/null || true
+	USERS=()
+}
+
+cycle_report() { # MODULE START
+	echo "# $1: $CYCLES load/unload cycles under hackbench, $(($(date +%s) - $2)) s" >&3
+}
+
+@test "cycles: shikumi_chrdev, with a blocked reader and a writer" {
+	local i start=$(date +%s) dev=/dev/shikumi-chr0
+	shikumi unload shikumi_chrdev 2>/dev/null || true
+	for ((i = 1; i <= CYCLES; i++)); do
+		shikumi load shikumi_chrdev nr_devices=$((1 + i % 4))
+		cat "$dev" >/dev/null 3>&- &
+		USERS+=($!)
+		head -c 100000 /dev/zero >"/dev/shikumi-chr$((i % (1 + i % 4)))" 3>&- &
+		USERS+=($!)
+		busy_unload shikumi_chrdev
+		stop_users
+		shikumi unload shikumi_chrdev
+		gone shikumi_chrdev '/dev/shikumi-chr*' /sys/class/shikumi-chr
+	done
+	cycle_report shikumi_chrdev "$start"
+	shikumi load shikumi_chrdev
+}
+
+@test "cycles: shikumi_ramdisk, with fio on it and its policy and model switching" {
+	local i start=$(date +%s) sys=/sys/block/shikumi-ram0/shikumi
+	local models=(ram ssd hdd) policies=(fifo sstf clook)
+	shikumi unload shikumi_ramdisk 2>/dev/null || true
+	for ((i = 1; i <= CYCLES; i++)); do
+		shikumi load shikumi_ramdisk nr_disks=$((1 + i % 2)) size_mb=16
+		echo "${models[i % 3]}" >"$sys/model"
+		echo "${policies[i % 3]}" >"$sys/policy"
+		fio --name=cycle --filename=/dev/shikumi-ram0 --rw=randrw --bs=4k \
+			--size=4M --direct=1 --ioengine=libaio --iodepth=8 \
+			--time_based --runtime=30 >/dev/null 2>&1 3>&- &
+		USERS+=($!)
+		# fio has the disk open once its file is set up
+		timeout 20 bash -c 'until [[ -n $(fuser /dev/shikumi-ram0 2>/dev/null) ]]; do sleep 0.1; done'
+		busy_unload shikumi_ramdisk
+		stop_users
+		shikumi unload shikumi_ramdisk
+		gone shikumi_ramdisk '/dev/shikumi-ram*' '/sys/block/shikumi-ram*' \
+			'/sys/kernel/debug/shikumi/shikumi-ram*'
+	done
+	cycle_report shikumi_ramdisk "$start"
+	shikumi load shikumi_ramdisk
+}
+
+@test "cycles: shikumi_ptdump, unloaded during dumps, which end with an error or complete" {
+	local i start=$(date +%s)
+	shikumi unload shikumi_ptdump 2>/dev/null || true
+	for ((i = 1; i <= CYCLES; i++)); do
+		shikumi load shikumi_ptdump
+		(while shikumi pt dump $$ >/dev/null 2>&1; do :; done) 3>&- &
+		USERS+=($!)
+		sleep 0.$((i % 5))
+		# an open dump holds the module; between two it may go
+		rmmod shikumi_ptdump 2>/dev/null || true
+		stop_users
+		if module_loaded shikumi_ptdump; then
+			shikumi unload shikumi_ptdump
+		fi
+		gone shikumi_ptdump /sys/kernel/debug/shikumi/ptdump
+	done
+	cycle_report shikumi_ptdump "$start"
+	shikumi load shikumi_ptdump
+}
+
+@test "cycles: shikumi_cstrace, tracing hackbench with a reader, unloaded while on" {
+	local i start=$(date +%s) d=/sys/kernel/debug/shikumi/cstrace
+	shikumi unload shikumi_cstrace 2>/dev/null || true
+	for ((i = 1; i <= CYCLES; i++)); do
+		shikumi load shikumi_cstrace
+		echo 1 >"$d/enable"
+		cat "$d/trace_raw" >/dev/null 3>&- &
+		USERS+=($!)
+		sleep 0.2
+		busy_unload shikumi_cstrace
+		stop_users
+		# no reader: unloading with tracing on is allowed every other time
+		((i % 2)) || echo 0 >"$d/enable"
+		shikumi unload shikumi_cstrace
+		gone shikumi_cstrace "$d"
+	done
+	cycle_report shikumi_cstrace "$start"
+	shikumi load shikumi_cstrace
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run by tests/run last, on the debug kernel: the detectors are live and the
+# lab's log scan catches what they report.  tests/canary/shikumi_canary.c is
+# built here, for the running kernel, and loaded once per planted bug; each
+# must produce its report, and scripts/klog-scan must fail on that part of
+# the log.  The bugs are planted between "shikumi: planted bugs on" and
+# "... off" lines, which the lab's own whole-log scan skips.  lockdep turns
+# itself off after its first report, so that bug comes last, and this file
+# runs after everything else.
+
+load ../common
+
+setup_file() {
+	CANARY=$BATS_FILE_TMPDIR/canary
+	export CANARY
+	cp -r "$SHIKUMI_ROOT/tests/canary" "$CANARY"
+	make -s -C "/lib/modules/$(uname -r)/build" M="$CANARY" modules >&2
+}
+
+plant() { # BUG PATTERN: load the canary with bug=BUG; the log must show PATTERN
+	local before seg
+	before=$(dmesg | wc -l)
+	echo "shikumi: planted bugs on" >/dev/kmsg
+	run insmod "$CANARY/shikumi_canary.ko" bug="$1"
+	if [[ $1 == leak ]]; then
+		# loaded, so that the backtrace can name the function
+		[ "$status" -eq 0 ]
+		kmemleak_report >"$BATS_TEST_TMPDIR/leaks"
+		rmmod shikumi_canary
+	else
+		[ "$status" -ne 0 ]
+	fi
+	! module_loaded shikumi_canary
+	echo "shikumi: planted bugs off" >/dev/kmsg
+	seg=$(dmesg | tail -n +"$((before + 1))" | grep -v 'shikumi: planted bugs o')
+	echo "$seg"
+	grep -qE "$2" <<<"$seg"
+	# the scan every test ends with fails on it
+	! "$SHIKUMI_ROOT/scripts/klog-scan" - <<<"$seg" 2>/dev/null
+	echo "# $1: the log shows '$(grep -m1 -oE "$2" <<<"$seg")', and klog-scan fails on it" >&3
+}
+
+@test "canary: KASAN reports an out-of-bounds read" {
+	plant oob 'BUG: KASAN: slab-out-of-bounds'
+}
+
+@test "canary: KASAN reports a use after free" {
+	plant uaf 'BUG: KASAN: (slab-)?use-after-free'
+}
+
+@test "canary: kmemleak reports a leaked object, with the leaking function" {
+	[[ -w /sys/kernel/debug/kmemleak ]] || skip "no kmemleak"
+	plant leak 'suspected memory leak'
+	grep -q canary_leak "$BATS_TEST_TMPDIR/leaks"
+	# set it aside, so it does not count against anything later
+	echo clear >/sys/kernel/debug/kmemleak
+}
+
+@test "canary: DEBUG_ATOMIC_SLEEP reports a sleep under a spinlock" {
+	plant sleep 'BUG: sleeping function called from invalid context'
+}
+
+@test "canary: UBSAN reports an array index out of bounds" {
+	plant ubsan 'UBSAN: array-index-out-of-bounds'
+}
+
+@test "canary: DEBUG_OBJECTS reports an armed timer being freed" {
+	plant odebug 'ODEBUG: free active'
+}
+
+@test "canary: lockdep reports two locks taken in both orders" {
+	plant lockdep 'possible circular locking dependency'
+}

@@ -14,11 +14,23 @@ NOBODY=65534
 
 common_setup() {
 	SHIKUMI_KLOG_MARK=$(dmesg | wc -l)
+	SHIKUMI_KLOG_FIRST=$(dmesg | head -n 1)
+}
+
+# The kernel log since common_setup.  The lab boots with log_buf_len=16M,
+# but if the buffer wrapped anyway, lines are gone: say so and fail rather
+# than pass on a partial log.
+klog_since_mark() {
+	if [[ $(dmesg | head -n 1) != "$SHIKUMI_KLOG_FIRST" ]]; then
+		echo "the kernel log buffer wrapped: this test's log cannot be checked" >&2
+		return 1
+	fi
+	dmesg | tail -n +"$((SHIKUMI_KLOG_MARK + 1))"
 }
 
 common_teardown() {
 	local new
-	new=$(dmesg | tail -n +"$((SHIKUMI_KLOG_MARK + 1))")
+	new=$(klog_since_mark) || return 1
 	if ! "$SHIKUMI_ROOT/scripts/klog-scan" - <<<"$new"; then
 		echo "the kernel log shows problems after this test" >&2
 		return 1

@@ -20,8 +20,8 @@ setup_file() {
 }
 
 plant() { # BUG PATTERN: load the canary with bug=BUG; the log must show PATTERN
-	local before seg
-	before=$(dmesg | wc -l)
+	local seg
+	common_setup
 	echo "shikumi: planted bugs on" >/dev/kmsg
 	run insmod "$CANARY/shikumi_canary.ko" bug="$1"
 	if [[ $1 == leak ]]; then
@@ -34,7 +34,7 @@ plant() { # BUG PATTERN: load the canary with bug=BUG; the log must show PATTERN
 	fi
 	! module_loaded shikumi_canary
 	echo "shikumi: planted bugs off" >/dev/kmsg
-	seg=$(dmesg | tail -n +"$((before + 1))" | grep -v 'shikumi: planted bugs o')
+	seg=$(klog_since_mark | grep -v 'shikumi: planted bugs o')
 	echo "$seg"
 	grep -qE "$2" <<<"$seg"
 	# the scan every test ends with fails on it

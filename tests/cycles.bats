@@ -10,6 +10,8 @@
 
 load common
 
+RAM=/dev/shikumi-ram0
+
 setup() {
 	common_setup
 	if [[ -n ${SHIKUMI_CYCLES:-} ]]; then
@@ -34,6 +36,9 @@ teardown() {
 	common_teardown
 }
 
+# insmod and rmmod, not the CLI: the cycles are about the module
+ko() { echo "$SHIKUMI_ROOT/build/kmod/$(uname -r)/modules/$1/shikumi_$1.ko"; }
+
 gone() { # MODULE PATH...: the module and every PATH (glob) are gone
 	local m=$1 p
 	shift
@@ -44,6 +49,16 @@ gone() { # MODULE PATH...: the module and every PATH (glob) are gone
 			return 1
 		fi
 	done
+}
+
+wait_open() { # PATH: until some process has PATH open (10 s at most)
+	local i
+	for ((i = 0; i < 200; i++)); do
+		fuser -s "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "nothing opened $1"
+	return 1
 }
 
 busy_unload() { # MODULE: unloading it while in use fails with EBUSY
@@ -65,40 +80,46 @@ cycle_report() { # MODULE START
 }
 
 @test "cycles: shikumi_chrdev, with a blocked reader and a writer" {
-	local i start=$(date +%s) dev=/dev/shikumi-chr0
+	local i start=$(date +%s) dev=/dev/shikumi-chr0 k
+	k=$(ko chrdev)
 	shikumi unload shikumi_chrdev 2>/dev/null || true
 	for ((i = 1; i <= CYCLES; i++)); do
-		shikumi load shikumi_chrdev nr_devices=$((1 + i % 4))
+		insmod "$k" nr_devices=$((1 + i % 4))
 		cat "$dev" >/dev/null 3>&- &
 		USERS+=($!)
 		head -c 100000 /dev/zero >"/dev/shikumi-chr$((i % (1 + i % 4)))" 3>&- &
 		USERS+=($!)
+		wait_open "$dev"
 		busy_unload shikumi_chrdev
 		stop_users
-		shikumi unload shikumi_chrdev
+		rmmod shikumi_chrdev
 		gone shikumi_chrdev '/dev/shikumi-chr*' /sys/class/shikumi-chr
 	done
 	cycle_report shikumi_chrdev "$start"
 	shikumi load shikumi_chrdev
 }
 
-@test "cycles: shikumi_ramdisk, with fio on it and its policy and model switching" {
-	local i start=$(date +%s) sys=/sys/block/shikumi-ram0/shikumi
+@test "cycles: shikumi_ramdisk, with I/O on it and its policy and model switching" {
+	local i start=$(date +%s) sys=/sys/block/shikumi-ram0/shikumi k
 	local models=(ram ssd hdd) policies=(fifo sstf clook)
+	k=$(ko ramdisk)
 	shikumi unload shikumi_ramdisk 2>/dev/null || true
 	for ((i = 1; i <= CYCLES; i++)); do
-		shikumi load shikumi_ramdisk nr_disks=$((1 + i % 2)) size_mb=16
+		insmod "$k" nr_disks=$((1 + i % 2)) size_mb=16
 		echo "${models[i % 3]}" >"$sys/model"
 		echo "${policies[i % 3]}" >"$sys/policy"
-		fio --name=cycle --filename=/dev/shikumi-ram0 --rw=randrw --bs=4k \
-			--size=4M --direct=1 --ioengine=libaio --iodepth=8 \
-			--time_based --runtime=30 >/dev/null 2>&1 3>&- &
+		# one holds the disk open, one writes and reads it
+		sleep 1000 <"$RAM" 3>&- &
 		USERS+=($!)
-		# fio has the disk open once its file is set up
-		timeout 20 bash -c 'until [[ -n $(fuser /dev/shikumi-ram0 2>/dev/null) ]]; do sleep 0.1; done'
+		(while :; do
+			dd if=/dev/urandom of="$RAM" bs=64k count=4 oflag=direct 2>/dev/null
+			dd if="$RAM" of=/dev/null bs=64k count=4 iflag=direct 2>/dev/null
+		done) 3>&- &
+		USERS+=($!)
+		wait_open "$RAM"
 		busy_unload shikumi_ramdisk
 		stop_users
-		shikumi unload shikumi_ramdisk
+		rmmod shikumi_ramdisk
 		gone shikumi_ramdisk '/dev/shikumi-ram*' '/sys/block/shikumi-ram*' \
 			'/sys/kernel/debug/shikumi/shikumi-ram*'
 	done
@@ -107,10 +128,11 @@ cycle_report() { # MODULE START
 }
 
 @test "cycles: shikumi_ptdump, unloaded during dumps, which end with an error or complete" {
-	local i start=$(date +%s)
+	local i start=$(date +%s) k
+	k=$(ko ptdump)
 	shikumi unload shikumi_ptdump 2>/dev/null || true
 	for ((i = 1; i <= CYCLES; i++)); do
-		shikumi load shikumi_ptdump
+		insmod "$k"
 		(while shikumi pt dump $$ >/dev/null 2>&1; do :; done) 3>&- &
 		USERS+=($!)
 		sleep 0.$((i % 5))
@@ -118,7 +140,7 @@ cycle_report() { # MODULE START
 		rmmod shikumi_ptdump 2>/dev/null || true
 		stop_users
 		if module_loaded shikumi_ptdump; then
-			shikumi unload shikumi_ptdump
+			rmmod shikumi_ptdump
 		fi
 		gone shikumi_ptdump /sys/kernel/debug/shikumi/ptdump
 	done
@@ -127,19 +149,20 @@ cycle_report() { # MODULE START
 }
 
 @test "cycles: shikumi_cstrace, tracing hackbench with a reader, unloaded while on" {
-	local i start=$(date +%s) d=/sys/kernel/debug/shikumi/cstrace
+	local i start=$(date +%s) d=/sys/kernel/debug/shikumi/cstrace k
+	k=$(ko cstrace)
 	shikumi unload shikumi_cstrace 2>/dev/null || true
 	for ((i = 1; i <= CYCLES; i++)); do
-		shikumi load shikumi_cstrace
+		insmod "$k"
 		echo 1 >"$d/enable"
 		cat "$d/trace_raw" >/dev/null 3>&- &
 		USERS+=($!)
-		sleep 0.2
+		wait_open "$d/trace_raw"
 		busy_unload shikumi_cstrace
 		stop_users
 		# no reader: unloading with tracing on is allowed every other time
 		((i % 2)) || echo 0 >"$d/enable"
-		shikumi unload shikumi_cstrace
+		rmmod shikumi_cstrace
 		gone shikumi_cstrace "$d"
 	done
 	cycle_report shikumi_cstrace "$start"

@@ -20,10 +20,6 @@ load common
 FAILSLAB=/sys/kernel/debug/failslab
 FAILPAGE=/sys/kernel/debug/fail_page_alloc
 
-debug_kernel() {
-	[[ $(uname -r) == *-shikumi-debug || -e /proc/thread-self/fail-nth ]]
-}
-
 setup() {
 	common_setup
 	SAVED=()

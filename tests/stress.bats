@@ -93,7 +93,7 @@ fio_pass() { # extra fio options...
 		while (($(date +%s) < end)); do
 			for p in $(pgrep -f 'shikumi-pttest churn'); do
 				if { printf 'pid=%s view=full format=text' "$p" >&6 &&
-					cat <&6 >/dev/null; } 6<>"$DUMP" 2>/dev/null; then
+					cat <&6 >/dev/null; } 2>/dev/null 6<>"$DUMP"; then
 					ok=$((ok + 1))
 				else
 					err=$((err + 1))
@@ -111,7 +111,7 @@ fio_pass() { # extra fio options...
 		n=0
 		while (($(date +%s) < end)); do
 			if echo 1 >"$CS/enable" 2>/dev/null; then
-				timeout 2 cat "$CS/trace_pipe" >/dev/null 2>&1
+				timeout 2 cat "$CS/trace_pipe" >/dev/null 2>&1 || true
 				echo 0 >"$CS/enable" 2>/dev/null && n=$((n + 1))
 			fi
 			sleep 0.$((RANDOM % 3))

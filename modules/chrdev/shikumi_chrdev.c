@@ -341,9 +341,11 @@ static ssize_t shikumi_chr_read(struct file *file, char __user *buf,
 	ret = kfifo_to_user(&d->fifo, buf, count, &copied);
 	mutex_unlock(&d->fifo_lock);
 
-	if (copied)
-		wake_up_interruptible_poll(&d->writeq, EPOLLOUT | EPOLLWRNORM);
-	return copied ? copied : ret;
+	/* copied is unsigned: never let it carry ret's -EFAULT */
+	if (!copied)
+		return ret;
+	wake_up_interruptible_poll(&d->writeq, EPOLLOUT | EPOLLWRNORM);
+	return copied;
 }
 
 /*

@@ -691,6 +691,10 @@ static ssize_t cs_text_read(struct file *file, char __user *ubuf,
 	size_t n, done = 0;
 	int ret;
 
+	/* nothing to copy would never end the loop below while data waits */
+	if (!count)
+		return 0;
+
 	for (;;) {
 		if (mutex_lock_interruptible(&cs.read_lock))
 			return -ERESTARTSYS;

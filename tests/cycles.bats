@@ -22,7 +22,7 @@ setup() {
 		CYCLES=10
 	fi
 	USERS=()
-	nice -n 19 perf bench sched messaging -p -g 1 -l 100000000 >/dev/null 2>&1 3>&- &
+	nice -n 19 perf bench sched messaging -p -g 1 -f 4 -l 100000000 >/dev/null 2>&1 3>&- &
 	BUSY=$!
 }
 

@@ -105,7 +105,7 @@ fio_pass() { # extra fio options...
 	PIDS+=($!)
 
 	# the tracer, on and off under hackbench, with a reader
-	nice -n 19 perf bench sched messaging -p -g 1 -l 100000000 >/dev/null 2>&1 3>&- &
+	nice -n 19 perf bench sched messaging -p -g 1 -f 4 -l 100000000 >/dev/null 2>&1 3>&- &
 	PIDS+=($!)
 	(
 		n=0

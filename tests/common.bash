@@ -98,6 +98,16 @@ fault_injection_end() {
 	SHIKUMI_FAULTS_ON=0
 }
 
+# A fully preemptible kernel (CONFIG_PREEMPT, or full under PREEMPT_DYNAMIC)
+preempt_full() {
+	local f=/sys/kernel/debug/sched/preempt
+	if [[ -r $f ]]; then
+		grep -q '(full)' "$f"
+	else
+		[[ $(uname -v) == *' PREEMPT '* ]]
+	fi
+}
+
 # The debug kernel (scripts/debug-kernel) runs the long versions of the
 # fuzz, stress and load-cycle tests.
 debug_kernel() {

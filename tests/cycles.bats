@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Load and unload each module many times while the machine is busy: 50
-# cycles each on the debug kernel, 10 elsewhere (SHIKUMI_CYCLES overrides).
+# cycles each on the debug kernel, 5 elsewhere (SHIKUMI_CYCLES overrides).
 # hackbench runs throughout.  In every cycle the module is loaded, put to
 # work by a user that holds it open, unloaded while in use (which must be
 # refused, or succeed safely), then unloaded for real; after each unload
@@ -19,7 +19,7 @@ setup() {
 	elif debug_kernel; then
 		CYCLES=50
 	else
-		CYCLES=10
+		CYCLES=5
 	fi
 	USERS=()
 	nice -n 19 perf bench sched messaging -p -g 1 -f 4 -l 100000000 >/dev/null 2>&1 3>&- &

@@ -10,7 +10,7 @@
 #
 #   SHIKUMI_FUZZ_SEED=S	replay a run (the seed is printed in the TAP stream)
 #   SHIKUMI_FUZZ_CALLS=N	calls per module (default: 100000 on the debug
-#			kernel, 20000 elsewhere)
+#			kernel, 10000 elsewhere)
 #
 # On the debug kernel (CONFIG_FAULT_INJECTION) 10% of the calls also get an
 # allocation failure injected through /proc/thread-self/fail-nth.
@@ -70,7 +70,7 @@ fuzz() {
 			INJECTING=1
 		fi
 	else
-		calls=${calls:-20000}
+		calls=${calls:-10000}
 	fi
 	echo "# $name: seed $seed, $calls calls ${args[*]}" >&3
 	start=$SECONDS

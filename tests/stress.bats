@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 #
-# Everything at once, for SHIKUMI_STRESS_SECS (180 s on the debug kernel,
-# 40 s elsewhere):
+# Everything at once, for SHIKUMI_STRESS_SECS (120 s on the debug kernel,
+# 30 s elsewhere):
 # - fio, 8 jobs at queue depth 16, writing and verifying shikumi-ram0 over
 #   and over, while another loop switches its model, policy and queue depth;
 # - dumps of the page tables of processes that fork, munmap and exit;
@@ -25,9 +25,9 @@ setup() {
 	if [[ -n ${SHIKUMI_STRESS_SECS:-} ]]; then
 		SECS=$SHIKUMI_STRESS_SECS
 	elif debug_kernel; then
-		SECS=180
+		SECS=120
 	else
-		SECS=40
+		SECS=30
 	fi
 	PIDS=()
 }

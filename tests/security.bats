@@ -378,7 +378,7 @@ print defined $n ? "wrote $n\n" : "refused $!\n";' "$bg" "$start"
 	[[ $output != *"pfn"* && $output != *"physical"* ]]
 }
 
-@test "debugfs: ptdump honours ptrace access as pagemap does (root without CAP_SYS_PTRACE, another user's process)" {
+@test "debugfs: ptdump needs CAP_SYS_PTRACE for another process, in place of pagemap's ptrace access check" {
 	setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups -- sleep 1000 &
 	bg=$!
 	for _ in $(seq 50); do
@@ -386,11 +386,12 @@ print defined $n ? "wrote $n\n" : "refused $!\n";' "$bg" "$start"
 		sleep 0.1
 	done
 	[[ $(stat -c %u /proc/$bg) == "$NOBODY" ]]
-	# the kernel: another uid's pagemap needs CAP_SYS_PTRACE
-	run "${NO_PTRACE[@]}" bash -c "$(declare -f open_probe); open_probe r /proc/$bg/pagemap"
-	expect_eq "pagemap without CAP_SYS_PTRACE" "$output" "/proc/$bg/pagemap EACCES"
-	run "${NO_PTRACE[@]}" bash -c "$(declare -f open_probe); open_probe r /proc/$bg/maps"
-	expect_eq "maps without CAP_SYS_PTRACE" "$output" "/proc/$bg/maps EACCES"
+	# the kernel, for reference: on 6.1 and 6.12 opening another uid's
+	# pagemap or maps without CAP_SYS_PTRACE gets EACCES; 7.2 lets the
+	# open through.  Shown, not asserted: ptdump's rule is its own.
+	run "${NO_PTRACE[@]}" bash -c "$(declare -f open_probe); open_probe r /proc/$bg/pagemap /proc/$bg/maps"
+	echo "# $(uname -r), root without CAP_SYS_PTRACE opening another uid's:" \
+		"${lines[*]/\/proc\/$bg\//}" >&3
 	# ptdump must refuse the same query (it has CAP_SYS_ADMIN, but not
 	# the right to inspect that process)
 	run "${NO_PTRACE[@]}" bash -c "$(declare -f query_probe); query_probe $PTD/dump 'pid=$bg view=summary'"

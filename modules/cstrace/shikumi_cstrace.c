@@ -119,13 +119,16 @@ static struct {
 /* ------------------------------------------------------------------ */
 
 /*
- * Each ring has one producer, its CPU's probes, because all four
- * tracepoints fire with interrupts off: sched_switch inside __schedule(),
- * the wakeups under the runqueue lock, sched_migrate_task under the task's
- * pi_lock or its runqueue's lock (set_task_cpu() insists), all raw
- * spinlocks taken with interrupts off.  None fires in NMI.  So no probe
- * can interrupt another on the same CPU, and they need no locking of
- * their own, nor even local_irq_save(): lockdep checks the claim.
+ * Each ring has one producer, its CPU's probes, with interrupts off, so
+ * that no probe can interrupt another on the same CPU.  sched_switch fires
+ * inside __schedule(), sched_wakeup_new under the task's pi_lock and
+ * sched_migrate_task under the pi_lock or the runqueue's lock
+ * (set_task_cpu() insists), all raw spinlocks taken with interrupts off.
+ * sched_wakeup mostly fires under the runqueue lock too, but not when a
+ * task wakes itself (try_to_wake_up()'s p == current path, e.g. a timer
+ * softirq waking the task it interrupted), so that probe turns interrupts
+ * off itself.  None fires in NMI.  lockdep checks all of it: the debug
+ * kernel caught the p == current case.
  */
 
 static __always_inline bool cs_task_traced(const struct task_struct *t)
@@ -281,7 +284,12 @@ static void cs_wakeup(struct task_struct *p, u16 type)
 
 static void cs_probe_wakeup(void *data, struct task_struct *p)
 {
+	unsigned long flags;
+
+	/* try_to_wake_up() waking current fires this with interrupts on */
+	local_irq_save(flags);
 	cs_wakeup(p, SHIKUMI_CS_WAKEUP);
+	local_irq_restore(flags);
 }
 
 static void cs_probe_wakeup_new(void *data, struct task_struct *p)

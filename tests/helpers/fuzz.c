@@ -4,7 +4,7 @@
  * entry points, for tests/fuzz.bats.
  *
  *	shikumi-fuzz MODULE [--calls N] [--seed S] [--fail-nth PCT] [--ko PATH]
- *		[--loads N] [--time SEC] [--keep-going] [--known-bugs] [-v]
+ *		[--loads N] [--time SEC] [--keep-going] [-v]
  *
  * MODULE is chrdev, ramdisk, ptdump or cstrace.  The first line printed is
  * "seed S": the same seed replays the same run (as far as the kernel's
@@ -130,7 +130,7 @@ static uint64_t seed, max_calls = 100000, total, improper, faults, sigbus, sigse
 static uint64_t loads_tried, loads_ok, nr_loads = ~0ULL, kid_sigs;
 static unsigned int fail_pct;
 static int fail_fd = -1;
-static bool keep_going, known_bugs, verbose;
+static bool keep_going, verbose;
 static time_t time_cap, t_start;
 static char ko_path[PATH_MAX];
 static bool mod_loaded;
@@ -1321,8 +1321,6 @@ static void op_read(bool positional)
 	if (!f)
 		return;
 	count = rsize();
-	if (f->n->id == N_CS_PIPE && count == 0 && !known_bugs)
-		count = 1;	/* see the report: a 0-byte read can spin forever */
 	p = rptr(rbuf, count, true, &how);
 	if (positional)
 		off = roff(f->n);
@@ -2517,7 +2515,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: shikumi-fuzz chrdev|ramdisk|ptdump|cstrace [--calls N] [--seed S]\n"
 		"       [--fail-nth PCT] [--ko PATH] [--loads N] [--time SEC]\n"
-		"       [--keep-going] [--known-bugs] [-v]\n");
+		"       [--keep-going] [-v]\n");
 	exit(2);
 }
 
@@ -2542,10 +2540,6 @@ int main(int argc, char **argv)
 
 		if (!strcmp(o, "--keep-going")) {
 			keep_going = true;
-			continue;
-		}
-		if (!strcmp(o, "--known-bugs")) {
-			known_bugs = true;
 			continue;
 		}
 		if (!strcmp(o, "-v")) {

@@ -17,7 +17,8 @@
  *   shikumi-faultload io DEV [WRITES]
  *	On a shikumi_ramdisk DEV: write a reference area, then WRITES
  *	(default 300) O_DIRECT writes of fresh 4 KiB blocks and as many reads,
- *	each with its Nth allocation failed, N = 1, 2, ...  The writes go
+ *	each with one of its allocations failed, the 1st, the 2nd, ... of
+ *	those a clean write (or read) makes, round and round.  The writes go
  *	through Linux AIO: a pwrite() sleeps with its request still plugged,
  *	and blk-mq then issues it from kblockd, out of reach of this task's
  *	fail-nth; io_submit() issues it from this task.  A failed write
@@ -316,7 +317,8 @@ static int ioctl_discard_all(int fd)
 
 /* One O_DIRECT write through Linux AIO: its result, or -errno. */
 static ssize_t aio_write(aio_context_t ctx, int fd, const void *buf,
-			 off_t off, unsigned long n, bool *hit)
+			 off_t off, unsigned long n, bool *hit,
+			 unsigned long *used)
 {
 	struct iocb cb = {
 		.aio_lio_opcode = IOCB_CMD_PWRITE,
@@ -331,7 +333,7 @@ static ssize_t aio_write(aio_context_t ctx, int fd, const void *buf,
 
 	fail_nth(n);
 	r = syscall(SYS_io_submit, ctx, 1, cbs);
-	*hit = fail_nth_done(n, NULL);
+	*hit = fail_nth_done(n, used);
 	if (r != 1)
 		return r < 0 ? -errno : -EIO;
 	if (syscall(SYS_io_getevents, ctx, 1, 1, &ev, NULL) != 1)
@@ -345,7 +347,9 @@ static int do_io(const char *dev, unsigned long writes)
 	unsigned long n, b, injected = 0, wfail = 0, rfail = 0, eio = 0;
 	unsigned char *buf, *want, *got;
 	unsigned char *state;		/* per block: 0 zero, 1 pattern */
-	unsigned long nblocks = REF_BLOCKS + writes;
+	unsigned long nblocks = REF_BLOCKS + 1 + writes;
+	unsigned long wpoints, rpoints, k;
+	bool hit;
 	int fd;
 
 	fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
@@ -371,14 +375,30 @@ static int do_io(const char *dev, unsigned long writes)
 		state[b] = 1;
 	}
 
+	/*
+	 * How many fault points one write of a fresh block and one read pass:
+	 * then each write and read fails one of them, in turn.
+	 */
+	fill(buf, REF_BLOCKS, 0);
+	if (aio_write(ctx, fd, buf, REF_BLOCKS * BLK, 1000000, &hit,
+		      &wpoints) != BLK)
+		die("a write without faults");
+	state[REF_BLOCKS] = 1;
+	fail_nth(1000000);
+	if (pread(fd, got, BLK, 0) != BLK)
+		die("a read without faults");
+	fail_nth_done(1000000, &rpoints);
+	if (!wpoints || !rpoints)
+		die("no fault point in a write or a read");
+
 	for (n = 1; n <= writes; n++) {
-		bool hit;
 		ssize_t r;
 		int e;
 
-		b = REF_BLOCKS + n - 1;
+		b = REF_BLOCKS + n;
+		k = 1 + (n - 1) % wpoints;
 		fill(buf, b, 0);
-		r = aio_write(ctx, fd, buf, b * BLK, n, &hit);
+		r = aio_write(ctx, fd, buf, b * BLK, k, &hit, NULL);
 		e = r < 0 ? -r : 0;
 		r = r < 0 ? -1 : r;
 		injected += hit;
@@ -401,11 +421,12 @@ static int do_io(const char *dev, unsigned long writes)
 		}
 
 		/* read a written block back, failing its nth allocation */
-		b = (n * 7) % (REF_BLOCKS + n);
-		fail_nth(n);
+		b = (n * 7) % (REF_BLOCKS + 1 + n);
+		k = 1 + (n - 1) % rpoints;
+		fail_nth(k);
 		r = pread(fd, got, BLK, b * BLK);
 		e = errno;
-		injected += fail_nth_done(n, NULL);
+		injected += fail_nth_done(k, NULL);
 		if (r == BLK) {
 			if (state[b] == 1) {
 				fill(want, b, 0);
@@ -440,8 +461,9 @@ static int do_io(const char *dev, unsigned long writes)
 	if (!eio)
 		violation("no write failed with EIO: no fault reached the driver");
 
-	printf("faultload io %s: %lu writes and %lu reads, %lu faults injected, %lu writes failed (%lu EIO), %lu reads failed",
-	       dev, writes, writes, injected, wfail, eio, rfail);
+	printf("faultload io %s: %lu writes and %lu reads (%lu and %lu fault points each), %lu faults injected, %lu writes failed (%lu EIO), %lu reads failed",
+	       dev, writes, writes, wpoints, rpoints, injected, wfail, eio,
+	       rfail);
 	print_errnos();
 	printf(", %lu blocks verified, %d violations\n", nblocks, failures);
 	syscall(SYS_io_destroy, ctx);

@@ -128,9 +128,12 @@ debug_kernel() {
 # Any other object, whoever allocated it, is printed.
 kmemleak_report() {
 	local f=/sys/kernel/debug/kmemleak
+	# the count kmemleak logs is judged here, from its report
+	echo "shikumi: kmemleak scan on" >/dev/kmsg
 	echo scan >"$f"
 	sleep 6
 	echo scan >"$f"
+	echo "shikumi: kmemleak scan off" >/dev/kmsg
 	awk '
 	function flush() {
 		if (block == "")

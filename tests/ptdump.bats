@@ -352,9 +352,12 @@ pagemap_pfn() {
 	d3=$!
 	wait "$c1" "$c2" "$d1" "$d2" "$d3"
 	# whole dumps only, several of each: how many is for the benchmark
-	# (8 full raw dumps in 20 s on single-threaded TCG, 6.1)
+	# (8 full raw dumps in 20 s on single-threaded TCG, 6.1; 2 on the
+	# debug kernel, where KASAN and lockdep slow the walk down)
+	local min=3
+	! debug_kernel || min=1
 	echo "whole dumps: $(cat "$BATS_TEST_TMPDIR"/n?)"
-	[ "$(cat "$BATS_TEST_TMPDIR"/n1)" -ge 3 ]
-	[ "$(cat "$BATS_TEST_TMPDIR"/n2)" -ge 3 ]
-	[ "$(cat "$BATS_TEST_TMPDIR"/n3)" -ge 3 ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/n1)" -ge "$min" ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/n2)" -ge "$min" ]
+	[ "$(cat "$BATS_TEST_TMPDIR"/n3)" -ge "$min" ]
 }

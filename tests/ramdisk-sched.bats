@@ -231,7 +231,9 @@ travel() {
 @test "ramdisk models: queue_depth bounds the requests the device holds" {
 	fresh_ramdisk size_mb=16
 	echo ssd >"$CTL/model"
-	echo 500 >"$CTL/ssd_latency_us"
+	# slow enough that fio's submissions outpace completions even on the
+	# debug kernel (500 us let it keep only 3 of 8 in flight there)
+	echo 10000 >"$CTL/ssd_latency_us"
 	udevadm settle 2>/dev/null || true
 	for depth in 1 8; do
 		echo "$depth" >"$CTL/queue_depth"

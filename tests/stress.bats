@@ -126,7 +126,7 @@ fio_pass() { # extra fio options...
 		while (($(date +%s) < end)); do
 			if [[ -c /dev/shikumi-chr0 ]]; then
 				echo "stress $n" >/dev/shikumi-chr0 2>/dev/null &&
-				timeout 1 head -c 1 /dev/shikumi-chr0 >/dev/null 2>&1 &&
+				timeout 5 head -c 1 /dev/shikumi-chr0 >/dev/null 2>&1 &&
 				n=$((n + 1))
 			fi
 		done

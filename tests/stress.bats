@@ -125,7 +125,7 @@ fio_pass() { # extra fio options...
 		n=0
 		while (($(date +%s) < end)); do
 			if [[ -c /dev/shikumi-chr0 ]]; then
-				echo "stress $n" >/dev/shikumi-chr0 2>/dev/null &&
+				printf x >/dev/shikumi-chr0 2>/dev/null &&
 				timeout 5 head -c 1 /dev/shikumi-chr0 >/dev/null 2>&1 &&
 				n=$((n + 1))
 			fi

@@ -11,8 +11,9 @@
  *   oob      a read one past a kmalloc'ed object       KASAN
  *   uaf      a read of a freed object                   KASAN
  *   leak     an object nobody points to                 kmemleak
- *   sleep    a sleeping call under a spinlock           DEBUG_ATOMIC_SLEEP
+ *   sleep    a GFP_KERNEL allocation under a spinlock   DEBUG_ATOMIC_SLEEP
  *   lockdep  two locks taken in both orders             PROVE_LOCKING
+ *            (first: any taint, KASAN's too, turns lockdep off)
  *   ubsan    an array index out of bounds               UBSAN
  *   odebug   a timer freed while still armed            DEBUG_OBJECTS
  *
@@ -20,7 +21,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -77,8 +77,9 @@ static noinline int canary_leak(void)
 
 static noinline int canary_sleep(void)
 {
+	/* GFP_KERNEL may sleep: might_sleep() objects, under the lock */
 	spin_lock(&canary_a);
-	msleep(20);
+	kfree(kmalloc(64, GFP_KERNEL));
 	spin_unlock(&canary_a);
 	return 0;
 }

@@ -7,8 +7,8 @@
 # must produce its report, and scripts/klog-scan must fail on that part of
 # the log.  The bugs are planted between "shikumi: planted bugs on" and
 # "... off" lines, which the lab's own whole-log scan skips.  lockdep turns
-# itself off after its first report, so that bug comes last, and this file
-# runs after everything else.
+# itself off after any report that taints the kernel (KASAN's too), so its
+# bug comes first, and this file runs after everything else.
 
 load ../common
 
@@ -44,6 +44,10 @@ plant() { # BUG PATTERN: load the canary with bug=BUG; the log must show PATTERN
 	echo "# $1: the log shows '$(klog_since_mark | grep -m1 -oE "$2")', and klog-scan fails on it" >&3
 }
 
+@test "canary: lockdep reports two locks taken in both orders" {
+	plant lockdep 'possible circular locking dependency'
+}
+
 @test "canary: KASAN reports an out-of-bounds read" {
 	plant oob 'BUG: KASAN: slab-out-of-bounds'
 }
@@ -60,7 +64,7 @@ plant() { # BUG PATTERN: load the canary with bug=BUG; the log must show PATTERN
 	echo clear >/sys/kernel/debug/kmemleak
 }
 
-@test "canary: DEBUG_ATOMIC_SLEEP reports a sleep under a spinlock" {
+@test "canary: DEBUG_ATOMIC_SLEEP reports a GFP_KERNEL allocation under a spinlock" {
 	plant sleep 'BUG: sleeping function called from invalid context'
 }
 
@@ -72,6 +76,3 @@ plant() { # BUG PATTERN: load the canary with bug=BUG; the log must show PATTERN
 	plant odebug 'ODEBUG: free active'
 }
 
-@test "canary: lockdep reports two locks taken in both orders" {
-	plant lockdep 'possible circular locking dependency'
-}

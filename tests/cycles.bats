@@ -22,6 +22,7 @@ setup() {
 		CYCLES=5
 	fi
 	USERS=()
+	GROUPS_=()
 	nice -n 19 perf bench sched messaging -p -g 1 -f 4 -l 100000000 >/dev/null 2>&1 3>&- &
 	BUSY=$!
 }
@@ -29,6 +30,7 @@ setup() {
 teardown() {
 	local p
 	kill "$BUSY" "${USERS[@]}" 2>/dev/null || true
+	stop_users
 	wait 2>/dev/null || true
 	for p in $(pgrep -f 'sched-messaging|perf bench sched'); do
 		kill "$p" 2>/dev/null || true
@@ -45,7 +47,8 @@ gone() { # MODULE PATH...: the module and every PATH (glob) are gone
 	! module_loaded "$m" || { echo "$m is still loaded"; return 1; }
 	for p in "$@"; do
 		if compgen -G "$p" >/dev/null; then
-			echo "$p is left after unloading $m"
+			echo "$p is left after unloading $m:"
+			ls -ld $p
 			return 1
 		fi
 	done
@@ -68,11 +71,30 @@ busy_unload() { # MODULE: unloading it while in use fails with EBUSY
 	module_loaded "$1"
 }
 
+group_user() { # COMMAND...: run it in a process group of its own, a user
+	setsid "$@" 3>&- &
+	USERS+=($!)
+	GROUPS_+=($!)
+}
+
+# A user that forks is stopped as a whole group, and only once every
+# member is gone may the module go: a child left running could open the
+# device, or after rmmod create a file where its node was.
 stop_users() {
-	[[ ${#USERS[@]} -gt 0 ]] || return 0
-	kill "${USERS[@]}" 2>/dev/null || true
-	wait "${USERS[@]}" 2>/dev/null || true
+	local g i
+	for g in "${GROUPS_[@]}"; do
+		kill -KILL -- "-$g" 2>/dev/null || true
+	done
+	[[ ${#USERS[@]} -eq 0 ]] || kill "${USERS[@]}" 2>/dev/null || true
+	[[ ${#USERS[@]} -eq 0 ]] || wait "${USERS[@]}" 2>/dev/null || true
+	for g in "${GROUPS_[@]}"; do
+		for ((i = 0; i < 200; i++)); do
+			pgrep -g "$g" >/dev/null || break
+			sleep 0.05
+		done
+	done
 	USERS=()
+	GROUPS_=()
 }
 
 cycle_report() { # MODULE START
@@ -111,11 +133,10 @@ cycle_report() { # MODULE START
 		# one holds the disk open, one writes and reads it
 		sleep 1000 <"$RAM" 3>&- &
 		USERS+=($!)
-		(while :; do
-			dd if=/dev/urandom of="$RAM" bs=64k count=4 oflag=direct 2>/dev/null
-			dd if="$RAM" of=/dev/null bs=64k count=4 iflag=direct 2>/dev/null
-		done) 3>&- &
-		USERS+=($!)
+		group_user bash -c 'while :; do
+			dd if=/dev/urandom of="$1" bs=64k count=4 oflag=direct conv=nocreat
+			dd if="$1" of=/dev/null bs=64k count=4 iflag=direct
+		done 2>/dev/null' - "$RAM"
 		wait_open "$RAM"
 		busy_unload shikumi_ramdisk
 		stop_users

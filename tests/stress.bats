@@ -125,7 +125,9 @@ fio_pass() { # extra fio options...
 		n=0
 		while (($(date +%s) < end)); do
 			if [[ -c /dev/shikumi-chr0 ]]; then
-				printf x >/dev/shikumi-chr0 2>/dev/null &&
+				# rmmod may take the node at any moment: never create it
+				printf x | dd of=/dev/shikumi-chr0 conv=nocreat \
+					status=none 2>/dev/null &&
 				timeout 5 head -c 1 /dev/shikumi-chr0 >/dev/null 2>&1 &&
 				n=$((n + 1))
 			fi

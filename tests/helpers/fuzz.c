@@ -1307,6 +1307,36 @@ static void blk_bound(const struct ofile *f, size_t *count, off_t *off)
 
 static void rd_before_io(int dev);
 
+/*
+ * What a read and a write do alike around the call: pick the position, keep
+ * O_DIRECT aligned most times and the disk's memory small, let the disk
+ * settle, arm the watchdog and the fault.  io_end() says whether a fault
+ * was injected; one in block I/O means writeback may later report EIO.
+ */
+static void io_begin(const struct ofile *f, bool positional, const char *how,
+		     char *base, size_t *count, off_t *off, char **p)
+{
+	if (positional)
+		*off = roff(f->n);
+	if (!strcmp(how, "buf"))
+		direct_fix(f, count, off, p, base);
+	blk_bound(f, count, off);
+	if (f->n->kind == K_BLK)
+		rd_before_io(f->n->dev);
+	if (may_block(f))
+		arm(20);
+	pre();
+}
+
+static bool io_end(const struct ofile *f)
+{
+	bool inj = post();
+
+	if (inj && f->n->kind == K_BLK)
+		ramdisk_inj = true;
+	return inj;
+}
+
 static void op_read(bool positional)
 {
 	struct ofile *f = pick_file();
@@ -1316,28 +1346,16 @@ static void op_read(bool positional)
 	char *p;
 	long r;
 	int err;
-	bool inj, blk;
+	bool inj;
 
 	if (!f)
 		return;
 	count = rsize();
 	p = rptr(rbuf, count, true, &how);
-	if (positional)
-		off = roff(f->n);
-	if (!strcmp(how, "buf"))
-		direct_fix(f, &count, &off, &p, rbuf);
-	blk_bound(f, &count, &off);
-	blk = f->n->kind == K_BLK;
-	if (blk)
-		rd_before_io(f->n->dev);
-	if (may_block(f))
-		arm(20);
-	pre();
+	io_begin(f, positional, how, rbuf, &count, &off, &p);
 	r = positional ? pread(f->fd, p, count, off) : read(f->fd, p, count);
 	err = errno;
-	inj = post();
-	if (inj && blk)
-		ramdisk_inj = true;
+	inj = io_end(f);
 	check(positional ? EP_PREAD : EP_READ, r, err, read_allowed(f, positional), inj,
 	      "%s(%s %s, %s%+ld, %zu, %lld)", positional ? "pread" : "read",
 	      f->n->path, flagstr(f->flags), how, p && !strcmp(how, "buf") ? (long)(p - rbuf) : 0L,
@@ -1356,7 +1374,7 @@ static void op_write(bool positional)
 	char *p;
 	long r;
 	int err;
-	bool inj, blk;
+	bool inj;
 
 	if (!f || f->n->id == N_PT_DUMP)
 		return;
@@ -1367,22 +1385,10 @@ static void op_write(bool positional)
 		count = value_for(f->n, text, sizeof(text));
 		p = text;
 	}
-	if (positional)
-		off = roff(f->n);
-	if (!strcmp(how, "buf"))
-		direct_fix(f, &count, &off, &p, wbuf);
-	blk_bound(f, &count, &off);
-	blk = f->n->kind == K_BLK;
-	if (blk)
-		rd_before_io(f->n->dev);
-	if (may_block(f))
-		arm(20);
-	pre();
+	io_begin(f, positional, how, wbuf, &count, &off, &p);
 	r = positional ? pwrite(f->fd, p, count, off) : write(f->fd, p, count);
 	err = errno;
-	inj = post();
-	if (inj && blk)
-		ramdisk_inj = true;
+	inj = io_end(f);
 	check(positional ? EP_PWRITE : EP_WRITE, r, err, write_allowed(f, positional), inj,
 	      "%s(%s %s, %s, %zu \"%.*s\", %lld)", positional ? "pwrite" : "write",
 	      f->n->path, flagstr(f->flags), how, count,
@@ -1456,9 +1462,7 @@ static void op_fsync(void)
 	pre();
 	r = chance(50) ? fsync(f->fd) : fdatasync(f->fd);
 	err = errno;
-	inj = post();
-	if (inj && f->n->kind == K_BLK)
-		ramdisk_inj = true;
+	inj = io_end(f);
 	check(EP_FSYNC, r, err, B(EINVAL) | (f->n->kind == K_BLK && ramdisk_inj ? B(EIO) : 0),
 	      inj, "fsync(%s)", f->n->path);
 }

@@ -5,7 +5,8 @@
 # Each test records where the kernel log ends before it runs and fails if
 # the test added a BUG, WARNING, Oops, lockdep or KASAN report to it.  A
 # file that defines its own setup/teardown must call common_setup and
-# common_teardown.
+# common_teardown, which also stops busy_start's load and ends fault
+# injection.
 
 SHIKUMI_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export SHIKUMI_ROOT
@@ -30,6 +31,8 @@ klog_since_mark() {
 
 common_teardown() {
 	local new
+	busy_stop
+	fault_injection_end
 	new=$(klog_since_mark) || return 1
 	if ! "$SHIKUMI_ROOT/scripts/klog-scan" - <<<"$new"; then
 		echo "the kernel log shows problems after this test" >&2
@@ -68,19 +71,25 @@ reload_module() {
 # allocations, slab and order-0 pages, failable through
 # /proc/thread-self/fail-nth, without stack dumps, and mark the kernel log so
 # that scripts/klog-scan expects the allocation-failure warnings in between.
-# Highmem requests (vmalloc's pages) stay exempt: their failures print
-# nothing shikumi can tell from a real problem.
+# Highmem requests (vmalloc's pages) stay exempt unless "highmem" is given:
+# a test that judges the kernel's log line by line (fault.bats) cannot tell
+# their warnings from a real problem; the fuzzer judges only errnos.
+# fault_injection_end puts the kernel's defaults back.
 FAULT_DEBUGFS=/sys/kernel/debug
 fault_injection_available() {
 	[[ -e /proc/thread-self/fail-nth && -d $FAULT_DEBUGFS/failslab &&
 	   -d $FAULT_DEBUGFS/fail_page_alloc ]]
 }
 
-fault_injection_begin() {
+fault_injection_begin() { # [highmem]
+	local highmem=Y
+
 	fault_injection_available || return 1
+	[[ ${1:-} != highmem ]] || highmem=N
 	echo N >"$FAULT_DEBUGFS/failslab/ignore-gfp-wait"
 	echo 0 >"$FAULT_DEBUGFS/failslab/verbose"
 	echo N >"$FAULT_DEBUGFS/fail_page_alloc/ignore-gfp-wait"
+	echo $highmem >"$FAULT_DEBUGFS/fail_page_alloc/ignore-gfp-highmem"
 	echo 0 >"$FAULT_DEBUGFS/fail_page_alloc/min-order"
 	echo 0 >"$FAULT_DEBUGFS/fail_page_alloc/verbose"
 	echo "shikumi: fault injection on" >/dev/kmsg
@@ -92,10 +101,27 @@ fault_injection_end() {
 	echo Y >"$FAULT_DEBUGFS/failslab/ignore-gfp-wait"
 	echo 2 >"$FAULT_DEBUGFS/failslab/verbose"
 	echo Y >"$FAULT_DEBUGFS/fail_page_alloc/ignore-gfp-wait"
+	echo Y >"$FAULT_DEBUGFS/fail_page_alloc/ignore-gfp-highmem"
 	echo 1 >"$FAULT_DEBUGFS/fail_page_alloc/min-order"
 	echo 2 >"$FAULT_DEBUGFS/fail_page_alloc/verbose"
 	echo "shikumi: fault injection off" >/dev/kmsg
 	SHIKUMI_FAULTS_ON=0
+}
+
+# A background load for the reliability tests: hackbench (perf bench sched
+# messaging, 4 senders and 4 receivers on pipes) at nice 19, in a process
+# group of its own so that busy_stop ends all of it.  It runs until stopped.
+busy_start() {
+	setsid nice -n 19 perf bench sched messaging -p -g 1 -f 4 -l 100000000 \
+		>/dev/null 2>&1 3>&- &
+	SHIKUMI_BUSY=$!
+}
+
+busy_stop() {
+	[[ -n ${SHIKUMI_BUSY:-} ]] || return 0
+	kill -- "-$SHIKUMI_BUSY" 2>/dev/null || true
+	wait "$SHIKUMI_BUSY" 2>/dev/null || true
+	SHIKUMI_BUSY=
 }
 
 # A fully preemptible kernel (CONFIG_PREEMPT, or full under PREEMPT_DYNAMIC)

@@ -23,18 +23,12 @@ setup() {
 	fi
 	USERS=()
 	GROUPS_=()
-	nice -n 19 perf bench sched messaging -p -g 1 -f 4 -l 100000000 >/dev/null 2>&1 3>&- &
-	BUSY=$!
+	busy_start
 }
 
 teardown() {
-	local p
-	kill "$BUSY" "${USERS[@]}" 2>/dev/null || true
 	stop_users
 	wait 2>/dev/null || true
-	for p in $(pgrep -f 'sched-messaging|perf bench sched'); do
-		kill "$p" 2>/dev/null || true
-	done
 	common_teardown
 }
 
@@ -48,7 +42,7 @@ gone() { # MODULE PATH...: the module and every PATH (glob) are gone
 	for p in "$@"; do
 		if compgen -G "$p" >/dev/null; then
 			echo "$p is left after unloading $m:"
-			ls -ld $p
+			compgen -G "$p" | xargs ls -ld
 			return 1
 		fi
 	done

@@ -27,11 +27,6 @@ setup() {
 	KO=$SHIKUMI_ROOT/build/kmod/$(uname -r)/modules
 }
 
-teardown() {
-	fault_injection_end
-	common_teardown
-}
-
 unload_all() {
 	local m
 	for m in "${MODS[@]}"; do

@@ -17,34 +17,6 @@
 
 load common
 
-FAILSLAB=/sys/kernel/debug/failslab
-FAILPAGE=/sys/kernel/debug/fail_page_alloc
-
-setup() {
-	common_setup
-	SAVED=()
-	INJECTING=
-}
-
-# set_knob FILE VALUE: write a fault-injection knob, remembering its value
-set_knob() {
-	[[ -e $1 ]] || return 0
-	SAVED+=("$1=$(<"$1")")
-	echo "$2" >"$1"
-}
-
-teardown() {
-	local kv
-
-	for kv in "${SAVED[@]}"; do
-		echo "${kv#*=}" >"${kv%%=*}" || true
-	done
-	if [[ -n $INJECTING ]]; then
-		echo "shikumi: fault injection off" >/dev/kmsg
-	fi
-	common_teardown
-}
-
 # fuzz MODULE: load it (defaults), fuzz it, print the seed and summary
 fuzz() {
 	local name=$1 seed=${SHIKUMI_FUZZ_SEED:-} calls=${SHIKUMI_FUZZ_CALLS:-} args=()
@@ -56,18 +28,10 @@ fuzz() {
 	fi
 	if debug_kernel; then
 		calls=${calls:-100000}
-		if [[ -e /proc/thread-self/fail-nth ]]; then
+		# vmalloc's pages fail too: the fuzzer judges errnos, and
+		# klog-scan drops the allocation-failure warnings in between
+		if fault_injection_begin highmem; then
 			args=(--fail-nth 10)
-			# GFP_KERNEL allocations too, and without a stack dump each
-			set_knob $FAILSLAB/ignore-gfp-wait N
-			set_knob $FAILSLAB/verbose 0
-			set_knob $FAILPAGE/ignore-gfp-wait N
-			set_knob $FAILPAGE/ignore-gfp-highmem N
-			set_knob $FAILPAGE/min-order 0
-			set_knob $FAILPAGE/verbose 0
-			# klog-scan drops allocation-failure warnings in between
-			echo "shikumi: fault injection on" >/dev/kmsg
-			INJECTING=1
 		fi
 	else
 		calls=${calls:-10000}
@@ -75,10 +39,7 @@ fuzz() {
 	echo "# $name: seed $seed, $calls calls ${args[*]}" >&3
 	start=$SECONDS
 	run shikumi-fuzz "$name" --calls "$calls" --seed "$seed" "${args[@]}"
-	if [[ -n $INJECTING ]]; then
-		echo "shikumi: fault injection off" >/dev/kmsg
-		INJECTING=
-	fi
+	fault_injection_end
 	echo "# $(grep '^fuzz ' <<<"$output" || echo "fuzz $name: no summary") ($((SECONDS - start)) s)" >&3
 	if ((status != 0)); then
 		echo "$output" | tail -n 20 >&2

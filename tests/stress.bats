@@ -34,7 +34,8 @@ setup() {
 
 teardown() {
 	kill "${PIDS[@]}" 2>/dev/null || true
-	pkill -f 'perf bench sched|shikumi-pttest churn' 2>/dev/null || true
+	pkill -f 'shikumi-pttest churn' 2>/dev/null || true
+	busy_stop
 	wait 2>/dev/null || true
 	[[ -w $CS/enable ]] && echo 0 >"$CS/enable"
 	common_teardown
@@ -105,8 +106,7 @@ fio_pass() { # extra fio options...
 	PIDS+=($!)
 
 	# the tracer, on and off under hackbench, with a reader
-	nice -n 19 perf bench sched messaging -p -g 1 -f 4 -l 100000000 >/dev/null 2>&1 3>&- &
-	PIDS+=($!)
+	busy_start
 	(
 		n=0
 		while (($(date +%s) < end)); do
@@ -153,7 +153,8 @@ fio_pass() { # extra fio options...
 	done
 
 	# hackbench and the churn never end by themselves; the loops do
-	pkill -f 'perf bench sched|shikumi-pttest churn' 2>/dev/null || true
+	pkill -f 'shikumi-pttest churn' 2>/dev/null || true
+	busy_stop
 	wait "${PIDS[@]}" 2>/dev/null || true
 	PIDS=()
 	[[ -w $CS/enable ]] && echo 0 >"$CS/enable"

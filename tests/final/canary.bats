@@ -20,7 +20,7 @@ setup_file() {
 }
 
 plant() { # BUG PATTERN: load the canary with bug=BUG; the log must show PATTERN
-	local seg
+	local log seg
 	common_setup
 	echo "shikumi: planted bugs on" >/dev/kmsg
 	run insmod "$CANARY/shikumi_canary.ko" bug="$1"
@@ -34,14 +34,15 @@ plant() { # BUG PATTERN: load the canary with bug=BUG; the log must show PATTERN
 	fi
 	! module_loaded shikumi_canary
 	echo "shikumi: planted bugs off" >/dev/kmsg
-	seg=$(klog_since_mark | grep -v 'shikumi: planted bugs o')
-	echo "$seg"
-	grep -qE "$2" <<<"$seg"
+	log=$(klog_since_mark | grep -v 'shikumi: planted bugs o')
+	echo "$log"
+	grep -qE "$2" <<<"$log"
 	# the scan every test ends with fails on it; a leak is judged from
 	# kmemleak's report (kmemleak_report), which the same scan reads
+	seg=$log
 	[[ $1 != leak ]] || seg=$(<"$BATS_TEST_TMPDIR/leaks")
 	! "$SHIKUMI_ROOT/scripts/klog-scan" - <<<"$seg" 2>/dev/null
-	echo "# $1: the log shows '$(klog_since_mark | grep -m1 -oE "$2")', and klog-scan fails on it" >&3
+	echo "# $1: the log shows '$(grep -m1 -oE "$2" <<<"$log")', and klog-scan fails on it" >&3
 }
 
 @test "canary: lockdep reports two locks taken in both orders" {

@@ -109,12 +109,21 @@ fault_injection_end() {
 }
 
 # A background load for the reliability tests: hackbench (perf bench sched
-# messaging, 4 senders and 4 receivers on pipes) at nice 19, in a process
-# group of its own so that busy_stop ends all of it.  It runs until stopped.
+# messaging: one group of 20 senders and 20 receivers on pipes, the least
+# this perf allows) at nice 19, in a process group of its own so that
+# busy_stop ends all of it.  It runs until stopped, and must be running
+# half a second after it starts: a load that quietly failed to start (a
+# perf without an option, say) would leave the tests unloaded.
 busy_start() {
-	setsid nice -n 19 perf bench sched messaging -p -g 1 -f 4 -l 100000000 \
+	setsid nice -n 19 perf bench sched messaging -p -g 1 -l 100000000 \
 		>/dev/null 2>&1 3>&- &
 	SHIKUMI_BUSY=$!
+	sleep 0.5
+	kill -0 "$SHIKUMI_BUSY" 2>/dev/null || {
+		echo "hackbench (perf bench sched messaging) did not start" >&2
+		SHIKUMI_BUSY=
+		return 1
+	}
 }
 
 busy_stop() {

@@ -28,6 +28,7 @@ setup() {
 
 teardown() {
 	stop_users
+	busy_stop
 	wait 2>/dev/null || true
 	common_teardown
 }

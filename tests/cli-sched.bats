@@ -178,10 +178,19 @@ record_workers() {
 	jq -e '.processes | all(.on_cpu_ms as $iv | .elapsed_ms |
 		all(. as $t | $iv | any(.[0] <= $t and $t <= .[1])))' <<<"$json"
 	[ "$(jq .units_inside_slices <<<"$json")" -eq 80 ]
-	# sharing one CPU, both were preempted, and ran about as long as asked
+	# sharing one CPU, both were preempted
 	jq -e '.processes | all(.slices >= 2 and .involuntary >= 1)' <<<"$json"
-	jq -e '.processes | all(.runtime_ns >= 40000000 * 0.5 and .runtime_ns <= 40000000 * 3)' \
-		<<<"$json"
+	# the traced time on CPU is the process's own CPU time, whatever the
+	# machine's speed: its rusage from wait4() is the scheduler's
+	# sum_exec_runtime, counted at the same switches by sched_clock where
+	# the trace reads CLOCK_MONOTONIC: 10% for the two clocks, as the
+	# report test allows against /proc/PID/schedstat.  rusage also holds
+	# what the child ran before tracing began (fork to its blocking read:
+	# 0.4 ms on an idle TCG guest, but a host stall there is charged to
+	# it whole; up to 5.7 ms seen on 6.1 with a kernel build on the
+	# host): 10 ms for that.
+	jq -e '.processes | all(. as $p | ($p.runtime_ns - $p.rusage_ns) | fabs <=
+		10000000 + $p.rusage_ns * 0.1)' <<<"$json"
 	xmllint --noout "$tmp/demo.svg"
 	[ "$(xmllint --xpath "count(//*[local-name()='g'][@class='band'])" "$tmp/demo.svg")" -eq 2 ]
 

@@ -2573,20 +2573,34 @@ static void burn(uint64_t n)
 		__asm__ __volatile__("" : "+r"(i));
 }
 
-/* Loops of burn() that take @ns, measured for at least 50 ms. */
+/*
+ * Loops of burn() that take @ns: the fastest of five rounds of at least
+ * 10 ms each.  A stall of the machine (a busy host under a VM) only makes
+ * a round slower, and a loop count measured in a stall would give work
+ * that ends in a fraction of the time asked.
+ */
 static uint64_t calibrate(uint64_t ns)
 {
-	uint64_t n = 1000, t0, dt;
+	uint64_t n = 1000, t0, dt, best;
+	int round;
 
 	for (;;) {
 		t0 = now_ns();
 		burn(n);
 		dt = now_ns() - t0;
-		if (dt >= 50 * NSEC_PER_MSEC || n > (1ULL << 40))
+		if (dt >= 10 * NSEC_PER_MSEC || n > (1ULL << 40))
 			break;
 		n *= 2;
 	}
-	n = (uint64_t)((double)n * (double)ns / (double)(dt ? dt : 1));
+	best = dt;
+	for (round = 1; round < 5; round++) {
+		t0 = now_ns();
+		burn(n);
+		dt = now_ns() - t0;
+		if (dt < best)
+			best = dt;
+	}
+	n = (uint64_t)((double)n * (double)ns / (double)(best ? best : 1));
 	return n ? n : 1;
 }
 
@@ -2631,6 +2645,13 @@ struct kids {
 	bool *reaped;
 	int n, go;
 };
+
+/* A reaped child's own CPU time, user and system, as wait4() reports it. */
+static uint64_t rusage_ns(const struct rusage *ru)
+{
+	return (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * NSEC_PER_SEC +
+	       (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) * 1000;
+}
 
 /*
  * Fork @n children on @cpu, each blocked until kids_go(), then running
@@ -2943,41 +2964,212 @@ static const struct cmd_help demo_help = {
 	"data to FILE instead of stdout.  Needs root and shikumi_cstrace.",
 };
 
-static int sched_demo_cmd(int argc, char **argv)
-{
-	const char *svg = NULL, *data = NULL;
-	const struct opt opts[] = {
-		OPT_STR(0, "svg", &svg, "FILE", "progress plot with the traced slices"),
-		OPT_STR(0, "data", &data, "FILE", "the book's data to FILE"),
-		OPT_FINISH(),
-	};
-	uint64_t nproc, total = 100, res = 1, t_go = 0, inside = 0, dropped, exp_slice;
-	struct cs_session s = { .fd = -1 };
-	struct kids k = { .go = -1 };
-	struct demo_arg d = { 0 };
+/* One run of the demo, and what it found. */
+struct demo {
+	uint64_t nproc, total, res, t_go, inside, dropped, exp_slice;
+	int cpu;
+	const char *svg;
+	struct demo_arg d;
+	struct kids k;
+	struct analysis a;
 	struct tunables tun;
-	struct analysis a = { 0 };
-	cpu_set_t allowed;
+	size_t *task;		/* each process's task in a, or SIZE_MAX */
 	char why[256], how[300];
-	bool *cpu_on = NULL;
-	size_t *task = NULL, i;
-	int first, cpu, ncpu, ret = EXIT_FAIL, p;
-	FILE *out = stdout;
+};
 
-	first = parse_options(argc, argv, opts, &demo_help);
+static const struct task *demo_task(const struct demo *x, int p)
+{
+	return x->task[p] != SIZE_MAX ? &x->a.t[x->task[p]] : NULL;
+}
+
+/* A unit's timestamp, in ns. */
+static uint64_t demo_ts(const struct demo *x, int p, uint64_t u)
+{
+	return x->d.ts[(uint64_t)p * x->d.nunits + u];
+}
+
+/* Find each process's task; count the units timestamped inside its slices. */
+static void demo_find(struct demo *x)
+{
+	const struct analysis *a = &x->a;
+	uint64_t u;
+	size_t i;
+	int p;
+
+	for (p = 0; p < (int)x->nproc; p++) {
+		x->task[p] = task_of(a, x->k.pid[p]);
+		for (u = 0; u < x->d.nunits; u++) {
+			uint64_t ts = demo_ts(x, p, u);
+
+			for (i = 0; x->task[p] != SIZE_MAX && i < a->ns; i++)
+				if (a->s[i].task == x->task[p] && a->s[i].start <= ts &&
+				    ts <= a->s[i].end) {
+					x->inside++;
+					break;
+				}
+		}
+	}
+}
+
+/* The book's data, one line per unit; closes @out unless it is stdout. */
+static int demo_data(const struct demo *x, FILE *out, const char *data)
+{
+	uint64_t u;
+	int p;
+
+	for (p = 0; p < (int)x->nproc; p++)
+		for (u = 0; u < x->d.nunits; u++)
+			fprintf(out, "%d\t%.3f\t%llu\n", p, ms(demo_ts(x, p, u) - x->t_go),
+				U((u + 1) * 100 / x->d.nunits));
+	if (out != stdout && (ferror(out) | fclose(out))) {
+		p_err("cannot write %s", data);
+		return -1;
+	}
+	return 0;
+}
+
+static void demo_json_process(struct json *j, const struct demo *x, int p)
+{
+	const struct task *t = demo_task(x, p);
+	size_t i;
+
+	json_object_begin(j, NULL);
+	json_i64(j, "id", p);
+	json_i64(j, "pid", x->k.pid[p]);
+	json_array_begin(j, "elapsed_ms");
+	for (i = 0; i < x->d.nunits; i++)
+		json_double(j, NULL, ms(demo_ts(x, p, i) - x->t_go));
+	json_array_end(j);
+	json_u64(j, "runtime_ns", t ? t->runtime : 0);
+	json_u64(j, "rusage_ns", rusage_ns(&x->k.ru[p]));
+	json_u64(j, "slices", t ? t->slices : 0);
+	json_spread_ms(j, "slice_ms", t ? slice_spread(&x->a, x->task[p])
+					: (struct spread){ 0, 0, 0, 0 });
+	json_u64(j, "voluntary", t ? t->vol : 0);
+	json_u64(j, "involuntary", t ? t->invol : 0);
+	json_u64(j, "wait_total_ns", t ? t->wait_total : 0);
+	json_array_begin(j, "on_cpu_ms");
+	for (i = 0; t && i < x->a.ns; i++) {
+		const struct slice *s = &x->a.s[i];
+
+		if (s->task != x->task[p])
+			continue;
+		json_array_begin(j, NULL);
+		json_double(j, NULL, ((double)s->start - (double)x->t_go) / 1e6);
+		json_double(j, NULL, ((double)s->end - (double)x->t_go) / 1e6);
+		json_array_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static void demo_json(const struct demo *x)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+	int p;
+
+	json_object_begin(j, NULL);
+	json_u64(j, "nproc", x->nproc);
+	json_u64(j, "total_ms", x->total);
+	json_u64(j, "resolution_ms", x->res);
+	json_i64(j, "cpu", x->cpu);
+	json_u64(j, "loops_per_unit", x->d.loops);
+	json_u64(j, "start_ns", x->t_go);
+	tunables_json(j, "tunables", &x->tun);
+	if (x->exp_slice)
+		json_double(j, "expected_slice_ms", ms(x->exp_slice));
+	else
+		json_null(j, "expected_slice_ms");
+	json_string(j, "expected_slice_rule", x->how);
+	json_u64(j, "dropped", x->dropped);
+	json_u64(j, "units_inside_slices", x->inside);
+	json_u64(j, "units", x->nproc * x->d.nunits);
+	json_array_begin(j, "processes");
+	for (p = 0; p < (int)x->nproc; p++)
+		demo_json_process(j, x, p);
+	json_array_end(j);
+	json_string(j, "svg", x->svg);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void demo_print(const struct demo *x)
+{
+	const struct tunables *tun = &x->tun;
+	size_t i;
+	int p;
+
+	printf("# shikumi sched demo: %llu process%s on CPU %d, each %llu units of %llu ms "
+	       "(%llu loops each)\n", U(x->nproc), x->nproc == 1 ? "" : "es", x->cpu,
+	       U(x->d.nunits), U(x->res), U(x->d.loops));
+	printf("# kernel %s, scheduler %s", kernel_release(),
+	       tun_get(tun, "scheduler") ? tun_get(tun, "scheduler") : "?");
+	for (i = 0; i < tun->n; i++)
+		if (strstr(tun->kv[i].name, "_ns") && strcmp(tun->kv[i].name, "migration_cost_ns"))
+			printf(", %s %s", tun->kv[i].name, tun->kv[i].value);
+	printf(", HZ %s\n", tun_get(tun, "HZ") ? tun_get(tun, "HZ") : "unknown");
+	if (x->why[0])
+		printf("# note: %s\n", x->why);
+	printf("# expected slice: %s\n", x->how);
+	printf("#\n# %2s %7s %11s %10s %6s %9s %9s %9s %6s %6s\n", "ID", "PID",
+	       "FINISHED ms", "RUNTIME ms", "SLICES", "MIN ms", "MEDIAN ms", "MAX ms",
+	       "VOL", "INVOL");
+	for (p = 0; p < (int)x->nproc; p++) {
+		const struct task *t = demo_task(x, p);
+		struct spread sp = t ? slice_spread(&x->a, x->task[p])
+				     : (struct spread){ 0, 0, 0, 0 };
+
+		printf("# %2d %7d %11.3f %10.3f %6llu %9.3f %9.3f %9.3f %6llu %6llu\n", p,
+		       x->k.pid[p], ms(demo_ts(x, p, x->d.nunits - 1) - x->t_go),
+		       t ? ms(t->runtime) : 0.0, U(t ? t->slices : 0), sp.min / 1e6,
+		       sp.median / 1e6, sp.max / 1e6, U(t ? t->vol : 0), U(t ? t->invol : 0));
+	}
+	printf("# %llu of %llu units were timestamped inside one of their process's traced "
+	       "slices\n", U(x->inside), U(x->nproc * x->d.nunits));
+	if (x->svg)
+		printf("# plot written to %s\n", x->svg);
+}
+
+/* NPROC [TOTAL_MS RESOLUTION_MS] into @x; 0, or the usage error's exit code */
+static int demo_args(struct demo *x, int argc, char **argv, int first,
+		     const struct opt *opts)
+{
+	x->total = 100;
+	x->res = 1;
 	if (first >= argc)
 		return usage_error(opts, &demo_help, "how many processes? give NPROC");
 	if (argc - first != 1 && argc - first != 3)
 		return usage_error(opts, &demo_help, "give NPROC, or NPROC TOTAL_MS RESOLUTION_MS");
-	if (parse_ms_arg(argv[first], &nproc) || nproc > 64)
+	if (parse_ms_arg(argv[first], &x->nproc) || x->nproc > 64)
 		return usage_error(opts, &demo_help, "NPROC '%s': give 1 to 64", argv[first]);
 	if (argc - first == 3 &&
-	    (parse_ms_arg(argv[first + 1], &total) || parse_ms_arg(argv[first + 2], &res)))
+	    (parse_ms_arg(argv[first + 1], &x->total) || parse_ms_arg(argv[first + 2], &x->res)))
 		return usage_error(opts, &demo_help, "TOTAL_MS and RESOLUTION_MS are positive "
 				   "numbers of ms");
-	if (total < res || total / res > 100000)
+	if (x->total < x->res || x->total / x->res > 100000)
 		return usage_error(opts, &demo_help, "TOTAL_MS / RESOLUTION_MS must be 1 to 100000 "
 				   "units");
+	return 0;
+}
+
+static int sched_demo_cmd(int argc, char **argv)
+{
+	const char *data = NULL;
+	struct demo x = { .k = { .go = -1 } };
+	const struct opt opts[] = {
+		OPT_STR(0, "svg", &x.svg, "FILE", "progress plot with the traced slices"),
+		OPT_STR(0, "data", &data, "FILE", "the book's data to FILE"),
+		OPT_FINISH(),
+	};
+	struct cs_session s = { .fd = -1 };
+	cpu_set_t allowed;
+	bool *cpu_on = NULL;
+	int ncpu, ret;
+	FILE *out = stdout;
+
+	ret = demo_args(&x, argc, argv, parse_options(argc, argv, opts, &demo_help), opts);
+	if (ret)
+		return ret;
 	if (cs_check())
 		return EXIT_FAIL;
 	if (data) {
@@ -2987,154 +3179,54 @@ static int sched_demo_cmd(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 	}
-	tunables_read(&tun, why, sizeof(why));
+	ret = EXIT_FAIL;
+	tunables_read(&x.tun, x.why, sizeof(x.why));
 	catch_signals();
 	ncpu = nr_possible_cpus();
 	cpu_on = calloc((size_t)ncpu, sizeof(*cpu_on));
-	d.nunits = total / res;
-	d.ts = mmap(NULL, nproc * d.nunits * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!cpu_on || d.ts == MAP_FAILED) {
+	x.task = calloc(x.nproc, sizeof(*x.task));
+	x.d.nunits = x.total / x.res;
+	x.d.ts = mmap(NULL, x.nproc * x.d.nunits * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!cpu_on || !x.task || x.d.ts == MAP_FAILED) {
 		p_err("out of memory");
 		goto out;
 	}
 	sched_getaffinity(0, sizeof(allowed), &allowed);
-	cpu = pick_cpu();
-	if (pin_to(cpu)) {
-		p_err("cannot run on CPU %d: %s", cpu, strerror(errno));
+	x.cpu = pick_cpu();
+	if (pin_to(x.cpu)) {
+		p_err("cannot run on CPU %d: %s", x.cpu, strerror(errno));
 		goto out;
 	}
-	d.loops = calibrate(res * NSEC_PER_MSEC);
-	if (kids_fork(&k, (int)nproc, cpu, demo_child, &d))
+	x.d.loops = calibrate(x.res * NSEC_PER_MSEC);
+	if (kids_fork(&x.k, (int)x.nproc, x.cpu, demo_child, &x.d))
 		goto out;
-	move_off(cpu, &allowed);
-	if (kids_trace(&k, cpu, &s, &t_go, NULL, NULL))
+	move_off(x.cpu, &allowed);
+	if (kids_trace(&x.k, x.cpu, &s, &x.t_go, NULL, NULL))
 		goto out;
-	kids_analyse(&a, &s, &k, cpu, cpu_on, ncpu);
-	dropped = session_dropped(&s, ncpu);
-	task = calloc(nproc, sizeof(*task));
-	if (!task) {
-		p_err("out of memory");
+	kids_analyse(&x.a, &s, &x.k, x.cpu, cpu_on, ncpu);
+	x.dropped = session_dropped(&s, ncpu);
+	demo_find(&x);
+	x.exp_slice = expected_slice(&x.tun, (unsigned int)x.nproc, x.how, sizeof(x.how));
+	if (x.svg && demo_svg(x.svg, (int)x.nproc, &x.d, x.t_go, &x.a, x.task, x.cpu,
+			      (double)x.res))
 		goto out;
-	}
-	for (p = 0; p < (int)nproc; p++) {
-		task[p] = task_of(&a, k.pid[p]);
-		for (i = 0; i < d.nunits; i++) {
-			uint64_t ts = d.ts[(uint64_t)p * d.nunits + i];
-			size_t x;
-
-			for (x = 0; task[p] != SIZE_MAX && x < a.ns; x++)
-				if (a.s[x].task == task[p] && a.s[x].start <= ts && ts <= a.s[x].end) {
-					inside++;
-					break;
-				}
-		}
-	}
-	exp_slice = expected_slice(&tun, (unsigned int)nproc, how, sizeof(how));
-	if (svg && demo_svg(svg, (int)nproc, &d, t_go, &a, task, cpu, (double)res))
-		goto out;
-
 	if (!opt_json || data) {
-		for (p = 0; p < (int)nproc; p++)
-			for (i = 0; i < d.nunits; i++)
-				fprintf(out, "%d\t%.3f\t%llu\n", p,
-					ms(d.ts[(uint64_t)p * d.nunits + i] - t_go),
-					U((i + 1) * 100 / d.nunits));
-		if (data && (ferror(out) | fclose(out))) {
-			out = NULL;
-			p_err("cannot write %s", data);
+		FILE *f = out;
+
+		out = NULL;	/* demo_data() closes it */
+		if (demo_data(&x, f, data))
 			goto out;
-		}
-		out = NULL;
 	}
-	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
-
-		json_object_begin(j, NULL);
-		json_u64(j, "nproc", nproc);
-		json_u64(j, "total_ms", total);
-		json_u64(j, "resolution_ms", res);
-		json_i64(j, "cpu", cpu);
-		json_u64(j, "loops_per_unit", d.loops);
-		json_u64(j, "start_ns", t_go);
-		tunables_json(j, "tunables", &tun);
-		if (exp_slice)
-			json_double(j, "expected_slice_ms", ms(exp_slice));
-		else
-			json_null(j, "expected_slice_ms");
-		json_string(j, "expected_slice_rule", how);
-		json_u64(j, "dropped", dropped);
-		json_u64(j, "units_inside_slices", inside);
-		json_u64(j, "units", nproc * d.nunits);
-		json_array_begin(j, "processes");
-		for (p = 0; p < (int)nproc; p++) {
-			const struct task *t = task[p] != SIZE_MAX ? &a.t[task[p]] : NULL;
-
-			json_object_begin(j, NULL);
-			json_i64(j, "id", p);
-			json_i64(j, "pid", k.pid[p]);
-			json_array_begin(j, "elapsed_ms");
-			for (i = 0; i < d.nunits; i++)
-				json_double(j, NULL, ms(d.ts[(uint64_t)p * d.nunits + i] - t_go));
-			json_array_end(j);
-			json_u64(j, "runtime_ns", t ? t->runtime : 0);
-			json_u64(j, "slices", t ? t->slices : 0);
-			json_spread_ms(j, "slice_ms", t ? slice_spread(&a, task[p])
-							: (struct spread){ 0, 0, 0, 0 });
-			json_u64(j, "voluntary", t ? t->vol : 0);
-			json_u64(j, "involuntary", t ? t->invol : 0);
-			json_u64(j, "wait_total_ns", t ? t->wait_total : 0);
-			json_array_begin(j, "on_cpu_ms");
-			for (i = 0; t && i < a.ns; i++) {
-				if (a.s[i].task != task[p])
-					continue;
-				json_array_begin(j, NULL);
-				json_double(j, NULL, ((double)a.s[i].start - (double)t_go) / 1e6);
-				json_double(j, NULL, ((double)a.s[i].end - (double)t_go) / 1e6);
-				json_array_end(j);
-			}
-			json_array_end(j);
-			json_object_end(j);
-		}
-		json_array_end(j);
-		json_string(j, "svg", svg);
-		json_object_end(j);
-		json_free(j);
-	} else {
-		printf("# shikumi sched demo: %llu process%s on CPU %d, each %llu units of %llu ms "
-		       "(%llu loops each)\n", U(nproc), nproc == 1 ? "" : "es", cpu, U(d.nunits),
-		       U(res), U(d.loops));
-		printf("# kernel %s, scheduler %s", kernel_release(),
-		       tun_get(&tun, "scheduler") ? tun_get(&tun, "scheduler") : "?");
-		for (i = 0; i < tun.n; i++)
-			if (strstr(tun.kv[i].name, "_ns") && strcmp(tun.kv[i].name, "migration_cost_ns"))
-				printf(", %s %s", tun.kv[i].name, tun.kv[i].value);
-		printf(", HZ %s\n", tun_get(&tun, "HZ") ? tun_get(&tun, "HZ") : "unknown");
-		if (why[0])
-			printf("# note: %s\n", why);
-		printf("# expected slice: %s\n", how);
-		printf("#\n# %2s %7s %11s %10s %6s %9s %9s %9s %6s %6s\n", "ID", "PID",
-		       "FINISHED ms", "RUNTIME ms", "SLICES", "MIN ms", "MEDIAN ms", "MAX ms",
-		       "VOL", "INVOL");
-		for (p = 0; p < (int)nproc; p++) {
-			const struct task *t = task[p] != SIZE_MAX ? &a.t[task[p]] : NULL;
-			struct spread sp = t ? slice_spread(&a, task[p]) : (struct spread){ 0, 0, 0, 0 };
-
-			printf("# %2d %7d %11.3f %10.3f %6llu %9.3f %9.3f %9.3f %6llu %6llu\n", p,
-			       k.pid[p], ms(d.ts[((uint64_t)p + 1) * d.nunits - 1] - t_go),
-			       t ? ms(t->runtime) : 0.0, U(t ? t->slices : 0), sp.min / 1e6,
-			       sp.median / 1e6, sp.max / 1e6, U(t ? t->vol : 0), U(t ? t->invol : 0));
-		}
-		printf("# %llu of %llu units were timestamped inside one of their process's traced "
-		       "slices\n", U(inside), U(nproc * d.nunits));
-		if (svg)
-			printf("# plot written to %s\n", svg);
-	}
-	if (dropped) {
-		p_warn("%llu events were dropped: the slices above are incomplete", U(dropped));
+	if (opt_json)
+		demo_json(&x);
+	else
+		demo_print(&x);
+	if (x.dropped) {
+		p_warn("%llu events were dropped: the slices above are incomplete", U(x.dropped));
 		if (!opt_json)
 			printf("# WARNING: %llu events dropped: the slices are incomplete\n",
-			       U(dropped));
+			       U(x.dropped));
 	}
 	ret = EXIT_OK;
 out:
@@ -3142,13 +3234,13 @@ out:
 		fclose(out);
 	if (s.enabled || s.configured || s.fd >= 0)
 		cs_stop(&s);
-	kids_kill(&k);
-	analysis_free(&a);
+	kids_kill(&x.k);
+	analysis_free(&x.a);
 	cs_free(&s);
-	free(task);
+	free(x.task);
 	free(cpu_on);
-	if (d.ts && d.ts != MAP_FAILED)
-		munmap(d.ts, nproc * d.nunits * sizeof(uint64_t));
+	if (x.d.ts && x.d.ts != MAP_FAILED)
+		munmap(x.d.ts, x.nproc * x.d.nunits * sizeof(uint64_t));
 	return ret;
 }
 
@@ -3215,10 +3307,88 @@ static const struct cmd_help nice_help = {
 		   "Needs root and shikumi_cstrace.",
 };
 
+/* What sched nice found, for its reports. */
+struct nice_out {
+	const struct tunables *tun;
+	const struct analysis *a;
+	const struct kids *k;
+	const int *nice;
+	int cpu;
+	uint64_t total, dropped;
+	size_t task[2];
+	uint64_t run[2];
+	double share[2], expect[2];
+};
+
+static void nice_json(const struct nice_out *o)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+	int i;
+
+	json_object_begin(j, NULL);
+	json_i64(j, "cpu", o->cpu);
+	json_u64(j, "ms", o->total);
+	json_string(j, "scheduler", tun_get(o->tun, "scheduler"));
+	json_u64(j, "dropped", o->dropped);
+	json_array_begin(j, "processes");
+	for (i = 0; i < 2; i++) {
+		const struct task *t = o->task[i] != SIZE_MAX ? &o->a->t[o->task[i]] : NULL;
+
+		json_object_begin(j, NULL);
+		json_i64(j, "pid", o->k->pid[i]);
+		json_i64(j, "nice", o->nice[i]);
+		json_u64(j, "weight", sched_prio_to_weight[o->nice[i] + 20]);
+		json_double(j, "expected_share", o->expect[i]);
+		json_u64(j, "runtime_ns", o->run[i]);
+		json_double(j, "share", o->share[i]);
+		json_u64(j, "slices", t ? t->slices : 0);
+		json_spread_ms(j, "slice_ms", t ? slice_spread(o->a, o->task[i])
+						: (struct spread){ 0, 0, 0, 0 });
+		json_u64(j, "rusage_ns", rusage_ns(&o->k->ru[i]));
+		json_u64(j, "traced_total_ns", t ? t->runtime : 0);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void nice_print(const struct nice_out *o)
+{
+	const char *sched = tun_get(o->tun, "scheduler");
+	int i;
+
+	printf("two CPU-bound processes on CPU %d for %llu ms, scheduler %s\n", o->cpu,
+	       U(o->total), sched ? sched : "?");
+	printf("%7s %5s %7s %9s %11s %7s %7s %21s %10s\n", "PID", "NICE", "WEIGHT",
+	       "EXPECTED", "RUNTIME ms", "SHARE", "SLICES", "SLICE ms MIN/MED/MAX",
+	       "RUSAGE ms");
+	for (i = 0; i < 2; i++) {
+		const struct task *t = o->task[i] != SIZE_MAX ? &o->a->t[o->task[i]] : NULL;
+		struct spread sp = t ? slice_spread(o->a, o->task[i])
+				     : (struct spread){ 0, 0, 0, 0 };
+
+		printf("%7d %5d %7u %8.1f%% %11.3f %6.1f%% %7llu %6.2f/%6.2f/%6.2f %10.3f\n",
+		       o->k->pid[i], o->nice[i], sched_prio_to_weight[o->nice[i] + 20],
+		       100 * o->expect[i], ms(o->run[i]), 100 * o->share[i],
+		       U(t ? t->slices : 0), sp.min / 1e6, sp.median / 1e6, sp.max / 1e6,
+		       ms(rusage_ns(&o->k->ru[i])));
+	}
+	printf("EXPECTED: weight / the sum of both weights (sched_prio_to_weight).  RUNTIME "
+	       "and SHARE:\nthe traced time on CPU while both ran.  RUSAGE: the child's own "
+	       "CPU time, all of it.\n");
+	if (!strcmp(sched ? sched : "", "EEVDF"))
+		printf("Under EEVDF both ask for the same slice (base_slice_ns); the lighter "
+		       "one gets its turn less often.\n");
+	else
+		printf("Under CFS each slice is the period times the task's share of the "
+		       "weight.\n");
+}
+
 static int sched_nice_cmd(int argc, char **argv)
 {
 	const char *nice_opt = "5";
-	uint64_t total = 1000, t_go = 0, dropped, run[2], sum;
+	uint64_t total = 1000, t_go = 0, sum;
 	const struct opt opts[] = {
 		OPT_STR('n', "nice", &nice_opt, "N", "the second process's nice value (default 5)"),
 		OPT_NUM('m', "ms", &total, "TOTAL", "how long both run, in ms (default 1000)"),
@@ -3229,10 +3399,10 @@ static int sched_nice_cmd(int argc, char **argv)
 	struct nice_arg n = { { 0, 5 }, NULL };
 	struct analysis a = { 0 };
 	struct tunables tun;
+	struct nice_out o = { .tun = &tun, .a = &a, .k = &k, .nice = n.nice };
 	cpu_set_t allowed;
 	bool *cpu_on = NULL;
-	size_t task[2];
-	double wsum, share[2], expect[2];
+	double wsum;
 	char why[256], *end;
 	int first, cpu, ncpu, ret = EXIT_FAIL, i;
 	long v;
@@ -3276,80 +3446,26 @@ static int sched_nice_cmd(int argc, char **argv)
 	if (kids_trace(&k, cpu, &s, &t_go, nice_at_go, &n))
 		goto out;
 	kids_analyse(&a, &s, &k, cpu, cpu_on, ncpu);
-	dropped = session_dropped(&s, ncpu);
+	o.cpu = cpu;
+	o.total = total;
+	o.dropped = session_dropped(&s, ncpu);
 	wsum = 0;
 	for (i = 0; i < 2; i++) {
-		task[i] = task_of(&a, k.pid[i]);
-		run[i] = runtime_within(&a, task[i], t_go, *n.deadline);
+		o.task[i] = task_of(&a, k.pid[i]);
+		o.run[i] = runtime_within(&a, o.task[i], t_go, *n.deadline);
 		wsum += sched_prio_to_weight[n.nice[i] + 20];
 	}
-	sum = run[0] + run[1];
+	sum = o.run[0] + o.run[1];
 	for (i = 0; i < 2; i++) {
-		share[i] = sum ? (double)run[i] / (double)sum : 0;
-		expect[i] = sched_prio_to_weight[n.nice[i] + 20] / wsum;
+		o.share[i] = sum ? (double)o.run[i] / (double)sum : 0;
+		o.expect[i] = sched_prio_to_weight[n.nice[i] + 20] / wsum;
 	}
-	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
-
-		json_object_begin(j, NULL);
-		json_i64(j, "cpu", cpu);
-		json_u64(j, "ms", total);
-		json_string(j, "scheduler", tun_get(&tun, "scheduler"));
-		json_u64(j, "dropped", dropped);
-		json_array_begin(j, "processes");
-		for (i = 0; i < 2; i++) {
-			const struct task *t = task[i] != SIZE_MAX ? &a.t[task[i]] : NULL;
-			const struct rusage *ru = &k.ru[i];
-
-			json_object_begin(j, NULL);
-			json_i64(j, "pid", k.pid[i]);
-			json_i64(j, "nice", n.nice[i]);
-			json_u64(j, "weight", sched_prio_to_weight[n.nice[i] + 20]);
-			json_double(j, "expected_share", expect[i]);
-			json_u64(j, "runtime_ns", run[i]);
-			json_double(j, "share", share[i]);
-			json_u64(j, "slices", t ? t->slices : 0);
-			json_spread_ms(j, "slice_ms", t ? slice_spread(&a, task[i])
-							: (struct spread){ 0, 0, 0, 0 });
-			json_u64(j, "rusage_ns",
-				 (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * NSEC_PER_SEC +
-				 (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) * 1000);
-			json_u64(j, "traced_total_ns", t ? t->runtime : 0);
-			json_object_end(j);
-		}
-		json_array_end(j);
-		json_object_end(j);
-		json_free(j);
-	} else {
-		printf("two CPU-bound processes on CPU %d for %llu ms, scheduler %s\n", cpu, U(total),
-		       tun_get(&tun, "scheduler") ? tun_get(&tun, "scheduler") : "?");
-		printf("%7s %5s %7s %9s %11s %7s %7s %21s %10s\n", "PID", "NICE", "WEIGHT",
-		       "EXPECTED", "RUNTIME ms", "SHARE", "SLICES", "SLICE ms MIN/MED/MAX",
-		       "RUSAGE ms");
-		for (i = 0; i < 2; i++) {
-			const struct task *t = task[i] != SIZE_MAX ? &a.t[task[i]] : NULL;
-			struct spread sp = t ? slice_spread(&a, task[i]) : (struct spread){ 0, 0, 0, 0 };
-			const struct rusage *ru = &k.ru[i];
-			double rus = (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1e3 +
-				     (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e3;
-
-			printf("%7d %5d %7u %8.1f%% %11.3f %6.1f%% %7llu %6.2f/%6.2f/%6.2f %10.3f\n",
-			       k.pid[i], n.nice[i], sched_prio_to_weight[n.nice[i] + 20],
-			       100 * expect[i], ms(run[i]), 100 * share[i], U(t ? t->slices : 0),
-			       sp.min / 1e6, sp.median / 1e6, sp.max / 1e6, rus);
-		}
-		printf("EXPECTED: weight / the sum of both weights (sched_prio_to_weight).  RUNTIME "
-		       "and SHARE:\nthe traced time on CPU while both ran.  RUSAGE: the child's own "
-		       "CPU time, all of it.\n");
-		if (!strcmp(tun_get(&tun, "scheduler") ? tun_get(&tun, "scheduler") : "", "EEVDF"))
-			printf("Under EEVDF both ask for the same slice (base_slice_ns); the lighter "
-			       "one gets its turn less often.\n");
-		else
-			printf("Under CFS each slice is the period times the task's share of the "
-			       "weight.\n");
-	}
-	if (dropped)
-		p_warn("%llu events were dropped: the runtimes above are incomplete", U(dropped));
+	if (opt_json)
+		nice_json(&o);
+	else
+		nice_print(&o);
+	if (o.dropped)
+		p_warn("%llu events were dropped: the runtimes above are incomplete", U(o.dropped));
 	ret = EXIT_OK;
 out:
 	if (s.enabled || s.configured || s.fd >= 0)

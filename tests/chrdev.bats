@@ -79,7 +79,9 @@ use_module() {
 		return
 	fi
 	"$T" drain "$DEV" >/dev/null
-	for ((i = 0; i < 50; i++)); do
+	# a command in flight completes when due (1 s at most here), later
+	# on a busy machine
+	for ((i = 0; i < 600; i++)); do
 		[[ $(attr status) != busy* ]] && return 0
 		sleep 0.1
 	done
@@ -129,7 +131,7 @@ hold() {
 	"$T" "$1" "$DEV" >"$out" 2>&1 3>&- &
 	HOLD_PID=$!
 	HELD+=("$HOLD_PID")
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		[[ $(<"$out") == ready ]] && return 0
 		sleep 0.05
 	done

@@ -58,7 +58,7 @@ teardown() {
 start_target() {
 	"$BATS_FILE_TMPDIR/target" >"$BATS_TEST_TMPDIR/addr" &
 	TARGET_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		[[ -s $BATS_TEST_TMPDIR/addr ]] && break
 		sleep 0.1
 	done
@@ -139,8 +139,13 @@ pagemap_check() {
 	# a PIE program: the bias is where the maps put its first page
 	sleep 1000 &
 	pid=$!
-	sleep 0.3
-	exe=$(readlink "/proc/$pid/exe")
+	# once the forked shell has exec'd sleep
+	exe=$(readlink -f "$(command -v sleep)")
+	for _ in $(seq 600); do
+		[[ $(readlink "/proc/$pid/exe") == "$exe" ]] && break
+		sleep 0.1
+	done
+	[ "$(readlink "/proc/$pid/exe")" = "$exe" ]
 	run shikumi pt dump "$pid" --json
 	kill "$pid"
 	[ "$status" -eq 0 ]

@@ -142,9 +142,14 @@ fresh_chrdev() {
 	[[ $output == *"not loaded"* ]]
 
 	fresh_chrdev
-	sleep 60 </dev/shikumi-chr0 &
+	sleep 1000 </dev/shikumi-chr0 &
 	holder=$!
-	sleep 0.5
+	# in use once the holder has the device open, however long its start
+	# takes on a busy machine
+	for _ in $(seq 600); do
+		(($(cat /sys/module/shikumi_chrdev/refcnt) > 0)) && break
+		sleep 0.1
+	done
 	run shikumi unload chrdev
 	[ "$status" -eq 1 ]
 	[[ $output == *"in use"* ]]

@@ -69,7 +69,7 @@ drain_start() {
 	shikumi-cstest drain "$CS/trace_raw" "$tmp/raw" &
 	drainer=$!
 	bg+=("$drainer")
-	for _ in $(seq 100); do
+	for _ in $(seq 1200); do
 		[[ -e $tmp/raw.ready ]] && return 0
 		sleep 0.05
 	done
@@ -85,6 +85,17 @@ stat_of() { # KEY: a value from stats
 	awk -v k="$1" '$1 == k { print $2 }' "$CS/stats"
 }
 
+# wait_written N: until the rings have taken more than N records in this
+# session, however slowly a busy machine makes them (600 s at most)
+wait_written() {
+	for _ in $(seq 6000); do
+		(($(stat_of written) > $1)) && return 0
+		sleep 0.1
+	done
+	echo "only $(stat_of written) records written"
+	return 1
+}
+
 # record the worker: three tasks on CPU 0 that sleep, spin and yield,
 # traced by shikumi_cstrace and ftrace at once; their switch counters are
 # read while each is blocked for good, before tracing stops
@@ -97,13 +108,13 @@ record_work() {
 	worker=$!
 	bg+=("$worker")
 	for role in sleeper spinner yielder; do
-		for _ in $(seq 600); do
+		for _ in $(seq 6000); do
 			[[ -s $tmp/$role.pid ]] && break
 			sleep 0.05
 		done
 		pid=$(<"$tmp/$role.pid")
 		# blocked on the FIFO: no more switches until it is opened
-		for _ in $(seq 200); do
+		for _ in $(seq 6000); do
 			[[ $(awk '{ print $3 }' "/proc/$pid/stat") == S ]] && break
 			sleep 0.05
 		done
@@ -210,9 +221,12 @@ record_work() {
 	echo "$pp" >"$CS/filter_tgid"
 	echo 1 >"$CS/follow_fork"
 	echo 1 >"$CS/enable"
-	timeout 60 cat "$CS/trace_pipe" >"$tmp/text" &
+	timeout 900 cat "$CS/trace_pipe" >"$tmp/text" &
 	local reader=$!
+	# a second, and enough round trips for the checks below however long
+	# a busy machine takes for them
 	sleep 1
+	wait_written 600
 	echo 0 >"$CS/enable"
 	echo 0 >"$TR/tracing_on"
 	wait "$reader"
@@ -275,6 +289,7 @@ record_work() {
 	echo 1 >"$CS/enable"
 	drain_start
 	sleep 1
+	wait_written 50
 	echo 0 >"$CS/enable"
 	drain_finish
 	grep -q '^switch ' "$tmp/dec"
@@ -427,7 +442,7 @@ record_work() {
 	local i
 	for i in $(seq 9); do
 		echo 1 >"$CS/enable"
-		timeout 60 cat "$CS/trace_raw" >/dev/null &
+		timeout 600 cat "$CS/trace_raw" >/dev/null &
 		bg+=("$!")
 		sleep 0.3
 		echo 0 >"$CS/enable"
@@ -444,6 +459,7 @@ record_work() {
 	# still traces
 	echo 1 >"$CS/enable"
 	sleep 0.3
+	wait_written 100
 	echo 0 >"$CS/enable"
 	[ "$(stat_of written)" -gt 100 ]
 	kill -- "-$load"

@@ -49,9 +49,9 @@ gone() { # MODULE PATH...: the module and every PATH (glob) are gone
 	done
 }
 
-wait_open() { # PATH: until some process has PATH open (10 s at most)
+wait_open() { # PATH: until some process has PATH open (60 s at most)
 	local i
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		fuser -s "$1" 2>/dev/null && return 0
 		sleep 0.05
 	done

@@ -296,7 +296,7 @@ travel() {
 		fio_pid=$!
 		# fio's start-up takes a second or more under TCG, longer
 		# on a busy host: wait for its requests to queue up
-		for i in $(seq 100); do
+		for i in $(seq 600); do
 			[ "$(stat_of in_driver)" -gt 1 ] && break
 			sleep 0.1
 		done
@@ -306,7 +306,7 @@ travel() {
 		fio_pid=
 		# the last reference to the disk goes with fio's last AIO,
 		# through the kernel's delayed fput
-		for i in $(seq 50); do
+		for i in $(seq 600); do
 			shikumi unload ramdisk 2>/dev/null && break
 			sleep 0.1
 		done

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/check's jobs: which guests a run boots, in what order, and the
+# scheduler that keeps --jobs of them running.  Sourced by scripts/check,
+# which sets root, out, phases, state, jobs, files, ready and debug_part.
+#
+# A job is a kernel (6.1, 6.12, 7.x) or a part of the debug kernel's suite
+# (debug:a, debug:b), each one guest boot.
+
+# The debug kernel's suite runs about three times slower than the others,
+# so it is split over two boots: part a is the fault injection, the load
+# cycles and (rotating) the fuzzing and stress tests, with the planted bugs
+# at the end; part b is the rest of the suite, or (rotating) a third of it.
+RELIABILITY=(fault fuzz cycles stress)
+# What part a runs in each third of a rotation, besides fault and cycles:
+# the fuzzing and stress tests, split by their cost on the debug kernel.
+ROTATION_A=('^fuzz: (chrdev|ptdump)$' '^fuzz: (ramdisk|cstrace)$' '^stress: ')
+
+# The file name of a job's results: debug:a -> debug-a
+job_file() {
+	echo "${1//:/-}"
+}
+
+# Build the debug kernel (if not cached) and its modules, in the
+# background; debug jobs start once $out/debug.prep holds the status.
+prepare_debug() {
+	local rc
+
+	"$root/scripts/phase" "$phases" "build debug" -- \
+		"$root/scripts/lab" --kernel debug --build-only >"$out/debug-prep.log" 2>&1
+	rc=$?
+	if [[ $rc -ne 0 ]]; then
+		echo "check: cannot prepare the debug kernel:" >&2
+		tail -n 40 "$out/debug-prep.log" >&2
+	fi
+	echo "$rc" >"$out/debug.prep"
+}
+
+# The kernels that take turns at the in-guest DKMS build under rotation
+DKMS_ROTATION=(6.1 6.12 7.x)
+
+# Decide what rotates this run (with --debug-part, as in CI): the debug
+# kernel's two parts (sets PART_A_FILES, PART_A_FILTER and PART_B_FILES)
+# and the kernel that builds with DKMS in the guest (DKMS_ON); prints it.
+plan_rotation() {
+	local f name functional=() last third i k
+
+	for f in "$root"/tests/*.bats; do
+		name=$(basename "$f" .bats)
+		[[ " ${RELIABILITY[*]} " == *" $name "* ]] || functional+=("tests/$name.bats")
+	done
+	PART_A_FILES=(tests/fault.bats tests/fuzz.bats tests/cycles.bats tests/stress.bats)
+	PART_A_FILTER=
+	PART_B_FILES=("${functional[@]}")
+	DKMS_ON=
+	[[ $debug_part -eq 1 ]] || return 0
+
+	last=$(cat "$state/check-debug-part" 2>/dev/null || echo 2)
+	[[ $last =~ ^[0-2]$ ]] || last=2
+	third=$(((last + 1) % 3))
+	mkdir -p "$state" && echo "$third" >"$state/check-debug-part"
+	DKMS_ON=${DKMS_ROTATION[third]}
+	for k in "${DKMS_ROTATION[@]}"; do
+		[[ " ${ready[*]} " == *" $k "* ]] || DKMS_ON=
+	done
+	echo "check: rotation $((third + 1)) of 3 (the next run takes the next):"
+	[[ -z $DKMS_ON ]] ||
+		echo "check:   the in-guest DKMS build runs on $DKMS_ON (the host builds for all three)"
+	[[ " ${ready[*]} " == *" debug "* ]] || return 0
+	PART_B_FILES=()
+	for i in "${!functional[@]}"; do
+		((i % 3 == third)) && PART_B_FILES+=("${functional[i]}")
+	done
+	PART_A_FILTER="^(fault|cycles): |${ROTATION_A[third]}"
+	PART_A_FILES=(tests/fault.bats tests/cycles.bats)
+	case ${ROTATION_A[third]} in
+	*fuzz*) PART_A_FILES+=(tests/fuzz.bats) ;;
+	*stress*) PART_A_FILES+=(tests/stress.bats) ;;
+	esac
+	echo "check:   debug kernel, part a: fault injection, load cycles, and the tests matching '${ROTATION_A[third]}'"
+	echo "check:   debug kernel, part b: ${PART_B_FILES[*]}"
+}
+
+# The jobs of the kernels that are ready, one per line
+job_list() {
+	local k
+
+	for k in "${ready[@]}"; do
+		if [[ $k == debug && ${#files[@]} -eq 0 && ($jobs -gt 1 || $debug_part -eq 1) ]]; then
+			echo debug:a
+			echo debug:b
+		else
+			echo "$k"
+		fi
+	done
+}
+
+# Jobs on stdin, longest first by this machine's last run (or an
+# estimate): with two lanes, the longest job starts at once and the
+# short ones fill in around it.
+longest_first() {
+	awk -v times="$state/check-times" '
+	BEGIN {
+		est["debug:a"] = 3000; est["debug:b"] = 1200; est["debug"] = 4000
+		est["6.12"] = 1500; est["6.1"] = 1250; est["7.x"] = 1050
+		while ((getline line < times) > 0) {
+			split(line, f, " ")
+			est[f[1]] = f[2]
+		}
+	}
+	{ printf "%d %s\n", ($0 in est) ? est[$0] : 1000, $0 }' | sort -s -k1,1nr | cut -d' ' -f2
+}
+
+# Remember how long each job took, for the next run's order
+remember_times() {
+	local job rc secs
+
+	mkdir -p "$state" || return 0
+	for job in "$@"; do
+		read -r _ rc secs <"$out/$(job_file "$job").rc" || continue
+		[[ $rc -eq 0 && $secs -gt 0 ]] || continue
+		grep -v "^$job " "$state/check-times" 2>/dev/null >"$state/check-times.new"
+		echo "$job $secs" >>"$state/check-times.new"
+		mv "$state/check-times.new" "$state/check-times"
+	done
+}
+
+# One guest: its output goes to build/check/JOB.log, a line per finished
+# test to the terminal (scripts/check-progress), and its status and wall
+# time to build/check/JOB.rc
+run_one() {
+	local job=$1 k=${1%%:*} name rc timeout=2400 run=(tests/run)
+
+	name=$(job_file "$job")
+	run+=(--name "$name")
+	case $job in
+	debug:a)
+		[[ -z $PART_A_FILTER ]] || run+=(--filter "$PART_A_FILTER")
+		run+=("${PART_A_FILES[@]}")
+		;;
+	debug:b)
+		# the planted bugs once: they end lockdep for the rest of the boot
+		run+=(--no-canary "${PART_B_FILES[@]}")
+		;;
+	*)
+		run+=("${files[@]}")
+		;;
+	esac
+	[[ $k != debug ]] || timeout=4800
+	SHIKUMI_TEST_DKMS=
+	[[ -z $DKMS_ON || $k == "$DKMS_ON" ]] || SHIKUMI_TEST_DKMS=skip
+	SHIKUMI_TEST_DKMS=$SHIKUMI_TEST_DKMS SHIKUMI_TEST_DKMS_ON=$DKMS_ON \
+		"$root/scripts/phase" "$phases" "guest $name" -- \
+		"$root/scripts/lab" --kernel "$k" --timeout "$timeout" -- "${run[@]}" \
+		2>&1 | tee "$out/$name.log" | "$root/scripts/check-progress" "$job"
+	rc=${PIPESTATUS[0]}
+	echo "$job $rc $(awk -F'\t' -v n="guest $name" '$1 == n { print $3 - $2 }' "$phases")" \
+		>"$out/$name.rc"
+	if [[ $rc -ne 0 ]]; then
+		{
+			flock 8
+			echo "== $job failed (status $rc); the end of its log (all of it: build/check/$name.log):"
+			tail -n 60 "$out/$name.log" | tr -d '\r'
+		} 8>"$out/.print"
+	fi
+}
+
+# Can JOB start now?  Debug jobs wait for the debug kernel.
+job_ready() {
+	[[ $1 != debug* ]] && return 0
+	[[ -f $out/debug.prep ]]
+}
+
+# Run the jobs, at most $jobs at a time (the debug kernel's build counts
+# as one), taking the first that can start
+run_jobs() {
+	local pending=("$@") i job started
+
+	while [[ ${#pending[@]} -gt 0 ]]; do
+		while [[ $(jobs -rp | wc -l) -ge $jobs ]]; do
+			wait -n
+		done
+		started=0
+		for i in "${!pending[@]}"; do
+			job=${pending[i]}
+			job_ready "$job" || continue
+			unset 'pending[i]'
+			pending=("${pending[@]}")
+			started=1
+			if [[ $job == debug* && $(<"$out/debug.prep") -ne 0 ]]; then
+				echo "$job 1 0" >"$out/$(job_file "$job").rc"
+				break
+			fi
+			echo "== $job: started $(date +%T)"
+			run_one "$job" &
+			break
+		done
+		# nothing can start until the debug kernel is built
+		[[ $started -eq 1 ]] || wait -n
+	done
+	wait
+}

@@ -83,7 +83,7 @@ use_module() {
 	# on a busy machine
 	for ((i = 0; i < 600; i++)); do
 		[[ $(attr status) != busy* ]] && return 0
-		sleep 0.1
+		nap 0.1
 	done
 	echo "chr0 stays busy"
 	return 1
@@ -133,7 +133,7 @@ hold() {
 	HELD+=("$HOLD_PID")
 	for ((i = 0; i < 1200; i++)); do
 		[[ $(<"$out") == ready ]] && return 0
-		sleep 0.05
+		nap 0.05
 	done
 	echo "$T $1 did not get ready: $(<"$out")"
 	return 1

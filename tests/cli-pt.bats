@@ -60,7 +60,7 @@ start_target() {
 	TARGET_PID=$!
 	for _ in $(seq 600); do
 		[[ -s $BATS_TEST_TMPDIR/addr ]] && break
-		sleep 0.1
+		nap 0.1
 	done
 	TARGET_ADDR=$(($(cat "$BATS_TEST_TMPDIR/addr")))
 	kill -STOP "$TARGET_PID"
@@ -143,7 +143,7 @@ pagemap_check() {
 	exe=$(readlink -f "$(command -v sleep)")
 	for _ in $(seq 600); do
 		[[ $(readlink "/proc/$pid/exe") == "$exe" ]] && break
-		sleep 0.1
+		nap 0.1
 	done
 	[ "$(readlink "/proc/$pid/exe")" = "$exe" ]
 	run shikumi pt dump "$pid" --json

@@ -148,7 +148,7 @@ fresh_chrdev() {
 	# takes on a busy machine
 	for _ in $(seq 600); do
 		(($(cat /sys/module/shikumi_chrdev/refcnt) > 0)) && break
-		sleep 0.1
+		nap 0.1
 	done
 	run shikumi unload chrdev
 	[ "$status" -eq 1 ]

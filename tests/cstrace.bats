@@ -71,7 +71,7 @@ drain_start() {
 	bg+=("$drainer")
 	for _ in $(seq 1200); do
 		[[ -e $tmp/raw.ready ]] && return 0
-		sleep 0.05
+		nap 0.05
 	done
 	return 1
 }
@@ -90,7 +90,7 @@ stat_of() { # KEY: a value from stats
 wait_written() {
 	for _ in $(seq 6000); do
 		(($(stat_of written) > $1)) && return 0
-		sleep 0.1
+		nap 0.1
 	done
 	echo "only $(stat_of written) records written"
 	return 1
@@ -110,13 +110,13 @@ record_work() {
 	for role in sleeper spinner yielder; do
 		for _ in $(seq 6000); do
 			[[ -s $tmp/$role.pid ]] && break
-			sleep 0.05
+			nap 0.05
 		done
 		pid=$(<"$tmp/$role.pid")
 		# blocked on the FIFO: no more switches until it is opened
 		for _ in $(seq 6000); do
 			[[ $(awk '{ print $3 }' "/proc/$pid/stat") == S ]] && break
-			sleep 0.05
+			nap 0.05
 		done
 		grep -q '^State:.*S (sleeping)' "/proc/$pid/status"
 		declare -g "pid_$role=$pid"
@@ -369,7 +369,7 @@ record_work() {
 	bg+=("$sl")
 	for _ in $(seq 100); do
 		[[ $(awk '{ print $3 }' "/proc/$sl/stat") == S ]] && break
-		sleep 0.05
+		nap 0.05
 	done
 	echo "$sl" >"$CS/filter_pid"
 	echo 1 >"$CS/enable"
@@ -444,13 +444,13 @@ record_work() {
 		echo 1 >"$CS/enable"
 		timeout 600 cat "$CS/trace_raw" >/dev/null &
 		bg+=("$!")
-		sleep 0.3
+		nap 0.3
 		echo 0 >"$CS/enable"
 		wait "$!"
 		if ((i % 3 == 0)); then
 			# on, under load, with no reader: unload at any moment
 			echo 1 >"$CS/enable"
-			sleep 0.2
+			nap 0.2
 			shikumi unload shikumi_cstrace
 			shikumi load shikumi_cstrace
 		fi
@@ -458,7 +458,7 @@ record_work() {
 	kill -0 "$load"
 	# still traces
 	echo 1 >"$CS/enable"
-	sleep 0.3
+	nap 0.3
 	wait_written 100
 	echo 0 >"$CS/enable"
 	[ "$(stat_of written)" -gt 100 ]

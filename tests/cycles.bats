@@ -49,13 +49,21 @@ gone() { # MODULE PATH...: the module and every PATH (glob) are gone
 	done
 }
 
-wait_open() { # PATH: until some process has PATH open (60 s at most)
-	local i
+# PATH: until one of the users has PATH open (60 s at most).  Their open
+# files are compared with PATH by the shell itself (-ef: the same device
+# and inode), where fuser(1) would scan every process, in each round of a
+# loop that runs hundreds of times on the debug kernel.
+wait_open() {
+	local i p f
 	for ((i = 0; i < 1200; i++)); do
-		fuser -s "$1" 2>/dev/null && return 0
-		sleep 0.05
+		for p in "${USERS[@]}"; do
+			for f in /proc/"$p"/fd/*; do
+				[[ $f -ef $1 ]] && return 0
+			done
+		done
+		nap 0.05
 	done
-	echo "nothing opened $1"
+	echo "no user opened $1"
 	return 1
 }
 
@@ -83,9 +91,10 @@ stop_users() {
 	[[ ${#USERS[@]} -eq 0 ]] || kill "${USERS[@]}" 2>/dev/null || true
 	[[ ${#USERS[@]} -eq 0 ]] || wait "${USERS[@]}" 2>/dev/null || true
 	for g in "${GROUPS_[@]}"; do
+		# kill -0 to the group succeeds while any member is left
 		for ((i = 0; i < 200; i++)); do
-			pgrep -g "$g" >/dev/null || break
-			sleep 0.05
+			kill -0 -- "-$g" 2>/dev/null || break
+			nap 0.05
 		done
 	done
 	USERS=()
@@ -151,7 +160,7 @@ cycle_report() { # MODULE START
 		insmod "$k"
 		(while shikumi pt dump $$ >/dev/null 2>&1; do :; done) 3>&- &
 		USERS+=($!)
-		sleep 0.$((i % 5))
+		nap 0.$((i % 5))
 		# an open dump holds the module; between two it may go
 		rmmod shikumi_ptdump 2>/dev/null || true
 		stop_users

@@ -99,7 +99,7 @@ fuzz() {
 	echo none >$d/filter_tgid
 	echo all >$d/filter_cpu
 	echo 1 >$d/enable
-	sleep 0.2
+	nap 0.2
 	echo 0 >$d/enable
 	timeout 10 head -c 100000 $d/trace_pipe | grep -q sched_switch
 	grep -q '^reader 0$' $d/stats

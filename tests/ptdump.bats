@@ -37,7 +37,7 @@ wait_paused() {
 	local nr
 	for _ in $(seq 600); do
 		read -r nr _ <"/proc/$1/syscall" && [[ $nr == 34 ]] && return 0
-		sleep 0.1
+		nap 0.1
 	done
 	echo "$1 never slept in pause()"
 	return 1
@@ -53,7 +53,7 @@ hold() {
 	held=$!
 	for _ in $(seq 600); do
 		[[ -s $out ]] && break
-		sleep 0.1
+		nap 0.1
 	done
 	read -r _ _ _ _ _ anon _ anon_end _ thp _ _ _ _ hzero _ sparse <"$out"
 	# use_stack() touches its 1 MiB before pause()
@@ -218,7 +218,7 @@ pagemap_pfn() {
 	held=$!
 	for _ in $(seq 600); do
 		[[ -s $out ]] && break
-		sleep 0.1
+		nap 0.1
 	done
 	read -r _ _ _ shared _ private <"$out"
 	kill -STOP "$held"

@@ -267,7 +267,7 @@ travel() {
 			echo "$m" >"$CTL/model"
 			for p in sstf clook deadline fifo; do
 				echo "$p" >"$CTL/policy"
-				sleep 0.05
+				nap 0.05
 			done
 			n=$((n + 1))
 		done
@@ -298,7 +298,7 @@ travel() {
 		# on a busy host: wait for its requests to queue up
 		for i in $(seq 600); do
 			[ "$(stat_of in_driver)" -gt 1 ] && break
-			sleep 0.1
+			nap 0.1
 		done
 		[ "$(stat_of in_driver)" -gt 1 ]
 		kill -9 "$fio_pid"
@@ -308,7 +308,7 @@ travel() {
 		# through the kernel's delayed fput
 		for i in $(seq 600); do
 			shikumi unload ramdisk 2>/dev/null && break
-			sleep 0.1
+			nap 0.1
 		done
 		! module_loaded shikumi_ramdisk
 		fresh_ramdisk size_mb=16

@@ -225,7 +225,7 @@ sysfs_files() {
 	bg=$!
 	for _ in $(seq 100); do
 		grep -q ready "$out" && break
-		sleep 0.1
+		nap 0.1
 	done
 	grep -q ready "$out"
 	local start
@@ -383,7 +383,7 @@ print defined $n ? "wrote $n\n" : "refused $!\n";' "$bg" "$start"
 	bg=$!
 	for _ in $(seq 50); do
 		[[ $(stat -c %u /proc/$bg 2>/dev/null) == "$NOBODY" ]] && break
-		sleep 0.1
+		nap 0.1
 	done
 	[[ $(stat -c %u /proc/$bg) == "$NOBODY" ]]
 	# the kernel, for reference: on 6.1 and 6.12 opening another uid's
@@ -483,14 +483,14 @@ print "records $n leaves $leaf tables $table bad $bad\n";' "$BATS_TEST_TMPDIR/fu
 	echo none >"$CS/filter_tgid"
 	echo all >"$CS/filter_cpu"
 	echo 1 >"$CS/enable"
-	sleep 0.2
+	nap 0.2
 	echo 0 >"$CS/enable"
 	cat "$CS/trace_pipe" >"$BATS_TEST_TMPDIR/trace.txt"
 	[ -s "$BATS_TEST_TMPDIR/trace.txt" ]
 	run scan_kaddr "$BATS_TEST_TMPDIR/trace.txt" "$CS/stats"
 	expect_eq "kernel addresses" "$output" "read 2"
 	echo 1 >"$CS/enable"
-	sleep 0.2
+	nap 0.2
 	echo 0 >"$CS/enable"
 	cat "$CS/trace_raw" >"$BATS_TEST_TMPDIR/trace.raw"
 	run perl -e '

@@ -80,7 +80,7 @@ fio_pass() { # extra fio options...
 			echo $((1 + RANDOM % 64)) >"$SYS/queue_depth" ||
 				{ echo fail >"$out/switch.fail"; break; }
 			n=$((n + 1))
-			sleep 0.$((RANDOM % 5))
+			nap 0.$((RANDOM % 5))
 		done
 		echo "$n" >"$out/switch.n"
 	) 3>&- &
@@ -114,7 +114,7 @@ fio_pass() { # extra fio options...
 				timeout 2 cat "$CS/trace_pipe" >/dev/null 2>&1 || true
 				echo 0 >"$CS/enable" 2>/dev/null && n=$((n + 1))
 			fi
-			sleep 0.$((RANDOM % 3))
+			nap 0.$((RANDOM % 3))
 		done
 		echo "$n" >"$out/trace.n"
 	) 3>&- &
@@ -144,12 +144,12 @@ fio_pass() { # extra fio options...
 		if rmmod "$m" 2>/dev/null; then
 			removed=$((removed + 1))
 			[[ $m != shikumi_ramdisk ]] || ramgone=1
-			sleep 0.$((RANDOM % 3))
+			nap 0.$((RANDOM % 3))
 			shikumi load "$m"
 		else
 			refused=$((refused + 1))
 		fi
-		sleep 0.$((RANDOM % 2))
+		nap 0.$((RANDOM % 2))
 	done
 
 	# hackbench and the churn never end by themselves; the loops do

@@ -116,10 +116,12 @@ longest_first() {
 	{ printf "%d %s\n", ($0 in est) ? est[$0] : 1000, $0 }' | sort -s -k1,1nr | cut -d' ' -f2
 }
 
-# Remember how long each job took, for the next run's order
+# Remember how long each job took, for the next run's order: only of a
+# whole suite, not of a few files
 remember_times() {
 	local job rc secs
 
+	[[ ${#files[@]} -eq 0 ]] || return 0
 	mkdir -p "$state" || return 0
 	for job in "$@"; do
 		read -r _ rc secs <"$out/$(job_file "$job").rc" || continue

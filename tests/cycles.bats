@@ -101,14 +101,17 @@ stop_users() {
 	GROUPS_=()
 }
 
+# The cycles themselves run untraced (tests/common.bash): bats's trace of
+# every command would cost more than the cycle under TCG.  A failure in
+# one is reported at the line that called it, with what gone, wait_open
+# and busy_unload printed.
 cycle_report() { # MODULE START
 	echo "# $1: $CYCLES load/unload cycles under hackbench, $(($(date +%s) - $2)) s" >&3
 }
 
-@test "cycles: shikumi_chrdev, with a blocked reader and a writer" {
-	local i start=$(date +%s) dev=/dev/shikumi-chr0 k
+chrdev_cycles() {
+	local i dev=/dev/shikumi-chr0 k
 	k=$(ko chrdev)
-	shikumi unload shikumi_chrdev 2>/dev/null || true
 	for ((i = 1; i <= CYCLES; i++)); do
 		insmod "$k" nr_devices=$((1 + i % 4))
 		cat "$dev" >/dev/null 3>&- &
@@ -121,15 +124,21 @@ cycle_report() { # MODULE START
 		rmmod shikumi_chrdev
 		gone shikumi_chrdev '/dev/shikumi-chr*' /sys/class/shikumi-chr
 	done
+}
+
+@test "cycles: shikumi_chrdev, with a blocked reader and a writer" {
+	local start
+	start=$(date +%s)
+	shikumi unload shikumi_chrdev 2>/dev/null || true
+	untraced chrdev_cycles
 	cycle_report shikumi_chrdev "$start"
 	shikumi load shikumi_chrdev
 }
 
-@test "cycles: shikumi_ramdisk, with I/O on it and its policy and model switching" {
-	local i start=$(date +%s) sys=/sys/block/shikumi-ram0/shikumi k
+ramdisk_cycles() {
+	local i sys=/sys/block/shikumi-ram0/shikumi k
 	local models=(ram ssd hdd) policies=(fifo sstf clook)
 	k=$(ko ramdisk)
-	shikumi unload shikumi_ramdisk 2>/dev/null || true
 	for ((i = 1; i <= CYCLES; i++)); do
 		insmod "$k" nr_disks=$((1 + i % 2)) size_mb=16
 		echo "${models[i % 3]}" >"$sys/model"
@@ -148,14 +157,20 @@ cycle_report() { # MODULE START
 		gone shikumi_ramdisk '/dev/shikumi-ram*' '/sys/block/shikumi-ram*' \
 			'/sys/kernel/debug/shikumi/shikumi-ram*'
 	done
+}
+
+@test "cycles: shikumi_ramdisk, with I/O on it and its policy and model switching" {
+	local start
+	start=$(date +%s)
+	shikumi unload shikumi_ramdisk 2>/dev/null || true
+	untraced ramdisk_cycles
 	cycle_report shikumi_ramdisk "$start"
 	shikumi load shikumi_ramdisk
 }
 
-@test "cycles: shikumi_ptdump, unloaded during dumps, which end with an error or complete" {
-	local i start=$(date +%s) k
+ptdump_cycles() {
+	local i k
 	k=$(ko ptdump)
-	shikumi unload shikumi_ptdump 2>/dev/null || true
 	for ((i = 1; i <= CYCLES; i++)); do
 		insmod "$k"
 		(while shikumi pt dump $$ >/dev/null 2>&1; do :; done) 3>&- &
@@ -169,14 +184,20 @@ cycle_report() { # MODULE START
 		fi
 		gone shikumi_ptdump /sys/kernel/debug/shikumi/ptdump
 	done
+}
+
+@test "cycles: shikumi_ptdump, unloaded during dumps, which end with an error or complete" {
+	local start
+	start=$(date +%s)
+	shikumi unload shikumi_ptdump 2>/dev/null || true
+	untraced ptdump_cycles
 	cycle_report shikumi_ptdump "$start"
 	shikumi load shikumi_ptdump
 }
 
-@test "cycles: shikumi_cstrace, tracing hackbench with a reader, unloaded while on" {
-	local i start=$(date +%s) d=/sys/kernel/debug/shikumi/cstrace k
+cstrace_cycles() {
+	local i d=/sys/kernel/debug/shikumi/cstrace k
 	k=$(ko cstrace)
-	shikumi unload shikumi_cstrace 2>/dev/null || true
 	for ((i = 1; i <= CYCLES; i++)); do
 		insmod "$k"
 		echo 1 >"$d/enable"
@@ -190,6 +211,13 @@ cycle_report() { # MODULE START
 		rmmod shikumi_cstrace
 		gone shikumi_cstrace "$d"
 	done
+}
+
+@test "cycles: shikumi_cstrace, tracing hackbench with a reader, unloaded while on" {
+	local start
+	start=$(date +%s)
+	shikumi unload shikumi_cstrace 2>/dev/null || true
+	untraced cstrace_cycles
 	cycle_report shikumi_cstrace "$start"
 	shikumi load shikumi_cstrace
 }

@@ -132,9 +132,10 @@ remember_times() {
 	done
 }
 
-# One guest: its output goes to build/check/JOB.log, a line per finished
-# test to the terminal (scripts/check-progress), and its status and wall
-# time to build/check/JOB.rc
+# One guest: its output goes to build/check/JOB.log, its kernel log to
+# build/check/JOB.dmesg.txt, a line per finished test to the terminal
+# (scripts/check-progress), and its status and wall time to
+# build/check/JOB.rc
 run_one() {
 	local job=$1 k=${1%%:*} name rc timeout=2400 run=(tests/run)
 
@@ -159,7 +160,8 @@ run_one() {
 	[[ $k != debug ]] || timeout=4800
 	SHIKUMI_TEST_DKMS=
 	[[ -z $DKMS_ON || $k == "$DKMS_ON" ]] || SHIKUMI_TEST_DKMS=skip
-	SHIKUMI_TEST_DKMS=$SHIKUMI_TEST_DKMS SHIKUMI_TEST_DKMS_ON=$DKMS_ON \
+	SHIKUMI_LAB_DMESG=$out/$name.dmesg.txt \
+		SHIKUMI_TEST_DKMS=$SHIKUMI_TEST_DKMS SHIKUMI_TEST_DKMS_ON=$DKMS_ON \
 		"$root/scripts/phase" "$phases" "guest $name" -- \
 		"$root/scripts/lab" --kernel "$k" --timeout "$timeout" -- "${run[@]}" \
 		2>&1 | tee "$out/$name.log" | "$root/scripts/check-progress" "$job"

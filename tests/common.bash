@@ -8,13 +8,12 @@
 # common_teardown, which also stops busy_start's load and ends fault
 # injection.
 
-# the tree this file is in (bats sources it again for every test: no
-# processes here, where a dirname and a subshell cost 60 ms under TCG)
+# The tree this file is in, whichever way it was loaded (tests/final's
+# files load ../common).  bats sources this file again for every test, so
+# no dirname here: only the subshell, a fork without an exec.
 SHIKUMI_ROOT=.
 [[ ${BASH_SOURCE[0]} != */* ]] || SHIKUMI_ROOT=${BASH_SOURCE[0]%/*}
-[[ $SHIKUMI_ROOT == /* ]] || SHIKUMI_ROOT=$PWD/$SHIKUMI_ROOT
-SHIKUMI_ROOT=${SHIKUMI_ROOT%/.}
-SHIKUMI_ROOT=${SHIKUMI_ROOT%/tests}
+SHIKUMI_ROOT=$(cd "$SHIKUMI_ROOT/.." && pwd)
 export SHIKUMI_ROOT
 export PATH=$SHIKUMI_ROOT/build/bin:$PATH
 NOBODY=65534

@@ -55,7 +55,7 @@ record_workers() {
 
 @test "shikumi sched record/report: each worker's switch-outs, voluntary and involuntary, are /proc/PID/status's" {
 	record_workers 3 40
-	local p vol invol tvol=0 tinvol=0 task
+	local p vol invol tinvol=0 task
 	for p in "${workers[@]}"; do
 		vol=$(status_field "$p" voluntary_ctxt_switches)
 		invol=$(status_field "$p" nonvoluntary_ctxt_switches)
@@ -67,11 +67,15 @@ record_workers() {
 		[ "$(jq .switch_outs <<<"$task")" -eq $((vol + invol)) ]
 		[ "$(jq .voluntary <<<"$task")" -eq "$vol" ]
 		[ "$(jq .involuntary <<<"$task")" -eq "$invol" ]
-		tvol=$((tvol + vol))
+		# it slept: pause() surely blocks.  Its 5 naps usually do too,
+		# but a nap whose timer expires before the task gets to
+		# schedule() (a host stall under TCG) is no switch at all, so
+		# their count is the kernel's to say (checked just above), not
+		# a fixed 5
+		[ "$vol" -ge 1 ]
 		tinvol=$((tinvol + invol))
 	done
-	# the workload slept (5 naps and pause() each) and was preempted
-	[ "$tvol" -ge 18 ]
+	# and they were preempted
 	[ "$tinvol" -ge 1 ]
 	# the command itself started before the trace: its first switch-out,
 	# and only that one, is inferred

@@ -5,7 +5,7 @@
 # which sets root, out, phases, state, jobs, files, ready and debug_part.
 #
 # A job is a kernel (6.1, 6.12, 7.x) or a part of the debug kernel's suite
-# (debug:a, debug:b), each one guest boot.
+# (debug:a, debug:b, debug:c), each one guest boot.
 
 # The debug kernel's suite runs about three times slower than the others,
 # so it is split over three boots, each with its own kmemleak scan at the
@@ -43,7 +43,8 @@ prepare_debug() {
 DKMS_ROTATION=(6.1 6.12 7.x)
 
 # Decide what rotates this run (with --debug-part, as in CI): the debug
-# kernel's two parts (sets PART_A_FILES, PART_A_FILTER and PART_B_FILES)
+# kernel's parts (sets PART_A_FILES, PART_A_FILTER, PART_B_FILES and
+# PART_C_FILES)
 # and the kernel that builds with DKMS in the guest (DKMS_ON); prints it.
 plan_rotation() {
 	local f name functional=() last third i k
@@ -137,7 +138,7 @@ remember_times() {
 # (scripts/check-progress), and its status and wall time to
 # build/check/JOB.rc
 run_one() {
-	local job=$1 k=${1%%:*} name rc timeout=2400 run=(tests/run)
+	local job=$1 k=${1%%:*} name rc timeout=2400 run=(tests/run) dkms=
 
 	name=$(job_file "$job")
 	run+=(--name "$name")
@@ -158,10 +159,9 @@ run_one() {
 		;;
 	esac
 	[[ $k != debug ]] || timeout=4800
-	SHIKUMI_TEST_DKMS=
-	[[ -z $DKMS_ON || $k == "$DKMS_ON" ]] || SHIKUMI_TEST_DKMS=skip
+	[[ -z $DKMS_ON || $k == "$DKMS_ON" ]] || dkms=skip
 	SHIKUMI_LAB_DMESG=$out/$name.dmesg.txt \
-		SHIKUMI_TEST_DKMS=$SHIKUMI_TEST_DKMS SHIKUMI_TEST_DKMS_ON=$DKMS_ON \
+		SHIKUMI_TEST_DKMS=$dkms SHIKUMI_TEST_DKMS_ON=$DKMS_ON \
 		"$root/scripts/phase" "$phases" "guest $name" -- \
 		"$root/scripts/lab" --kernel "$k" --timeout "$timeout" -- "${run[@]}" \
 		2>&1 | tee "$out/$name.log" | "$root/scripts/check-progress" "$job"

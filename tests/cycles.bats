@@ -101,12 +101,18 @@ stop_users() {
 	GROUPS_=()
 }
 
-# The cycles themselves run untraced (tests/common.bash): bats's trace of
-# every command would cost more than the cycle under TCG.  A failure in
-# one is reported at the line that called it, with what gone, wait_open
-# and busy_unload printed.
-cycle_report() { # MODULE START
-	echo "# $1: $CYCLES load/unload cycles under hackbench, $(($(date +%s) - $2)) s" >&3
+# cycles NAME: from shikumi_NAME unloaded, run NAME_cycles, report how
+# long it took and load the module back.  The cycles run untraced
+# (tests/common.bash): bats's trace of every command would cost more than
+# the cycle under TCG.  A failure in one is reported at this call, with
+# what gone, wait_open and busy_unload printed.
+cycles() {
+	local start
+	start=$(date +%s)
+	shikumi unload "shikumi_$1" 2>/dev/null || true
+	untraced "$1_cycles"
+	echo "# shikumi_$1: $CYCLES load/unload cycles under hackbench, $(($(date +%s) - start)) s" >&3
+	shikumi load "shikumi_$1"
 }
 
 chrdev_cycles() {
@@ -127,12 +133,7 @@ chrdev_cycles() {
 }
 
 @test "cycles: shikumi_chrdev, with a blocked reader and a writer" {
-	local start
-	start=$(date +%s)
-	shikumi unload shikumi_chrdev 2>/dev/null || true
-	untraced chrdev_cycles
-	cycle_report shikumi_chrdev "$start"
-	shikumi load shikumi_chrdev
+	cycles chrdev
 }
 
 ramdisk_cycles() {
@@ -160,12 +161,7 @@ ramdisk_cycles() {
 }
 
 @test "cycles: shikumi_ramdisk, with I/O on it and its policy and model switching" {
-	local start
-	start=$(date +%s)
-	shikumi unload shikumi_ramdisk 2>/dev/null || true
-	untraced ramdisk_cycles
-	cycle_report shikumi_ramdisk "$start"
-	shikumi load shikumi_ramdisk
+	cycles ramdisk
 }
 
 ptdump_cycles() {
@@ -187,12 +183,7 @@ ptdump_cycles() {
 }
 
 @test "cycles: shikumi_ptdump, unloaded during dumps, which end with an error or complete" {
-	local start
-	start=$(date +%s)
-	shikumi unload shikumi_ptdump 2>/dev/null || true
-	untraced ptdump_cycles
-	cycle_report shikumi_ptdump "$start"
-	shikumi load shikumi_ptdump
+	cycles ptdump
 }
 
 cstrace_cycles() {
@@ -214,10 +205,5 @@ cstrace_cycles() {
 }
 
 @test "cycles: shikumi_cstrace, tracing hackbench with a reader, unloaded while on" {
-	local start
-	start=$(date +%s)
-	shikumi unload shikumi_cstrace 2>/dev/null || true
-	untraced cstrace_cycles
-	cycle_report shikumi_cstrace "$start"
-	shikumi load shikumi_cstrace
+	cycles cstrace
 }

@@ -34,10 +34,13 @@ setup() {
 	[[ $output == *"Kernel panic"* || $output == *"sysrq"* ]]
 }
 
-@test "lab: a hung guest is killed at the timeout" {
-	run scripts/lab --no-load --timeout 25 -- sleep 600
+@test "lab: a hung guest is killed at the timeout, and shows what it was doing" {
+	run scripts/lab --no-load --timeout 40 -- sleep 600
 	[ "$status" -eq 124 ]
-	[[ $output == *"timed out after 25s"* ]]
+	[[ $output == *"timed out after 40s"* ]]
+	# lab-guest's watchdog: the kernel's blocked tasks, and the processes
+	[[ $output == *"sysrq: Show Blocked State"* ]]
+	grep -qE '^ *[0-9]+ S .* sleep 600$' <<<"$output"
 }
 
 @test "lab: a work tree under /tmp (as in CI) is visible and writable" {

@@ -41,6 +41,7 @@ fuzz() {
 	run shikumi-fuzz "$name" --calls "$calls" --seed "$seed" "${args[@]}"
 	fault_injection_end
 	echo "# $(grep '^fuzz ' <<<"$output" || echo "fuzz $name: no summary") ($((SECONDS - start)) s)" >&3
+	echo "# $name: $(grep '^slowest call' <<<"$output" || echo "no slowest call")" >&3
 	if ((status != 0)); then
 		echo "$output" | tail -n 20 >&2
 		echo "replay: SHIKUMI_FUZZ_SEED=$seed SHIKUMI_FUZZ_CALLS=$calls" >&2

@@ -229,11 +229,35 @@ static void disarm(void)
 
 static bool inj_armed;
 
+/*
+ * How long each call took, from pre() (or call_start()) to check(): the
+ * slowest is in the summary, and one over SLOW_CALL_S is improper, since
+ * no entry point should keep a caller that long (a sleep in D state
+ * cannot be interrupted by the watchdog).
+ */
+#define SLOW_CALL_S 120
+static double call_t0, slowest_s;
+static char slowest_desc[160];
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void call_start(void)
+{
+	call_t0 = now_s();
+}
+
 static void pre(void)
 {
 	char b[8];
 	int n;
 
+	call_start();
 	inj_armed = false;
 	if (fail_fd < 0 || !chance(fail_pct))
 		return;
@@ -300,7 +324,17 @@ check(enum ep ep, long ret, int err, emask allowed, bool inj,
 	char desc[512];
 	va_list ap;
 	int e = ret < 0 ? err : 0;
+	double took = call_t0 ? now_s() - call_t0 : 0;
 
+	call_t0 = 0;
+	if (took > slowest_s) {
+		slowest_s = took;
+		va_start(ap, fmt);
+		vsnprintf(slowest_desc, sizeof(slowest_desc), fmt, ap);
+		va_end(ap);
+		if (took > SLOW_CALL_S)
+			bad(ep_names[ep], "%s took %.0f s", slowest_desc, took);
+	}
 	total++;
 	ep_calls[ep]++;
 	if (ret >= 0) {
@@ -488,21 +522,29 @@ static struct node *add_node(enum kind kind, enum nid id, bool r, bool w,
 	return n;
 }
 
-struct rd_param { const char *name; long lo, hi, fast; };
+/*
+ * The disks' model parameters: the range the kernel accepts, and for those
+ * that can make I/O slow, the range outside which they do and the quick
+ * value that rd_make_fast() sets instead.  At the slowest accepted values
+ * a request takes seconds: 16 MiB of scattered dirty pages written back
+ * through such a disk would take an hour, uninterruptibly.
+ */
+struct rd_param { const char *name; long lo, hi, slow_below, slow_above, fast; };
+#define NEVER_SLOW 0, LONG_MAX, 0
 static const struct rd_param rd_params[] = {
-	{ "hdd_rpm", 1000, 30000, 15000 },
-	{ "hdd_settle_us", 0, 100000, 0 },
-	{ "hdd_full_seek_us", 0, 1000000, 1000 },
-	{ "hdd_media_mbps", 1, 10000, 2000 },
-	{ "hdd_cache_kb", 0, 65536, 1024 },
-	{ "hdd_iface_mbps", 1, 100000, 4000 },
-	{ "ssd_latency_us", 0, 1000000, 10 },
-	{ "ssd_channel_mbps", 1, 100000, 4000 },
-	{ "ssd_channels", 1, 64, 8 },
-	{ "deadline_read_expire_ms", 1, 60000, 0 },
-	{ "deadline_write_expire_ms", 1, 60000, 0 },
-	{ "deadline_fifo_batch", 1, 1024, 0 },
-	{ "deadline_writes_starved", 0, 1024, 0 },
+	{ "hdd_rpm", 1000, 30000, 5000, LONG_MAX, 15000 },
+	{ "hdd_settle_us", 0, 100000, 0, 2000, 0 },
+	{ "hdd_full_seek_us", 0, 1000000, 0, 5000, 1000 },
+	{ "hdd_media_mbps", 1, 10000, 200, LONG_MAX, 2000 },
+	{ "hdd_cache_kb", 0, 65536, NEVER_SLOW },
+	{ "hdd_iface_mbps", 1, 100000, 200, LONG_MAX, 4000 },
+	{ "ssd_latency_us", 0, 1000000, 0, 1000, 10 },
+	{ "ssd_channel_mbps", 1, 100000, 200, LONG_MAX, 4000 },
+	{ "ssd_channels", 1, 64, NEVER_SLOW },
+	{ "deadline_read_expire_ms", 1, 60000, NEVER_SLOW },
+	{ "deadline_write_expire_ms", 1, 60000, NEVER_SLOW },
+	{ "deadline_fifo_batch", 1, 1024, NEVER_SLOW },
+	{ "deadline_writes_starved", 0, 1024, NEVER_SLOW },
 };
 #define NR_RD_PARAMS (int)(sizeof(rd_params) / sizeof(rd_params[0]))
 
@@ -510,6 +552,9 @@ static int nr_devs;		/* chrdev devices / ramdisk disks */
 static unsigned int chr_fifo_size[16];
 static unsigned long long rd_bytes[16];
 static int rd_model[16];
+static bool rd_dirty[16];	/* buffered or mapped writes since the last flush */
+static void rd_before_io(int dev);
+static void rd_flush(int dev);
 static long rd_pval[16][NR_RD_PARAMS];
 
 static long read_num(const char *path)
@@ -746,9 +791,12 @@ static void close_file(int i)
 	struct ofile *f = &files[i];
 	int r, err;
 
+	/* closing the last writer of a block device flushes it */
+	if (f->n->kind == K_BLK)
+		rd_before_io(f->n->dev);
+	call_start();
 	r = close(f->fd);
 	err = errno;
-	/* closing the last writer of a block device flushes it */
 	check(EP_CLOSE, r, err, f->n->kind == K_BLK && ramdisk_inj ? B(EIO) : 0,
 	      false, "close(%s)", f->n->path);
 	if (is_reader(f->n))
@@ -1305,7 +1353,6 @@ static void blk_bound(const struct ofile *f, size_t *count, off_t *off)
 		*off %= 16 << 20;
 }
 
-static void rd_before_io(int dev);
 
 /*
  * What a read and a write do alike around the call: pick the position, keep
@@ -1321,8 +1368,10 @@ static void io_begin(const struct ofile *f, bool positional, const char *how,
 	if (!strcmp(how, "buf"))
 		direct_fix(f, count, off, p, base);
 	blk_bound(f, count, off);
-	if (f->n->kind == K_BLK)
+	if (f->n->kind == K_BLK) {
 		rd_before_io(f->n->dev);
+		rd_dirty[f->n->dev] = true;
+	}
 	if (may_block(f))
 		arm(20);
 	pre();
@@ -1459,6 +1508,8 @@ static void op_fsync(void)
 
 	if (!f)
 		return;
+	if (f->n->kind == K_BLK)
+		rd_before_io(f->n->dev);
 	pre();
 	r = chance(50) ? fsync(f->fd) : fdatasync(f->fd);
 	err = errno;
@@ -1482,6 +1533,8 @@ static void op_text_write(void)
 		return;
 	f.n = n;
 	f.flags = chance(90) ? O_WRONLY : O_RDWR;
+	if (n->id == N_RD_MODEL || n->id == N_RD_PARAM || n->id == N_RD_DEPTH)
+		rd_flush(n->dev);
 	fd = do_open(n, f.flags);
 	if (fd < 0)
 		return;
@@ -1727,6 +1780,8 @@ static void op_touch(void)
 	if (write && m->shared && m->n->kind == K_BLK && fileoff >= (16 << 20) &&
 	    fileoff < rd_bytes[m->n->dev])
 		write = false;
+	if (write && m->shared && m->n->kind == K_BLK)
+		rd_dirty[m->n->dev] = true;
 	sig = touch(m->addr + at, write);
 	if (sig == SIGBUS)
 		sigbus++;
@@ -1932,20 +1987,25 @@ static int param_idx(const char *name)
 	return 0;
 }
 
+/* does parameter @i make I/O through this disk's model slow? */
+static bool rd_param_slow(int dev, int i)
+{
+	const char *prefix = rd_model[dev] == SHIKUMI_BLK_MODEL_HDD ? "hdd_" :
+			     rd_model[dev] == SHIKUMI_BLK_MODEL_SSD ? "ssd_" : NULL;
+	long v = rd_pval[dev][i];
+
+	return prefix && !strncmp(rd_params[i].name, prefix, 4) &&
+	       (v < rd_params[i].slow_below || v > rd_params[i].slow_above);
+}
+
 /* would an I/O take long with this disk's model and parameters? */
 static bool rd_slow(int dev)
 {
-	const long *v = rd_pval[dev];
+	int i;
 
-	if (rd_model[dev] == SHIKUMI_BLK_MODEL_HDD)
-		return v[param_idx("hdd_rpm")] < 5000 ||
-		       v[param_idx("hdd_settle_us")] > 2000 ||
-		       v[param_idx("hdd_full_seek_us")] > 5000 ||
-		       v[param_idx("hdd_media_mbps")] < 200 ||
-		       v[param_idx("hdd_iface_mbps")] < 200;
-	if (rd_model[dev] == SHIKUMI_BLK_MODEL_SSD)
-		return v[param_idx("ssd_latency_us")] > 1000 ||
-		       v[param_idx("ssd_channel_mbps")] < 200;
+	for (i = 0; i < NR_RD_PARAMS; i++)
+		if (rd_param_slow(dev, i))
+			return true;
 	return false;
 }
 
@@ -1976,10 +2036,38 @@ static void rd_make_fast(int dev)
 	int i;
 
 	for (i = 0; i < NR_RD_PARAMS; i++)
-		if (rd_params[i].fast &&
-		    ((rd_params[i].fast > 100 && rd_pval[dev][i] < rd_params[i].fast / 2) ||
-		     (rd_params[i].fast <= 1000 && rd_pval[dev][i] > rd_params[i].fast * 2)))
+		if (rd_param_slow(dev, i))
 			write_attr(dev, rd_params[i].name, rd_params[i].fast);
+}
+
+/*
+ * Write the disk's dirty pages back while it is quick: before its model or
+ * parameters change, since the kernel writes them back whenever it likes
+ * and a sync waits for that.  No fault injected here: a failed switch to
+ * the ram model would leave the flush to a slow disk.
+ */
+static void rd_flush(int dev)
+{
+	char path[64];
+	int fd;
+
+	if (!rd_dirty[dev])
+		return;
+	if (rd_slow(dev)) {
+		snprintf(path, sizeof(path), "/sys/block/shikumi-ram%d/shikumi/model", dev);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && write(fd, "ram\n", 4) == 4)
+			rd_model[dev] = SHIKUMI_BLK_MODEL_RAM;
+		if (fd >= 0)
+			close(fd);
+	}
+	snprintf(path, sizeof(path), "/dev/shikumi-ram%d", dev);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);	/* EIO after an injected fault is fine here */
+		close(fd);
+	}
+	rd_dirty[dev] = false;
 }
 
 static void op_rd_switch_to(int dev, int model);
@@ -2083,6 +2171,7 @@ static void rd_switch(int dev, int what, int model)
 		break;
 	}
 	snprintf(path, sizeof(path), "/sys/block/shikumi-ram%d/shikumi/%s", dev, attr);
+	rd_flush(dev);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -2509,6 +2598,7 @@ static void summary(void)
 	printf("faults injected %llu, signals caught: SIGBUS %llu, SIGSEGV %llu, children killed by a signal %llu\n",
 	       U(faults), U(sigbus), U(sigsegv), U(kid_sigs));
 	printf("module loads: %llu attempted, %llu succeeded\n", U(loads_tried), U(loads_ok));
+	printf("slowest call: %.1f s, %s\n", slowest_s, slowest_desc);
 	printf("fuzz %s: seed %llu, %llu calls, %llu faults injected, %llu improper results, %lld s\n",
 	       mod_names[mod], U(seed), U(total), U(faults), U(improper),
 	       (long long)(time(NULL) - t_start));

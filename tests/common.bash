@@ -62,7 +62,8 @@ teardown() {
 # builtins.  Without -T the function does not inherit the trap.  Its
 # failures still fail the test (set -e and the ERR trap are untouched);
 # bats reports them at the line that called untraced, with whatever the
-# function printed.
+# function printed.  (tests/runner, which runs the suite in the lab, sets
+# no DEBUG trap: this matters when a file runs under bats itself.)
 untraced() {
 	local -
 	set +T

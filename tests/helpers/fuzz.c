@@ -193,8 +193,15 @@ static volatile sig_atomic_t touching, alarm_armed;
 
 static void on_fault(int sig)
 {
+	static const char msg[] =
+		"shikumi-fuzz: SIGSEGV or SIGBUS outside the mappings under test\n";
+	ssize_t r;
+
 	if (touching)
 		siglongjmp(touch_jmp, sig);
+	/* say so before dying of it: the fuzzer's own bug, or its own page */
+	r = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)r;
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -2677,6 +2684,14 @@ int main(int argc, char **argv)
 	t_start = time(NULL);
 
 	setup_buffers();
+	/*
+	 * An allocation failure injected while this process pages in its own
+	 * text (from 9p in the lab) is a read error, so SIGBUS: keep all of
+	 * it resident.  Not MCL_FUTURE, which would populate the mappings
+	 * under test.
+	 */
+	if (fail_pct && mlockall(MCL_CURRENT))
+		fprintf(stderr, "mlockall: %m (an injected fault may hit our own pages)\n");
 	{
 		char p[128];
 

@@ -18,7 +18,9 @@
  *    sequence numbers, timestamps and counters as the device updates them.
  *
  * Locking:
- *  - fifo_lock (mutex) protects the FIFO; readq/writeq wait for data/space.
+ *  - fifo_lock (mutex) serialises the FIFO's readers and writers, never
+ *    across a user copy; poll and fifo_len read its indices without it.
+ *    readq/writeq wait for data/space.
  *  - cmd_lock (mutex) lets one task at a time submit and wait for a command.
  *  - reg_lock (spinlock, taken with interrupts off) protects the register
  *    page against the timer, which runs in hard interrupt context.
@@ -36,6 +38,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -174,14 +177,18 @@ static bool shikumi_chr_done(struct shikumi_chr_dev *d, u64 seq)
 /*
  * Wait for command @seq by spinning on the status register, as a driver
  * without interrupts would.  Stays preemptible and gives up on a signal.
+ * @polls counts the reads of the register, the one that sees DONE too: a
+ * command that completed before the driver looked still took one.
  */
 static int shikumi_chr_poll_wait(struct shikumi_chr_dev *d, u64 seq, u64 *polls)
 {
 	u64 n = 0;
 	int ret = 0;
 
-	while (!shikumi_chr_done(d, seq)) {
+	for (;;) {
 		n++;
+		if (shikumi_chr_done(d, seq))
+			break;
 		if (signal_pending(current)) {
 			ret = -EINTR;
 			break;
@@ -315,43 +322,88 @@ static long shikumi_chr_ioctl(struct file *file, unsigned int cmd,
 /* The FIFO: read, write, poll                                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The FIFO moves data through a kernel buffer of the caller's, so that no
+ * lock is held while a user copy may fault: a buffer backed by FUSE or
+ * userfaultfd can keep a copy waiting for as long as its owner likes, and
+ * a lock held meanwhile would stall every other user of the device,
+ * uninterruptibly in poll and sysfs.
+ */
+static void *shikumi_chr_bounce(size_t count, unsigned int size)
+{
+	return kvmalloc(min_t(size_t, count, size), GFP_KERNEL);
+}
+
+/*
+ * A reader takes from the FIFO only what its buffer can hold: the pages
+ * are faulted in (without writing to them) before anything is taken, so a
+ * bad buffer gets EFAULT and leaves the data for the next reader.  Only a
+ * buffer unmapped in between loses what was taken for it.
+ */
 static ssize_t shikumi_chr_read(struct file *file, char __user *buf,
 				size_t count, loff_t *ppos)
 {
 	struct shikumi_chr_dev *d = file->private_data;
-	unsigned int copied;
-	int ret;
+	unsigned int size = kfifo_size(&d->fifo);
+	size_t want, bad;
+	unsigned int n, left;
+	ssize_t ret;
+	void *kbuf;
 
 	if (!count)
 		return 0;
+	kbuf = shikumi_chr_bounce(count, size);
+	if (!kbuf)
+		return -ENOMEM;
 
+again:
 	for (;;) {
-		if (mutex_lock_interruptible(&d->fifo_lock))
-			return -ERESTARTSYS;
-		if (!kfifo_is_empty(&d->fifo))
+		/* lockless, as poll: at worst a moment old */
+		want = min_t(size_t, count, kfifo_len(&d->fifo));
+		if (want)
 			break;
-		mutex_unlock(&d->fifo_lock);
-		if (file->f_flags & O_NONBLOCK)
-			return -EAGAIN;
-		if (wait_event_interruptible(d->readq, !kfifo_is_empty(&d->fifo)))
-			return -ERESTARTSYS;
+		if (file->f_flags & O_NONBLOCK) {
+			ret = -EAGAIN;
+			goto out_free;
+		}
+		if (wait_event_interruptible(d->readq, !kfifo_is_empty(&d->fifo))) {
+			ret = -ERESTARTSYS;
+			goto out_free;
+		}
 	}
+	bad = fault_in_safe_writeable(buf, want);
+	if (bad == want) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	want -= bad;
 
-	count = min_t(size_t, count, kfifo_size(&d->fifo));
-	ret = kfifo_to_user(&d->fifo, buf, count, &copied);
+	if (mutex_lock_interruptible(&d->fifo_lock)) {
+		ret = -ERESTARTSYS;
+		goto out_free;
+	}
+	/* another reader may have been quicker: then none, and the wait */
+	n = kfifo_out(&d->fifo, kbuf, want);
 	mutex_unlock(&d->fifo_lock);
-
-	/* copied is unsigned: never let it carry ret's -EFAULT */
-	if (!copied)
-		return ret;
+	if (!n)
+		goto again;
 	wake_up_interruptible_poll(&d->writeq, EPOLLOUT | EPOLLWRNORM);
-	return copied;
+
+	left = copy_to_user(buf, kbuf, n);
+	if (left == n)
+		ret = -EFAULT;
+	else
+		ret = n - left;
+out_free:
+	kvfree(kbuf);
+	return ret;
 }
 
 /*
  * Like a pipe, a write of at most the FIFO's size is atomic: it waits until
  * all of it fits, so concurrent writers never interleave inside it.  Larger
- * writes go in pieces as space frees up.
+ * writes go in pieces as space frees up.  Each piece is copied in from the
+ * user before the lock is taken.
  */
 static ssize_t shikumi_chr_write(struct file *file, const char __user *buf,
 				 size_t count, loff_t *ppos)
@@ -359,38 +411,69 @@ static ssize_t shikumi_chr_write(struct file *file, const char __user *buf,
 	struct shikumi_chr_dev *d = file->private_data;
 	unsigned int size = kfifo_size(&d->fifo);
 	size_t done = 0;
+	ssize_t err = 0;
+	void *kbuf;
+
+	if (!count)
+		return 0;
+	kbuf = shikumi_chr_bounce(count, size);
+	if (!kbuf)
+		return -ENOMEM;
 
 	while (done < count) {
 		size_t left = count - done;
+		unsigned int chunk = min_t(size_t, left, size);
 		unsigned int need = left <= size ? left : 1;
-		unsigned int copied;
-		int ret;
+		unsigned int faulted;
 
-		if (mutex_lock_interruptible(&d->fifo_lock))
-			return done ? done : -ERESTARTSYS;
+		faulted = copy_from_user(kbuf, buf + done, chunk);
+		if (faulted) {
+			/* what precedes the fault still goes in, as in a pipe */
+			err = -EFAULT;
+			chunk -= faulted;
+			need = min(need, chunk);
+			if (!chunk)
+				break;
+		}
+		if (mutex_lock_interruptible(&d->fifo_lock)) {
+			err = -ERESTARTSYS;
+			break;
+		}
 		while (kfifo_avail(&d->fifo) < need) {
 			mutex_unlock(&d->fifo_lock);
-			if (file->f_flags & O_NONBLOCK)
-				return done ? done : -EAGAIN;
+			if (file->f_flags & O_NONBLOCK) {
+				err = -EAGAIN;
+				goto out_free;
+			}
 			if (wait_event_interruptible(d->writeq,
-						     kfifo_avail(&d->fifo) >= need))
-				return done ? done : -ERESTARTSYS;
-			if (mutex_lock_interruptible(&d->fifo_lock))
-				return done ? done : -ERESTARTSYS;
+						     kfifo_avail(&d->fifo) >= need)) {
+				err = -ERESTARTSYS;
+				goto out_free;
+			}
+			if (mutex_lock_interruptible(&d->fifo_lock)) {
+				err = -ERESTARTSYS;
+				goto out_free;
+			}
 		}
-		ret = kfifo_from_user(&d->fifo, buf + done,
-				      min_t(size_t, left, size), &copied);
+		chunk = kfifo_in(&d->fifo, kbuf, chunk);
 		mutex_unlock(&d->fifo_lock);
 
-		if (copied)
-			wake_up_interruptible_poll(&d->readq, EPOLLIN | EPOLLRDNORM);
-		done += copied;
-		if (ret)
-			return done ? done : ret;
+		wake_up_interruptible_poll(&d->readq, EPOLLIN | EPOLLRDNORM);
+		done += chunk;
+		if (err)
+			break;
 	}
-	return done;
+out_free:
+	kvfree(kbuf);
+	if (done)
+		return done;
+	return err;
 }
 
+/*
+ * Lockless, as a pipe's poll: the FIFO's two indices read without the lock
+ * give a readiness that is at worst a moment old, which is all poll promises.
+ */
 static __poll_t shikumi_chr_poll(struct file *file, poll_table *wait)
 {
 	struct shikumi_chr_dev *d = file->private_data;
@@ -399,12 +482,10 @@ static __poll_t shikumi_chr_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &d->readq, wait);
 	poll_wait(file, &d->writeq, wait);
 
-	mutex_lock(&d->fifo_lock);
 	if (!kfifo_is_empty(&d->fifo))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (!kfifo_is_full(&d->fifo))
 		mask |= EPOLLOUT | EPOLLWRNORM;
-	mutex_unlock(&d->fifo_lock);
 	return mask;
 }
 
@@ -501,12 +582,9 @@ static ssize_t fifo_len_show(struct device *dev,
 			     struct device_attribute *attr, char *buf)
 {
 	struct shikumi_chr_dev *d = dev_get_drvdata(dev);
-	unsigned int len;
 
-	mutex_lock(&d->fifo_lock);
-	len = kfifo_len(&d->fifo);
-	mutex_unlock(&d->fifo_lock);
-	return sysfs_emit(buf, "%u\n", len);
+	/* lockless, as poll: a user copy must not keep sysfs readers waiting */
+	return sysfs_emit(buf, "%u\n", kfifo_len(&d->fifo));
 }
 static DEVICE_ATTR_RO(fifo_len);
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,6 +32,7 @@
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/userfaultfd.h>
 
 #include <shikumi/chrdev.h>
 
@@ -1477,6 +1479,197 @@ static int cmd_probe(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* A user copy that never completes                                     */
+/* ------------------------------------------------------------------ */
+
+#define STALL_SEC	10	/* what "at once" may take on a busy TCG guest */
+
+/*
+ * A page whose first touch waits in userfaultfd until we say: never.  NULL
+ * without userfaultfd.  Registrations do not pass to a child over fork(),
+ * so the faulting writer is a thread of the process that registers it.
+ */
+static void *stalling_page(int *uffd)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	void *page;
+
+	*uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (*uffd < 0 && (errno == ENOSYS || errno == EPERM))
+		return NULL;
+	if (*uffd < 0 || ioctl(*uffd, UFFDIO_API, &api))
+		die("userfaultfd: %m");
+	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		die("mmap: %m");
+	reg.range.start = (unsigned long)page;
+	reg.range.len = PAGE;
+	if (ioctl(*uffd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER: %m");
+	return page;
+}
+
+struct stall_write {
+	const char *dev;
+	void *page;
+};
+
+static void *stall_writer(void *arg)
+{
+	struct stall_write *w = arg;
+	int fd = open_dev(w->dev, O_WRONLY);
+
+	if (write(fd, w->page, 16) < 0)
+		die("the stalled write failed: %m");
+	die("the stalled write returned");
+}
+
+/*
+ * The stalled writer's process: a thread writes DEV from the page, this
+ * thread waits for its fault and tells the parent through READY: 'y' when
+ * the writer sleeps in it, 's' without userfaultfd.  Then waits for SIGKILL.
+ */
+static void __attribute__((noreturn)) stall_child(const char *dev, int ready)
+{
+	struct stall_write w = { .dev = dev };
+	struct uffd_msg msg;
+	struct pollfd pu;
+	pthread_t t;
+	int uffd;
+
+	w.page = stalling_page(&uffd);
+	if (!w.page) {
+		if (write(ready, "s", 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	if (pthread_create(&t, NULL, stall_writer, &w))
+		die("pthread_create failed");
+	pu.fd = uffd;
+	pu.events = POLLIN;
+	if (poll(&pu, 1, WAIT_SEC * 1000) != 1 ||
+	    read(uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		die("the writer never faulted on its buffer");
+	if (write(ready, "y", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* PID's exit within SEC seconds: its wait status, or -1 if it is still on */
+static int wait_for(pid_t pid, unsigned int sec)
+{
+	uint64_t end = now_ns() + sec * NSEC_PER_SEC;
+	int status;
+
+	do {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0)
+			die("waitpid: %m");
+		sleep_ms(20);
+	} while (now_ns() < end);
+	return -1;
+}
+
+/* a child that polls DEV once (no wait) and exits 0 */
+static pid_t spawn_poller(const char *dev)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork: %m");
+	if (!pid) {
+		struct pollfd p = { .fd = open_dev(dev, O_RDONLY | O_NONBLOCK),
+				    .events = POLLIN | POLLOUT };
+
+		_exit(poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) ? 0 : 1);
+	}
+	return pid;
+}
+
+/* a child that reads the sysfs file PATH once and exits 0 */
+static pid_t spawn_reader(const char *path)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork: %m");
+	if (!pid) {
+		char b[32];
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		_exit(fd >= 0 && read(fd, b, sizeof(b)) > 0 ? 0 : 1);
+	}
+	return pid;
+}
+
+/*
+ * stall DEV FIFO_LEN: a writer whose buffer faults and never resolves
+ * (a userfaultfd page nobody serves, as a FUSE mapping whose daemon hangs)
+ * must hold nothing others wait for: another process's poll() and a read
+ * of FIFO_LEN (sysfs) return at once, and SIGKILL ends the writer.  Prints
+ * "ok", or "skip: ..." without userfaultfd.
+ */
+static int cmd_stall(char **argv)
+{
+	int p[2], st_w, st_poll, st_len;
+	pid_t writer, poller, reader;
+	struct pollfd pr;
+	char c = 0;
+
+	if (pipe(p))
+		die("pipe: %m");
+	writer = fork();
+	if (writer < 0)
+		die("fork: %m");
+	if (!writer) {
+		close(p[0]);
+		stall_child(argv[0], p[1]);
+	}
+	close(p[1]);
+	pr.fd = p[0];
+	pr.events = POLLIN;
+	if (poll(&pr, 1, (WAIT_SEC + 10) * 1000) != 1 || read(p[0], &c, 1) != 1 || c != 'y') {
+		kill(writer, SIGKILL);
+		waitpid(writer, NULL, 0);
+		if (c == 's') {
+			printf("skip: no userfaultfd\n");
+			return 0;
+		}
+		die("the writer did not stall in its buffer's fault");
+	}
+	/* the writer sleeps in write(), in the fault on its buffer */
+	poller = spawn_poller(argv[0]);
+	reader = spawn_reader(argv[1]);
+	st_poll = wait_for(poller, STALL_SEC);
+	st_len = wait_for(reader, STALL_SEC);
+	/* SIGKILL ends the writer, and with it whatever it held */
+	kill(writer, SIGKILL);
+	st_w = wait_for(writer, WAIT_SEC);
+	if (st_poll < 0)
+		st_poll = wait_for(poller, WAIT_SEC) < 0 ? -2 : -1;
+	if (st_len < 0)
+		st_len = wait_for(reader, WAIT_SEC) < 0 ? -2 : -1;
+	CHECK(st_w >= 0, "the writer outlived SIGKILL by %u s", WAIT_SEC);
+	CHECK(WIFSIGNALED(st_w) && WTERMSIG(st_w) == SIGKILL,
+	      "the writer ended otherwise than by SIGKILL (status 0x%x)", st_w);
+	CHECK(st_poll >= 0, "poll() waited while a writer's buffer faulted%s",
+	      st_poll == -1 ? ", until the writer was killed" : "");
+	CHECK(st_len >= 0, "a read of %s waited while a writer's buffer faulted%s",
+	      argv[1], st_len == -1 ? ", until the writer was killed" : "");
+	CHECK(WIFEXITED(st_poll) && !WEXITSTATUS(st_poll), "poll() failed or said not writable");
+	CHECK(WIFEXITED(st_len) && !WEXITSTATUS(st_len), "the read of %s failed", argv[1]);
+	printf("ok\n");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Holding the device                                                   */
 /* ------------------------------------------------------------------ */
 
@@ -1525,6 +1718,7 @@ static const struct subcommand subcommands[] = {
 	{ "epoll", 1, "DEV", cmd_epoll },
 	{ "wake", 2, "DEV read|poll|select|epoll", cmd_wake },
 	{ "stress", 4, "DEV WRITERS READERS RECORDS", cmd_stress },
+	{ "stall", 2, "DEV FIFO_LEN", cmd_stall },
 	{ "sig-read", 2, "DEV restart|norestart", cmd_sig_read },
 	{ "sig-write", 2, "DEV restart|norestart", cmd_sig_write },
 	{ "sig-submit", 2, "DEV restart|norestart", cmd_sig_submit },

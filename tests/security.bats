@@ -405,6 +405,29 @@ print defined $n ? "wrote $n\n" : "refused $!\n";' "$bg" "$start"
 	[ "${lines[0]}" = ok ]
 }
 
+# fd_query FD QUERY: write QUERY to the inherited descriptor FD; "ok" or
+# the errno's name
+fd_query() {
+	perl -e '
+open(my $f, "+<&=", $ARGV[0]) or die "fd $ARGV[0]: $!";
+if (defined syswrite($f, $ARGV[1])) { print "ok\n" }
+else { my ($e) = grep { $!{$_} } keys %!; print "$e\n" }' "$@"
+}
+
+@test "debugfs: a ptdump file root opened answers no query of a process without the capabilities, that inherited it" {
+	exec 5<>$PTD/dump
+	# another process's tables: the writer needs CAP_SYS_PTRACE itself
+	run "${NO_PTRACE[@]}" bash -c "$(declare -f fd_query); fd_query 5 'pid=1 view=summary'"
+	expect_eq "pid 1, writer without CAP_SYS_PTRACE" "$output" EPERM
+	# any tables, its own too: PFNs need CAP_SYS_ADMIN, as in pagemap
+	run "${NO_ADMIN[@]}" bash -c "$(declare -f fd_query); fd_query 5 'view=stats'"
+	expect_eq "own tables, writer without CAP_SYS_ADMIN" "$output" EPERM
+	# the opener itself still may
+	run fd_query 5 "pid=1 view=summary"
+	expect_eq "pid 1, root" "$output" ok
+	exec 5>&-
+}
+
 @test "debugfs: every cstrace file needs CAP_PERFMON or CAP_SYS_ADMIN (EPERM), either one is enough" {
 	local files=("$CS"/*)
 	[ "${#files[@]}" -eq 8 ]

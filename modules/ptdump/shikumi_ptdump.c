@@ -1215,6 +1215,14 @@ static ssize_t ptd_write(struct file *file, const char __user *ubuf,
 	char *line;
 	int ret;
 
+	/*
+	 * The query chooses the target, so the writer must be allowed what
+	 * the opener was: a descriptor passed on (SCM_RIGHTS, an exec without
+	 * O_CLOEXEC) must not carry root's view to a process without it.
+	 * /proc/PID/pagemap fixes its target at open instead.
+	 */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (count > PTD_QUERY_MAX)
 		return -EINVAL;
 	line = memdup_user_nul(ubuf, count);
@@ -1241,7 +1249,8 @@ static ssize_t ptd_write(struct file *file, const char __user *ubuf,
 	 */
 	ret = -EPERM;
 	if (t.mm != current->mm &&
-	    !file_ns_capable(file, &init_user_ns, CAP_SYS_PTRACE))
+	    (!file_ns_capable(file, &init_user_ns, CAP_SYS_PTRACE) ||
+	     !capable(CAP_SYS_PTRACE)))
 		goto drop_mm;
 	ret = -EINVAL;
 	if (q.view == PTD_VIEW_TRANSLATE) {

@@ -586,7 +586,8 @@ static sector_t shikumi_rd_hdd_cached(const struct shikumi_rd *rd, u64 spt,
 				      u64 rev, u64 t)
 {
 	sector_t cap = rd->ra_used + shikumi_rd_hdd_cache_sectors(rd);
-	u64 ahead = t > rd->ra_at ? div64_u64((t - rd->ra_at) * spt, rev) : 0;
+	/* 128 bits in between: hours idle times spt would wrap a u64 */
+	u64 ahead = t > rd->ra_at ? mul_u64_u64_div_u64(t - rd->ra_at, spt, rev) : 0;
 
 	if (rd->ra_pos >= cap)
 		return rd->ra_pos;

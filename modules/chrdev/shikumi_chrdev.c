@@ -10,10 +10,12 @@
  *    (blocking, O_NONBLOCK, poll/select/epoll, signals), ioctl and mmap;
  *  - a simulated device with registers.  An hrtimer plays the hardware: it
  *    "finishes" a command after the latency the caller asked for.  The
- *    driver then learns of the completion in one of two ways:
+ *    completion is learnt in one of three ways:
  *      - interrupt: the device raises a (simulated) interrupt, whose handler
  *        acknowledges it and wakes the sleeping caller;
- *      - polling: the caller's CPU spins on the status register.
+ *      - polling: the caller's CPU spins on the status register;
+ *      - none: the ioctl returns at once, and the program watches the
+ *        register page it mapped (user-space polling).
  *    The register page, mapped read-only into user space, shows the status,
  *    sequence numbers, timestamps and counters as the device updates them.
  *

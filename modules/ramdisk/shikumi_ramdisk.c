@@ -21,7 +21,8 @@
  *  ram	complete in ->queue_rq(), the performance path;
  *  ssd	a fixed latency plus transfer at a bandwidth, on N channels;
  *  hdd	one head over one platter spanning the disk: a seek (settle time
- *	plus a term growing with the square root of the distance), the
+ *	plus a term growing in proportion to the distance, up to the full
+ *	stroke's time), the
  *	rotational delay until the first sector comes under the head at the
  *	set RPM, and the transfer at the media rate.  The platter's angle is
  *	a function of time, so back-to-back sequential requests stream

@@ -359,11 +359,8 @@ static ssize_t shikumi_chr_read(struct file *file, char __user *buf,
 		return -ENOMEM;
 
 again:
-	for (;;) {
-		/* lockless, as poll: at worst a moment old */
-		want = min_t(size_t, count, kfifo_len(&d->fifo));
-		if (want)
-			break;
+	/* lockless, as poll: at worst a moment old */
+	while (kfifo_is_empty(&d->fifo)) {
 		if (file->f_flags & O_NONBLOCK) {
 			ret = -EAGAIN;
 			goto out_free;
@@ -373,6 +370,11 @@ again:
 			goto out_free;
 		}
 	}
+	/*
+	 * As much as the FIFO could hold: under the lock the reader takes all
+	 * there is, so that no write is split between two readers.
+	 */
+	want = min_t(size_t, count, size);
 	bad = fault_in_safe_writeable(buf, want);
 	if (bad == want) {
 		ret = -EFAULT;

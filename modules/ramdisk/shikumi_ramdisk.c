@@ -410,41 +410,56 @@ static blk_status_t shikumi_rd_rw(struct shikumi_rd *rd, struct request *rq)
 	return BLK_STS_OK;
 }
 
+/* Zero sectors [@sector, @end) of one page of the disk, if it has it. */
+static void shikumi_rd_zero_part(struct shikumi_rd *rd, sector_t sector,
+				 sector_t end)
+{
+	sector_t page_start = round_down(sector, SHIKUMI_RD_SECTORS_PER_PAGE);
+	struct page *page;
+
+	rcu_read_lock();
+	page = xa_load(&rd->pages, sector / SHIKUMI_RD_SECTORS_PER_PAGE);
+	if (page)
+		memzero_page(page, (sector - page_start) << SECTOR_SHIFT,
+			     (end - sector) << SECTOR_SHIFT);
+	rcu_read_unlock();
+}
+
 /*
  * Discard and write-zeroes: free every page the range covers whole, and
  * zero the covered part of the pages at its ends.  Either way a later read
- * returns zeroes.
+ * returns zeroes.  The whole pages are those the xarray holds in the
+ * range: a discard of a 64 GiB disk would otherwise look up 16 million
+ * absent ones (50 s on the debug kernel under TCG).
  */
 static void shikumi_rd_discard(struct shikumi_rd *rd, sector_t sector,
 			       unsigned int nr_sectors)
 {
 	sector_t end = sector + nr_sectors;
+	sector_t first = round_up(sector, SHIKUMI_RD_SECTORS_PER_PAGE);
+	sector_t last = round_down(end, SHIKUMI_RD_SECTORS_PER_PAGE);
+	unsigned long idx;
+	struct page *page;
 
-	while (sector < end) {
-		sector_t page_start = round_down(sector, SHIKUMI_RD_SECTORS_PER_PAGE);
-		sector_t next = min_t(sector_t, page_start + SHIKUMI_RD_SECTORS_PER_PAGE,
-				      end);
-		pgoff_t idx = sector / SHIKUMI_RD_SECTORS_PER_PAGE;
-
-		if (sector == page_start && next - sector == SHIKUMI_RD_SECTORS_PER_PAGE) {
-			struct page *page = xa_erase(&rd->pages, idx);
-
+	/* [first, last) are the whole pages; none if the range is smaller */
+	first = min(first, end);
+	last = max(last, first);
+	if (sector < first)
+		shikumi_rd_zero_part(rd, sector, first);
+	if (first < last) {
+		xa_for_each_range(&rd->pages, idx, page,
+				  first / SHIKUMI_RD_SECTORS_PER_PAGE,
+				  last / SHIKUMI_RD_SECTORS_PER_PAGE - 1) {
+			page = xa_erase(&rd->pages, idx);
 			if (page) {
 				atomic_long_dec(&rd->nr_pages);
-				shikumi_call_rcu(&page->rcu_head, shikumi_rd_free_page_rcu);
+				shikumi_call_rcu(&page->rcu_head,
+						 shikumi_rd_free_page_rcu);
 			}
-		} else {
-			struct page *page;
-
-			rcu_read_lock();
-			page = xa_load(&rd->pages, idx);
-			if (page)
-				memzero_page(page, (sector - page_start) << SECTOR_SHIFT,
-					     (next - sector) << SECTOR_SHIFT);
-			rcu_read_unlock();
 		}
-		sector = next;
 	}
+	if (last < end)
+		shikumi_rd_zero_part(rd, last, end);
 }
 
 /* ------------------------------------------------------------------ */

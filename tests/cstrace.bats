@@ -439,14 +439,17 @@ record_work() {
 	local load=$!
 	bg+=("$load")
 	sleep 1
-	local i
+	local i reader
 	for i in $(seq 9); do
 		echo 1 >"$CS/enable"
 		timeout 600 cat "$CS/trace_raw" >/dev/null &
-		bg+=("$!")
+		# now: nap's first use opens a process substitution, which
+		# sets $! too, and the wait would not wait for this reader
+		reader=$!
+		bg+=("$reader")
 		nap 0.3
 		echo 0 >"$CS/enable"
-		wait "$!"
+		wait "$reader"
 		if ((i % 3 == 0)); then
 			# on, under load, with no reader: unload at any moment
 			echo 1 >"$CS/enable"

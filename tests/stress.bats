@@ -46,7 +46,7 @@ fio_pass() { # extra fio options...
 	fio --name=stress --filename=$RAM --numjobs=8 --size=4M \
 		--offset_increment=4M --rw=randwrite --bsrange=4k-64k \
 		--ioengine=libaio --iodepth=16 --direct=1 --verify=crc32c \
-		--verify_fatal=1 --randrepeat=1 --group_reporting \
+		--verify_fatal=1 --verify_state_save=0 --randrepeat=1 --group_reporting \
 		--output-format=terse "$@"
 }
 

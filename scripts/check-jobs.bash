@@ -102,35 +102,51 @@ job_list() {
 
 # Jobs on stdin, longest first by this machine's last run (or an
 # estimate): with two lanes, the longest job starts at once and the
-# short ones fill in around it.
+# short ones fill in around it.  The in-guest DKMS build (about 4
+# minutes) is kept apart and added to the kernel whose turn it is.
 longest_first() {
-	awk -v times="$state/check-times" '
+	awk -v times="$state/check-times" -v dkms_on="$DKMS_ON" '
 	BEGIN {
 		est["debug:a"] = 1300; est["debug:b"] = 1200; est["debug:c"] = 1500
 		est["debug"] = 4000
-		est["6.12"] = 1500; est["6.1"] = 1250; est["7.x"] = 1050
+		est["6.12"] = 1300; est["6.1"] = 1050; est["7.x"] = 850
+		est["dkms"] = 240
 		while ((getline line < times) > 0) {
 			split(line, f, " ")
 			est[f[1]] = f[2]
 		}
+		if (dkms_on != "")
+			est[dkms_on] += est["dkms"]
 	}
 	{ printf "%d %s\n", ($0 in est) ? est[$0] : 1000, $0 }' | sort -s -k1,1nr | cut -d' ' -f2
 }
 
 # Remember how long each job took, for the next run's order: only of a
-# whole suite, not of a few files
+# whole suite, not of a few files; the in-guest DKMS build's time apart
 remember_times() {
-	local job rc secs
+	local job rc secs dkms
 
 	[[ ${#files[@]} -eq 0 ]] || return 0
 	mkdir -p "$state" || return 0
 	for job in "$@"; do
 		read -r _ rc secs <"$out/$(job_file "$job").rc" || continue
 		[[ $rc -eq 0 && $secs -gt 0 ]] || continue
-		grep -v "^$job " "$state/check-times" 2>/dev/null >"$state/check-times.new"
-		echo "$job $secs" >>"$state/check-times.new"
-		mv "$state/check-times.new" "$state/check-times"
+		dkms=$(tr -d '\r' <"$out/$(job_file "$job").log" | awk '
+			/^ok [0-9]+ dkms: build and install .* in [0-9]+ms$/ {
+				print int($NF / 1000); exit
+			}')
+		if [[ -n $dkms ]]; then
+			secs=$((secs - dkms))
+			remember_time dkms "$dkms"
+		fi
+		remember_time "$job" "$secs"
 	done
+}
+
+remember_time() { # JOB SECONDS
+	grep -v "^$1 " "$state/check-times" 2>/dev/null >"$state/check-times.new"
+	echo "$1 $2" >>"$state/check-times.new"
+	mv "$state/check-times.new" "$state/check-times"
 }
 
 # One guest: its output goes to build/check/JOB.log, its kernel log to

@@ -5,13 +5,13 @@
 # which sets root, out, phases, state, jobs, files, ready and debug_part.
 #
 # A job is a kernel (6.1, 6.12, 7.x) or a part of the debug kernel's suite
-# (debug:a, debug:b, debug:c), each one guest boot.
+# (debug:a, debug:b), each one guest boot.
 
 # The debug kernel's suite runs about three times slower than the others,
-# so it is split over three boots, each with its own kmemleak scan at the
+# so it is split over two boots, each with its own kmemleak scan at the
 # end: part a is the fault injection and (rotating) the fuzzing and stress
-# tests, with the planted bugs at the end; part b is the rest of the suite,
-# or (rotating) a third of it; part c is the load cycles.
+# tests, with the planted bugs at the end; part b is the load cycles and
+# the rest of the suite, or (rotating) a third of it.
 RELIABILITY=(fault fuzz cycles stress)
 # What part a runs in each third of a rotation, besides fault injection:
 # the fuzzing and stress tests, split by their cost on the debug kernel
@@ -42,10 +42,11 @@ prepare_debug() {
 # The kernels that take turns at the in-guest DKMS build under rotation
 DKMS_ROTATION=(6.1 6.12 7.x)
 
-# Decide what rotates this run (with --debug-part, as in CI): the debug
-# kernel's parts (sets PART_A_FILES, PART_A_FILTER, PART_B_FILES and
-# PART_C_FILES)
-# and the kernel that builds with DKMS in the guest (DKMS_ON); prints it.
+# Decide what rotates this run (with --debug-part, as in CI), and print
+# it: the debug kernel's parts (sets PART_A_FILES, PART_A_FILTER and
+# PART_B_FILES, the cycles first), the kernel that builds with DKMS in
+# the guest (DKMS_ON), and the one booted a second time with page-table
+# isolation for tests/pti.bats (PTI_ON; without rotation, the first ready)
 plan_rotation() {
 	local f name functional=() last third i k
 
@@ -55,9 +56,12 @@ plan_rotation() {
 	done
 	PART_A_FILES=(tests/fault.bats tests/fuzz.bats tests/stress.bats)
 	PART_A_FILTER=
-	PART_B_FILES=("${functional[@]}")
-	PART_C_FILES=(tests/cycles.bats)
+	PART_B_FILES=(tests/cycles.bats "${functional[@]}")
 	DKMS_ON=
+	PTI_ON=
+	for k in "${DKMS_ROTATION[@]}"; do
+		[[ -n $PTI_ON || " ${ready[*]} " != *" $k "* ]] || PTI_ON=$k
+	done
 	[[ $debug_part -eq 1 ]] || return 0
 
 	last=$(cat "$state/check-debug-part" 2>/dev/null || echo 2)
@@ -65,14 +69,17 @@ plan_rotation() {
 	third=$(((last + 1) % 3))
 	mkdir -p "$state" && echo "$third" >"$state/check-debug-part"
 	DKMS_ON=${DKMS_ROTATION[third]}
+	PTI_ON=${DKMS_ROTATION[(third + 1) % 3]}
 	for k in "${DKMS_ROTATION[@]}"; do
-		[[ " ${ready[*]} " == *" $k "* ]] || DKMS_ON=
+		[[ " ${ready[*]} " == *" $k "* ]] || DKMS_ON= PTI_ON=
 	done
 	echo "check: rotation $((third + 1)) of 3 (the next run takes the next):"
 	[[ -z $DKMS_ON ]] ||
 		echo "check:   the in-guest DKMS build runs on $DKMS_ON (the host builds for all three)"
+	[[ -z $PTI_ON ]] ||
+		echo "check:   page-table isolation (tests/pti.bats) runs on $PTI_ON"
 	[[ " ${ready[*]} " == *" debug "* ]] || return 0
-	PART_B_FILES=()
+	PART_B_FILES=(tests/cycles.bats)
 	for i in "${!functional[@]}"; do
 		((i % 3 == third)) && PART_B_FILES+=("${functional[i]}")
 	done
@@ -81,19 +88,19 @@ plan_rotation() {
 	[[ ${ROTATION_A[third]} != *fuzz* ]] || PART_A_FILES+=(tests/fuzz.bats)
 	[[ ${ROTATION_A[third]} != *stress* ]] || PART_A_FILES+=(tests/stress.bats)
 	echo "check:   debug kernel, part a: fault injection, and the tests matching '${ROTATION_A[third]}'"
-	echo "check:   debug kernel, part b: ${PART_B_FILES[*]}"
-	echo "check:   debug kernel, part c: the load cycles, every run"
+	echo "check:   debug kernel, part b: ${PART_B_FILES[*]} (the cycles every run)"
 }
 
-# The jobs of the kernels that are ready, one per line
+# The jobs of the kernels that are ready, one per line; with the whole
+# suite, a short boot of PTI_ON with pti=on (pti:KERNEL)
 job_list() {
 	local k
 
+	[[ -z ${PTI_ON:-} || ${#files[@]} -ne 0 ]] || echo "pti:$PTI_ON"
 	for k in "${ready[@]}"; do
 		if [[ $k == debug && ${#files[@]} -eq 0 && ($jobs -gt 1 || $debug_part -eq 1) ]]; then
 			echo debug:a
 			echo debug:b
-			echo debug:c
 		else
 			echo "$k"
 		fi
@@ -107,10 +114,10 @@ job_list() {
 longest_first() {
 	awk -v times="$state/check-times" -v dkms_on="$DKMS_ON" '
 	BEGIN {
-		est["debug:a"] = 1300; est["debug:b"] = 1200; est["debug:c"] = 1500
+		est["debug:a"] = 1300; est["debug:b"] = 1000
 		est["debug"] = 4000
 		est["6.12"] = 1300; est["6.1"] = 1050; est["7.x"] = 850
-		est["dkms"] = 240
+		est["dkms"] = 240; est["pti"] = 60
 		while ((getline line < times) > 0) {
 			split(line, f, " ")
 			est[f[1]] = f[2]
@@ -118,7 +125,11 @@ longest_first() {
 		if (dkms_on != "")
 			est[dkms_on] += est["dkms"]
 	}
-	{ printf "%d %s\n", ($0 in est) ? est[$0] : 1000, $0 }' | sort -s -k1,1nr | cut -d' ' -f2
+	{
+		key = $0
+		sub(/^pti:.*/, "pti", key)
+		printf "%d %s\n", (key in est) ? est[key] : 1000, $0
+	}' | sort -s -k1,1nr | cut -d' ' -f2
 }
 
 # Remember how long each job took, for the next run's order: only of a
@@ -139,6 +150,7 @@ remember_times() {
 			secs=$((secs - dkms))
 			remember_time dkms "$dkms"
 		fi
+		[[ $job != pti:* ]] || job=pti
 		remember_time "$job" "$secs"
 	done
 }
@@ -154,7 +166,7 @@ remember_time() { # JOB SECONDS
 # (scripts/check-progress), and its status and wall time to
 # build/check/JOB.rc
 run_one() {
-	local job=$1 k=${1%%:*} name rc timeout=2400 run=(tests/run) dkms=
+	local job=$1 k=${1%%:*} name rc timeout=2400 run=(tests/run) dkms= lab=() pti=
 
 	name=$(job_file "$job")
 	run+=(--name "$name")
@@ -167,8 +179,12 @@ run_one() {
 		# the planted bugs once: they end lockdep for the rest of the boot
 		run+=(--no-canary "${PART_B_FILES[@]}")
 		;;
-	debug:c)
-		run+=(--no-canary "${PART_C_FILES[@]}")
+	pti:*)
+		k=${job#pti:}
+		timeout=600
+		lab=(--append pti=on)
+		pti=1
+		run+=(--no-canary tests/pti.bats)
 		;;
 	*)
 		run+=("${files[@]}")
@@ -179,9 +195,10 @@ run_one() {
 	[[ $k != debug ]] || timeout=3000
 	[[ -z $DKMS_ON || $k == "$DKMS_ON" ]] || dkms=skip
 	SHIKUMI_LAB_DMESG=$out/$name.dmesg.txt \
-		SHIKUMI_TEST_DKMS=$dkms SHIKUMI_TEST_DKMS_ON=$DKMS_ON \
+		SHIKUMI_TEST_DKMS=$dkms SHIKUMI_TEST_DKMS_ON=$DKMS_ON SHIKUMI_TEST_PTI=$pti \
 		"$root/scripts/phase" "$phases" "guest $name" -- \
-		"$root/scripts/lab" --kernel "$k" --timeout "$timeout" -- "${run[@]}" \
+		"$root/scripts/lab" --kernel "$k" --timeout "$timeout" "${lab[@]}" \
+		-- "${run[@]}" \
 		2>&1 | tee "$out/$name.log" | "$root/scripts/check-progress" "$job"
 	rc=${PIPESTATUS[0]}
 	echo "$job $rc $(awk -F'\t' -v n="guest $name" '$1 == n { print $3 - $2 }' "$phases")" \

@@ -18,6 +18,16 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 
+/*
+ * v6.9: CONFIG_PAGE_TABLE_ISOLATION became
+ * CONFIG_MITIGATION_PAGE_TABLE_ISOLATION.  SHIKUMI_PTI: the kernel can
+ * run user space on a PGD of its own (kernel_to_user_pgdp()).
+ */
+#if defined(CONFIG_PAGE_TABLE_ISOLATION) || \
+	defined(CONFIG_MITIGATION_PAGE_TABLE_ISOLATION)
+#define SHIKUMI_PTI 1
+#endif
+
 /* v6.2: struct class::devnode() takes a const struct device *. */
 #ifdef SHIKUMI_HAVE_CONST_DEVNODE
 #define SHIKUMI_DEVNODE_CONST const

@@ -163,6 +163,36 @@ static bool ptd_p4d_folded(void)
 	return PTRS_PER_P4D == 1;
 }
 
+/* Page-table isolation: user space runs on a PGD of its own */
+static bool ptd_pti(void)
+{
+#ifdef SHIKUMI_PTI
+	return cpu_feature_enabled(X86_FEATURE_PTI);
+#else
+	return false;
+#endif
+}
+
+/*
+ * The PGD entry the MMU uses for a user address.  With page-table
+ * isolation every mm has two PGDs: the kernel's (mm->pgd), in which the
+ * kernel forces NX into each user entry so that kernel mode never runs
+ * user code, and the user copy in the next page, which the CPU walks in
+ * user mode (pti_set_user_pgtbl()).  Both point at the same lower tables;
+ * only the top-level entries differ.  Show the user copy, as the kernel's
+ * own dumper does for current_user.
+ */
+static pgd_t *ptd_pgd_offset(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgdp = pgd_offset(mm, addr);
+
+#ifdef SHIKUMI_PTI
+	if (ptd_pti())
+		pgdp = kernel_to_user_pgdp(pgdp);
+#endif
+	return pgdp;
+}
+
 /* ------------------------------------------------------------------ */
 /* Output                                                               */
 /* ------------------------------------------------------------------ */
@@ -885,7 +915,7 @@ static bool ptd_walk_p4d(struct ptd_file *pf, pgd_t *pgdp,
 static bool ptd_walk_pgd(struct ptd_file *pf, unsigned long addr,
 			 unsigned long end)
 {
-	pgd_t *pgdp = pgd_offset(pf->mm, addr);
+	pgd_t *pgdp = ptd_pgd_offset(pf->mm, addr);
 	unsigned long next;
 
 	do {
@@ -979,6 +1009,8 @@ static void ptd_header(struct ptd_file *pf)
 		flags |= SHIKUMI_PT_H_SOFT_DIRTY;
 	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
 		flags |= SHIKUMI_PT_H_THP;
+	if (ptd_pti())
+		flags |= SHIKUMI_PT_H_PTI_USER;
 	if (q->raw) {
 		ptd_emit(pf, SHIKUMI_PT_REC_HEADER, SHIKUMI_PT_LEVELS,
 			 SHIKUMI_PT_VERSION, flags, q->start, q->pid, q->end);
@@ -994,6 +1026,8 @@ static void ptd_header(struct ptd_file *pf)
 		return;
 	ptd_printf(pf, "# paging: %s\n", ptd_p4d_folded() ?
 		   "4 levels, the p4d is folded into the pgd" : "5 levels");
+	if (ptd_pti())
+		ptd_printf(pf, "# pgd: the user copy (page-table isolation)\n");
 	if (q->view == PTD_VIEW_SUMMARY)
 		ptd_printf(pf, "# runs: start-end count x size level flags\n");
 	ptd_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user,\n");
@@ -1406,6 +1440,7 @@ static int ptd_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "memory_bytes %ld\n", atomic_long_read(&ptd_mem_bytes));
 	seq_printf(m, "bytes_per_open_file %zu\n", PTD_FILE_BYTES);
 	seq_printf(m, "p4d_folded %d\n", ptd_p4d_folded());
+	seq_printf(m, "pti %d\n", ptd_pti());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ptd_status);

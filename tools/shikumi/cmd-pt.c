@@ -1130,12 +1130,14 @@ static void entry_summary(struct dump_ctx *c, const struct shikumi_pt_rec *r)
 
 static void print_header_line(const struct shikumi_pt_rec *h, const char *comm)
 {
-	printf("pid %llu (%s): %u-level paging%s, range 0x%llx-0x%llx%s%s\n",
+	printf("pid %llu (%s): %u-level paging%s, range 0x%llx-0x%llx%s%s%s\n",
 	       U(h->pid), comm, paging_levels(h),
 	       h->flags & SHIKUMI_PT_H_P4D_FOLDED ? " (the P4D is folded into the PGD)" : "",
 	       U(h->va), U(h->end),
 	       h->flags & SHIKUMI_PT_H_THP ? ", THP" : "",
-	       h->flags & SHIKUMI_PT_H_SOFT_DIRTY ? ", soft-dirty" : "");
+	       h->flags & SHIKUMI_PT_H_SOFT_DIRTY ? ", soft-dirty" : "",
+	       h->flags & SHIKUMI_PT_H_PTI_USER ?
+	       ", page-table isolation (the PGD shown is the user copy)" : "");
 }
 
 static void json_header(struct json *j, const struct shikumi_pt_rec *h,
@@ -1147,6 +1149,7 @@ static void json_header(struct json *j, const struct shikumi_pt_rec *h,
 	json_bool(j, "p4d_folded", h->flags & SHIKUMI_PT_H_P4D_FOLDED);
 	json_bool(j, "thp", h->flags & SHIKUMI_PT_H_THP);
 	json_bool(j, "soft_dirty", h->flags & SHIKUMI_PT_H_SOFT_DIRTY);
+	json_bool(j, "pti_user_pgd", h->flags & SHIKUMI_PT_H_PTI_USER);
 	json_u64(j, "range_start", h->va);
 	json_u64(j, "range_end", h->end);
 }
@@ -1449,10 +1452,12 @@ static int pt_translate_cmd(int argc, char **argv)
 		json_object_end(j);
 		json_free(j);
 	} else {
-		printf("pid %d (%s): virtual address 0x%llx, %u-level paging%s\n", pid,
-		       comm, U(addr), paging_levels(&d.r[0]),
+		printf("pid %d (%s): virtual address 0x%llx, %u-level paging%s%s\n",
+		       pid, comm, U(addr), paging_levels(&d.r[0]),
 		       d.r[0].flags & SHIKUMI_PT_H_P4D_FOLDED ?
-		       " (the P4D is folded into the PGD)" : "");
+		       " (the P4D is folded into the PGD)" : "",
+		       d.r[0].flags & SHIKUMI_PT_H_PTI_USER ?
+		       ", page-table isolation (the user PGD)" : "");
 		if (me)
 			printf("  in the VMA 0x%llx-0x%llx %s %s\n", U(me->start),
 			       U(me->end), me->perms, me->path);

@@ -119,6 +119,8 @@
 #define SHIKUMI_PT_H_P4D_FOLDED	(1U << 0)	/* 4-level paging: P4D = PGD */
 #define SHIKUMI_PT_H_SOFT_DIRTY	(1U << 1)	/* the kernel has soft-dirty */
 #define SHIKUMI_PT_H_THP	(1U << 2)	/* the kernel has THP */
+/* page-table isolation: the PGD entries are the user copy's */
+#define SHIKUMI_PT_H_PTI_USER	(1U << 3)
 
 /* flags of the END record */
 #define SHIKUMI_PT_E_EXITED	(1U << 0)	/* the address space went away */

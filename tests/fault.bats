@@ -13,6 +13,9 @@
 # - I/O: O_DIRECT writes and reads of shikumi_ramdisk with their Nth
 #   allocation failed, on every service model: errors, never wrong or lost
 #   data; then fio verifies the disk still works.
+#   While chrdev's and the ramdisk's load, a thread opens their first
+#   device: no open may succeed during a load that then fails, for the
+#   kernel frees the module of a failed init whatever user space holds.
 # - kmemleak: nothing leaked by any of it.
 # build/bin/shikumi-faultload (tests/helpers/faultload.c) does the calls.
 
@@ -36,12 +39,13 @@ unload_all() {
 	done
 }
 
-fault_load() { # MODULE [PARAMS]
-	local name=$1
+fault_load() { # MODULE [PARAMS [shikumi-faultload OPTIONS...]]
+	local name=$1 params=${2:-}
+	shift $(($# < 2 ? $# : 2))
 	unload_all
 	fault_injection_begin
-	run shikumi-faultload load "$KO/$name/shikumi_$name.ko" "${2:-}" \
-		${SHIKUMI_FAULT_ALL:+--all}
+	run shikumi-faultload load "$KO/$name/shikumi_$name.ko" "$params" \
+		${SHIKUMI_FAULT_ALL:+--all} "$@"
 	fault_injection_end
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -52,11 +56,18 @@ fault_load() { # MODULE [PARAMS]
 }
 
 @test "fault: each allocation of shikumi_chrdev's load fails in turn, and every failed load cleans up" {
-	fault_load chrdev nr_devices=2
+	# and nobody can open the first device while the second may still fail
+	fault_load chrdev nr_devices=2 --open /dev/shikumi-chr0
 }
 
 @test "fault: each allocation of shikumi_ramdisk's load fails in turn, and every failed load cleans up" {
 	fault_load ramdisk "nr_disks=1 size_mb=16"
+}
+
+@test "fault: nobody can open the first disk of shikumi_ramdisk while the load may still fail" {
+	# the last 80 allocations of a 2-disk load: the second disk's
+	# add_disk(), when the first is already in /dev
+	fault_load ramdisk "nr_disks=2 size_mb=16" --last 80 --open /dev/shikumi-ram0
 }
 
 @test "fault: each allocation of shikumi_ptdump's load fails in turn, and every failed load cleans up" {

@@ -28,6 +28,16 @@
 #define SHIKUMI_PTI 1
 #endif
 
+/*
+ * v6.5: block_device_operations::open() takes the gendisk and a
+ * blk_mode_t, where it took the block_device and an fmode_t.
+ */
+#ifdef SHIKUMI_HAVE_BLK_OPEN_DISK
+#define SHIKUMI_BDEV_OPEN_ARGS	struct gendisk *disk, blk_mode_t mode
+#else
+#define SHIKUMI_BDEV_OPEN_ARGS	struct block_device *bdev, fmode_t mode
+#endif
+
 /* v6.2: struct class::devnode() takes a const struct device *. */
 #ifdef SHIKUMI_HAVE_CONST_DEVNODE
 #define SHIKUMI_DEVNODE_CONST const

@@ -105,7 +105,11 @@ MODULE_PARM_DESC(fifo_size,
 
 struct shikumi_chr_dev {
 	unsigned int index;
-	struct cdev cdev;
+	/*
+	 * Allocated on its own (cdev_alloc()): an open() in flight may hold
+	 * it for a moment after a failed load has freed this array.
+	 */
+	struct cdev *cdev;
 	struct device *dev;
 
 	/* the data path: a bounded FIFO */
@@ -124,6 +128,8 @@ struct shikumi_chr_dev {
 
 static dev_t shikumi_chr_devt;
 static struct shikumi_chr_dev *shikumi_chr_devs;
+/* the load has succeeded: see shikumi_chr_init() */
+static bool shikumi_chr_ready;
 
 /* ------------------------------------------------------------------ */
 /* The simulated hardware and its interrupt handler                     */
@@ -512,8 +518,14 @@ static int shikumi_chr_mmap(struct file *file, struct vm_area_struct *vma)
 
 static int shikumi_chr_open(struct inode *inode, struct file *file)
 {
-	file->private_data = container_of(inode->i_cdev, struct shikumi_chr_dev,
-					  cdev);
+	/*
+	 * A module whose init fails is freed whatever its reference count:
+	 * until the last device is up, nobody may hold one open.
+	 */
+	/* pairs with the release at the end of shikumi_chr_init() */
+	if (!smp_load_acquire(&shikumi_chr_ready))
+		return -ENXIO;
+	file->private_data = &shikumi_chr_devs[iminor(inode)];
 	return stream_open(inode, file);
 }
 
@@ -636,9 +648,9 @@ static struct class shikumi_chr_class = {
 /* Setup and teardown                                                   */
 /* ------------------------------------------------------------------ */
 
-static int shikumi_chr_dev_init(struct shikumi_chr_dev *d, unsigned int index)
+/* everything a device needs, before any device is visible */
+static int shikumi_chr_dev_alloc(struct shikumi_chr_dev *d, unsigned int index)
 {
-	dev_t devt = MKDEV(MAJOR(shikumi_chr_devt), index);
 	int ret;
 
 	d->index = index;
@@ -663,22 +675,15 @@ static int shikumi_chr_dev_init(struct shikumi_chr_dev *d, unsigned int index)
 	d->regs->magic = SHIKUMI_CHR_REGS_MAGIC;
 	d->regs->version = SHIKUMI_CHR_REGS_VERSION;
 
-	cdev_init(&d->cdev, &shikumi_chr_fops);
-	d->cdev.owner = THIS_MODULE;
-	ret = cdev_add(&d->cdev, devt, 1);
-	if (ret)
+	d->cdev = cdev_alloc();
+	if (!d->cdev) {
+		ret = -ENOMEM;
 		goto free_regs;
-
-	d->dev = device_create(&shikumi_chr_class, NULL, devt, d,
-			       SHIKUMI_CHR_NAME "%u", index);
-	if (IS_ERR(d->dev)) {
-		ret = PTR_ERR(d->dev);
-		goto del_cdev;
 	}
+	d->cdev->ops = &shikumi_chr_fops;
+	d->cdev->owner = THIS_MODULE;
 	return 0;
 
-del_cdev:
-	cdev_del(&d->cdev);
 free_regs:
 	free_page((unsigned long)d->regs);
 free_fifo:
@@ -686,21 +691,53 @@ free_fifo:
 	return ret;
 }
 
-static void shikumi_chr_dev_exit(struct shikumi_chr_dev *d)
+/* No file is open: each holds a module reference, or was refused. */
+static void shikumi_chr_dev_free(struct shikumi_chr_dev *d)
 {
-	device_destroy(&shikumi_chr_class, d->cdev.dev);
-	cdev_del(&d->cdev);
-	/* No file is open (each holds a module reference), but a command
-	 * submitted with WAIT_NONE or abandoned on a signal may be in flight.
-	 */
+	/* a cdev never added, or whose cdev_add() failed */
+	if (d->cdev)
+		kobject_put(&d->cdev->kobj);
+	/* a command submitted with WAIT_NONE or abandoned on a signal */
 	hrtimer_cancel(&d->timer);
 	free_page((unsigned long)d->regs);
 	kfifo_free(&d->fifo);
 }
 
+/* the device appears: a node in /dev and sysfs, and open() reaches it */
+static int shikumi_chr_dev_add(struct shikumi_chr_dev *d)
+{
+	dev_t devt = MKDEV(MAJOR(shikumi_chr_devt), d->index);
+	int ret;
+
+	ret = cdev_add(d->cdev, devt, 1);
+	if (ret)
+		return ret;
+	d->dev = device_create(&shikumi_chr_class, NULL, devt, d,
+			       SHIKUMI_CHR_NAME "%u", d->index);
+	if (IS_ERR(d->dev)) {
+		ret = PTR_ERR(d->dev);
+		/* drops the cdev's reference: it frees itself */
+		cdev_del(d->cdev);
+		d->cdev = NULL;
+	}
+	return ret;
+}
+
+static void shikumi_chr_dev_del(struct shikumi_chr_dev *d)
+{
+	device_destroy(&shikumi_chr_class, d->cdev->dev);
+	cdev_del(d->cdev);
+	d->cdev = NULL;
+}
+
+/*
+ * Everything is allocated before the first device appears, and open()
+ * refuses until the last is up: a load that fails after that leaves
+ * nothing of it in anyone's hands.
+ */
 static int __init shikumi_chr_init(void)
 {
-	unsigned int i;
+	unsigned int i, added;
 	int ret;
 
 	ret = alloc_chrdev_region(&shikumi_chr_devt, 0, g_nr_devices,
@@ -720,18 +757,29 @@ static int __init shikumi_chr_init(void)
 	}
 
 	for (i = 0; i < g_nr_devices; i++) {
-		ret = shikumi_chr_dev_init(&shikumi_chr_devs[i], i);
+		ret = shikumi_chr_dev_alloc(&shikumi_chr_devs[i], i);
 		if (ret)
-			goto exit_devs;
+			goto free_devs;
 	}
+	for (added = 0; added < g_nr_devices; added++) {
+		ret = shikumi_chr_dev_add(&shikumi_chr_devs[added]);
+		if (ret)
+			goto del_devs;
+	}
+	/* pairs with open(): who sees it set sees every device whole */
+	smp_store_release(&shikumi_chr_ready, true);
 
 	pr_info("%u devices, major %u, fifo %u bytes\n", g_nr_devices,
 		MAJOR(shikumi_chr_devt), g_fifo_size);
 	return 0;
 
-exit_devs:
+del_devs:
+	while (added--)
+		shikumi_chr_dev_del(&shikumi_chr_devs[added]);
+	i = g_nr_devices;
+free_devs:
 	while (i--)
-		shikumi_chr_dev_exit(&shikumi_chr_devs[i]);
+		shikumi_chr_dev_free(&shikumi_chr_devs[i]);
 	kfree(shikumi_chr_devs);
 unregister_class:
 	class_unregister(&shikumi_chr_class);
@@ -744,8 +792,10 @@ static void __exit shikumi_chr_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < g_nr_devices; i++)
-		shikumi_chr_dev_exit(&shikumi_chr_devs[i]);
+	for (i = 0; i < g_nr_devices; i++) {
+		shikumi_chr_dev_del(&shikumi_chr_devs[i]);
+		shikumi_chr_dev_free(&shikumi_chr_devs[i]);
+	}
 	kfree(shikumi_chr_devs);
 	class_unregister(&shikumi_chr_class);
 	unregister_chrdev_region(shikumi_chr_devt, g_nr_devices);

@@ -298,9 +298,10 @@ struct shikumi_rd {
 	unsigned int trace_size;
 	unsigned int trace_tail;	/* oldest record */
 	unsigned int trace_count;
+	unsigned int trace_gen;		/* resets of the trace */
 	u64 trace_seq;
 	u64 trace_dropped;
-	struct mutex trace_read_lock;	/* one consumer at a time */
+	struct mutex trace_read_lock;	/* one reader at a time */
 	struct dentry *debugfs;
 };
 
@@ -1013,8 +1014,23 @@ static const struct blk_mq_ops shikumi_rd_mq_ops = {
 	.timeout	= shikumi_rd_timeout,
 };
 
+/* the load has succeeded: see shikumi_rd_init() */
+static bool shikumi_rd_ready;
+
+/*
+ * A module whose init fails is freed whatever its reference count: until
+ * the last disk is up, nobody may hold one open.  (The kernel's own
+ * partition scan in add_disk() is refused too: a new disk is all zeroes.)
+ */
+static int shikumi_rd_open(SHIKUMI_BDEV_OPEN_ARGS)
+{
+	/* pairs with the release at the end of shikumi_rd_init() */
+	return smp_load_acquire(&shikumi_rd_ready) ? 0 : -ENXIO;
+}
+
 static const struct block_device_operations shikumi_rd_fops = {
 	.owner		= THIS_MODULE,
+	.open		= shikumi_rd_open,
 };
 
 /* ------------------------------------------------------------------ */
@@ -1144,14 +1160,14 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 		return ret;
 	if (!reset)
 		return -EINVAL;
-	mutex_lock(&rd->trace_read_lock);
+	/* a reader copying out what it peeked will not consume it now */
 	spin_lock_irq(&rd->lock);
 	memset(&rd->stats, 0, sizeof(rd->stats));
 	rd->trace_count = 0;
 	rd->trace_seq = 0;
 	rd->trace_dropped = 0;
+	rd->trace_gen++;
 	spin_unlock_irq(&rd->lock);
-	mutex_unlock(&rd->trace_read_lock);
 	return count;
 }
 static DEVICE_ATTR_WO(reset);
@@ -1314,13 +1330,18 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(shikumi_rd_stats);
 
 /*
- * Copy up to @max of the oldest records to @buf without consuming them.
- * Only the trace reader, under trace_read_lock, takes records out, so they
- * are still the oldest when it consumes them.
+ * Copy up to @max of the oldest records to @buf, a kernel buffer, without
+ * consuming them; *@gen is the trace's generation.  Only the readers,
+ * one at a time under trace_read_lock, take records out, and a full trace
+ * drops new records, so they are still the oldest when the reader has
+ * copied them to the user and consumes them, unless a reset came between
+ * (the generation changed).  No control waits for trace_read_lock: a
+ * reader stalled in a fault on its buffer holds up other readers only,
+ * and they wait for it interruptibly.
  */
 static unsigned int shikumi_rd_trace_peek(struct shikumi_rd *rd,
 					  struct shikumi_blk_trace *buf,
-					  unsigned int max)
+					  unsigned int max, unsigned int *gen)
 {
 	unsigned int n, i;
 
@@ -1328,15 +1349,19 @@ static unsigned int shikumi_rd_trace_peek(struct shikumi_rd *rd,
 	n = min(max, rd->trace_count);
 	for (i = 0; i < n; i++)
 		buf[i] = rd->trace[(rd->trace_tail + i) % rd->trace_size];
+	*gen = rd->trace_gen;
 	spin_unlock_irq(&rd->lock);
 	return n;
 }
 
-static void shikumi_rd_trace_consume(struct shikumi_rd *rd, unsigned int n)
+static void shikumi_rd_trace_consume(struct shikumi_rd *rd, unsigned int n,
+				     unsigned int gen)
 {
 	spin_lock_irq(&rd->lock);
-	rd->trace_tail = (rd->trace_tail + n) % rd->trace_size;
-	rd->trace_count -= n;
+	if (rd->trace_gen == gen) {
+		rd->trace_tail = (rd->trace_tail + n) % rd->trace_size;
+		rd->trace_count -= n;
+	}
 	spin_unlock_irq(&rd->lock);
 }
 
@@ -1349,6 +1374,7 @@ static ssize_t shikumi_rd_trace_raw_read(struct file *file, char __user *ubuf,
 	struct shikumi_rd *rd = file->private_data;
 	struct shikumi_blk_trace *buf;
 	size_t want = count / sizeof(*buf), done = 0;
+	unsigned int gen;
 	ssize_t ret = 0;
 
 	if (count && !want)
@@ -1356,11 +1382,15 @@ static ssize_t shikumi_rd_trace_raw_read(struct file *file, char __user *ubuf,
 	buf = kmalloc_array(SHIKUMI_RD_TRACE_CHUNK, sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	mutex_lock(&rd->trace_read_lock);
+	if (mutex_lock_interruptible(&rd->trace_read_lock)) {
+		kfree(buf);
+		return -ERESTARTSYS;
+	}
 	while (done < want) {
 		unsigned int n = shikumi_rd_trace_peek(rd, buf,
 						       min_t(size_t, want - done,
-							     SHIKUMI_RD_TRACE_CHUNK));
+							     SHIKUMI_RD_TRACE_CHUNK),
+						       &gen);
 
 		if (!n)
 			break;
@@ -1368,7 +1398,7 @@ static ssize_t shikumi_rd_trace_raw_read(struct file *file, char __user *ubuf,
 			ret = -EFAULT;
 			break;
 		}
-		shikumi_rd_trace_consume(rd, n);
+		shikumi_rd_trace_consume(rd, n, gen);
 		done += n;
 		if (fatal_signal_pending(current))
 			break;
@@ -1403,6 +1433,7 @@ static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
 {
 	struct shikumi_rd *rd = file->private_data;
 	struct shikumi_blk_trace t;
+	unsigned int gen;
 	size_t done = 0;
 	ssize_t ret = 0;
 	char *line;
@@ -1411,8 +1442,11 @@ static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
 	line = kmalloc(256, GFP_KERNEL);
 	if (!line)
 		return -ENOMEM;
-	mutex_lock(&rd->trace_read_lock);
-	while (shikumi_rd_trace_peek(rd, &t, 1)) {
+	if (mutex_lock_interruptible(&rd->trace_read_lock)) {
+		kfree(line);
+		return -ERESTARTSYS;
+	}
+	while (shikumi_rd_trace_peek(rd, &t, 1, &gen)) {
 		len = shikumi_rd_trace_format(line, 256, *ppos, &t);
 		if (len > count - done) {
 			if (!done)
@@ -1423,7 +1457,7 @@ static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
 			ret = -EFAULT;
 			break;
 		}
-		shikumi_rd_trace_consume(rd, 1);
+		shikumi_rd_trace_consume(rd, 1, gen);
 		done += len;
 		*ppos += len;
 		if (fatal_signal_pending(current))
@@ -1519,7 +1553,8 @@ static void shikumi_rd_init_state(struct shikumi_rd *rd, unsigned int index)
 	rd->trace_size = g_trace_entries;
 }
 
-static int shikumi_rd_add(struct shikumi_rd *rd, unsigned int index)
+/* everything a disk needs, before any disk is visible */
+static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 {
 	const struct shikumi_blk_limits lim = {
 		.logical_block_size = SECTOR_SIZE,
@@ -1567,19 +1602,23 @@ static int shikumi_rd_add(struct shikumi_rd *rd, unsigned int index)
 	set_capacity(disk, (sector_t)g_size_mb * (SZ_1M >> SECTOR_SHIFT));
 	rd->disk = disk;
 
-	ret = device_add_disk(NULL, disk, shikumi_rd_groups);
-	if (ret)
-		goto put_disk;
-	shikumi_rd_debugfs_add(rd);
 	return 0;
 
-put_disk:
-	put_disk(disk);
 free_tag_set:
 	blk_mq_free_tag_set(&rd->tag_set);
 free_trace:
 	kvfree(rd->trace);
 	return ret;
+}
+
+/* a disk never added, or deleted: no request of it is left */
+static void shikumi_rd_free(struct shikumi_rd *rd)
+{
+	hrtimer_cancel(&rd->timer);
+	put_disk(rd->disk);
+	blk_mq_free_tag_set(&rd->tag_set);
+	shikumi_rd_free_pages(rd);
+	kvfree(rd->trace);
 }
 
 static void shikumi_rd_del(struct shikumi_rd *rd)
@@ -1588,16 +1627,16 @@ static void shikumi_rd_del(struct shikumi_rd *rd)
 	debugfs_remove(rd->debugfs);
 	/* drains the queue: the timer completes every request we hold */
 	del_gendisk(rd->disk);
-	hrtimer_cancel(&rd->timer);
-	put_disk(rd->disk);
-	blk_mq_free_tag_set(&rd->tag_set);
-	shikumi_rd_free_pages(rd);
-	kvfree(rd->trace);
 }
 
+/*
+ * Everything is allocated before the first disk appears, and opening
+ * one is refused until the last is up: a load that fails after that
+ * leaves nothing of it in anyone's hands.
+ */
 static int __init shikumi_rd_init(void)
 {
-	unsigned int i;
+	unsigned int i, added;
 	int ret;
 
 	shikumi_rd_major = register_blkdev(0, SHIKUMI_RD_NAME);
@@ -1612,19 +1651,35 @@ static int __init shikumi_rd_init(void)
 	}
 	shikumi_rd_debugfs_init();
 	for (i = 0; i < g_nr_disks; i++) {
-		ret = shikumi_rd_add(&shikumi_rd_disks[i], i);
+		ret = shikumi_rd_alloc(&shikumi_rd_disks[i], i);
+		if (ret)
+			goto free_disks;
+	}
+	for (added = 0; added < g_nr_disks; added++) {
+		ret = device_add_disk(NULL, shikumi_rd_disks[added].disk,
+				      shikumi_rd_groups);
 		if (ret)
 			goto del_disks;
 	}
+	for (i = 0; i < g_nr_disks; i++)
+		shikumi_rd_debugfs_add(&shikumi_rd_disks[i]);
+	/* pairs with open(): who sees it set sees every disk whole */
+	smp_store_release(&shikumi_rd_ready, true);
 	pr_info("%u disks of %u MiB, major %d\n", g_nr_disks, g_size_mb,
 		shikumi_rd_major);
 	return 0;
 
 del_disks:
+	while (added--)
+		del_gendisk(shikumi_rd_disks[added].disk);
+	i = g_nr_disks;
+free_disks:
 	while (i--)
-		shikumi_rd_del(&shikumi_rd_disks[i]);
+		shikumi_rd_free(&shikumi_rd_disks[i]);
 	shikumi_rd_debugfs_exit();
 	kfree(shikumi_rd_disks);
+	/* as in shikumi_rd_exit() */
+	rcu_barrier();
 unregister_blkdev:
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
 	return ret;
@@ -1634,8 +1689,10 @@ static void __exit shikumi_rd_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < g_nr_disks; i++)
+	for (i = 0; i < g_nr_disks; i++) {
 		shikumi_rd_del(&shikumi_rd_disks[i]);
+		shikumi_rd_free(&shikumi_rd_disks[i]);
+	}
 	shikumi_rd_debugfs_exit();
 	kfree(shikumi_rd_disks);
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);

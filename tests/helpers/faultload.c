@@ -2,17 +2,21 @@
 /*
  * shikumi-faultload: fault injection for tests/fault.bats (debug kernel).
  *
- *   shikumi-faultload load KO [PARAMS] [--all]
+ *   shikumi-faultload load KO [PARAMS] [--all] [--last N] [--open DEV]
  *	Load KO once to count the allocations a clean load makes (P), then
  *	load it again and again, failing one of them each time through
  *	/proc/thread-self/fail-nth: each of the last max(300, P/2), where the
  *	module's init and the kernel's registration of it are, and every 4th
  *	before that, in the loader's copying of the image (--all: each of
- *	the P).  Every load that fails must fail with a
- *	proper errno and leave nothing behind (/sys/module/NAME, /dev,
- *	/sys/class, /sys/block and debugfs entries of shikumi); every load
- *	that succeeds must unload.  The caller sets failslab and
- *	fail_page_alloc up (tests/common.bash: fault_injection_begin).
+ *	the P; --last N: each of the last N only).  Every load that fails
+ *	must fail with a proper errno and leave nothing behind
+ *	(/sys/module/NAME, /dev, /sys/class, /sys/block and debugfs entries
+ *	of shikumi); every load that succeeds must unload.  With --open, a
+ *	second thread opens DEV over and over, holding it 10 ms each time:
+ *	no open may succeed during a load that then fails, for the kernel
+ *	frees a module whose init failed whatever user space holds of it.
+ *	The caller sets failslab and fail_page_alloc up (tests/common.bash:
+ *	fault_injection_begin); fail-nth counts the loader thread's only.
  *
  *   shikumi-faultload io DEV [WRITES]
  *	On a shikumi_ramdisk DEV: write a reference area, then WRITES
@@ -33,11 +37,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <linux/aio_abi.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -131,6 +137,51 @@ static void print_errnos(void)
 
 /* ---- load -------------------------------------------------------------- */
 
+/* --open: a thread that opens a device of the module while it loads */
+static struct {
+	const char *path;
+	unsigned long seq;	/* the loader's: the load in progress */
+	unsigned long opened;	/* the seq of the last successful open */
+	unsigned long opens, refused, bad;
+	int trying;		/* between reading seq and closing */
+	bool stop;
+} op;
+
+static void *opener(void *unused)
+{
+	const struct timespec hold = { 0, 10000000 }, gap = { 0, 200000 };
+	unsigned long seq;
+	int fd;
+
+	(void)unused;
+	while (!__atomic_load_n(&op.stop, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&op.trying, 1, __ATOMIC_SEQ_CST);
+		seq = __atomic_load_n(&op.seq, __ATOMIC_SEQ_CST);
+		fd = open(op.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			__atomic_store_n(&op.opened, seq, __ATOMIC_SEQ_CST);
+			op.opens++;
+			nanosleep(&hold, NULL);
+			close(fd);
+		} else if (errno == ENXIO) {
+			op.refused++;
+		} else if (errno != ENOENT) {
+			op.bad++;
+		}
+		__atomic_store_n(&op.trying, 0, __ATOMIC_SEQ_CST);
+		nanosleep(&gap, NULL);
+	}
+	return NULL;
+}
+
+/* after a failed load: did the opener get in while it ran? */
+static bool opened_during(unsigned long seq)
+{
+	while (__atomic_load_n(&op.trying, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return __atomic_load_n(&op.opened, __ATOMIC_SEQ_CST) == seq;
+}
+
 static const char *const leftovers[] = {
 	"/dev/shikumi-*",
 	"/sys/class/shikumi-*",
@@ -209,7 +260,8 @@ static void print_ranges(const unsigned char *failed_at, unsigned long points)
 		printf(" and %d more ranges", shown - 12);
 }
 
-static int do_load(const char *ko, const char *params, bool all)
+static int do_load(const char *ko, const char *params, bool all,
+		   unsigned long last)
 {
 	unsigned long points, n, injected = 0, failed = 0, survived = 0;
 	unsigned long tried = 0, window;
@@ -217,6 +269,7 @@ static int do_load(const char *ko, const char *params, bool all)
 	char name[128], *dot;
 	const char *base;
 	struct timespec t0, t1;
+	pthread_t thread;
 	int fd;
 
 	base = strrchr(ko, '/') ? strrchr(ko, '/') + 1 : ko;
@@ -239,14 +292,19 @@ static int do_load(const char *ko, const char *params, bool all)
 	if (!failed_at)
 		die("calloc");
 	window = points / 2 > 300 ? points / 2 : 300;
+	op.opened = ULONG_MAX;
+	if (op.path && pthread_create(&thread, NULL, opener, NULL))
+		die("pthread_create");
 
 	for (n = 1; n <= points; n++) {
 		bool hit;
 		int r, e;
 
-		if (!all && n + window <= points && n % 4)
+		if (last ? n + last <= points :
+		    !all && n + window <= points && n % 4)
 			continue;
 		tried++;
+		__atomic_store_n(&op.seq, n, __ATOMIC_SEQ_CST);
 		fail_nth(n);
 		r = syscall(SYS_finit_module, fd, params, 0);
 		e = errno;
@@ -267,12 +325,25 @@ static int do_load(const char *ko, const char *params, bool all)
 			violation("fault %lu: load failed with %s (%d)", n,
 				  strerror(e), e);
 		check_nothing_left(name, n);
+		if (op.path && opened_during(n))
+			violation("fault %lu: %s was opened during the load, which failed (%s)",
+				  n, op.path, strerror(e));
+	}
+	if (op.path) {
+		__atomic_store_n(&op.stop, true, __ATOMIC_SEQ_CST);
+		pthread_join(thread, NULL);
+		if (op.bad)
+			violation("%lu opens of %s failed with neither ENOENT nor ENXIO",
+				  op.bad, op.path);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("faultload %s: %lu fault points in a clean load, %lu loads tried, %lu faults injected, %lu loads failed",
 	       name, points, tried, injected, failed);
 	print_errnos();
 	print_ranges(failed_at, points);
+	if (op.path)
+		printf(", %s opened %lu times, refused %lu times (ENXIO)",
+		       op.path, op.opens, op.refused);
 	printf(", %lu loaded anyway and unloaded, %d violations, %.0f s\n",
 	       survived, failures,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -477,13 +548,25 @@ static int do_io(const char *dev, unsigned long writes)
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "load")) {
-		bool all = argc > 3 && !strcmp(argv[argc - 1], "--all");
-		int nparams = argc - 3 - all;
+		const char *params = "";
+		unsigned long last = 0;
+		bool all = false;
+		int i;
 
-		return do_load(argv[2], nparams > 0 ? argv[3] : "", all);
+		for (i = 3; i < argc; i++) {
+			if (!strcmp(argv[i], "--all"))
+				all = true;
+			else if (!strcmp(argv[i], "--last") && i + 1 < argc)
+				last = strtoul(argv[++i], NULL, 0);
+			else if (!strcmp(argv[i], "--open") && i + 1 < argc)
+				op.path = argv[++i];
+			else
+				params = argv[i];
+		}
+		return do_load(argv[2], params, all, last);
 	}
 	if (argc >= 3 && !strcmp(argv[1], "io"))
 		return do_io(argv[2], argc > 3 ? strtoul(argv[3], NULL, 0) : 300);
-	fprintf(stderr, "usage: shikumi-faultload load KO [PARAMS] [--all] | io DEV [WRITES]\n");
+	fprintf(stderr, "usage: shikumi-faultload load KO [PARAMS] [--all] [--last N] [--open DEV] | io DEV [WRITES]\n");
 	return 2;
 }

@@ -238,7 +238,10 @@ record_work() {
 	grep -Eq '^ +shikumi-cstest-[0-9]+ +\[[0-9]{3}\] +[0-9]+\.[0-9]{9}: sched_switch: prev_comm=shikumi-cstest prev_pid=[0-9]+ prev_tgid=[0-9]+ prev_prio=120 prev_state=S ==> next_comm=' \
 		"$tmp/text"
 	# lines are in time order across CPUs
-	awk '{ t = $3; sub(":", "", t); if (t < last) bad = 1; last = t } END { exit bad }' "$tmp/text"
+	# (t + 0: after sub() t is a string, and "10.0" < "9.9")
+	awk '{ t = $3; sub(":", "", t); t += 0
+		if (t < last) { bad = 1; print "out of order:"; print prev; print }
+		last = t; prev = $0 } END { exit bad }' "$tmp/text"
 	# the parent's switch-outs, line for line as ftrace saw them
 	local ours ft
 	ours=$(grep -c "sched_switch: prev_comm=shikumi-cstest prev_pid=$pp " "$tmp/text")
@@ -466,4 +469,26 @@ record_work() {
 	echo 0 >"$CS/enable"
 	[ "$(stat_of written)" -gt 100 ]
 	kill -- "-$load"
+}
+
+@test "trace_pipe and trace_raw: poll() is quiet with nothing to read, readable at the first record, POLLHUP at the end" {
+	run shikumi-cstest poll "$CS"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# ${lines[0]}; ${lines[1]}" >&3
+}
+
+@test "a reader stalled in a fault on its buffer holds up no new session, and dies on SIGKILL" {
+	local f
+	for f in trace_pipe trace_raw; do
+		# records to read, so that the reader sleeps in the fault
+		echo 1 >"$CS/enable"
+		nap 0.3
+		run shikumi-stall "$CS/$f" "$CS/enable" 0 "$CS/enable" 1
+		echo "$f: $output"
+		[ "$status" -eq 0 ]
+		[[ $output != skip:* ]] || skip "${output#skip: }"
+		[ "$output" = ok ]
+		echo 0 >"$CS/enable"
+	done
 }

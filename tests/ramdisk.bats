@@ -190,3 +190,17 @@ free_kb() {
 	done
 	shikumi unload ramdisk
 }
+
+@test "ramdisk: a trace reader stalled in a fault on its buffer holds up no reset, and dies on SIGKILL" {
+	local f dbg=/sys/kernel/debug/shikumi/shikumi-ram0
+	fresh_ramdisk
+	for f in trace trace_raw; do
+		# records to read, so that the reader sleeps in the fault
+		dd if=/dev/zero of="$DISK" bs=4k count=16 oflag=direct conv=nocreat 2>/dev/null
+		run shikumi-stall "$dbg/$f" "$SYS/shikumi/reset" 1
+		echo "$f: $output"
+		[ "$status" -eq 0 ]
+		[[ $output != skip:* ]] || skip "${output#skip: }"
+		[ "$output" = ok ]
+	done
+}

@@ -20,7 +20,10 @@
  *    them, and leaves a LOST record in the stream where they were, as
  *    LTTng's discard mode does;
  *  - waking a reader from inside the scheduler, where wake_up() would
- *    deadlock, through an irq_work.
+ *    deadlock, through an irq_work; poll() as well as blocking read();
+ *  - a reader that never holds a lock while it copies to user space: the
+ *    records go through a bounce buffer, so a reader stalled in a page
+ *    fault cannot hold up a new session.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,6 +40,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
@@ -93,6 +97,7 @@ static struct {
 	bool on;			/* the probes may be running */
 	bool reader;			/* trace_pipe or trace_raw is open */
 	bool reader_waiting;		/* a reader sleeps: wake it up */
+	bool poll_waiting;		/* a reader polls: wake it at once */
 	unsigned int nr;		/* records per ring, a power of two */
 	unsigned int gen;		/* sessions started */
 	struct cs_ring __percpu *rings;
@@ -186,12 +191,15 @@ static void cs_commit(struct cs_ring *ring)
 	/*
 	 * wake_up() here could deadlock on the runqueue lock we are called
 	 * under: an irq_work wakes the reader once we are out.  Not on a
-	 * CPU going offline, whose irq_work queue has already been run.
+	 * CPU going offline, whose irq_work queue has already been run.  A
+	 * reader sleeping in read() is woken at half a ring (it also looks
+	 * every 100 ms), one sleeping in poll() by the first record.
 	 */
-	if (unlikely(fill >= cs.nr / 2)) {
-		/* orders our head store before reading reader_waiting */
+	if (unlikely(fill >= cs.nr / 2 || fill == 1)) {
+		/* orders our head store before reading the flags */
 		smp_mb();
-		if (READ_ONCE(cs.reader_waiting) &&
+		if (((fill >= cs.nr / 2 && READ_ONCE(cs.reader_waiting)) ||
+		     READ_ONCE(cs.poll_waiting)) &&
 		    likely(cpu_online(smp_processor_id())))
 			irq_work_queue(&cs.wake_work);
 	}
@@ -467,11 +475,20 @@ static void cs_stop(void)
 /* Reading: one reader at a time, consuming                             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A reader's bounce buffer: records are taken from the rings into it
+ * under read_lock, and copied to the user after, so that a reader whose
+ * buffer faults slowly never holds the lock a new session takes.  What
+ * the user did not take yet waits there for the next read.
+ */
+#define CS_READ_BUF		(64 * 1024)
+#define CS_LINE_MAX		256
+
 struct cs_reader {
-	unsigned int gen;		/* the session of @line */
+	unsigned int gen;		/* the session of @buf */
 	unsigned int next_cpu;		/* trace_raw: where to start */
-	size_t len, off;		/* trace_pipe: the line being read */
-	char line[256];
+	size_t len, off;		/* @buf's bytes, and those taken */
+	char buf[CS_READ_BUF];
 };
 
 static unsigned long cs_ring_fill(struct cs_ring *ring)
@@ -524,7 +541,7 @@ static int cs_reader_open(struct inode *inode, struct file *file)
 
 	if (!perfmon_capable())
 		return -EPERM;
-	rd = kzalloc(sizeof(*rd), GFP_KERNEL);
+	rd = kvzalloc(sizeof(*rd), GFP_KERNEL);
 	if (!rd)
 		return -ENOMEM;
 
@@ -535,7 +552,7 @@ static int cs_reader_open(struct inode *inode, struct file *file)
 		cs.reader = true;
 	mutex_unlock(&cs.lock);
 	if (ret) {
-		kfree(rd);
+		kvfree(rd);
 		return ret;
 	}
 	rd->gen = cs.gen;
@@ -547,20 +564,20 @@ static int cs_reader_release(struct inode *inode, struct file *file)
 {
 	mutex_lock(&cs.lock);
 	cs.reader = false;
+	WRITE_ONCE(cs.poll_waiting, false);
 	mutex_unlock(&cs.lock);
-	kfree(file->private_data);
+	kvfree(file->private_data);
 	return 0;
 }
 
-/* trace_raw: copy whole records from each CPU in turn */
-static ssize_t cs_raw_copy(struct cs_reader *rd, char __user *ubuf,
-			   size_t count)
+/* trace_raw: take whole records from each CPU in turn, up to @max bytes */
+static size_t cs_raw_take(struct cs_reader *rd, size_t max)
 {
 	const size_t rsz = sizeof(struct shikumi_cs_rec);
 	unsigned int i, cpu = rd->next_cpu;
 	size_t done = 0;
 
-	for (i = 0; i < nr_cpu_ids && count - done >= rsz; i++) {
+	for (i = 0; i < nr_cpu_ids && max - done >= rsz; i++) {
 		struct cs_ring *ring;
 		unsigned long tail, n, idx, seg;
 
@@ -569,17 +586,11 @@ static ssize_t cs_raw_copy(struct cs_reader *rd, char __user *ubuf,
 			cpu = cpumask_first(cpu_possible_mask);
 		ring = per_cpu_ptr(cs.rings, cpu);
 		tail = ring->tail;
-		n = min_t(unsigned long, cs_ring_fill(ring),
-			  (count - done) / rsz);
+		n = min_t(unsigned long, cs_ring_fill(ring), (max - done) / rsz);
 		while (n) {
 			idx = tail & (cs.nr - 1);
 			seg = min_t(unsigned long, n, cs.nr - idx);
-			if (copy_to_user(ubuf + done, &ring->recs[idx],
-					 seg * rsz)) {
-				/* give back what was copied */
-				smp_store_release(&ring->tail, tail);
-				return done ? done : -EFAULT;
-			}
+			memcpy(rd->buf + done, &ring->recs[idx], seg * rsz);
 			done += seg * rsz;
 			tail += seg;
 			n -= seg;
@@ -591,28 +602,71 @@ static ssize_t cs_raw_copy(struct cs_reader *rd, char __user *ubuf,
 	return done;
 }
 
-static ssize_t cs_raw_read(struct file *file, char __user *ubuf, size_t count,
-			   loff_t *ppos)
+/*
+ * Refill the bounce buffer if it is empty, with @take, under read_lock;
+ * what a session before this one left in it is dropped.  Returns the
+ * bytes waiting in it, or an error.
+ */
+static ssize_t cs_refill(struct cs_reader *rd, size_t want,
+			 size_t (*take)(struct cs_reader *rd, size_t max))
+{
+	if (mutex_lock_interruptible(&cs.read_lock))
+		return -ERESTARTSYS;
+	if (rd->gen != cs.gen) {
+		rd->gen = cs.gen;
+		rd->len = 0;
+		rd->off = 0;
+	}
+	if (rd->off == rd->len) {
+		rd->off = 0;
+		rd->len = take(rd, min_t(size_t, want, CS_READ_BUF));
+	}
+	mutex_unlock(&cs.read_lock);
+	return rd->len - rd->off;
+}
+
+/*
+ * Read through the bounce buffer: copy out what waits in it (for
+ * trace_raw, whole records only), else wait for records.
+ */
+static ssize_t cs_read(struct file *file, char __user *ubuf, size_t count,
+		       size_t unit,
+		       size_t (*take)(struct cs_reader *rd, size_t max))
 {
 	struct cs_reader *rd = file->private_data;
 	ssize_t ret;
+	size_t n;
 
-	if (count < sizeof(struct shikumi_cs_rec))
-		return -EINVAL;
+	/* a reader that reads is not polling */
+	WRITE_ONCE(cs.poll_waiting, false);
 	for (;;) {
-		if (mutex_lock_interruptible(&cs.read_lock))
-			return -ERESTARTSYS;
-		ret = cs_raw_copy(rd, ubuf, count);
-		mutex_unlock(&cs.read_lock);
-		if (ret)
+		ret = cs_refill(rd, count, take);
+		if (ret < 0)
 			return ret;
+		if (ret) {
+			n = min_t(size_t, count, ret) / unit * unit;
+			if (copy_to_user(ubuf, rd->buf + rd->off, n))
+				return -EFAULT;
+			rd->off += n;
+			return n;
+		}
 		ret = cs_wait(file);
 		if (ret <= 0)
 			return ret;
 	}
 }
 
-static void cs_format(struct cs_reader *rd, const struct shikumi_cs_rec *r)
+static ssize_t cs_raw_read(struct file *file, char __user *ubuf, size_t count,
+			   loff_t *ppos)
+{
+	if (count < sizeof(struct shikumi_cs_rec))
+		return -EINVAL;
+	return cs_read(file, ubuf, count, sizeof(struct shikumi_cs_rec),
+		       cs_raw_take);
+}
+
+/* one record as ftrace's trace_pipe shows it, at @line: its length */
+static int cs_format(char *line, const struct shikumi_cs_rec *r)
 {
 	static const char states[] = SHIKUMI_CS_STATE_CHARS;
 	u64 ns = r->ts_ns;
@@ -621,19 +675,19 @@ static void cs_format(struct cs_reader *rd, const struct shikumi_cs_rec *r)
 
 	/* as in ftrace: the task that was running, prev or the waker */
 	if (r->type == SHIKUMI_CS_SWITCH)
-		n = scnprintf(rd->line, sizeof(rd->line), "%16s-%-7d",
+		n = scnprintf(line, CS_LINE_MAX, "%16s-%-7d",
 			      r->prev_comm, r->prev_pid);
 	else if (r->type == SHIKUMI_CS_LOST || r->type == SHIKUMI_CS_MIGRATE)
-		n = scnprintf(rd->line, sizeof(rd->line), "%16s-%-7s", "", "");
+		n = scnprintf(line, CS_LINE_MAX, "%16s-%-7s", "", "");
 	else
-		n = scnprintf(rd->line, sizeof(rd->line), "%16s-%-7d",
+		n = scnprintf(line, CS_LINE_MAX, "%16s-%-7d",
 			      r->next_comm, r->next_pid);
-	n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+	n += scnprintf(line + n, CS_LINE_MAX - n,
 		       " [%03u] %6llu.%09u: ", r->cpu, ns, rem);
 
 	switch (r->type) {
 	case SHIKUMI_CS_SWITCH:
-		n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+		n += scnprintf(line + n, CS_LINE_MAX - n,
 			       "sched_switch: prev_comm=%s prev_pid=%d prev_tgid=%d prev_prio=%d prev_state=%c%s ==> next_comm=%s next_pid=%d next_tgid=%d next_prio=%d\n",
 			       r->prev_comm, r->prev_pid, r->prev_tgid,
 			       r->prev_prio,
@@ -645,34 +699,34 @@ static void cs_format(struct cs_reader *rd, const struct shikumi_cs_rec *r)
 		break;
 	case SHIKUMI_CS_WAKEUP:
 	case SHIKUMI_CS_WAKEUP_NEW:
-		n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+		n += scnprintf(line + n, CS_LINE_MAX - n,
 			       "%s: comm=%s pid=%d tgid=%d prio=%d target_cpu=%03u\n",
 			       r->type == SHIKUMI_CS_WAKEUP ? "sched_wakeup" :
 			       "sched_wakeup_new", r->prev_comm, r->prev_pid,
 			       r->prev_tgid, r->prev_prio, r->cpu_to);
 		break;
 	case SHIKUMI_CS_MIGRATE:
-		n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+		n += scnprintf(line + n, CS_LINE_MAX - n,
 			       "sched_migrate_task: comm=%s pid=%d tgid=%d prio=%d orig_cpu=%u dest_cpu=%u\n",
 			       r->prev_comm, r->prev_pid, r->prev_tgid,
 			       r->prev_prio, r->cpu_from, r->cpu_to);
 		break;
 	default:
-		n += scnprintf(rd->line + n, sizeof(rd->line) - n,
+		n += scnprintf(line + n, CS_LINE_MAX - n,
 			       "LOST %llu events: CPU %u's ring was full\n",
 			       (unsigned long long)r->lost, r->cpu);
 		break;
 	}
-	rd->len = n;
-	rd->off = 0;
+	return n;
 }
 
-/* trace_pipe: format the oldest record of all CPUs; false if none */
-static bool cs_text_next(struct cs_reader *rd)
+/* trace_pipe: the oldest record of all CPUs, formatted at @line; 0 if none */
+static int cs_text_next(char *line)
 {
 	struct cs_ring *ring, *oldest = NULL;
 	const struct shikumi_cs_rec *r, *first = NULL;
 	unsigned int cpu;
+	int n;
 
 	for_each_possible_cpu(cpu) {
 		ring = per_cpu_ptr(cs.rings, cpu);
@@ -685,57 +739,63 @@ static bool cs_text_next(struct cs_reader *rd)
 		}
 	}
 	if (!first)
-		return false;
-	cs_format(rd, first);
+		return 0;
+	n = cs_format(line, first);
 	/* the slot is read: the producer may reuse it */
 	smp_store_release(&oldest->tail, oldest->tail + 1);
-	return true;
+	return n;
+}
+
+/* trace_pipe: whole lines, oldest first, up to @max bytes (one at least) */
+static size_t cs_text_take(struct cs_reader *rd, size_t max)
+{
+	size_t done = 0;
+	int n;
+
+	while ((!done || max - done >= CS_LINE_MAX) &&
+	       CS_READ_BUF - done >= CS_LINE_MAX) {
+		n = cs_text_next(rd->buf + done);
+		if (!n)
+			break;
+		done += n;
+	}
+	return done;
 }
 
 static ssize_t cs_text_read(struct file *file, char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
-	struct cs_reader *rd = file->private_data;
-	size_t n, done = 0;
-	int ret;
-
-	/* nothing to copy would never end the loop below while data waits */
+	/* nothing to copy would never end the loop while data waits */
 	if (!count)
 		return 0;
+	return cs_read(file, ubuf, count, 1, cs_text_take);
+}
 
-	for (;;) {
-		if (mutex_lock_interruptible(&cs.read_lock))
-			return -ERESTARTSYS;
-		if (rd->gen != cs.gen) {
-			/* a new session began: the old line is stale */
-			rd->gen = cs.gen;
-			rd->len = 0;
-			rd->off = 0;
-		}
-		while (done < count) {
-			if (rd->off == rd->len && !cs_text_next(rd))
-				break;
-			n = min(count - done, rd->len - rd->off);
-			if (copy_to_user(ubuf + done, rd->line + rd->off, n)) {
-				mutex_unlock(&cs.read_lock);
-				return done ? done : -EFAULT;
-			}
-			rd->off += n;
-			done += n;
-		}
-		mutex_unlock(&cs.read_lock);
-		if (done)
-			return done;
-		ret = cs_wait(file);
-		if (ret <= 0)
-			return ret;
-	}
+/*
+ * Readable when records wait; end of file (EPOLLHUP) once tracing is off
+ * and all are read, where read() returns 0.
+ */
+static __poll_t cs_reader_poll(struct file *file, poll_table *wait)
+{
+	struct cs_reader *rd = file->private_data;
+
+	poll_wait(file, &cs.wait, wait);
+	WRITE_ONCE(cs.poll_waiting, true);
+	/* pairs with cs_commit(): it sees poll_waiting, or we its record */
+	smp_mb();
+	if (READ_ONCE(rd->off) != READ_ONCE(rd->len) || cs_has_data())
+		return EPOLLIN | EPOLLRDNORM;
+	/* pairs with cs_stop(): once off, every record is visible */
+	if (!smp_load_acquire(&cs.on))
+		return cs_has_data() ? EPOLLIN | EPOLLRDNORM : EPOLLHUP;
+	return 0;
 }
 
 static const struct file_operations cs_raw_fops = {
 	.owner		= THIS_MODULE,
 	.open		= cs_reader_open,
 	.read		= cs_raw_read,
+	.poll		= cs_reader_poll,
 	.release	= cs_reader_release,
 	.llseek		= noop_llseek,
 };
@@ -744,6 +804,7 @@ static const struct file_operations cs_text_fops = {
 	.owner		= THIS_MODULE,
 	.open		= cs_reader_open,
 	.read		= cs_text_read,
+	.poll		= cs_reader_poll,
 	.release	= cs_reader_release,
 	.llseek		= noop_llseek,
 };

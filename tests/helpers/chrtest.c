@@ -32,9 +32,10 @@
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/userfaultfd.h>
 
 #include <shikumi/chrdev.h>
+
+#include "stall.h"
 
 #define NSEC_PER_MSEC	1000000ULL
 #define NSEC_PER_SEC	1000000000ULL
@@ -1484,33 +1485,6 @@ static int cmd_probe(int argc, char **argv)
 
 #define STALL_SEC	10	/* what "at once" may take on a busy TCG guest */
 
-/*
- * A page whose first touch waits in userfaultfd until we say: never.  NULL
- * without userfaultfd.  Registrations do not pass to a child over fork(),
- * so the faulting writer is a thread of the process that registers it.
- */
-static void *stalling_page(int *uffd)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	void *page;
-
-	*uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (*uffd < 0 && (errno == ENOSYS || errno == EPERM))
-		return NULL;
-	if (*uffd < 0 || ioctl(*uffd, UFFDIO_API, &api))
-		die("userfaultfd: %m");
-	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		die("mmap: %m");
-	reg.range.start = (unsigned long)page;
-	reg.range.len = PAGE;
-	if (ioctl(*uffd, UFFDIO_REGISTER, &reg))
-		die("UFFDIO_REGISTER: %m");
-	return page;
-}
-
 struct stall_write {
 	const char *dev;
 	void *page;
@@ -1534,8 +1508,6 @@ static void *stall_writer(void *arg)
 static void __attribute__((noreturn)) stall_child(const char *dev, int ready)
 {
 	struct stall_write w = { .dev = dev };
-	struct uffd_msg msg;
-	struct pollfd pu;
 	pthread_t t;
 	int uffd;
 
@@ -1547,11 +1519,7 @@ static void __attribute__((noreturn)) stall_child(const char *dev, int ready)
 	}
 	if (pthread_create(&t, NULL, stall_writer, &w))
 		die("pthread_create failed");
-	pu.fd = uffd;
-	pu.events = POLLIN;
-	if (poll(&pu, 1, WAIT_SEC * 1000) != 1 ||
-	    read(uffd, &msg, sizeof(msg)) != sizeof(msg) ||
-	    msg.event != UFFD_EVENT_PAGEFAULT)
+	if (!stall_wait_fault(uffd, WAIT_SEC))
 		die("the writer never faulted on its buffer");
 	if (write(ready, "y", 1) != 1)
 		_exit(1);

@@ -18,6 +18,12 @@
  *					test has read its counters.
  *   shikumi-cstest pingpong N		two processes pass a byte back and
  *					forth N times over pipes
+ *   shikumi-cstest poll DIR		poll() on DIR/trace_pipe and
+ *					DIR/trace_raw: not readable while no
+ *					record waits, readable as soon as
+ *					one is written, EPOLLHUP once tracing
+ *					is off and all is read.  Sets
+ *					DIR/filter_pid; leaves tracing off.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +37,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <poll.h>
 
 #include <shikumi/cstrace.h>
 
@@ -260,6 +268,150 @@ static int pingpong(long n)
 	return 0;
 }
 
+/* ---- poll and stall ------------------------------------------------------ */
+
+static int failures;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		failures++;						\
+		fprintf(stderr, "cstest: " __VA_ARGS__);		\
+		fputc('\n', stderr);					\
+	}								\
+} while (0)
+
+/* write VAL to DIR/FILE */
+static void put(const char *dir, const char *file, const char *val)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		die(path);
+	close(fd);
+}
+
+static int open_in(const char *dir, const char *file, int flags)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		die(path);
+	return fd;
+}
+
+/* poll FD for reading for MS milliseconds: its revents, 0 on timeout */
+static int poll_in(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n = poll(&p, 1, ms);
+
+	if (n < 0)
+		die("poll");
+	return n ? p.revents : 0;
+}
+
+/* read FD (non-blocking) until nothing is left: false at end of file */
+static int drain_nb(int fd)
+{
+	static char buf[64 * 1024];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0 && errno != EAGAIN)
+		die("read");
+	return n < 0;
+}
+
+/* the state letter of PID in /proc/PID/stat */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] && p[2] ? p[2] : '?';
+}
+
+/* one file: quiet, woken by the first record, EPOLLHUP at the end */
+static void poll_one(const char *dir, const char *file)
+{
+	char pidstr[16];
+	int p[2], fd, ev;
+	uint64_t t0;
+	pid_t child;
+	char c = 'x';
+
+	if (pipe(p))
+		die("pipe");
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (!child) {
+		if (read(p[0], &c, 1) != 1)
+			_exit(1);
+		usleep(1000);
+		_exit(0);
+	}
+	while (proc_state(child) != 'S')
+		usleep(1000);
+	put(dir, "enable", "0");
+	snprintf(pidstr, sizeof(pidstr), "%d", child);
+	put(dir, "filter_pid", pidstr);
+	put(dir, "enable", "1");
+	fd = open_in(dir, file, O_RDONLY | O_NONBLOCK);
+	drain_nb(fd);
+	ev = poll_in(fd, 500);
+	CHECK(!ev, "%s: poll() says 0x%x with no record to read", file, ev);
+
+	t0 = now_ns();
+	if (write(p[1], &c, 1) != 1)
+		die("write");
+	ev = poll_in(fd, 10000);
+	CHECK(ev & POLLIN, "%s: poll() not readable 10 s after a traced task woke (0x%x)",
+	      file, ev);
+	printf("%s: readable %.0f ms after the wakeup", file, (now_ns() - t0) / 1e6);
+	waitpid(child, NULL, 0);
+	usleep(100000);
+	CHECK(drain_nb(fd), "%s: end of file while tracing is on", file);
+
+	put(dir, "enable", "0");
+	ev = poll_in(fd, 5000);
+	if (ev & POLLIN)
+		CHECK(!drain_nb(fd), "%s: no end of file once tracing is off", file);
+	ev = poll_in(fd, 5000);
+	CHECK(ev & POLLHUP, "%s: poll() says 0x%x at the end of the trace, not POLLHUP",
+	      file, ev);
+	printf(", then POLLHUP\n");
+	close(fd);
+	close(p[0]);
+	close(p[1]);
+}
+
+static int cmd_poll(const char *dir)
+{
+	poll_one(dir, "trace_pipe");
+	poll_one(dir, "trace_raw");
+	put(dir, "filter_pid", "none");
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "decode"))
@@ -270,7 +422,9 @@ int main(int argc, char **argv)
 		return work(atoi(argv[2]), argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "pingpong"))
 		return pingpong(atol(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "poll"))
+		return cmd_poll(argv[2]);
 	fprintf(stderr,
-		"usage: shikumi-cstest decode | drain FILE OUT | work ITER DIR | pingpong N\n");
+		"usage: shikumi-cstest decode | drain FILE OUT | work ITER DIR | pingpong N | poll DIR\n");
 	return 2;
 }

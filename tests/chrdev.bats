@@ -299,8 +299,9 @@ refcnt() {
 	expect_eq "fifo_len after" "$(attr fifo_len)" 0
 }
 
-@test "poll, select, epoll: empty writable, with data both, full readable" {
-	use_module fifo_size=16
+@test "poll, select, epoll: writable with a page of room (as pipes), readable with data" {
+	# a FIFO of two pages: writable while a page is free
+	use_module fifo_size=8192
 	run "$T" poll "$DEV"
 	expect_eq "poll, empty" "$output" "POLLOUT POLLWRNORM"
 	run "$T" select "$DEV"
@@ -317,13 +318,32 @@ refcnt() {
 	expect_eq "epoll, 5 bytes" "$output" \
 		"EPOLLIN EPOLLOUT EPOLLRDNORM EPOLLWRNORM"
 
-	"$T" try-write "$DEV" 11 nonblock
+	# 4097 bytes in: 4095 free, less than a page: not writable, not full
+	"$T" try-write "$DEV" 4092 nonblock
+	expect_eq "fifo_len" "$(attr fifo_len)" 4097
+	run "$T" poll "$DEV"
+	expect_eq "poll, a byte short of a page free" "$output" "POLLIN POLLRDNORM"
+	run "$T" epoll "$DEV"
+	expect_eq "epoll, a byte short of a page free" "$output" "EPOLLIN EPOLLRDNORM"
+	# and a write of a page that poll did not promise does not fit
+	run "$T" try-write "$DEV" 4096 nonblock
+	expect_eq "a write of a page" "$output" EAGAIN
+
+	# a FIFO smaller than a page: writable only with room for all of it
+	use_module fifo_size=16
+	"$T" try-write "$DEV" 1 nonblock
+	run "$T" poll "$DEV"
+	expect_eq "poll, 1 byte of 16" "$output" "POLLIN POLLRDNORM"
+	"$T" try-write "$DEV" 15 nonblock
 	run "$T" poll "$DEV"
 	expect_eq "poll, full" "$output" "POLLIN POLLRDNORM"
 	run "$T" select "$DEV"
 	expect_eq "select, full" "$output" read
 	run "$T" epoll "$DEV"
 	expect_eq "epoll, full" "$output" "EPOLLIN EPOLLRDNORM"
+	"$T" read "$DEV" 16 >/dev/null
+	run "$T" poll "$DEV"
+	expect_eq "poll, emptied" "$output" "POLLOUT POLLWRNORM"
 }
 
 @test "read, poll, select, epoll_wait: a sleeper wakes when another process writes" {

@@ -182,6 +182,41 @@ pagemap_check() {
 	[ "$(jq -r .result <<<"$output")" != mapped ]
 }
 
+@test "shikumi pt stats: a sleeping process's VmRSS lags within the bound of this kernel's RSS counting, and it says which" {
+	local p model i sc
+	sleep 1000 &
+	p=$!
+	for ((i = 0; i < 200; i++)); do
+		read -ra sc <"/proc/$p/syscall"
+		[[ ${sc[0]} == 230 || ${sc[0]} == 35 ]] && break
+		nap 0.05
+	done
+	run shikumi pt stats "$p" --json
+	local json=$output
+	run shikumi pt stats "$p"
+	kill "$p"
+	echo "$json"
+	echo "$output"
+	# per-CPU counters since 6.2; before, each thread's own, synced
+	# every 64 faults (split RSS counting)
+	case $(uname -r) in
+	6.[01].*) model=split_rss ;;
+	*) model=percpu ;;
+	esac
+	[ "$(jq -r .rss.lag_model <<<"$json")" = "$model" ]
+	[ "$(jq .rss.threads <<<"$json")" -eq 1 ]
+	[ "$(jq .rss.within_slack <<<"$json")" = true ]
+	if [ "$(jq .rss.agree <<<"$json")" = false ]; then
+		[[ $output == *"within the"*"RSS counting may lag"* ]]
+		if [[ $model == percpu ]]; then
+			[[ $output == *"since 6.2 VmRSS adds up per-CPU counters"* ]]
+		else
+			[[ $output == *"before 6.2 each thread adds its RSS changes"* ]]
+		fi
+	fi
+	echo "# VmRSS $(jq .rss.kernel_kb <<<"$json") kB, the walk $(jq .rss.walk_kb <<<"$json") kB, $model, bound $(jq .rss.slack_kb <<<"$json") kB" >&3
+}
+
 @test "shikumi pt stats: VmPTE and VmRSS of a stopped process agree with the walk" {
 	start_target
 	run shikumi pt stats "$TARGET_PID" --json

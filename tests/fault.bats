@@ -97,6 +97,16 @@ fault_load() { # MODULE [PARAMS [shikumi-faultload OPTIONS...]]
 		--verify_fatal=1 --verify_state_save=0 --output-format=terse >/dev/null
 }
 
+@test "fault: ramdisk RWF_NOWAIT writes whose allocations fail get EAGAIN, never EIO" {
+	reload_module shikumi_ramdisk size_mb=16
+	fault_injection_begin
+	run shikumi-faultload io /dev/shikumi-ram0 100 --nowait
+	fault_injection_end
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# ${lines[-1]}" >&3
+}
+
 @test "fault: kmemleak finds no leak after the injected failures" {
 	[[ -w /sys/kernel/debug/kmemleak ]] || skip "no kmemleak"
 	local leaks

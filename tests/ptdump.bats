@@ -379,3 +379,28 @@ pagemap_pfn() {
 	[ "$(cat "$BATS_TEST_TMPDIR"/n2)" -ge "$min" ]
 	[ "$(cat "$BATS_TEST_TMPDIR"/n3)" -ge "$min" ]
 }
+
+@test "ptdump: a process whose main thread has exited is dumped through the thread that runs on" {
+	local out=$BATS_TEST_TMPDIR/leader.out pid tid want got
+	shikumi-pttest leader-exit >"$out" &
+	held=$!
+	for _ in $(seq 600); do
+		[[ -s $out ]] && break
+		nap 0.1
+	done
+	read -r _ pid _ tid <"$out"
+	[ "$pid" = "$held" ]
+	# the leader, a zombie, has no address space: /proc/PID/maps is empty
+	[ "$(wc -c <"/proc/$pid/maps")" -eq 0 ]
+	# the thread's maps list the process's VMAs (and the vsyscall page,
+	# which is no VMA)
+	want=$(awk '$NF != "[vsyscall]" { split($1, a, "-"); printf "0x%016s\n", a[1] }' \
+		"/proc/$pid/task/$tid/maps" | tr ' ' 0)
+	exec 7<>"$DUMP"
+	query 7 "pid=$pid view=summary"
+	run cat <&7
+	[ "$status" -eq 0 ]
+	got=$(grep -oE '^0x[0-9a-f]{16}-' <<<"$output" | tr -d -)
+	[ -n "$got" ]
+	[ "$got" = "$want" ]
+}

@@ -494,7 +494,13 @@ static __poll_t shikumi_chr_poll(struct file *file, poll_table *wait)
 
 	if (!kfifo_is_empty(&d->fifo))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (!kfifo_is_full(&d->fifo))
+	/*
+	 * Writable as a pipe is: with room for a write of min(FIFO size, a
+	 * page), which write() then takes whole.  With one free byte, an
+	 * epoll writer of full-size messages would only spin.
+	 */
+	if (kfifo_avail(&d->fifo) >= min_t(unsigned int, kfifo_size(&d->fifo),
+					   PAGE_SIZE))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }

@@ -1149,6 +1149,27 @@ struct ptd_target {
 	char comm[TASK_COMM_LEN];
 };
 
+/*
+ * The address space of @task's process, from the first of its threads
+ * that still has it, as find_lock_task_mm() (which is not exported) finds
+ * it: a thread-group leader that has exited has none, while its other
+ * threads run on in it.
+ */
+static struct mm_struct *ptd_get_task_mm(struct task_struct *task)
+{
+	struct mm_struct *mm = NULL;
+	struct task_struct *t;
+
+	rcu_read_lock();
+	for_each_thread(task, t) {
+		mm = get_task_mm(t);
+		if (mm)
+			break;
+	}
+	rcu_read_unlock();
+	return mm;
+}
+
 /* Find the address space of @nr, in the caller's pid namespace. */
 static int ptd_get_target(pid_t nr, struct ptd_target *t)
 {
@@ -1165,7 +1186,7 @@ static int ptd_get_target(pid_t nr, struct ptd_target *t)
 	put_pid(pid);
 	if (!task)
 		return -ESRCH;
-	mm = get_task_mm(task);
+	mm = ptd_get_task_mm(task);
 	if (mm) {
 		mmgrab(mm);
 		mmput(mm);

@@ -313,21 +313,24 @@ static struct dentry *shikumi_rd_debugfs_root;
 /* Storage                                                              */
 /* ------------------------------------------------------------------ */
 
-/* The page holding @sector, allocated if @alloc; NULL if absent or no memory. */
+/*
+ * The page holding @sector, allocated with @gfp if it has none (0: not
+ * allocated); NULL if absent or no memory.
+ */
 static struct page *shikumi_rd_page(struct shikumi_rd *rd, sector_t sector,
-				    bool alloc)
+				    gfp_t gfp)
 {
 	pgoff_t idx = sector / SHIKUMI_RD_SECTORS_PER_PAGE;
 	struct page *page, *cur;
 
 	page = xa_load(&rd->pages, idx);
-	if (page || !alloc)
+	if (page || !gfp)
 		return page;
 
-	page = alloc_page(GFP_NOIO | __GFP_ZERO | __GFP_NOWARN);
+	page = alloc_page(gfp | __GFP_ZERO | __GFP_NOWARN);
 	if (!page)
 		return NULL;
-	cur = xa_cmpxchg(&rd->pages, idx, NULL, page, GFP_NOIO | __GFP_NOWARN);
+	cur = xa_cmpxchg(&rd->pages, idx, NULL, page, gfp | __GFP_NOWARN);
 	if (cur) {
 		/* lost a race with another writer, or no memory for the node */
 		__free_page(page);
@@ -342,24 +345,29 @@ static void shikumi_rd_free_page_rcu(struct rcu_head *head)
 	__free_page(container_of(head, struct page, rcu_head));
 }
 
-/* Copy one segment, never crossing a page of the disk. */
+/*
+ * Copy one segment, never crossing a page of the disk.  A first write to a
+ * page allocates it with @gfp: GFP_NOIO, which may sleep, or GFP_NOWAIT
+ * for a REQ_NOWAIT request, which then fails with BLK_STS_AGAIN ("would
+ * block") rather than wait for memory in its submitter's context, as brd.
+ */
 static blk_status_t shikumi_rd_copy(struct shikumi_rd *rd, void *buf,
-				    sector_t sector, unsigned int len, bool write)
+				    sector_t sector, unsigned int len, bool write,
+				    gfp_t gfp)
 {
 	unsigned int off = (sector % SHIKUMI_RD_SECTORS_PER_PAGE) << SECTOR_SHIFT;
 	struct page *page;
 	void *mem;
 
 	rcu_read_lock();
-	page = shikumi_rd_page(rd, sector, false);
+	page = shikumi_rd_page(rd, sector, 0);
 	if (!page && write) {
-		/* first write to this page: allocating may sleep */
 		rcu_read_unlock();
-		if (!shikumi_rd_page(rd, sector, true))
-			return BLK_STS_IOERR;
+		if (!shikumi_rd_page(rd, sector, gfp))
+			return gfp == GFP_NOWAIT ? BLK_STS_AGAIN : BLK_STS_IOERR;
 		rcu_read_lock();
 		/* again: a racing discard may have taken it */
-		page = shikumi_rd_page(rd, sector, false);
+		page = shikumi_rd_page(rd, sector, 0);
 	}
 	if (write) {
 		if (page) {
@@ -380,6 +388,7 @@ static blk_status_t shikumi_rd_copy(struct shikumi_rd *rd, void *buf,
 
 static blk_status_t shikumi_rd_rw(struct shikumi_rd *rd, struct request *rq)
 {
+	gfp_t gfp = rq->cmd_flags & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
 	bool write = rq_data_dir(rq) == WRITE;
 	sector_t sector = blk_rq_pos(rq);
 	struct req_iterator iter;
@@ -396,7 +405,8 @@ static blk_status_t shikumi_rd_rw(struct shikumi_rd *rd, struct request *rq)
 						 PAGE_SIZE - off);
 			blk_status_t st;
 
-			st = shikumi_rd_copy(rd, buf + done, sector, len, write);
+			st = shikumi_rd_copy(rd, buf + done, sector, len, write,
+					     gfp);
 			if (st) {
 				kunmap_local(buf);
 				return st;
@@ -1077,7 +1087,9 @@ static ssize_t model_store(struct device *dev, struct device_attribute *attr,
 		return model;
 
 	mutex_lock(&rd->model_lock);
-	if (model != rd->model) {
+	/* first what may fail: a refused switch changes nothing */
+	ret = shikumi_blk_set_rotational(q, model == SHIKUMI_BLK_MODEL_HDD);
+	if (!ret && model != rd->model) {
 		memflags = shikumi_blk_freeze_queue(q);
 		spin_lock_irq(&rd->lock);
 		rd->model = model;
@@ -1086,7 +1098,6 @@ static ssize_t model_store(struct device *dev, struct device_attribute *attr,
 		spin_unlock_irq(&rd->lock);
 		shikumi_blk_unfreeze_queue(q, memflags);
 	}
-	ret = shikumi_blk_set_rotational(q, model == SHIKUMI_BLK_MODEL_HDD);
 	mutex_unlock(&rd->model_lock);
 	return ret ?: count;
 }

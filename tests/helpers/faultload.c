@@ -18,7 +18,7 @@
  *	The caller sets failslab and fail_page_alloc up (tests/common.bash:
  *	fault_injection_begin); fail-nth counts the loader thread's only.
  *
- *   shikumi-faultload io DEV [WRITES]
+ *   shikumi-faultload io DEV [WRITES] [--nowait]
  *	On a shikumi_ramdisk DEV: write a reference area, then WRITES
  *	(default 300) O_DIRECT writes of fresh 4 KiB blocks and as many reads,
  *	each with one of its allocations failed, the 1st, the 2nd, ... of
@@ -30,6 +30,8 @@
  *	written) or whole; a successful one must read back; a read must give
  *	the right data or an error, never wrong data; the reference area must
  *	survive.  At least one write must have failed inside the driver.
+ *	--nowait: the writes are RWF_NOWAIT, which must never fail with EIO,
+ *	only EAGAIN (the driver allocates with GFP_NOWAIT for REQ_NOWAIT).
  *
  * Both end with a one-line summary; exit status 1 on any violation.
  */
@@ -386,6 +388,9 @@ static int ioctl_discard_all(int fd)
 	return ioctl(fd, BLKDISCARD, range);
 }
 
+/* io --nowait: the writes are RWF_NOWAIT (REQ_NOWAIT in the driver) */
+static bool io_nowait;
+
 /* One O_DIRECT write through Linux AIO: its result, or -errno. */
 static ssize_t aio_write(aio_context_t ctx, int fd, const void *buf,
 			 off_t off, unsigned long n, bool *hit,
@@ -397,6 +402,7 @@ static ssize_t aio_write(aio_context_t ctx, int fd, const void *buf,
 		.aio_buf = (uintptr_t)buf,
 		.aio_nbytes = BLK,
 		.aio_offset = off,
+		.aio_rw_flags = io_nowait ? RWF_NOWAIT : 0,
 	};
 	struct iocb *cbs[1] = { &cb };
 	struct io_event ev;
@@ -415,7 +421,7 @@ static ssize_t aio_write(aio_context_t ctx, int fd, const void *buf,
 static int do_io(const char *dev, unsigned long writes)
 {
 	aio_context_t ctx = 0;
-	unsigned long n, b, injected = 0, wfail = 0, rfail = 0, eio = 0;
+	unsigned long n, b, injected = 0, wfail = 0, rfail = 0, eio = 0, eagain = 0;
 	unsigned char *buf, *want, *got;
 	unsigned char *state;		/* per block: 0 zero, 1 pattern */
 	unsigned long nblocks = REF_BLOCKS + 1 + writes;
@@ -480,9 +486,13 @@ static int do_io(const char *dev, unsigned long writes)
 			wfail++;
 			count_errno(e);
 			eio += e == EIO;
+			eagain += e == EAGAIN;
 			if (!hit)
 				violation("write %lu failed with no fault: %s",
 					  n, strerror(e));
+			else if (io_nowait && e == EIO)
+				violation("write %lu, RWF_NOWAIT, failed with EIO: a write that must not wait for memory may fail with EAGAIN only",
+					  n);
 			else if (e != EIO && e != ENOMEM && e != EAGAIN)
 				violation("write %lu failed with %s", n,
 					  strerror(e));
@@ -532,12 +542,14 @@ static int do_io(const char *dev, unsigned long writes)
 			violation("block %lu holds neither zeros nor its data after a failed write",
 				  b);
 	}
-	if (!eio)
+	if (!io_nowait && !eio)
 		violation("no write failed with EIO: no fault reached the driver");
+	if (io_nowait && !eagain)
+		violation("no RWF_NOWAIT write failed with EAGAIN");
 
-	printf("faultload io %s: %lu writes and %lu reads (%lu and %lu fault points each), %lu faults injected, %lu writes failed (%lu EIO), %lu reads failed",
-	       dev, writes, writes, wpoints, rpoints, injected, wfail, eio,
-	       rfail);
+	printf("faultload io %s%s: %lu writes and %lu reads (%lu and %lu fault points each), %lu faults injected, %lu writes failed (%lu EIO, %lu EAGAIN), %lu reads failed",
+	       dev, io_nowait ? " (RWF_NOWAIT writes)" : "", writes, writes,
+	       wpoints, rpoints, injected, wfail, eio, eagain, rfail);
 	print_errnos();
 	printf(", %lu blocks verified, %d violations\n", nblocks, failures);
 	syscall(SYS_io_destroy, ctx);
@@ -565,8 +577,11 @@ int main(int argc, char **argv)
 		}
 		return do_load(argv[2], params, all, last);
 	}
-	if (argc >= 3 && !strcmp(argv[1], "io"))
-		return do_io(argv[2], argc > 3 ? strtoul(argv[3], NULL, 0) : 300);
-	fprintf(stderr, "usage: shikumi-faultload load KO [PARAMS] [--all] [--last N] [--open DEV] | io DEV [WRITES]\n");
+	if (argc >= 3 && !strcmp(argv[1], "io")) {
+		io_nowait = !strcmp(argv[argc - 1], "--nowait");
+		return do_io(argv[2], argc > 3 + io_nowait ?
+			     strtoul(argv[3], NULL, 0) : 300);
+	}
+	fprintf(stderr, "usage: shikumi-faultload load KO [PARAMS] [--all] [--last N] [--open DEV] | io DEV [WRITES] [--nowait]\n");
 	return 2;
 }

@@ -12,6 +12,8 @@
  *   shikumi-pttest cow		fork, and check copy-on-write and MAP_SHARED
  *				in both processes' dumps and pagemaps
  *   shikumi-pttest churn SECS	fork, mmap, munmap and exit in a loop
+ *   shikumi-pttest leader-exit	the main thread exits, a second thread runs
+ *				on: prints "pid PID tid TID", then sleeps
  *   shikumi-pttest hugetlb	map 2 MiB hugetlb pages, shared and private,
  *				write them, print where, sleep until killed
  *
@@ -20,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -568,6 +572,46 @@ static int cmd_hugetlb(void)
 	return 0;
 }
 
+/* the state letter of this process's thread-group leader */
+static char leader_state(void)
+{
+	char path[64], state = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", getpid());
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 0;
+	fclose(f);
+	return state;
+}
+
+static void *leader_exit_thread(void *unused)
+{
+	int i;
+
+	(void)unused;
+	/* once the leader is a zombie: its tid is the pid */
+	for (i = 0; i < 1000 && leader_state() != 'Z'; i++)
+		usleep(10000);
+	printf("pid %d tid %d\n", getpid(), (int)syscall(SYS_gettid));
+	fflush(stdout);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int cmd_leader_exit(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, leader_exit_thread, NULL))
+		die("pthread_create");
+	pthread_exit(NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "hold"))
@@ -580,6 +624,8 @@ int main(int argc, char **argv)
 		return cmd_churn(atoi(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "hugetlb"))
 		return cmd_hugetlb();
-	fprintf(stderr, "usage: shikumi-pttest hold [FILE] | check PID | cow | churn SECS | hugetlb\n");
+	if (argc == 2 && !strcmp(argv[1], "leader-exit"))
+		return cmd_leader_exit();
+	fprintf(stderr, "usage: shikumi-pttest hold [FILE] | check PID | cow | churn SECS | hugetlb | leader-exit\n");
 	return 2;
 }

@@ -1520,19 +1520,63 @@ static void walk_rss(const struct pt_dump *d, struct walk_rss *w)
 }
 
 /*
- * VmRSS comes from per-CPU counters that the kernel folds only once a
- * CPU's share passes a batch (percpu_counter_batch = max(32, 2 * CPUs));
- * three of them (anon, file, shmem) make VmRSS.
+ * How far VmRSS may lag behind the page tables, and why: the kernel does
+ * not add every page to the process's counters at once.
+ *  - Since 6.2 (percpu): each of the three counters that make VmRSS (anon,
+ *    file, shmem) is per CPU, and /proc reads only what the CPUs have
+ *    folded in: each CPU keeps up to percpu_counter_batch - 1 pages
+ *    (batch = max(32, 2 * CPUs)).
+ *  - Before (split RSS counting): each thread keeps its own changes and
+ *    adds them to the process's counters every 64 page faults
+ *    (TASK_RSS_EVENTS_THRESH), and one fault may map up to
+ *    fault_around_bytes of a file (16 pages by default).  A sleeping
+ *    thread adds its share at its next fault, or when it exits.
  */
-static uint64_t rss_slack_kb(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	uint64_t batch;
+struct rss_lag {
+	bool percpu;		/* since 6.2; else split RSS counting */
+	uint64_t slack_kb;
+	long threads, cpus, batch, fault_around;
+};
 
-	if (n < 1)
-		n = 1;
-	batch = (uint64_t)(n * 2 > 32 ? n * 2 : 32);
-	return 3 * (uint64_t)n * (batch - 1) * 4;
+static void rss_lag(pid_t pid, struct rss_lag *r)
+{
+	char rel[64] = "";
+	int major = 0, minor = 0;
+	long long v;
+
+	r->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (r->cpus < 1)
+		r->cpus = 1;
+	r->batch = r->cpus * 2 > 32 ? r->cpus * 2 : 32;
+	r->threads = proc_status_kb(pid, "Threads");
+	if (r->threads < 1)
+		r->threads = 1;
+	v = -1;
+	if (!read_file_str("/sys/kernel/debug/fault_around_bytes", rel, sizeof(rel)))
+		v = atoll(rel) / 4096;
+	r->fault_around = v > 0 ? v : 16;
+	if (read_file_str("/proc/sys/kernel/osrelease", rel, sizeof(rel)) ||
+	    sscanf(rel, "%d.%d", &major, &minor) != 2)
+		major = 6, minor = 2;
+	r->percpu = major > 6 || (major == 6 && minor >= 2);
+	if (r->percpu)
+		r->slack_kb = 3 * (uint64_t)r->cpus * (r->batch - 1) * 4;
+	else
+		r->slack_kb = (uint64_t)r->threads * 65 * r->fault_around * 4;
+}
+
+static void rss_lag_text(const struct rss_lag *r)
+{
+	if (r->percpu)
+		printf("  (since 6.2 VmRSS adds up per-CPU counters, and each of %ld CPUs may\n"
+		       "  hold back up to %ld pages of each of 3 counters)\n",
+		       r->cpus, r->batch - 1);
+	else
+		printf("  (before 6.2 each thread adds its RSS changes to VmRSS only every\n"
+		       "  64 page faults, and a fault may map %ld pages: %ld thread(s) x 65\n"
+		       "  faults x %ld pages; a sleeping thread adds its share at its next\n"
+		       "  fault or when it exits)\n",
+		       r->fault_around, r->threads, r->fault_around);
 }
 
 static const struct cmd_help stats_help = {
@@ -1545,7 +1589,9 @@ static const struct cmd_help stats_help = {
 	"         one PTE page deposited under each anonymous 2 MiB THP\n"
 	"  VmRSS  the resident pages; the zero page, pages with no struct page\n"
 	"         and hugetlb pages are not counted\n"
-	"For exact agreement the process must not run meanwhile: kill -STOP it.\n"
+	"VmRSS may lag behind the tables, by a bound the kernel allows and the\n"
+	"command prints: per-CPU counters since 6.2, per-thread ones before.\n"
+	"Beyond it, the process ran meanwhile: kill -STOP it.\n"
 	"Needs root and shikumi_ptdump.",
 };
 
@@ -1557,8 +1603,9 @@ static int pt_stats_cmd(int argc, char **argv)
 		OPT_FINISH(),
 	};
 	long long vmrss, vmpte;
-	uint64_t a, b, walk_pte_kb, slack = rss_slack_kb(), rss_kb, mapped = 0;
+	uint64_t a, b, walk_pte_kb, slack, rss_kb, mapped = 0;
 	bool pte_agree, rss_agree, rss_slack_ok;
+	struct rss_lag lag;
 	struct pt_stats st;
 	struct walk_rss w;
 	struct pt_dump d;
@@ -1584,6 +1631,8 @@ static int pt_stats_cmd(int argc, char **argv)
 	pt_dump_free(&d);
 	vmrss = proc_status_kb(pid, "VmRSS");
 	vmpte = proc_status_kb(pid, "VmPTE");
+	rss_lag(pid, &lag);
+	slack = lag.slack_kb;
 	proc_comm(pid, comm, sizeof(comm));
 	for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
 		mapped += st.leaves[l] * level_size((unsigned int)l, st.levels == 5);
@@ -1642,6 +1691,8 @@ static int pt_stats_cmd(int argc, char **argv)
 		json_u64(j, "nonpresent_entries", w.nonpresent);
 		json_bool(j, "agree", rss_agree);
 		json_u64(j, "slack_kb", slack);
+		json_string(j, "lag_model", lag.percpu ? "percpu" : "split_rss");
+		json_u64(j, "threads", (uint64_t)lag.threads);
 		json_bool(j, "within_slack", rss_slack_ok);
 		json_object_end(j);
 		json_object_end(j);
@@ -1685,12 +1736,12 @@ static int pt_stats_cmd(int argc, char **argv)
 		       U(w.zero * 4), U(w.nopage * 4), U(w.hugetlb * 4));
 	if (rss_agree)
 		printf(": they agree\n");
-	else if (rss_slack_ok)
-		printf(":\n  they differ by %lld kB, within the %llu kB the kernel's per-CPU RSS counters may lag\n",
-		       vmrss - (long long)rss_kb, U(slack));
 	else
-		printf(":\n  they differ by %lld kB (did the process run meanwhile? kill -STOP it)\n",
-		       vmrss - (long long)rss_kb);
+		printf(":\n  they differ by %lld kB, %s the %llu kB the kernel's RSS counting may lag%s\n",
+		       vmrss - (long long)rss_kb, rss_slack_ok ? "within" : "beyond",
+		       U(slack), rss_slack_ok ? "" : ": the process ran meanwhile (kill -STOP it)");
+	if (!rss_agree)
+		rss_lag_text(&lag);
 	if (w.nonpresent)
 		printf("%llu entries are not present (swapped out or migrating)\n",
 		       U(w.nonpresent));

@@ -70,7 +70,12 @@ struct shikumi_chr_cmd {
 	__u64 reserved[2];	/* must be 0 */
 };
 
-#define SHIKUMI_CHR_IOC_MAGIC	0xB8
+/*
+ * Free in the kernel's Documentation/userspace-api/ioctl/ioctl-number.rst
+ * (0xB8, which shikumi used at first, is the Marvell CN10K DPI
+ * driver's and Hyper-V mshv's).
+ */
+#define SHIKUMI_CHR_IOC_MAGIC	0xBD
 
 /* Submit one command; -EBUSY while an earlier one is still in flight. */
 #define SHIKUMI_CHR_IOC_SUBMIT	_IOWR(SHIKUMI_CHR_IOC_MAGIC, 1, struct shikumi_chr_cmd)

@@ -12,7 +12,7 @@
  *	must fail with a proper errno and leave nothing behind
  *	(/sys/module/NAME, /dev, /sys/class, /sys/block and debugfs entries
  *	of shikumi); every load that succeeds must unload.  With --open, a
- *	second thread opens DEV over and over, holding it 10 ms each time:
+ *	second thread opens DEV every 2 ms, holding it 10 ms when it can:
  *	no open may succeed during a load that then fails, for the kernel
  *	frees a module whose init failed whatever user space holds of it.
  *	The caller sets failslab and fail_page_alloc up (tests/common.bash:
@@ -151,7 +151,7 @@ static struct {
 
 static void *opener(void *unused)
 {
-	const struct timespec hold = { 0, 10000000 }, gap = { 0, 200000 };
+	const struct timespec hold = { 0, 10000000 }, gap = { 0, 2000000 };
 	unsigned long seq;
 	int fd;
 

@@ -107,12 +107,14 @@ job_list() {
 	done
 }
 
-# Jobs on stdin, longest first by this machine's last run (or an
-# estimate): with two lanes, the longest job starts at once and the
-# short ones fill in around it.  The in-guest DKMS build (about 4
+# Jobs on stdin, in the order that finishes soonest by this machine's
+# last run (or an estimate).  A lane takes the next job as soon as it is
+# free, so an order is tried by playing that out over $jobs lanes; every
+# order of up to 8 jobs is tried, longest first among equals (and beyond
+# 8 jobs, longest first alone).  The in-guest DKMS build (about 4
 # minutes) is kept apart and added to the kernel whose turn it is.
 longest_first() {
-	awk -v times="$state/check-times" -v dkms_on="$DKMS_ON" '
+	awk -v times="$state/check-times" -v dkms_on="$DKMS_ON" -v lanes="${jobs:-1}" '
 	BEGIN {
 		est["debug:a"] = 1300; est["debug:b"] = 1000
 		est["debug"] = 4000
@@ -124,12 +126,69 @@ longest_first() {
 		}
 		if (dkms_on != "")
 			est[dkms_on] += est["dkms"]
+		if (lanes < 1)
+			lanes = 1
 	}
 	{
 		key = $0
 		sub(/^pti:.*/, "pti", key)
-		printf "%d %s\n", (key in est) ? est[key] : 1000, $0
-	}' | sort -s -k1,1nr | cut -d' ' -f2
+		n++
+		name[n] = $0
+		t[n] = (key in est) ? est[key] : 1000
+	}
+	# the time the lanes take for the jobs in perm[1..n], in that order
+	function play(   i, l, min, end) {
+		for (l = 1; l <= lanes; l++)
+			load[l] = 0
+		for (i = 1; i <= n; i++) {
+			min = 1
+			for (l = 2; l <= lanes; l++)
+				if (load[l] < load[min])
+					min = l
+			load[min] += t[perm[i]]
+		}
+		end = 0
+		for (l = 1; l <= lanes; l++)
+			if (load[l] > end)
+				end = load[l]
+		return end
+	}
+	# every order of the jobs not yet placed, from position k on
+	function search(k,   j, end) {
+		if (k > n) {
+			end = play()
+			if (best < 0 || end < best) {
+				best = end
+				for (j = 1; j <= n; j++)
+					order[j] = perm[j]
+			}
+			return
+		}
+		for (j = 1; j <= n; j++) {
+			if (used[byt[j]])
+				continue
+			used[byt[j]] = 1
+			perm[k] = byt[j]
+			search(k + 1)
+			used[byt[j]] = 0
+		}
+	}
+	END {
+		# byt: the jobs longest first, stable
+		for (i = 1; i <= n; i++) {
+			byt[i] = i
+			for (j = i; j > 1 && t[byt[j]] > t[byt[j - 1]]; j--) {
+				k = byt[j]; byt[j] = byt[j - 1]; byt[j - 1] = k
+			}
+		}
+		for (i = 1; i <= n; i++)
+			order[i] = perm[i] = byt[i]
+		best = -1
+		if (n <= 8)
+			search(1)
+		for (i = 1; i <= n; i++)
+			print name[order[i]]
+	}'
 }
 
 # Remember how long each job took, for the next run's order: only of a

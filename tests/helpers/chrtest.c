@@ -1500,51 +1500,6 @@ static void *stall_writer(void *arg)
 	die("the stalled write returned");
 }
 
-/*
- * The stalled writer's process: a thread writes DEV from the page, this
- * thread waits for its fault and tells the parent through READY: 'y' when
- * the writer sleeps in it, 's' without userfaultfd.  Then waits for SIGKILL.
- */
-static void __attribute__((noreturn)) stall_child(const char *dev, int ready)
-{
-	struct stall_write w = { .dev = dev };
-	pthread_t t;
-	int uffd;
-
-	w.page = stalling_page(&uffd);
-	if (!w.page) {
-		if (write(ready, "s", 1) != 1)
-			_exit(1);
-		_exit(0);
-	}
-	if (pthread_create(&t, NULL, stall_writer, &w))
-		die("pthread_create failed");
-	if (!stall_wait_fault(uffd, WAIT_SEC))
-		die("the writer never faulted on its buffer");
-	if (write(ready, "y", 1) != 1)
-		_exit(1);
-	for (;;)
-		pause();
-}
-
-/* PID's exit within SEC seconds: its wait status, or -1 if it is still on */
-static int wait_for(pid_t pid, unsigned int sec)
-{
-	uint64_t end = now_ns() + sec * NSEC_PER_SEC;
-	int status;
-
-	do {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return status;
-		if (r < 0)
-			die("waitpid: %m");
-		sleep_ms(20);
-	} while (now_ns() < end);
-	return -1;
-}
-
 /* a child that polls DEV once (no wait) and exits 0 */
 static pid_t spawn_poller(const char *dev)
 {
@@ -1586,44 +1541,27 @@ static pid_t spawn_reader(const char *path)
  */
 static int cmd_stall(char **argv)
 {
-	int p[2], st_w, st_poll, st_len;
+	struct stall_write w = { .dev = argv[0] };
+	int st_w, st_poll, st_len;
 	pid_t writer, poller, reader;
-	struct pollfd pr;
-	char c = 0;
 
-	if (pipe(p))
-		die("pipe: %m");
-	writer = fork();
-	if (writer < 0)
-		die("fork: %m");
+	writer = stall_start(stall_writer, &w, &w.page);
 	if (!writer) {
-		close(p[0]);
-		stall_child(argv[0], p[1]);
-	}
-	close(p[1]);
-	pr.fd = p[0];
-	pr.events = POLLIN;
-	if (poll(&pr, 1, (WAIT_SEC + 10) * 1000) != 1 || read(p[0], &c, 1) != 1 || c != 'y') {
-		kill(writer, SIGKILL);
-		waitpid(writer, NULL, 0);
-		if (c == 's') {
-			printf("skip: no userfaultfd\n");
-			return 0;
-		}
-		die("the writer did not stall in its buffer's fault");
+		printf("skip: no userfaultfd\n");
+		return 0;
 	}
 	/* the writer sleeps in write(), in the fault on its buffer */
 	poller = spawn_poller(argv[0]);
 	reader = spawn_reader(argv[1]);
-	st_poll = wait_for(poller, STALL_SEC);
-	st_len = wait_for(reader, STALL_SEC);
+	st_poll = stall_wait_exit(poller, STALL_SEC);
+	st_len = stall_wait_exit(reader, STALL_SEC);
 	/* SIGKILL ends the writer, and with it whatever it held */
 	kill(writer, SIGKILL);
-	st_w = wait_for(writer, WAIT_SEC);
+	st_w = stall_wait_exit(writer, WAIT_SEC);
 	if (st_poll < 0)
-		st_poll = wait_for(poller, WAIT_SEC) < 0 ? -2 : -1;
+		st_poll = stall_wait_exit(poller, WAIT_SEC) < 0 ? -2 : -1;
 	if (st_len < 0)
-		st_len = wait_for(reader, WAIT_SEC) < 0 ? -2 : -1;
+		st_len = stall_wait_exit(reader, WAIT_SEC) < 0 ? -2 : -1;
 	CHECK(st_w >= 0, "the writer outlived SIGKILL by %u s", WAIT_SEC);
 	CHECK(WIFSIGNALED(st_w) && WTERMSIG(st_w) == SIGKILL,
 	      "the writer ended otherwise than by SIGKILL (status 0x%x)", st_w);

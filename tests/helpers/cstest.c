@@ -42,6 +42,8 @@
 
 #include <shikumi/cstrace.h>
 
+#include "proc.h"
+
 static void die(const char *what)
 {
 	perror(what);
@@ -327,26 +329,6 @@ static int drain_nb(int fd)
 	if (n < 0 && errno != EAGAIN)
 		die("read");
 	return n < 0;
-}
-
-/* the state letter of PID in /proc/PID/stat */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] && p[2] ? p[2] : '?';
 }
 
 /* one file: quiet, woken by the first record, EPOLLHUP at the end */

@@ -37,6 +37,8 @@
 
 #include <shikumi/ptdump.h>
 
+#include "proc.h"
+
 #define DUMP		"/sys/kernel/debug/shikumi/ptdump/dump"
 #define PAGE		4096UL
 #define PM_PFN(e)	((e) & ((1ULL << 55) - 1))
@@ -572,29 +574,13 @@ static int cmd_hugetlb(void)
 	return 0;
 }
 
-/* the state letter of this process's thread-group leader */
-static char leader_state(void)
-{
-	char path[64], state = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", getpid());
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
-		state = 0;
-	fclose(f);
-	return state;
-}
-
 static void *leader_exit_thread(void *unused)
 {
 	int i;
 
 	(void)unused;
 	/* once the leader is a zombie: its tid is the pid */
-	for (i = 0; i < 1000 && leader_state() != 'Z'; i++)
+	for (i = 0; i < 1000 && proc_state(getpid()) != 'Z'; i++)
 		usleep(10000);
 	printf("pid %d tid %d\n", getpid(), (int)syscall(SYS_gettid));
 	fflush(stdout);

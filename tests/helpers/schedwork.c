@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -40,26 +42,6 @@ static void spin_ns(uint64_t ns)
 
 	while (now_ns() < end)
 		;
-}
-
-/* 'S' once @pid sleeps; 0 if /proc/PID/stat cannot be read */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
 }
 
 static void worker(int note, uint64_t ms)

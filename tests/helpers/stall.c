@@ -15,16 +15,9 @@
  * Prints "ok", or "skip: no userfaultfd"; exit status 1 on a failure.
  */
 #define _GNU_SOURCE
-#include <pthread.h>
-#include <signal.h>
-#include <stdint.h>
-#include <sys/wait.h>
-#include <time.h>
-
 #include "stall.h"
 
 #define CTL_SEC		10	/* what "at once" may take on a busy TCG guest */
-#define WAIT_SEC	60
 
 struct reader {
 	const char *path;
@@ -42,53 +35,6 @@ static void *read_into_page(void *arg)
 		stall_die("the stalled read failed");
 	fprintf(stderr, "stall: the stalled read of %s returned\n", r->path);
 	exit(1);
-}
-
-/* the reader's process: tells READY 'y' once its thread sleeps in the fault */
-static void __attribute__((noreturn)) reader_child(const char *path, int ready)
-{
-	struct reader r = { .path = path };
-	pthread_t t;
-	int uffd;
-
-	r.page = stalling_page(&uffd);
-	if (!r.page) {
-		if (write(ready, "s", 1) != 1)
-			_exit(1);
-		_exit(0);
-	}
-	if (pthread_create(&t, NULL, read_into_page, &r))
-		stall_die("pthread_create");
-	if (!stall_wait_fault(uffd, WAIT_SEC)) {
-		fprintf(stderr, "stall: the read of %s never faulted on its buffer\n", path);
-		_exit(1);
-	}
-	if (write(ready, "y", 1) != 1)
-		_exit(1);
-	for (;;)
-		pause();
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* PID's wait status within SEC seconds, or -1 */
-static int wait_sec(pid_t pid, unsigned int sec)
-{
-	uint64_t end = now_ns() + sec * 1000000000ULL;
-	int status;
-
-	do {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return status;
-		usleep(20000);
-	} while (now_ns() < end);
-	return -1;
 }
 
 /* write each VALUE to its CTL, in a child: exit 0 if all went in */
@@ -117,44 +63,25 @@ static pid_t spawn_controls(char **pairs, int n)
 
 int main(int argc, char **argv)
 {
-	struct pollfd pr;
-	int p[2], st_ctl, st_rd, failures = 0;
+	struct reader r = { .path = argv[1] };
+	int st_ctl, st_rd, failures = 0;
 	pid_t reader, ctl;
-	char c = 0;
 
 	if (argc < 4 || (argc - 2) % 2) {
 		fprintf(stderr, "usage: shikumi-stall FILE CTL VALUE [CTL VALUE...]\n");
 		return 2;
 	}
-	if (pipe(p))
-		stall_die("pipe");
-	reader = fork();
-	if (reader < 0)
-		stall_die("fork");
+	reader = stall_start(read_into_page, &r, &r.page);
 	if (!reader) {
-		close(p[0]);
-		reader_child(argv[1], p[1]);
-	}
-	close(p[1]);
-	pr.fd = p[0];
-	pr.events = POLLIN;
-	if (poll(&pr, 1, (WAIT_SEC + 10) * 1000) != 1 || read(p[0], &c, 1) != 1 ||
-	    c != 'y') {
-		kill(reader, SIGKILL);
-		waitpid(reader, NULL, 0);
-		if (c == 's') {
-			printf("skip: no userfaultfd\n");
-			return 0;
-		}
-		fprintf(stderr, "stall: the reader did not stall in its buffer's fault\n");
-		return 1;
+		printf("skip: no userfaultfd\n");
+		return 0;
 	}
 	/* the reader sleeps in read(), in the fault on its buffer */
 	ctl = spawn_controls(argv + 2, argc - 2);
-	st_ctl = wait_sec(ctl, CTL_SEC);
+	st_ctl = stall_wait_exit(ctl, CTL_SEC);
 	kill(reader, SIGKILL);
-	st_rd = wait_sec(reader, WAIT_SEC);
-	if (st_ctl < 0 && wait_sec(ctl, WAIT_SEC) < 0)
+	st_rd = stall_wait_exit(reader, STALL_WAIT_SEC);
+	if (st_ctl < 0 && stall_wait_exit(ctl, STALL_WAIT_SEC) < 0)
 		st_ctl = -2;
 	if (st_ctl < 0) {
 		fprintf(stderr, "stall: the controls waited while a reader of %s faulted%s\n",

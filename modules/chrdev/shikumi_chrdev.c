@@ -526,9 +526,9 @@ static int shikumi_chr_open(struct inode *inode, struct file *file)
 {
 	/*
 	 * A module whose init fails is freed whatever its reference count:
-	 * until the last device is up, nobody may hold one open.
+	 * until the last device is up, nobody may hold one open.  Pairs with
+	 * the release at the end of shikumi_chr_init().
 	 */
-	/* pairs with the release at the end of shikumi_chr_init() */
 	if (!smp_load_acquire(&shikumi_chr_ready))
 		return -ENXIO;
 	file->private_data = &shikumi_chr_devs[iminor(inode)];

@@ -765,7 +765,7 @@ static size_t cs_text_take(struct cs_reader *rd, size_t max)
 static ssize_t cs_text_read(struct file *file, char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
-	/* nothing to copy would never end the loop while data waits */
+	/* a read of nothing takes no line out of the rings */
 	if (!count)
 		return 0;
 	return cs_read(file, ubuf, count, 1, cs_text_take);

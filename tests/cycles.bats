@@ -58,3 +58,22 @@ cycles() {
 @test "cycles: shikumi_cstrace, tracing hackbench with a reader, unloaded while on" {
 	cycles cstrace
 }
+
+# /sys/kernel/debug/shikumi is shared, owned by none (include/shikumi/debugfs.h):
+# three modules in and out at once, each finding its files in it whenever
+# loaded, and the directory gone with the last (tests/helpers/dbgroot.c)
+@test "cycles: ptdump, cstrace and ramdisk at once share /sys/kernel/debug/shikumi, which goes with the last" {
+	local m kos=()
+	for m in ptdump cstrace ramdisk; do
+		shikumi unload "shikumi_$m" 2>/dev/null || true
+		kos+=("$SHIKUMI_ROOT/build/kmod/$(uname -r)/modules/$m/shikumi_$m.ko")
+	done
+	run shikumi-dbgroot 20 "${kos[@]}"
+	echo "$output"
+	for m in ptdump cstrace ramdisk; do
+		shikumi load "shikumi_$m"
+	done
+	[ "$status" -eq 0 ]
+	echo "# ${lines[-1]}" >&3
+	[ -d /sys/kernel/debug/shikumi/ptdump ]
+}

@@ -115,7 +115,7 @@ static struct {
 	struct irq_work wake_work;
 	wait_queue_head_t wait;
 	struct tracepoint *tp[CS_NR_TP];
-	struct dentry *root, *dir;
+	struct dentry *dir;
 } cs;
 
 /* ------------------------------------------------------------------ */
@@ -1149,14 +1149,14 @@ static int __init shikumi_cstrace_init(void)
 		goto free_rings;
 	}
 
-	/* shared by shikumi's modules: see <shikumi/debugfs.h> */
-	cs.root = shikumi_debugfs_root_get();
-	if (IS_ERR_OR_NULL(cs.root)) {
-		pr_err("cannot create /sys/kernel/debug/shikumi\n");
-		ret = -ENODEV;
+	/* in a directory shared by shikumi's modules: <shikumi/debugfs.h> */
+	cs.dir = shikumi_debugfs_create_dir("cstrace");
+	if (IS_ERR(cs.dir)) {
+		ret = PTR_ERR(cs.dir);
+		pr_err("cannot create /sys/kernel/debug/shikumi/cstrace: %d\n",
+		       ret);
 		goto free_cpus;
 	}
-	cs.dir = debugfs_create_dir("cstrace", cs.root);
 	debugfs_create_file("enable", 0600, cs.dir, NULL, &cs_enable_fops);
 	debugfs_create_file("filter_pid", 0600, cs.dir, &cs.pids,
 			    &cs_ids_fops);
@@ -1182,8 +1182,7 @@ free_rings:
 static void __exit shikumi_cstrace_exit(void)
 {
 	/* no file operation runs after this, and no reader is open */
-	debugfs_remove(cs.dir);
-	shikumi_debugfs_root_put(cs.root);
+	shikumi_debugfs_remove(cs.dir);
 	if (cs.on)
 		cs_stop();
 	irq_work_sync(&cs.wake_work);

@@ -153,7 +153,6 @@ struct ptd_file {
 	char *path;			/* PATH_MAX, for text views */
 };
 
-static struct dentry *ptd_debugfs_root;
 static struct dentry *ptd_debugfs_dir;
 static atomic_long_t ptd_mem_bytes = ATOMIC_LONG_INIT(0);
 static atomic_t ptd_open_files = ATOMIC_INIT(0);
@@ -1472,15 +1471,13 @@ DEFINE_SHOW_ATTRIBUTE(ptd_status);
 
 static int __init shikumi_ptdump_init(void)
 {
-	/* shared by shikumi's modules: see <shikumi/debugfs.h> */
-	struct dentry *root = shikumi_debugfs_root_get();
-
-	if (IS_ERR_OR_NULL(root)) {
-		pr_err("cannot create /sys/kernel/debug/shikumi\n");
-		return -ENODEV;
+	/* in a directory shared by shikumi's modules: <shikumi/debugfs.h> */
+	ptd_debugfs_dir = shikumi_debugfs_create_dir("ptdump");
+	if (IS_ERR(ptd_debugfs_dir)) {
+		pr_err("cannot create /sys/kernel/debug/shikumi/ptdump: %ld\n",
+		       PTR_ERR(ptd_debugfs_dir));
+		return PTR_ERR(ptd_debugfs_dir);
 	}
-	ptd_debugfs_root = root;
-	ptd_debugfs_dir = debugfs_create_dir("ptdump", root);
 	debugfs_create_file("dump", 0600, ptd_debugfs_dir, NULL,
 			    &ptd_dump_fops);
 	debugfs_create_file("status", 0400, ptd_debugfs_dir, NULL,
@@ -1491,8 +1488,7 @@ static int __init shikumi_ptdump_init(void)
 
 static void __exit shikumi_ptdump_exit(void)
 {
-	debugfs_remove(ptd_debugfs_dir);
-	shikumi_debugfs_root_put(ptd_debugfs_root);
+	shikumi_debugfs_remove(ptd_debugfs_dir);
 }
 
 module_init(shikumi_ptdump_init);

@@ -307,7 +307,6 @@ struct shikumi_rd {
 
 static int shikumi_rd_major;
 static struct shikumi_rd *shikumi_rd_disks;
-static struct dentry *shikumi_rd_debugfs_root;
 
 /* ------------------------------------------------------------------ */
 /* Storage                                                              */
@@ -1505,20 +1504,9 @@ static const struct file_operations shikumi_rd_trace_fops = {
 };
 
 /* /sys/kernel/debug/shikumi/ is shared: see <shikumi/debugfs.h> */
-static void shikumi_rd_debugfs_init(void)
-{
-	shikumi_rd_debugfs_root = shikumi_debugfs_root_get();
-}
-
-static void shikumi_rd_debugfs_exit(void)
-{
-	shikumi_debugfs_root_put(shikumi_rd_debugfs_root);
-}
-
 static void shikumi_rd_debugfs_add(struct shikumi_rd *rd)
 {
-	rd->debugfs = debugfs_create_dir(rd->disk->disk_name,
-					 shikumi_rd_debugfs_root);
+	rd->debugfs = shikumi_debugfs_create_dir(rd->disk->disk_name);
 	debugfs_create_file("stats", 0400, rd->debugfs, rd, &shikumi_rd_stats_fops);
 	debugfs_create_file("trace", 0400, rd->debugfs, rd, &shikumi_rd_trace_fops);
 	debugfs_create_file("trace_raw", 0400, rd->debugfs, rd,
@@ -1635,7 +1623,7 @@ static void shikumi_rd_free(struct shikumi_rd *rd)
 static void shikumi_rd_del(struct shikumi_rd *rd)
 {
 	/* first, so no reader of the trace or stats is left */
-	debugfs_remove(rd->debugfs);
+	shikumi_debugfs_remove(rd->debugfs);
 	/* drains the queue: the timer completes every request we hold */
 	del_gendisk(rd->disk);
 }
@@ -1660,7 +1648,6 @@ static int __init shikumi_rd_init(void)
 		ret = -ENOMEM;
 		goto unregister_blkdev;
 	}
-	shikumi_rd_debugfs_init();
 	for (i = 0; i < g_nr_disks; i++) {
 		ret = shikumi_rd_alloc(&shikumi_rd_disks[i], i);
 		if (ret)
@@ -1687,7 +1674,6 @@ del_disks:
 free_disks:
 	while (i--)
 		shikumi_rd_free(&shikumi_rd_disks[i]);
-	shikumi_rd_debugfs_exit();
 	kfree(shikumi_rd_disks);
 	/* as in shikumi_rd_exit() */
 	rcu_barrier();
@@ -1704,7 +1690,6 @@ static void __exit shikumi_rd_exit(void)
 		shikumi_rd_del(&shikumi_rd_disks[i]);
 		shikumi_rd_free(&shikumi_rd_disks[i]);
 	}
-	shikumi_rd_debugfs_exit();
 	kfree(shikumi_rd_disks);
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
 	/* pages discarded just before unload may still wait for RCU */

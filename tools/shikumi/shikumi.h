@@ -208,4 +208,22 @@ int read_file_u64(const char *path, uint64_t *v);
 const char *find_repo_root(void);
 uint64_t now_ns(void);
 
+/* ---- CPU and pid lists (cpus.c) ---- */
+
+#define CPU_DIR		"/sys/devices/system/cpu"
+
+struct cpumask {
+	bool *on;
+	int n;		/* possible CPUs: every CPU number is below n */
+};
+
+int cpulist_parse(const char *s, bool *on, int n, char *why, size_t wsize);
+void cpulist_format(const bool *on, int n, char *buf, size_t size);
+int nr_possible_cpus(void);
+int cpumask_init(struct cpumask *m, const char *list);
+void online_cpus(bool *on, int n);
+int pidlist_parse(const char *s, char *out, size_t size, char *why, size_t wsize);
+int *pidlist_ints(const char *s, size_t *n);
+bool int_in(const int *v, size_t n, int x);
+
 #endif /* SHIKUMI_H */

@@ -6,6 +6,8 @@
 #ifndef SHIKUMI_SCHED_H
 #define SHIKUMI_SCHED_H
 
+#include <signal.h>
+
 #include <shikumi/cstrace.h>
 
 #include "shikumi.h"
@@ -36,6 +38,22 @@ struct tunables {
 	size_t n;
 };
 
+struct cs_stats_cpu {
+	uint64_t written, dropped, lost_records, max_fill;
+	bool present;
+};
+
+struct cs_session {
+	int fd;			/* trace_raw */
+	bool configured;	/* filters written: put them back */
+	bool enabled;
+	uint64_t start_ns, end_ns;
+	struct shikumi_cs_rec *r;
+	size_t n, cap;
+	char stats[16384];
+	uint64_t nr_events;	/* the module's ring size, records per CPU */
+};
+
 /* cmd-sched.c */
 double ms(uint64_t ns);
 
@@ -49,5 +67,18 @@ uint64_t expected_slice(const struct tunables *t, unsigned int nr, char *how,
 			size_t hsize);
 void tunables_json(struct json *j, const char *key, const struct tunables *t);
 int sched_tunables_cmd(int argc, char **argv);
+
+/* sched-trace.c */
+extern volatile sig_atomic_t got_signal;
+void catch_signals(void);
+void sleep_ns(uint64_t ns);
+int cs_check(void);
+void cs_stats_parse(const char *text, struct cs_stats_cpu *c, int ncpu);
+int cs_start(struct cs_session *s, const char *pids, const char *tgids, const char *cpus,
+	     bool follow);
+int cs_drain(struct cs_session *s);
+int cs_stop(struct cs_session *s);
+void cs_free(struct cs_session *s);
+int recs_sort(struct shikumi_cs_rec *r, size_t n);
 
 #endif /* SHIKUMI_SCHED_H */

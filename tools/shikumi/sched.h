@@ -54,8 +54,64 @@ struct cs_session {
 	uint64_t nr_events;	/* the module's ring size, records per CPU */
 };
 
-/* cmd-sched.c */
-double ms(uint64_t ns);
+/* What a trace covers, from a recording's header or a live session. */
+struct trace_meta {
+	uint64_t start_ns, end_ns;
+	int nr_cpus;
+	const bool *cpu_on;	/* the CPUs traced */
+	bool all_tasks;		/* no task filter */
+	bool follow;		/* follow_fork: children of traced tasks are traced */
+	const int *pids, *tgids;
+	size_t npids, ntgids;
+};
+
+struct task {
+	int32_t pid, tgid;
+	char comm[SHIKUMI_CS_COMM_LEN];
+	bool traced;		/* the filters pass it: all its events are here */
+	bool born;		/* WAKEUP_NEW seen: it started inside the trace */
+	bool exited;		/* switched out dead (X) or zombie (Z) */
+	bool has_base;		/* base_nv/base_niv are its counters' last values */
+	bool seen_in;		/* a switch-in of it was seen */
+	int on_cpu;		/* where it runs since run_start, or -1 */
+	uint64_t run_start;
+	uint64_t runnable_since;	/* 0: not waiting for a CPU, or not known */
+	uint32_t base_nv, base_niv;
+	uint64_t runtime, slices, switch_outs, vol, invol, inferred, anomalies;
+	uint64_t waits, wait_total, wait_max, migrations;
+	uint64_t first_ns, last_ns;
+};
+
+struct slice {
+	uint64_t start, end;
+	uint32_t task;
+	uint16_t cpu;
+	bool partial;		/* cut by the trace's start or end: not a whole slice */
+};
+
+struct cpu_acc {
+	uint64_t switches, busy, lost, lost_records, first_ns;
+	bool seen;		/* a SWITCH on it was seen */
+};
+
+struct analysis {
+	struct task *t;
+	size_t nt, capt;
+	struct slice *s;
+	size_t ns, caps;
+	struct cpu_acc *cpu;
+	int ncpu;
+	uint32_t *hash;		/* pid -> task index + 1, open addressing */
+	size_t hsize;
+	uint64_t count[SHIKUMI_CS_LOST + 1];
+	uint64_t inferred, anomalies, lost, unordered;
+};
+
+/* min, median and max of a task's whole slices, in ns; false if none */
+struct spread {
+	double min, median, max;
+	size_t n;
+};
 
 /* sched-tunables.c */
 const char *tun_get(const struct tunables *t, const char *name);
@@ -80,5 +136,13 @@ int cs_drain(struct cs_session *s);
 int cs_stop(struct cs_session *s);
 void cs_free(struct cs_session *s);
 int recs_sort(struct shikumi_cs_rec *r, size_t n);
+
+/* sched-analysis.c */
+double ms(uint64_t ns);
+void analyse(struct analysis *a, const struct shikumi_cs_rec *r, size_t n,
+	     const struct trace_meta *m);
+void analysis_free(struct analysis *a);
+struct spread slice_spread(const struct analysis *a, size_t task);
+void json_spread_ms(struct json *j, const char *key, struct spread sp);
 
 #endif /* SHIKUMI_SCHED_H */

@@ -113,6 +113,55 @@ struct spread {
 	size_t n;
 };
 
+#define SCHED_MAGIC	"SHKMSCHD"
+#define SCHED_VERSION	1
+
+#define SF_ALL_TASKS	0x1	/* no task filter (record -a) */
+#define SF_FOLLOW_FORK	0x2
+#define SF_WAITED	0x4	/* wstatus is the command's */
+
+/* the text blocks after the header, in this order */
+enum { SB_CMD, SB_PIDS, SB_TGIDS, SB_CPUS, SB_TUNABLES, SB_STATS, SB_NR };
+
+/*
+ * A recording: this header, SB_NR text blocks (blob_len[] bytes each: the
+ * command line with its arguments NUL-separated, the filters as written,
+ * the tunables as "name\tvalue\tsource" lines, the module's stats file at
+ * the end), then nr_recs struct shikumi_cs_rec, merged by time.
+ */
+struct sched_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t hdr_size;
+	uint32_t rec_size;
+	uint32_t nr_cpus;	/* possible CPUs: every record's cpu is below */
+	uint64_t nr_recs;
+	uint64_t start_ns;	/* CLOCK_MONOTONIC: tracing on */
+	uint64_t end_ns;	/* tracing off */
+	uint64_t wall_ns;	/* CLOCK_REALTIME at the start */
+	int32_t pid;		/* the command's pid; 0 for every task */
+	int32_t wstatus;	/* its wait status (SF_WAITED) */
+	uint32_t flags;		/* SF_* */
+	uint32_t nr_events;	/* the module's ring, records per CPU */
+	uint32_t blob_len[SB_NR];
+	char kernel[64];
+	uint8_t reserved[8];
+};
+
+_Static_assert(sizeof(struct sched_hdr) == 168, "struct sched_hdr has no holes");
+
+struct recording {
+	struct sched_hdr h;
+	char *blob[SB_NR];	/* NUL-terminated */
+	struct shikumi_cs_rec *r;
+	struct tunables tun;
+	struct cs_stats_cpu *stats;	/* h.nr_cpus */
+	bool *cpu_on;		/* the traced CPUs that were online */
+	int *pids, *tgids;
+	size_t npids, ntgids;
+	struct trace_meta meta;
+};
+
 /* sched-tunables.c */
 const char *tun_get(const struct tunables *t, const char *name);
 uint64_t tun_u64(const struct tunables *t, const char *name);
@@ -144,5 +193,14 @@ void analyse(struct analysis *a, const struct shikumi_cs_rec *r, size_t n,
 void analysis_free(struct analysis *a);
 struct spread slice_spread(const struct analysis *a, size_t task);
 void json_spread_ms(struct json *j, const char *key, struct spread sp);
+
+/* sched-file.c */
+void recording_free(struct recording *rec);
+int recording_load(const char *path, struct recording *rec);
+int recording_write(const char *path, FILE *f, struct sched_hdr *h,
+		    char *const blob[SB_NR], const size_t blen[SB_NR],
+		    const struct shikumi_cs_rec *r);
+uint64_t warn_drops(const struct cs_stats_cpu *st, const struct analysis *a,
+		    uint64_t nr_events, FILE *out);
 
 #endif /* SHIKUMI_SCHED_H */

@@ -203,4 +203,7 @@ int recording_write(const char *path, FILE *f, struct sched_hdr *h,
 uint64_t warn_drops(const struct cs_stats_cpu *st, const struct analysis *a,
 		    uint64_t nr_events, FILE *out);
 
+/* sched-record.c */
+int sched_record_cmd(int argc, char **argv);
+
 #endif /* SHIKUMI_SCHED_H */

@@ -206,4 +206,9 @@ uint64_t warn_drops(const struct cs_stats_cpu *st, const struct analysis *a,
 /* sched-record.c */
 int sched_record_cmd(int argc, char **argv);
 
+/* sched-report.c */
+size_t *tasks_by_runtime(const struct analysis *a, size_t *n);
+void describe_recording(const struct recording *rec, char *buf, size_t size);
+int sched_report_cmd(int argc, char **argv);
+
 #endif /* SHIKUMI_SCHED_H */

@@ -211,4 +211,12 @@ size_t *tasks_by_runtime(const struct analysis *a, size_t *n);
 void describe_recording(const struct recording *rec, char *buf, size_t size);
 int sched_report_cmd(int argc, char **argv);
 
+/* sched-timeline.c */
+extern const char *const task_colors[12];
+void svg_begin(FILE *f, double w, double h);
+void svg_time_axis(FILE *f, double x0, double x1, double ytop, double ybot, double span,
+		   const char *label);
+int svg_end(FILE *f, const char *path);
+int sched_timeline_cmd(int argc, char **argv);
+
 #endif /* SHIKUMI_SCHED_H */

@@ -6,7 +6,10 @@
 #ifndef SHIKUMI_SCHED_H
 #define SHIKUMI_SCHED_H
 
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/types.h>
 
 #include <shikumi/cstrace.h>
 
@@ -162,6 +165,13 @@ struct recording {
 	struct trace_meta meta;
 };
 
+struct kids {
+	pid_t *pid;
+	struct rusage *ru;
+	bool *reaped;
+	int n, go;
+};
+
 /* sched-tunables.c */
 const char *tun_get(const struct tunables *t, const char *name);
 uint64_t tun_u64(const struct tunables *t, const char *name);
@@ -218,5 +228,21 @@ void svg_time_axis(FILE *f, double x0, double x1, double ytop, double ybot, doub
 		   const char *label);
 int svg_end(FILE *f, const char *path);
 int sched_timeline_cmd(int argc, char **argv);
+
+/* sched-harness.c */
+void burn(uint64_t n);
+uint64_t calibrate(uint64_t ns);
+int pick_cpu(void);
+int pin_to(int cpu);
+void move_off(int cpu, const cpu_set_t *allowed);
+uint64_t rusage_ns(const struct rusage *ru);
+int kids_fork(struct kids *k, int n, int cpu, void (*fn)(int, void *), void *arg);
+void kids_kill(struct kids *k);
+int kids_trace(struct kids *k, int cpu, struct cs_session *s, uint64_t *t_go,
+	       void (*at_go)(uint64_t, void *), void *arg);
+void kids_analyse(struct analysis *a, struct cs_session *s, struct kids *k, int cpu,
+		  bool *cpu_on, int ncpu);
+size_t task_of(const struct analysis *a, pid_t pid);
+uint64_t session_dropped(const struct cs_session *s, int ncpu);
 
 #endif /* SHIKUMI_SCHED_H */

@@ -245,4 +245,8 @@ void kids_analyse(struct analysis *a, struct cs_session *s, struct kids *k, int 
 size_t task_of(const struct analysis *a, pid_t pid);
 uint64_t session_dropped(const struct cs_session *s, int ncpu);
 
+/* sched-demo.c */
+int sched_demo_cmd(int argc, char **argv);
+int sched_nice_cmd(int argc, char **argv);
+
 #endif /* SHIKUMI_SCHED_H */

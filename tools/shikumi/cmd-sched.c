@@ -13,27 +13,19 @@
  *
  * Every report reads raw records (struct shikumi_cs_rec); the module's
  * trace_pipe is for cat.
+ *
+ * This file holds the command table.  Where each verb lives:
+ *   record     sched-record.c
+ *   report     sched-report.c
+ *   timeline   sched-timeline.c
+ *   demo       sched-demo.c, on the CPU-bound harness in sched-harness.c
+ *   nice       sched-demo.c, on the same harness
+ *   tunables   sched-tunables.c
+ * and what they share: the session with shikumi_cstrace in sched-trace.c,
+ * the analysis of the records in sched-analysis.c, the recording file
+ * format in sched-file.c, the types and prototypes in sched.h; the CPU and
+ * pid lists are generic, in cpus.c (declared in shikumi.h).
  */
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <math.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <shikumi/cstrace.h>
-
 #include "shikumi.h"
 #include "sched.h"
 

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * blk.h: the blk family's private header (shikumi blk, cmd-blk.c): its
+ * paths and macros, name tables, shared types and the prototypes of what
+ * crosses its files.
+ */
+#ifndef SHIKUMI_BLK_H
+#define SHIKUMI_BLK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <shikumi/ramdisk.h>
+
+#include "shikumi.h"
+
+#define SYS_BLOCK	"/sys/block"
+#define DEBUGFS_ROOT	"/sys/kernel/debug"
+#define DEBUGFS_DIR	DEBUGFS_ROOT "/shikumi"
+#define DISK_PREFIX	"shikumi-ram"
+#define DEFAULT_DISK	DISK_PREFIX "0"
+#define RAMDISK_MODULE	"shikumi_ramdisk"
+#define OP_NR		5
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define DISK_OPT(v)	OPT_STR('d', "disk", (v), "NAME", \
+				"the disk (default " DEFAULT_DISK ")")
+
+extern const char *const model_names[SHIKUMI_BLK_MODEL_HDD + 1];
+extern const char *const policy_names[SHIKUMI_BLK_POLICY_DEADLINE + 1];
+extern const char *const op_names[OP_NR];
+
+const char *name_of(const char *const *names, size_t n, unsigned int i);
+int index_of(const char *const *names, size_t n, const char *s);
+
+#define MODEL_NAME(i)	name_of(model_names, ARRAY_SIZE(model_names), (i))
+#define POLICY_NAME(i)	name_of(policy_names, ARRAY_SIZE(policy_names), (i))
+#define OP_NAME(i)	name_of(op_names, OP_NR, (i))
+
+/* blk.c: the access layer */
+char *read_all(int fd, size_t *lenp);
+char *read_path(const char *path);
+void copy_str(char *dst, size_t size, const char *src);
+bool is_root(void);
+const char *why(int err);
+int need_module(void);
+int need_disk(const char *arg, char *disk, size_t size,
+	      const struct opt *opts, const struct cmd_help *help);
+void ctl_path(char *p, size_t size, const char *disk, const char *key);
+int ctl_read(const char *disk, const char *key, char *buf, size_t size);
+int ctl_write(const char *disk, const char *key, const char *v);
+bool ctl_exists(const char *disk, const char *key);
+int queue_read(const char *disk, const char *key, char *buf, size_t size);
+int queue_write(const char *disk, const char *key, const char *v);
+int stock_scheduler(const char *disk, char *buf, size_t size);
+uint64_t disk_sectors(const char *disk);
+int list_params(const char *disk, const char *prefix, char **names,
+		int max);
+void free_names(char **names, int n);
+int dbg_open(const char *disk, const char *file);
+
+#endif /* SHIKUMI_BLK_H */

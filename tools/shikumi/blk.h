@@ -60,4 +60,20 @@ int list_params(const char *disk, const char *prefix, char **names,
 void free_names(char **names, int n);
 int dbg_open(const char *disk, const char *file);
 
+/* blk-stats.c */
+struct op_stats {
+	uint64_t count, bytes, lat_ns;
+	uint64_t hist[SHIKUMI_BLK_HIST_BUCKETS];
+};
+
+struct blk_stats {
+	char model[16], policy[16];
+	uint64_t submitted, completed, in_driver, errors, merged;
+	uint64_t head_travel, head, trace_records, trace_dropped;
+	struct op_stats op[OP_NR];
+};
+
+int read_stats(const char *disk, struct blk_stats *st);
+int blk_stats(int argc, char **argv);
+
 #endif /* SHIKUMI_BLK_H */

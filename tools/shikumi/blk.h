@@ -76,4 +76,9 @@ struct blk_stats {
 int read_stats(const char *disk, struct blk_stats *st);
 int blk_stats(int argc, char **argv);
 
+/* blk-ctl.c */
+int blk_policy(int argc, char **argv);
+int blk_model(int argc, char **argv);
+int blk_info(int argc, char **argv);
+
 #endif /* SHIKUMI_BLK_H */

@@ -81,4 +81,24 @@ int blk_policy(int argc, char **argv);
 int blk_model(int argc, char **argv);
 int blk_info(int argc, char **argv);
 
+/* blk-trace.c */
+#define REC_SIZE	sizeof(struct shikumi_blk_trace)
+
+struct trace_buf {
+	struct shikumi_blk_trace *r;
+	size_t n, cap;
+};
+
+int trace_reserve(struct trace_buf *t, size_t more);
+void trace_free(struct trace_buf *t);
+int drain_trace(const char *disk, struct trace_buf *t);
+int load_trace_file(const char *path, struct trace_buf *t);
+int save_trace_file(const char *path, const struct shikumi_blk_trace *r,
+		    size_t n);
+uint64_t seq_gaps(const struct shikumi_blk_trace *r, size_t n);
+uint64_t seek_of(const struct shikumi_blk_trace *r);
+uint64_t first_queued(const struct shikumi_blk_trace *r, size_t n);
+double rel_ms(uint64_t t, uint64_t t0);
+int blk_trace(int argc, char **argv);
+
 #endif /* SHIKUMI_BLK_H */

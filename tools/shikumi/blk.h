@@ -101,4 +101,9 @@ uint64_t first_queued(const struct shikumi_blk_trace *r, size_t n);
 double rel_ms(uint64_t t, uint64_t t0);
 int blk_trace(int argc, char **argv);
 
+/* blk-plot.c */
+int parse_names(const char *s, const char *const *names, size_t n,
+		int *out, int max);
+int blk_plot(int argc, char **argv);
+
 #endif /* SHIKUMI_BLK_H */

@@ -41,7 +41,6 @@ int index_of(const char *const *names, size_t n, const char *s);
 /* blk.c: the access layer */
 char *read_all(int fd, size_t *lenp);
 char *read_path(const char *path);
-void copy_str(char *dst, size_t size, const char *src);
 bool is_root(void);
 const char *why(int err);
 int need_module(void);

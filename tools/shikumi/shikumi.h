@@ -226,4 +226,21 @@ int pidlist_parse(const char *s, char *out, size_t size, char *why, size_t wsize
 int *pidlist_ints(const char *s, size_t *n);
 bool int_in(const int *v, size_t n, int x);
 
+/* ---- the JSON reader (jsonr.c) ---- */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jval {
+	enum jtype type;
+	double num;
+	char *key;		/* inside an object */
+	struct jval *kids, *next;
+};
+
+void jfree(struct jval *v);
+struct jval *jparse(const char *text);
+double jnum(const struct jval *v, const char *path);
+/* Copy @src into @dst of @size bytes, cut short if need be (in blk.c for now). */
+void copy_str(char *dst, size_t size, const char *src);
+
 #endif /* SHIKUMI_H */

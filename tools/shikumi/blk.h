@@ -105,4 +105,30 @@ int parse_names(const char *s, const char *const *names, size_t n,
 		int *out, int max);
 int blk_plot(int argc, char **argv);
 
+/* blk-measure.c */
+struct fio_job {
+	const char *name, *filename, *rw, *bs, *ioengine;
+	uint64_t size;		/* bytes */
+	unsigned int iodepth, numjobs, runtime;
+	bool direct, time_based;
+};
+
+struct fio_result {
+	double bw_bytes, iops, lat_ns_mean;
+};
+
+/* The state measure and bench change, to put back at the end. */
+struct saved {
+	char model[16], policy[16], sched[32], ra[16];
+};
+
+int run_prog(char *const *argv, const char *out);
+int fio_run(const struct fio_job *job, const char *out,
+	    struct fio_result *res);
+int need_fio(void);
+int save_state(const char *disk, struct saved *sv);
+void restore_state(const char *disk, const struct saved *sv);
+int set_ctl(const char *disk, const char *key, const char *v);
+int blk_measure(int argc, char **argv);
+
 #endif /* SHIKUMI_BLK_H */

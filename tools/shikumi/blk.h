@@ -131,4 +131,7 @@ void restore_state(const char *disk, const struct saved *sv);
 int set_ctl(const char *disk, const char *key, const char *v);
 int blk_measure(int argc, char **argv);
 
+/* blk-bench.c */
+int blk_bench(int argc, char **argv);
+
 #endif /* SHIKUMI_BLK_H */

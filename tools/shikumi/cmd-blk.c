@@ -2,36 +2,23 @@
 /*
  * shikumi blk: the RAM disk of chapters 6 and 9.
  *
- *   info     the disks, their service model, policy and stock queue
- *   stats    the driver's counters and latency histograms (debugfs)
- *   policy   the driver's own scheduling policy
- *   model    the service model (ram, ssd, hdd) and its parameters
- *   trace    drain the per-request trace (debugfs trace_raw)
- *   plot     the head's path under each policy, on one random workload
- *   measure  the book's chapter 9 measure.sh, with fio
- *   bench    shikumi against brd and null_blk; policies under the hdd model
+ *   info     blk-ctl.c      the disks, their model, policy and stock queue
+ *   stats    blk-stats.c    the driver's counters and latency histograms
+ *   policy   blk-ctl.c      the driver's own scheduling policy
+ *   model    blk-ctl.c      the service model (ram, ssd, hdd), its parameters
+ *   trace    blk-trace.c    drain the per-request trace (debugfs trace_raw)
+ *   plot     blk-plot.c     the head's path under each policy, random reads
+ *   measure  blk-measure.c  the book's chapter 9 measure.sh, with fio
+ *   bench    blk-bench.c    shikumi against brd and null_blk; hdd policies
+ *
+ * blk.c is the access layer (the disk's sysfs controls and queue, debugfs),
+ * blk.h the family's private header; the JSON reader for fio's reports is
+ * jsonr.c.
  *
  * The controls are sysfs files in /sys/block/DISK/shikumi/, the statistics
  * and the trace debugfs files in /sys/kernel/debug/shikumi/DISK/; the
  * contract is include/uapi/shikumi/ramdisk.h.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <shikumi/ramdisk.h>
-
-#include "shikumi.h"
 #include "blk.h"
 
 /* ---- the subcommand ------------------------------------------------------ */

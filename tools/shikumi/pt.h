@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shikumi pt: the family's private header.  What the pt files share: the
+ * paths and size macros, the structs that cross a file, and the prototypes
+ * of the functions one pt file calls in another.  Each file's own helpers
+ * stay static in it.
+ */
+#ifndef SHIKUMI_PT_H
+#define SHIKUMI_PT_H
+
+#include <sys/types.h>
+
+#include <shikumi/ptdump.h>
+
+#include "shikumi.h"
+
+#define PT_MODULE	"shikumi_ptdump"
+#define DEBUGFS_ROOT	"/sys/kernel/debug"
+#define PT_DUMP		DEBUGFS_ROOT "/shikumi/ptdump/dump"
+#define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
+
+#define SZ_4K		0x1000ULL
+#define SZ_2M		0x200000ULL
+#define SZ_1G		0x40000000ULL
+#define MIB		(1024ULL * 1024)
+
+#define U(x)		((unsigned long long)(x))
+
+/* pt.c: the ptdump access layer and the decoders */
+
+struct pt_dump {
+	struct shikumi_pt_rec *r;
+	size_t n, cap;
+	pid_t pid;
+	bool exited;
+};
+
+struct pt_stats {
+	uint64_t tables[SHIKUMI_PT_LEVELS];
+	uint64_t leaves[SHIKUMI_PT_LEVELS];
+	uint64_t kept;		/* PTE tables deposited under huge PMDs */
+	unsigned int levels;
+	uint32_t hflags;
+};
+
+extern const char *const level_names[SHIKUMI_PT_LEVELS];
+const char *level_name(unsigned int level);
+unsigned int paging_levels(const struct shikumi_pt_rec *h);
+uint64_t level_size(unsigned int level, bool la57);
+const char *size_str(uint64_t bytes, char *buf, size_t size);
+const char *bits_str(uint32_t f, char *buf, size_t size);
+const char *page_str(uint32_t f, char *buf, size_t size);
+void json_flags(struct json *j, const char *key, uint32_t f);
+void json_hex(struct json *j, const char *key, uint64_t v);
+const char *vma_kind(uint32_t vf);
+void vma_perms(uint32_t vf, char *s);
+int parse_pid(const char *s, pid_t *pid);
+int parse_addr(const char *s, uint64_t *v);
+int parse_range(const char *s, uint64_t *a, uint64_t *b);
+void pt_dump_free(struct pt_dump *d);
+int pt_open(void);
+int pt_query(int fd, pid_t pid, const char *query, const char *what);
+int pt_check(struct pt_dump *d, const char *src);
+int pt_fetch(pid_t pid, const char *view, const char *extra,
+	     const char *what, struct pt_dump *d);
+int fetch_range(pid_t pid, const char *view, const char *range,
+		struct pt_dump *d);
+int fetch_span(pid_t pid, const char *view, uint64_t a, uint64_t b,
+	       struct pt_dump *d);
+int pt_get_stats(pid_t pid, const char *range, struct pt_stats *st);
+uint64_t stats_tables(const struct pt_stats *st);
+void flag_delta(uint32_t a, uint32_t b, char *buf, size_t size);
+
+#endif /* SHIKUMI_PT_H */

@@ -243,4 +243,28 @@ double jnum(const struct jval *v, const char *path);
 /* Copy @src into @dst of @size bytes, cut short if need be (in blk.c for now). */
 void copy_str(char *dst, size_t size, const char *src);
 
+/* ---- /proc readers (proc.c) ---- */
+
+#include <sys/types.h>	/* pid_t */
+
+struct map_ent {
+	uint64_t start, end, offset, inode;
+	char perms[8];
+	char *path;		/* "" for anonymous */
+};
+
+struct maps {
+	struct map_ent *v;
+	size_t n;
+};
+
+void proc_comm(pid_t pid, char *buf, size_t size);
+long long proc_status_kb(pid_t pid, const char *key);
+long long proc_minflt(pid_t pid);
+void maps_free(struct maps *m);
+int maps_read(pid_t pid, struct maps *m);
+const struct map_ent *maps_find(const struct maps *m, uint64_t addr);
+long long vmstat(const char *key);
+long long meminfo_kb(const char *key);
+
 #endif /* SHIKUMI_H */

@@ -71,4 +71,39 @@ int pt_get_stats(pid_t pid, const char *range, struct pt_stats *st);
 uint64_t stats_tables(const struct pt_stats *st);
 void flag_delta(uint32_t a, uint32_t b, char *buf, size_t size);
 
+/* pt-marks.c: ELF marks, for dump */
+
+struct elf_file {
+	char *path;
+	struct elf_info ei;
+	int err;		/* why it could not be read, or 0 */
+	bool have_bias;
+	uint64_t bias;		/* runtime address - link-time address */
+};
+
+struct mark {
+	const char *name;
+	const struct elf_file *file;
+	uint64_t start, end;
+};
+
+struct elfset {
+	struct elf_file *f;
+	size_t nf;
+	struct mark *m;
+	size_t nm;
+};
+
+void elfset_free(struct elfset *es);
+const char *elf_kind_str(const struct elf_file *ef);
+const char *base_name(const char *path);
+int elfset_build(pid_t pid, const struct maps *mp, bool all,
+		 struct elfset *es);
+bool overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1);
+const struct elf_file *elfset_file(const struct elfset *es,
+				   const struct map_ent *me);
+int vma_segment(const struct elf_file *ef, const struct map_ent *me);
+void seg_flags(uint32_t pf, char *s);
+void json_elf_files(struct json *j, const struct elfset *es);
+
 #endif /* SHIKUMI_PT_H */

@@ -106,4 +106,10 @@ int vma_segment(const struct elf_file *ef, const struct map_ent *me);
 void seg_flags(uint32_t pf, char *s);
 void json_elf_files(struct json *j, const struct elfset *es);
 
+/* pt-dump.c: dump */
+
+void json_header(struct json *j, const struct shikumi_pt_rec *h,
+		 const char *comm);
+int pt_dump_cmd(int argc, char **argv);
+
 #endif /* SHIKUMI_PT_H */

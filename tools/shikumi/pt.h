@@ -112,4 +112,17 @@ void json_header(struct json *j, const struct shikumi_pt_rec *h,
 		 const char *comm);
 int pt_dump_cmd(int argc, char **argv);
 
+/* pt-translate.c: translate */
+
+struct xlate {
+	int result;		/* LEAF, EMPTY, NONPRESENT, or 0: nothing found */
+	uint64_t pfn, page_size, phys;
+	uint32_t flags;
+};
+
+void xlate_render(const struct pt_dump *d, uint64_t addr, struct json *j,
+		  const char *indent, struct xlate *x);
+int pt_translate(pid_t pid, uint64_t addr, struct pt_dump *d);
+int pt_translate_cmd(int argc, char **argv);
+
 #endif /* SHIKUMI_PT_H */

@@ -125,4 +125,8 @@ void xlate_render(const struct pt_dump *d, uint64_t addr, struct json *j,
 int pt_translate(pid_t pid, uint64_t addr, struct pt_dump *d);
 int pt_translate_cmd(int argc, char **argv);
 
+/* pt-stats.c: stats */
+
+int pt_stats_cmd(int argc, char **argv);
+
 #endif /* SHIKUMI_PT_H */

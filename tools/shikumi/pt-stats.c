@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi pt stats: a process's page-table pages per level and its leaves
+ * per page size, against the kernel's own counts (VmPTE, VmRSS) and the
+ * lag VmRSS may have.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pt.h"
+
+/* ---- stats ------------------------------------------------------------------ */
+
+/* What a full walk says that the per-level statistics do not. */
+struct walk_rss {
+	uint64_t pages;		/* 4 KiB units mapped by present leaves */
+	uint64_t rss_pages;	/* of which VmRSS counts */
+	uint64_t zero, nopage, hugetlb;	/* 4 KiB units VmRSS leaves out */
+	uint64_t deposits;	/* PTE pages deposited under anonymous THPs */
+	uint64_t nonpresent;
+};
+
+static void walk_rss(const struct pt_dump *d, struct walk_rss *w)
+{
+	bool la57 = paging_levels(&d->r[0]) == 5;
+	uint32_t vf = 0;
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	for (i = 1; i < d->n; i++) {
+		const struct shikumi_pt_rec *r = &d->r[i];
+		uint64_t n;
+
+		if (r->type == SHIKUMI_PT_REC_VMA)
+			vf = r->flags;
+		if (r->type == SHIKUMI_PT_REC_NONPRESENT)
+			w->nonpresent++;
+		if (r->type != SHIKUMI_PT_REC_LEAF)
+			continue;
+		n = level_size(r->level, la57) / SZ_4K;
+		w->pages += n;
+		if (vf & SHIKUMI_PT_VMA_HUGETLB)
+			w->hugetlb += n;
+		else if (r->flags & SHIKUMI_PT_F_ZERO)
+			w->zero += n;
+		else if (r->flags & (SHIKUMI_PT_F_NOPAGE | SHIKUMI_PT_F_SPECIAL))
+			w->nopage += n;
+		else
+			w->rss_pages += n;
+		/*
+		 * x86 keeps a PTE page aside ("deposited") under every anonymous
+		 * PMD mapping, for splitting it later, and counts it in VmPTE.
+		 */
+		if (r->level == SHIKUMI_PT_PMD && !(vf & SHIKUMI_PT_VMA_HUGETLB) &&
+		    ((r->flags & SHIKUMI_PT_F_ANON) ||
+		     ((r->flags & SHIKUMI_PT_F_ZERO) && !(vf & SHIKUMI_PT_VMA_SHARED))))
+			w->deposits++;
+	}
+}
+
+/*
+ * How far VmRSS may lag behind the page tables, and why: the kernel does
+ * not add every page to the process's counters at once.
+ *  - Since 6.2 (percpu): each of the three counters that make VmRSS (anon,
+ *    file, shmem) is per CPU, and /proc reads only what the CPUs have
+ *    folded in: each CPU keeps up to percpu_counter_batch - 1 pages
+ *    (batch = max(32, 2 * CPUs)).
+ *  - Before (split RSS counting): each thread keeps its own changes and
+ *    adds them to the process's counters every 64 page faults
+ *    (TASK_RSS_EVENTS_THRESH), and one fault may map up to
+ *    fault_around_bytes of a file (16 pages by default).  A sleeping
+ *    thread adds its share at its next fault, or when it exits.
+ */
+struct rss_lag {
+	bool percpu;		/* since 6.2; else split RSS counting */
+	uint64_t slack_kb;
+	long threads, cpus, batch, fault_around;
+};
+
+static void rss_lag(pid_t pid, struct rss_lag *r)
+{
+	char rel[64] = "";
+	int major = 0, minor = 0;
+	long long v;
+
+	r->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (r->cpus < 1)
+		r->cpus = 1;
+	r->batch = r->cpus * 2 > 32 ? r->cpus * 2 : 32;
+	r->threads = proc_status_kb(pid, "Threads");
+	if (r->threads < 1)
+		r->threads = 1;
+	v = -1;
+	if (!read_file_str("/sys/kernel/debug/fault_around_bytes", rel, sizeof(rel)))
+		v = atoll(rel) / 4096;
+	r->fault_around = v > 0 ? v : 16;
+	if (read_file_str("/proc/sys/kernel/osrelease", rel, sizeof(rel)) ||
+	    sscanf(rel, "%d.%d", &major, &minor) != 2)
+		major = 6, minor = 2;
+	r->percpu = major > 6 || (major == 6 && minor >= 2);
+	if (r->percpu)
+		r->slack_kb = 3 * (uint64_t)r->cpus * (r->batch - 1) * 4;
+	else
+		r->slack_kb = (uint64_t)r->threads * 65 * r->fault_around * 4;
+}
+
+static void rss_lag_text(const struct rss_lag *r)
+{
+	if (r->percpu)
+		printf("  (since 6.2 VmRSS adds up per-CPU counters, and each of %ld CPUs may\n"
+		       "  hold back up to %ld pages of each of 3 counters)\n",
+		       r->cpus, r->batch - 1);
+	else
+		printf("  (before 6.2 each thread adds its RSS changes to VmRSS only every\n"
+		       "  64 page faults, and a fault may map %ld pages: %ld thread(s) x 65\n"
+		       "  faults x %ld pages; a sleeping thread adds its share at its next\n"
+		       "  fault or when it exits)\n",
+		       r->fault_around, r->threads, r->fault_around);
+}
+
+static const struct cmd_help stats_help = {
+	.usage = "PID [--range START-END] [--json]",
+	.summary = "Count the page tables of process PID: page-table pages per level (and\n"
+		   "their bytes), and present leaves per page size.",
+	.details =
+	"Then compares with what the kernel counts itself, in /proc/PID/status:\n"
+	"  VmPTE  the bytes of PUD, PMD and PTE pages (the PGD is not counted), and\n"
+	"         one PTE page deposited under each anonymous 2 MiB THP\n"
+	"  VmRSS  the resident pages; the zero page, pages with no struct page\n"
+	"         and hugetlb pages are not counted\n"
+	"VmRSS may lag behind the tables, by a bound the kernel allows and the\n"
+	"command prints: per-CPU counters since 6.2, per-thread ones before.\n"
+	"Beyond it, the process ran meanwhile: kill -STOP it.\n"
+	"Needs root and shikumi_ptdump.",
+};
+
+int pt_stats_cmd(int argc, char **argv)
+{
+	const char *range = NULL;
+	const struct opt opts[] = {
+		OPT_STR('r', "range", &range, "START-END", "only the VMAs in [START, END)"),
+		OPT_FINISH(),
+	};
+	long long vmrss, vmpte;
+	uint64_t a, b, walk_pte_kb, slack, rss_kb, mapped = 0;
+	bool pte_agree, rss_agree, rss_slack_ok;
+	struct rss_lag lag;
+	struct pt_stats st;
+	struct walk_rss w;
+	struct pt_dump d;
+	char comm[64], sz[24];
+	int first, l;
+	pid_t pid;
+
+	first = parse_options(argc, argv, opts, &stats_help);
+	if (first >= argc)
+		return usage_error(opts, &stats_help, "which process? give a PID");
+	if (first + 1 < argc)
+		return usage_error(opts, &stats_help, "unexpected argument '%s'", argv[first + 1]);
+	if (parse_pid(argv[first], &pid))
+		return usage_error(opts, &stats_help, "'%s' is not a process ID", argv[first]);
+	if (range && parse_range(range, &a, &b))
+		return usage_error(opts, &stats_help, "bad range '%s': give START-END", range);
+
+	if (pt_get_stats(pid, range, &st))
+		return EXIT_FAIL;
+	if (fetch_range(pid, "full", range, &d))
+		return EXIT_FAIL;
+	walk_rss(&d, &w);
+	pt_dump_free(&d);
+	vmrss = proc_status_kb(pid, "VmRSS");
+	vmpte = proc_status_kb(pid, "VmPTE");
+	rss_lag(pid, &lag);
+	slack = lag.slack_kb;
+	proc_comm(pid, comm, sizeof(comm));
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+		mapped += st.leaves[l] * level_size((unsigned int)l, st.levels == 5);
+
+	walk_pte_kb = (st.tables[SHIKUMI_PT_PUD] + st.tables[SHIKUMI_PT_PMD] +
+		       st.tables[SHIKUMI_PT_PTE] + st.kept) * 4;
+	rss_kb = w.rss_pages * 4;
+	pte_agree = vmpte >= 0 && (uint64_t)vmpte == walk_pte_kb;
+	rss_agree = vmrss >= 0 && (uint64_t)vmrss == rss_kb;
+	rss_slack_ok = vmrss >= 0 &&
+		       (uint64_t)llabs(vmrss - (long long)rss_kb) <= slack;
+
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)pid);
+		json_string(j, "comm", comm);
+		json_u64(j, "levels", st.levels);
+		json_bool(j, "p4d_folded", st.hflags & SHIKUMI_PT_H_P4D_FOLDED);
+		json_string(j, "range", range);
+		json_array_begin(j, "per_level");
+		for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
+			json_object_begin(j, NULL);
+			json_string(j, "level", level_names[l]);
+			json_u64(j, "table_pages", st.tables[l]);
+			json_u64(j, "table_bytes", st.tables[l] * SZ_4K);
+			json_u64(j, "leaves", st.leaves[l]);
+			json_u64(j, "entry_size", level_size((unsigned int)l, st.levels == 5));
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_u64(j, "table_pages", stats_tables(&st));
+		json_u64(j, "table_bytes", stats_tables(&st) * SZ_4K);
+		json_u64(j, "mapped_bytes", mapped);
+		json_object_begin(j, "vmpte");
+		if (vmpte >= 0)
+			json_u64(j, "kernel_kb", (uint64_t)vmpte);
+		else
+			json_null(j, "kernel_kb");
+		json_u64(j, "walk_kb", walk_pte_kb);
+		json_u64(j, "thp_deposits", st.kept);
+		/* the same, counted here from the walk's anonymous PMD leaves */
+		json_u64(j, "thp_deposits_walk", w.deposits);
+		json_bool(j, "agree", pte_agree);
+		json_object_end(j);
+		json_object_begin(j, "rss");
+		if (vmrss >= 0)
+			json_u64(j, "kernel_kb", (uint64_t)vmrss);
+		else
+			json_null(j, "kernel_kb");
+		json_u64(j, "walk_kb", rss_kb);
+		json_u64(j, "zero_page_kb", w.zero * 4);
+		json_u64(j, "nopage_kb", w.nopage * 4);
+		json_u64(j, "hugetlb_kb", w.hugetlb * 4);
+		json_u64(j, "nonpresent_entries", w.nonpresent);
+		json_bool(j, "agree", rss_agree);
+		json_u64(j, "slack_kb", slack);
+		json_string(j, "lag_model", lag.percpu ? "percpu" : "split_rss");
+		json_u64(j, "threads", (uint64_t)lag.threads);
+		json_bool(j, "within_slack", rss_slack_ok);
+		json_object_end(j);
+		json_object_end(j);
+		json_free(j);
+		return EXIT_OK;
+	}
+	printf("pid %d (%s): page tables%s%s, %u-level paging\n", pid, comm,
+	       range ? " in " : "", range ? range : "", st.levels);
+	printf("  %-5s %11s %10s %9s  %s\n", "LEVEL", "TABLE PAGES", "BYTES",
+	       "LEAVES", "ONE ENTRY MAPS");
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
+		char bytes[24];
+
+		if (l == SHIKUMI_PT_P4D && (st.hflags & SHIKUMI_PT_H_P4D_FOLDED)) {
+			printf("  %-5s %11s %10s %9s  (folded into the PGD)\n", "p4d", "-",
+			       "-", "-");
+			continue;
+		}
+		printf("  %-5s %11llu %10s %9llu  %s\n", level_names[l], U(st.tables[l]),
+		       size_str(st.tables[l] * SZ_4K, bytes, sizeof(bytes)),
+		       U(st.leaves[l]),
+		       size_str(level_size((unsigned int)l, st.levels == 5), sz, sizeof(sz)));
+	}
+	printf("  %-5s %11llu %10s            (%s mapped)\n", "total",
+	       U(stats_tables(&st)), size_str(stats_tables(&st) * SZ_4K, sz, sizeof(sz)),
+	       size_str(mapped, (char[24]){ 0 }, 24));
+	if (range) {
+		printf("  (VmPTE and VmRSS count the whole process; with --range they differ)\n");
+	}
+	printf("\nVmPTE: the kernel says %lld kB; the walk: (pud %llu + pmd %llu + pte %llu",
+	       vmpte, U(st.tables[SHIKUMI_PT_PUD]), U(st.tables[SHIKUMI_PT_PMD]),
+	       U(st.tables[SHIKUMI_PT_PTE]));
+	if (st.kept)
+		printf(" + %llu deposited under THPs", U(st.kept));
+	printf(") x 4 KiB = %llu kB: %s\n", U(walk_pte_kb),
+	       pte_agree ? "they agree" : "they differ");
+	printf("VmRSS: the kernel says %lld kB; the walk: %llu kB of present pages",
+	       vmrss, U(rss_kb));
+	if (w.zero || w.nopage || w.hugetlb)
+		printf(" (not counting %llu kB of zero page, %llu kB without struct page, %llu kB hugetlb)",
+		       U(w.zero * 4), U(w.nopage * 4), U(w.hugetlb * 4));
+	if (rss_agree)
+		printf(": they agree\n");
+	else
+		printf(":\n  they differ by %lld kB, %s the %llu kB the kernel's RSS counting may lag%s\n",
+		       vmrss - (long long)rss_kb, rss_slack_ok ? "within" : "beyond",
+		       U(slack), rss_slack_ok ? "" : ": the process ran meanwhile (kill -STOP it)");
+	if (!rss_agree)
+		rss_lag_text(&lag);
+	if (w.nonpresent)
+		printf("%llu entries are not present (swapped out or migrating)\n",
+		       U(w.nonpresent));
+	return EXIT_OK;
+}

@@ -129,4 +129,16 @@ int pt_translate_cmd(int argc, char **argv);
 
 int pt_stats_cmd(int argc, char **argv);
 
+/* pt-snap.c: snapshot and diff */
+
+struct entry {
+	uint64_t va, pfn, raw;
+	uint32_t flags;
+	uint8_t type, level;
+};
+
+int pt_snapshot_cmd(int argc, char **argv);
+struct entry *entries_of(const struct pt_dump *d, size_t *n);
+int pt_diff_cmd(int argc, char **argv);
+
 #endif /* SHIKUMI_PT_H */

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi pt snapshot and diff: a process's raw records saved to a file,
+ * and what changed between two such files, entry by entry.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "pt.h"
+
+/* ---- snapshot and diff ------------------------------------------------------ */
+
+#define SNAP_MAGIC	"SHKMPTSN"
+#define SNAP_VERSION	1
+
+/* A snapshot file: this header, then the raw records as the module gave them. */
+struct snap_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t rec_size;
+	uint32_t pt_magic;	/* SHIKUMI_PT_MAGIC */
+	uint32_t pt_version;	/* SHIKUMI_PT_VERSION */
+	uint64_t pid;
+	uint64_t time_ns;	/* CLOCK_REALTIME */
+	uint64_t nrecs;
+	char comm[16];
+	char kernel[64];
+};
+
+static const struct cmd_help snapshot_help = {
+	.usage = "PID -o FILE [--range START-END] [--json]",
+	.summary = "Save the page-table entries of process PID (the module's raw records,\n"
+		   "after a small header with the pid and the time) to FILE, for 'shikumi\n"
+		   "pt diff'.",
+	.details = "Needs root and shikumi_ptdump.",
+};
+
+int pt_snapshot_cmd(int argc, char **argv)
+{
+	const char *range = NULL, *out = NULL;
+	const struct opt opts[] = {
+		OPT_STR('o', "output", &out, "FILE", "the snapshot file to write"),
+		OPT_STR('r', "range", &range, "START-END", "only addresses in [START, END)"),
+		OPT_FINISH(),
+	};
+	struct snap_hdr h = { 0 };
+	struct timespec ts;
+	struct pt_dump d;
+	char comm[64];
+	uint64_t a, b, entries = 0;
+	int first, ret = EXIT_FAIL;
+	size_t i;
+	FILE *f;
+	pid_t pid;
+
+	first = parse_options(argc, argv, opts, &snapshot_help);
+	if (first >= argc)
+		return usage_error(opts, &snapshot_help, "which process? give a PID");
+	if (first + 1 < argc)
+		return usage_error(opts, &snapshot_help, "unexpected argument '%s'", argv[first + 1]);
+	if (parse_pid(argv[first], &pid))
+		return usage_error(opts, &snapshot_help, "'%s' is not a process ID", argv[first]);
+	if (!out)
+		return usage_error(opts, &snapshot_help, "-o FILE is required");
+	if (range && parse_range(range, &a, &b))
+		return usage_error(opts, &snapshot_help, "bad range '%s': give START-END", range);
+	if (fetch_range(pid, "full", range, &d))
+		return EXIT_FAIL;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	memcpy(h.magic, SNAP_MAGIC, sizeof(h.magic));
+	h.version = SNAP_VERSION;
+	h.rec_size = sizeof(struct shikumi_pt_rec);
+	h.pt_magic = SHIKUMI_PT_MAGIC;
+	h.pt_version = SHIKUMI_PT_VERSION;
+	h.pid = (uint64_t)pid;
+	h.time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	h.nrecs = d.n;
+	proc_comm(pid, comm, sizeof(comm));
+	snprintf(h.comm, sizeof(h.comm), "%.15s", comm);
+	snprintf(h.kernel, sizeof(h.kernel), "%s", kernel_release());
+	for (i = 0; i < d.n; i++)
+		entries += d.r[i].type == SHIKUMI_PT_REC_LEAF ||
+			   d.r[i].type == SHIKUMI_PT_REC_NONPRESENT;
+
+	f = fopen(out, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", out, strerror(errno));
+		goto out;
+	}
+	if (fwrite(&h, sizeof(h), 1, f) != 1 ||
+	    fwrite(d.r, sizeof(*d.r), d.n, f) != d.n) {
+		p_err("cannot write %s: %s", out, strerror(errno));
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f)) {
+		p_err("cannot write %s: %s", out, strerror(errno));
+		goto out;
+	}
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)pid);
+		json_string(j, "comm", comm);
+		json_string(j, "file", out);
+		json_u64(j, "records", d.n);
+		json_u64(j, "entries", entries);
+		json_u64(j, "time_ns", h.time_ns);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("pid %d (%s): %llu entries (%zu records) saved to %s\n", pid, comm,
+		       U(entries), d.n, out);
+	}
+	ret = EXIT_OK;
+out:
+	pt_dump_free(&d);
+	return ret;
+}
+
+static int snap_load(const char *path, struct snap_hdr *h, struct pt_dump *d)
+{
+	struct stat st;
+	FILE *f;
+	int ret = -1;
+
+	memset(d, 0, sizeof(*d));
+	f = fopen(path, "re");
+	if (!f) {
+		p_err("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) || fread(h, sizeof(*h), 1, f) != 1 ||
+	    memcmp(h->magic, SNAP_MAGIC, sizeof(h->magic))) {
+		p_err("%s is not a snapshot of 'shikumi pt snapshot'", path);
+		goto out;
+	}
+	/* the file is not to be trusted: its strings end here */
+	h->comm[sizeof(h->comm) - 1] = '\0';
+	h->kernel[sizeof(h->kernel) - 1] = '\0';
+	if (h->version != SNAP_VERSION || h->rec_size != sizeof(struct shikumi_pt_rec) ||
+	    h->pt_magic != SHIKUMI_PT_MAGIC) {
+		p_err("%s: snapshot version %u with %u-byte records; this shikumi reads version %u",
+		      path, h->version, h->rec_size, SNAP_VERSION);
+		goto out;
+	}
+	if ((uint64_t)st.st_size != sizeof(*h) + h->nrecs * sizeof(struct shikumi_pt_rec)) {
+		p_err("%s: %llu bytes, the header announces %llu records: truncated?",
+		      path, U(st.st_size), U(h->nrecs));
+		goto out;
+	}
+	d->r = calloc(h->nrecs ? h->nrecs : 1, sizeof(*d->r));
+	if (!d->r) {
+		p_err("out of memory");
+		goto out;
+	}
+	d->n = d->cap = h->nrecs;
+	if (fread(d->r, sizeof(*d->r), d->n, f) != d->n) {
+		p_err("cannot read %s", path);
+		goto out;
+	}
+	ret = pt_check(d, path);
+out:
+	fclose(f);
+	if (ret)
+		pt_dump_free(d);
+	return ret;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->va != y->va)
+		return x->va < y->va ? -1 : 1;
+	return (int)y->level - (int)x->level;
+}
+
+/* The LEAF and NONPRESENT records of a dump, sorted by address. */
+struct entry *entries_of(const struct pt_dump *d, size_t *n)
+{
+	struct entry *e = calloc(d->n ? d->n : 1, sizeof(*e));
+	size_t i;
+
+	*n = 0;
+	if (!e)
+		return NULL;
+	for (i = 0; i < d->n; i++) {
+		const struct shikumi_pt_rec *r = &d->r[i];
+
+		if (r->type != SHIKUMI_PT_REC_LEAF && r->type != SHIKUMI_PT_REC_NONPRESENT)
+			continue;
+		e[(*n)++] = (struct entry){ r->va, r->type == SHIKUMI_PT_REC_LEAF ?
+					    r->pfn : 0, r->raw, r->flags, r->type,
+					    r->level };
+	}
+	qsort(e, *n, sizeof(*e), cmp_entry);
+	return e;
+}
+
+enum { D_NEW, D_REMOVED, D_PFN, D_WCLEAR, D_WSET, D_OTHER, D_UNCHANGED, D_NR };
+
+static const char *const diff_keys[D_NR] = {
+	"new", "removed", "pfn_changed", "write_cleared", "write_set",
+	"other_flags", "unchanged",
+};
+
+static void diff_line(struct json *j, char sign, const struct entry *a,
+		      const struct entry *b, bool la57)
+{
+	const struct entry *e = a ? a : b;
+	char sz[24], bits[64], pg[32], delta[256];
+
+	if (j) {
+		json_object_begin(j, NULL);
+		json_u64(j, "va", e->va);
+		json_string(j, "change", sign == '+' ? "new" : sign == '-' ? "removed" :
+			    "changed");
+		json_string(j, "level", level_name(e->level));
+		json_u64(j, "size", level_size(e->level, la57));
+		if (a) {
+			json_u64(j, "pfn_a", a->pfn);
+			json_hex(j, "raw_a", a->raw);
+			json_flags(j, "flags_a", a->flags);
+		}
+		if (b) {
+			json_u64(j, "pfn_b", b->pfn);
+			json_hex(j, "raw_b", b->raw);
+			json_flags(j, "flags_b", b->flags);
+		}
+		if (a && b) {
+			json_bool(j, "pfn_changed", a->pfn != b->pfn);
+			if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE)
+				json_string(j, "write", b->flags & SHIKUMI_PT_F_WRITE ?
+					    "set" : "cleared");
+			else
+				json_null(j, "write");
+		}
+		json_object_end(j);
+		return;
+	}
+	size_str(level_size(e->level, la57), sz, sizeof(sz));
+	if (!a || !b) {
+		printf("  %c 0x%016llx %4s %-3s pfn 0x%-9llx %s  %s\n", sign, U(e->va), sz,
+		       level_name(e->level), U(e->pfn), bits_str(e->flags, bits, sizeof(bits)),
+		       e->type == SHIKUMI_PT_REC_LEAF ? page_str(e->flags, pg, sizeof(pg)) :
+		       "not-present");
+		return;
+	}
+	printf("  ~ 0x%016llx %4s %-3s", U(e->va), sz, level_name(e->level));
+	if (a->pfn != b->pfn)
+		printf(" pfn 0x%llx -> 0x%llx", U(a->pfn), U(b->pfn));
+	else
+		printf(" pfn 0x%llx", U(a->pfn));
+	if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE)
+		printf(", write bit %s", b->flags & SHIKUMI_PT_F_WRITE ? "set" : "cleared");
+	flag_delta(a->flags, b->flags, delta, sizeof(delta));
+	if (delta[0])
+		printf(",%s", delta);
+	printf("\n");
+}
+
+static const struct cmd_help diff_help = {
+	.usage = "FILE1 FILE2 [--max N] [--json]",
+	.summary = "Compare two snapshots of 'shikumi pt snapshot': entries that are new,\n"
+		   "removed, or point to another page (PFN), whose write bit was cleared\n"
+		   "or set, or whose other flags changed; then counts of each.",
+	.details =
+	"Lines: '+' new, '-' removed, '~' changed.  An entry may count in several\n"
+	"columns (a copy-on-write fault changes the PFN and sets the write bit).\n"
+	"An entry whose page size changed (a THP split or collapse) is removed and\n"
+	"new.",
+};
+
+int pt_diff_cmd(int argc, char **argv)
+{
+	uint64_t max = 100;
+	const struct opt opts[] = {
+		OPT_NUM('m', "max", &max, "N", "print at most N changes (default 100)"),
+		OPT_FINISH(),
+	};
+	uint64_t count[D_NR] = { 0 }, printed = 0, changes = 0;
+	struct entry *ea = NULL, *eb = NULL;
+	struct pt_dump da = { 0 }, db = { 0 };
+	struct snap_hdr ha, hb;
+	struct json *j = NULL;
+	size_t na = 0, nb = 0, i = 0, k = 0;
+	int first, ret = EXIT_FAIL, pass;
+	bool la57;
+
+	first = parse_options(argc, argv, opts, &diff_help);
+	if (argc - first != 2)
+		return usage_error(opts, &diff_help, "give two snapshot files");
+	if (snap_load(argv[first], &ha, &da) || snap_load(argv[first + 1], &hb, &db))
+		goto out;
+	ea = entries_of(&da, &na);
+	eb = entries_of(&db, &nb);
+	if (!ea || !eb) {
+		p_err("out of memory");
+		goto out;
+	}
+	la57 = paging_levels(&da.r[0]) == 5;
+	if (ha.pid != hb.pid)
+		p_warn("the snapshots are of different processes (pid %llu and %llu)",
+		       U(ha.pid), U(hb.pid));
+
+	/* pass 0 counts, pass 1 prints */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (opt_json) {
+				j = json_new(stdout, opt_pretty);
+				json_object_begin(j, NULL);
+				json_object_begin(j, "a");
+				json_string(j, "file", argv[first]);
+				json_u64(j, "pid", ha.pid);
+				json_string(j, "comm", ha.comm);
+				json_u64(j, "time_ns", ha.time_ns);
+				json_u64(j, "entries", na);
+				json_object_end(j);
+				json_object_begin(j, "b");
+				json_string(j, "file", argv[first + 1]);
+				json_u64(j, "pid", hb.pid);
+				json_string(j, "comm", hb.comm);
+				json_u64(j, "time_ns", hb.time_ns);
+				json_u64(j, "entries", nb);
+				json_object_end(j);
+				json_object_begin(j, "counts");
+				for (k = 0; k < D_NR; k++)
+					json_u64(j, diff_keys[k], count[k]);
+				json_object_end(j);
+				json_array_begin(j, "changes");
+			} else {
+				printf("A: %s, pid %llu (%s), %zu entries\n", argv[first],
+				       U(ha.pid), ha.comm, na);
+				printf("B: %s, pid %llu (%s), %zu entries, %.3f s later\n",
+				       argv[first + 1], U(hb.pid), hb.comm, nb,
+				       ((double)hb.time_ns - (double)ha.time_ns) / 1e9);
+				for (k = 0; k < D_NR; k++)
+					printf("  %-14s %llu\n", diff_keys[k], U(count[k]));
+				if (changes)
+					printf("changes:\n");
+			}
+		}
+		for (i = 0, k = 0; i < na || k < nb;) {
+			const struct entry *a = i < na ? &ea[i] : NULL;
+			const struct entry *b = k < nb ? &eb[k] : NULL;
+			bool print = pass == 1 && (j || printed < max);
+
+			if (a && b && a->va == b->va && a->level == b->level) {
+				bool changed = false;
+
+				i++;
+				k++;
+				if (a->pfn != b->pfn) {
+					count[D_PFN] += !pass;
+					changed = true;
+				}
+				if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE) {
+					count[b->flags & SHIKUMI_PT_F_WRITE ? D_WSET : D_WCLEAR] += !pass;
+					changed = true;
+				}
+				if ((a->flags ^ b->flags) & ~SHIKUMI_PT_F_WRITE ||
+				    a->type != b->type) {
+					count[D_OTHER] += !pass;
+					changed = true;
+				}
+				if (!changed) {
+					count[D_UNCHANGED] += !pass;
+					continue;
+				}
+				changes += !pass;
+				if (print) {
+					diff_line(j, '~', a, b, la57);
+					printed++;
+				}
+			} else if (!b || (a && cmp_entry(a, b) < 0)) {
+				i++;
+				count[D_REMOVED] += !pass;
+				changes += !pass;
+				if (print) {
+					diff_line(j, '-', a, NULL, la57);
+					printed++;
+				}
+			} else {
+				k++;
+				count[D_NEW] += !pass;
+				changes += !pass;
+				if (print) {
+					diff_line(j, '+', NULL, b, la57);
+					printed++;
+				}
+			}
+		}
+	}
+	if (j) {
+		json_array_end(j);
+		json_object_end(j);
+		json_free(j);
+	} else if (changes > printed) {
+		printf("  ... and %llu more (--max)\n", U(changes - printed));
+	} else if (!changes) {
+		printf("no changes\n");
+	}
+	ret = EXIT_OK;
+out:
+	free(ea);
+	free(eb);
+	pt_dump_free(&da);
+	pt_dump_free(&db);
+	return ret;
+}

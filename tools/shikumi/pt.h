@@ -141,4 +141,40 @@ int pt_snapshot_cmd(int argc, char **argv);
 struct entry *entries_of(const struct pt_dump *d, size_t *n);
 int pt_diff_cmd(int argc, char **argv);
 
+/* pt-worker.c: the experiments' worker process */
+
+/*
+ * The experiments run their workload in a child of shikumi that does only
+ * what it is told through a pipe, so that its address space changes only
+ * when the experiment says so.
+ */
+enum { W_MMAP = 1, W_MADVISE, W_TOUCH, W_MUNMAP };
+
+#define WM_SHARED	1
+#define WM_NORESERVE	2
+
+struct worker {
+	pid_t pid;
+	int req, rep;
+};
+
+/* Leaves in [a, b) of @pid: 4K and 2M counts; optionally the entries. */
+struct leafcount {
+	uint64_t pte, pmd, pud, nonpresent;
+};
+
+void touch(uint64_t addr, uint64_t len, uint64_t step, bool write);
+uint64_t map_aligned(uint64_t len, uint64_t align, int wflags, int *err);
+int worker_start(struct worker *w);
+uint64_t worker_do(struct worker *w, uint32_t op, int arg, uint64_t addr,
+		   uint64_t len, uint64_t step, uint64_t align);
+int worker_warm_up(struct worker *w);
+void worker_stop(struct worker *w);
+int need_root(void);
+void thp_setting(const char *file, char *buf, size_t size);
+int count_leaves(pid_t pid, uint64_t a, uint64_t b, struct leafcount *lc,
+		 struct entry **ents, size_t *n);
+int write_svg_file(const char *path, const char *title,
+		   const struct plot *panels, size_t n);
+
 #endif /* SHIKUMI_PT_H */

@@ -177,6 +177,10 @@ int count_leaves(pid_t pid, uint64_t a, uint64_t b, struct leafcount *lc,
 int write_svg_file(const char *path, const char *title,
 		   const struct plot *panels, size_t n);
 
+/* pt-demo.c: the demos and their table */
+
+int pt_demo(int argc, char **argv);
+
 /* pt-demo-cow.c: the cow demo */
 
 int demo_cow(int argc, char **argv);

@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi pt demo: the book's experiments mmap, demand, thp and sparse
+ * (cow is in pt-demo-cow.c), each run in the worker of pt-worker.c, and
+ * the table of the demos.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "pt.h"
+
+/* ---- demo mmap ---------------------------------------------------------------- */
+
+static const struct cmd_help mmap_help = {
+	.usage = "[--size MIB] [--json]",
+	.summary = "mmap() 1 GiB of anonymous memory (PROT_READ|PROT_WRITE, MAP_PRIVATE)\n"
+		   "in a child process: the VMA appears, but not one page-table page or\n"
+		   "page behind it.  Then write one byte: now there are tables and a page.",
+	.details = "The mapping is MADV_NOHUGEPAGE, so that the one byte brings one 4 KiB\n"
+		   "page.  Needs root and shikumi_ptdump.",
+};
+
+static void json_stats_delta(struct json *j, const char *key,
+			     const struct pt_stats *a, const struct pt_stats *b)
+{
+	int l;
+
+	json_object_begin(j, key);
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
+		json_object_begin(j, level_names[l]);
+		json_i64(j, "table_pages", (int64_t)(b->tables[l] - a->tables[l]));
+		json_i64(j, "leaves", (int64_t)(b->leaves[l] - a->leaves[l]));
+		json_object_end(j);
+	}
+	json_object_end(j);
+}
+
+static void print_stats_delta(const char *what, const struct pt_stats *a,
+			      const struct pt_stats *b)
+{
+	int l;
+
+	printf("  %-34s", what);
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+		printf(" %s %+lld/%+lld", level_names[l],
+		       (long long)(b->tables[l] - a->tables[l]),
+		       (long long)(b->leaves[l] - a->leaves[l]));
+	printf("\n");
+}
+
+static int demo_mmap(int argc, char **argv)
+{
+	uint64_t size_mib = 1024;
+	const struct opt opts[] = {
+		OPT_NUM('s', "size", &size_mib, "MIB", "how much to map (default 1024)"),
+		OPT_FINISH(),
+	};
+	struct pt_stats s0, s1, s2;
+	long long vsz0, vsz1, rss0, rss1, rss2;
+	struct worker w = { 0 };
+	struct leafcount lc1, lc2;
+	struct pt_dump d;
+	struct xlate x = { 0 };
+	uint64_t addr, len;
+	bool noreserve = false;
+	int first, ret = EXIT_FAIL;
+
+	first = parse_options(argc, argv, opts, &mmap_help);
+	if (first < argc)
+		return usage_error(opts, &mmap_help, "unexpected argument '%s'", argv[first]);
+	if (!size_mib || size_mib > 64 * 1024)
+		return usage_error(opts, &mmap_help, "--size must be 1 to 65536 MiB");
+	len = size_mib * MIB;
+	if (need_root() || worker_start(&w))
+		return EXIT_FAIL;
+	if (worker_warm_up(&w) || pt_get_stats(w.pid, NULL, &s0))
+		goto out;
+	vsz0 = proc_status_kb(w.pid, "VmSize");
+	rss0 = proc_status_kb(w.pid, "VmRSS");
+	addr = worker_do(&w, W_MMAP, 0, 0, len, 0, SZ_2M);
+	if (!addr && errno == ENOMEM) {
+		noreserve = true;	/* overcommit refused it: do not reserve */
+		addr = worker_do(&w, W_MMAP, WM_NORESERVE, 0, len, 0, SZ_2M);
+	}
+	if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0)) {
+		p_err("mmap of %llu MiB in pid %d: %s", U(size_mib), w.pid, strerror(errno));
+		goto out;
+	}
+	if (pt_get_stats(w.pid, NULL, &s1) || count_leaves(w.pid, addr, addr + len, &lc1, NULL, NULL))
+		goto out;
+	vsz1 = proc_status_kb(w.pid, "VmSize");
+	rss1 = proc_status_kb(w.pid, "VmRSS");
+	if (pt_translate(w.pid, addr, &d))
+		goto out;
+
+	if (!opt_json) {
+		printf("pid %d: mmap(NULL, %llu MiB, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS%s) = 0x%llx\n",
+		       w.pid, U(size_mib), noreserve ? "|MAP_NORESERVE" : "", U(addr));
+		printf("  VmSize %+lld kB, VmRSS %+lld kB\n", vsz1 - vsz0, rss1 - rss0);
+		printf("  page-table pages/leaves added, per level:\n");
+		print_stats_delta("after mmap:", &s0, &s1);
+		printf("  leaves in the new VMA: %llu\n", U(lc1.pte + lc1.pmd + lc1.pud));
+		printf("  translating its first address:\n");
+		xlate_render(&d, addr, NULL, "    ", &x);
+	} else {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)w.pid);
+		json_u64(j, "addr", addr);
+		json_u64(j, "size", len);
+		json_bool(j, "noreserve", noreserve);
+		json_i64(j, "vmsize_delta_kb", vsz1 - vsz0);
+		json_i64(j, "vmrss_delta_kb", rss1 - rss0);
+		json_stats_delta(j, "after_mmap", &s0, &s1);
+		json_u64(j, "leaves_in_vma", lc1.pte + lc1.pmd + lc1.pud);
+		json_object_begin(j, "translate");
+		xlate_render(&d, addr, j, "", &x);
+		json_object_end(j);
+		pt_dump_free(&d);
+		/* the touch, below, closes the object */
+		if (!worker_do(&w, W_TOUCH, 1, addr, 1, 1, 0) ||
+		    pt_get_stats(w.pid, NULL, &s2) ||
+		    count_leaves(w.pid, addr, addr + len, &lc2, NULL, NULL)) {
+			json_object_end(j);
+			json_free(j);
+			goto out;
+		}
+		rss2 = proc_status_kb(w.pid, "VmRSS");
+		json_stats_delta(j, "after_touch", &s1, &s2);
+		json_u64(j, "leaves_in_vma_after_touch", lc2.pte + lc2.pmd + lc2.pud);
+		json_i64(j, "vmrss_delta_after_touch_kb", rss2 - rss1);
+		json_object_end(j);
+		json_free(j);
+		ret = EXIT_OK;
+		goto out;
+	}
+	pt_dump_free(&d);
+	if (!worker_do(&w, W_TOUCH, 1, addr, 1, 1, 0) || pt_get_stats(w.pid, NULL, &s2) ||
+	    count_leaves(w.pid, addr, addr + len, &lc2, NULL, NULL) || pt_translate(w.pid, addr, &d))
+		goto out;
+	rss2 = proc_status_kb(w.pid, "VmRSS");
+	printf("\npid %d writes one byte at 0x%llx: a page fault\n", w.pid, U(addr));
+	print_stats_delta("after the write:", &s1, &s2);
+	printf("  leaves in the VMA: %llu; VmRSS %+lld kB\n", U(lc2.pte + lc2.pmd + lc2.pud),
+	       rss2 - rss1);
+	xlate_render(&d, addr, NULL, "    ", &x);
+	pt_dump_free(&d);
+	printf("(level +T/+L: page-table pages / leaves added at that level)\n");
+	ret = EXIT_OK;
+out:
+	worker_stop(&w);
+	return ret;
+}
+
+/* ---- demo demand ---------------------------------------------------------------- */
+
+static const struct cmd_help demand_help = {
+	.usage = "[--size MIB] [--step MIB] [-o FILE.svg] [--json]",
+	.summary = "Demand paging: a child maps SIZE MiB (default 100) and writes it STEP\n"
+		   "MiB (default 10) at a time; after each step, the present PTEs in the\n"
+		   "mapping and the page-table pages per level, against VmRSS and the\n"
+		   "minor faults that /proc counts.",
+	.details = "The mapping is MADV_NOHUGEPAGE: 4 KiB pages, one fault each.\n"
+		   "-o plots PTEs and page-table pages against the MiB written.\n"
+		   "Needs root and shikumi_ptdump.",
+};
+
+static int demo_demand(int argc, char **argv)
+{
+	uint64_t size_mib = 100, step_mib = 10;
+	const char *svg = NULL;
+	const struct opt opts[] = {
+		OPT_NUM('s', "size", &size_mib, "MIB", "mapping size (default 100)"),
+		OPT_NUM('t', "step", &step_mib, "MIB", "written per step (default 10)"),
+		OPT_STR('o', "svg", &svg, "FILE", "plot to FILE"),
+		OPT_FINISH(),
+	};
+	double *x = NULL, *ptes = NULL, *rss = NULL, *flt = NULL, *tpte = NULL, *tpmd = NULL;
+	struct worker w = { 0 };
+	struct pt_stats s0, s;
+	struct leafcount lc;
+	struct json *j = NULL;
+	long long rss0, flt0;
+	uint64_t addr, len, done;
+	size_t nsteps, i;
+	int first, ret = EXIT_FAIL;
+
+	first = parse_options(argc, argv, opts, &demand_help);
+	if (first < argc)
+		return usage_error(opts, &demand_help, "unexpected argument '%s'", argv[first]);
+	if (!size_mib || size_mib > 4096 || !step_mib || step_mib > size_mib)
+		return usage_error(opts, &demand_help,
+				   "--size must be 1 to 4096 MiB and --step 1 to --size");
+	len = size_mib * MIB;
+	nsteps = (size_t)((size_mib + step_mib - 1) / step_mib) + 1;
+	x = calloc(nsteps, sizeof(double));
+	ptes = calloc(nsteps, sizeof(double));
+	rss = calloc(nsteps, sizeof(double));
+	flt = calloc(nsteps, sizeof(double));
+	tpte = calloc(nsteps, sizeof(double));
+	tpmd = calloc(nsteps, sizeof(double));
+	if (!x || !ptes || !rss || !flt || !tpte || !tpmd) {
+		p_err("out of memory");
+		goto out;
+	}
+	if (need_root() || worker_start(&w) || worker_warm_up(&w))
+		goto out;
+	addr = worker_do(&w, W_MMAP, 0, 0, len, 0, SZ_2M);
+	if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0)) {
+		p_err("mmap of %llu MiB in pid %d: %s", U(size_mib), w.pid, strerror(errno));
+		goto out;
+	}
+	if (pt_get_stats(w.pid, NULL, &s0))
+		goto out;
+	rss0 = proc_status_kb(w.pid, "VmRSS");
+	flt0 = proc_minflt(w.pid);
+	if (opt_json) {
+		j = json_new(stdout, opt_pretty);
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)w.pid);
+		json_u64(j, "addr", addr);
+		json_u64(j, "size", len);
+		json_array_begin(j, "steps");
+	} else {
+		printf("pid %d maps %llu MiB at 0x%llx (MADV_NOHUGEPAGE) and writes it %llu MiB at a time\n",
+		       w.pid, U(size_mib), U(addr), U(step_mib));
+		printf("%9s %10s %10s %10s %10s %12s %12s\n", "WRITTEN", "PTEs", "PTE pages",
+		       "PMD pages", "PUD pages", "VmRSS kB", "minor flt");
+		printf("%9s %10s %10s %10s %10s %12s %12s\n", "", "(in VMA)", "(+)", "(+)",
+		       "(+)", "(+)", "(+)");
+	}
+	for (i = 0, done = 0; i < nsteps; i++) {
+		long long r, f;
+
+		if (i) {
+			uint64_t n = step_mib * MIB < len - done ? step_mib * MIB : len - done;
+
+			worker_do(&w, W_TOUCH, 1, addr + done, n, SZ_4K, 0);
+			done += n;
+		}
+		if (pt_get_stats(w.pid, NULL, &s) ||
+		    count_leaves(w.pid, addr, addr + len, &lc, NULL, NULL))
+			goto out;
+		r = proc_status_kb(w.pid, "VmRSS") - rss0;
+		f = proc_minflt(w.pid) - flt0;
+		x[i] = (double)done / (double)MIB;
+		ptes[i] = (double)lc.pte;
+		rss[i] = (double)r / 4;
+		flt[i] = (double)f;
+		tpte[i] = (double)(s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE]);
+		tpmd[i] = (double)(s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD]);
+		if (j) {
+			json_object_begin(j, NULL);
+			json_u64(j, "written", done);
+			json_u64(j, "ptes", lc.pte);
+			json_u64(j, "pmd_leaves", lc.pmd);
+			json_i64(j, "pte_pages", (int64_t)(s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE]));
+			json_i64(j, "pmd_pages", (int64_t)(s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD]));
+			json_i64(j, "pud_pages", (int64_t)(s.tables[SHIKUMI_PT_PUD] - s0.tables[SHIKUMI_PT_PUD]));
+			json_i64(j, "vmrss_kb", r);
+			json_i64(j, "minflt", f);
+			json_object_end(j);
+		} else {
+			printf("%6llu MiB %10llu %+10lld %+10lld %+10lld %+12lld %+12lld\n",
+			       U(done / MIB), U(lc.pte),
+			       (long long)(s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE]),
+			       (long long)(s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD]),
+			       (long long)(s.tables[SHIKUMI_PT_PUD] - s0.tables[SHIKUMI_PT_PUD]),
+			       r, f);
+		}
+	}
+	if (j) {
+		json_array_end(j);
+		json_string(j, "svg", svg);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("Each 4 KiB written is one fault and one PTE; each 2 MiB needs one more\n"
+		       "PTE page (512 entries), each 1 GiB one more PMD page.\n");
+	}
+	if (svg) {
+		struct plot_series a[3] = {
+			{ "present PTEs", x, ptes, nsteps, false },
+			{ "VmRSS / 4 KiB", x, rss, nsteps, false },
+			{ "minor faults", x, flt, nsteps, false },
+		};
+		struct plot_series b[2] = {
+			{ "PTE pages", x, tpte, nsteps, false },
+			{ "PMD pages", x, tpmd, nsteps, false },
+		};
+		struct plot panels[2] = {
+			{ "Pages mapped as they are written", "MiB written", "pages", false,
+			  false, a, 3 },
+			{ "Page-table pages added", "MiB written", "page-table pages", false,
+			  false, b, 2 },
+		};
+
+		if (write_svg_file(svg, "shikumi pt demo demand: demand paging", panels, 2))
+			goto out;
+		if (!opt_json)
+			printf("plot written to %s\n", svg);
+	}
+	ret = EXIT_OK;
+out:
+	worker_stop(&w);
+	free(x);
+	free(ptes);
+	free(rss);
+	free(flt);
+	free(tpte);
+	free(tpmd);
+	return ret;
+}
+
+/* ---- demo thp --------------------------------------------------------------------- */
+
+static const struct cmd_help thp_help = {
+	.usage = "[--json]",
+	.summary = "Transparent huge pages: a child maps 4 MiB aligned to 2 MiB, asks for\n"
+		   "huge pages on the first 2 MiB (madvise MADV_HUGEPAGE) and refuses them\n"
+		   "on the second (MADV_NOHUGEPAGE), and writes both.  The first should be\n"
+		   "one PMD entry mapping a 2 MiB page; the second, 512 PTEs of 4 KiB.",
+	.details = "If THP is 'never' in " THP_DIR "/enabled, or the kernel\n"
+		   "has no THP, both are PTEs: that is the expected result then.\n"
+		   "Needs root and shikumi_ptdump.",
+};
+
+static int demo_thp(int argc, char **argv)
+{
+	const struct opt opts[] = { OPT_FINISH() };
+	char enabled[128], defrag[128];
+	long long alloc0, fb0, alloc1, fb1;
+	struct leafcount la, lb;
+	struct worker w = { 0 };
+	struct pt_dump da = { 0 }, db = { 0 };
+	struct xlate xa, xb;
+	bool thp_on;
+	uint64_t addr;
+	int first, ret = EXIT_FAIL;
+
+	first = parse_options(argc, argv, opts, &thp_help);
+	if (first < argc)
+		return usage_error(opts, &thp_help, "unexpected argument '%s'", argv[first]);
+	thp_setting("enabled", enabled, sizeof(enabled));
+	thp_setting("defrag", defrag, sizeof(defrag));
+	thp_on = strcmp(enabled, "never") && strcmp(enabled, "absent");
+	if (need_root() || worker_start(&w) || worker_warm_up(&w))
+		return EXIT_FAIL;
+	addr = worker_do(&w, W_MMAP, 0, 0, 2 * SZ_2M, 0, SZ_2M);
+	if (!addr) {
+		p_err("mmap of 4 MiB: %s", strerror(errno));
+		goto out;
+	}
+	if ((!worker_do(&w, W_MADVISE, MADV_HUGEPAGE, addr, SZ_2M, 0, 0) ||
+	     !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr + SZ_2M, SZ_2M, 0, 0)) &&
+	    thp_on) {
+		p_err("madvise: %s", strerror(errno));
+		goto out;
+	}
+	alloc0 = vmstat("thp_fault_alloc");
+	fb0 = vmstat("thp_fault_fallback");
+	worker_do(&w, W_TOUCH, 1, addr, 2 * SZ_2M, SZ_4K, 0);
+	alloc1 = vmstat("thp_fault_alloc");
+	fb1 = vmstat("thp_fault_fallback");
+	if (count_leaves(w.pid, addr, addr + SZ_2M, &la, NULL, NULL) ||
+	    count_leaves(w.pid, addr + SZ_2M, addr + 2 * SZ_2M, &lb, NULL, NULL) ||
+	    pt_translate(w.pid, addr, &da) || pt_translate(w.pid, addr + SZ_2M, &db))
+		goto out;
+	if (opt_json) {
+		struct json *j = json_new(stdout, opt_pretty);
+
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)w.pid);
+		json_string(j, "enabled", enabled);
+		json_string(j, "defrag", defrag);
+		json_u64(j, "addr", addr);
+		json_object_begin(j, "hugepage");
+		json_u64(j, "pmd_leaves", la.pmd);
+		json_u64(j, "pte_leaves", la.pte);
+		xlate_render(&da, addr, j, "", &xa);
+		json_object_end(j);
+		json_object_begin(j, "nohugepage");
+		json_u64(j, "pmd_leaves", lb.pmd);
+		json_u64(j, "pte_leaves", lb.pte);
+		xlate_render(&db, addr + SZ_2M, j, "", &xb);
+		json_object_end(j);
+		json_i64(j, "thp_fault_alloc", alloc1 - alloc0);
+		json_i64(j, "thp_fault_fallback", fb1 - fb0);
+		json_bool(j, "expected", thp_on ? la.pmd == 1 && !lb.pmd : !la.pmd && !lb.pmd);
+		json_object_end(j);
+		json_free(j);
+		ret = EXIT_OK;
+		goto out;
+	}
+	printf("THP: enabled [%s], defrag [%s] (%s)\n", enabled, defrag, THP_DIR);
+	printf("pid %d maps 4 MiB at 0x%llx (2 MiB aligned) and writes all of it\n\n",
+	       w.pid, U(addr));
+	printf("0x%llx-0x%llx MADV_HUGEPAGE:   %llu PMD leaves (2 MiB), %llu PTE leaves (4 KiB)\n",
+	       U(addr), U(addr + SZ_2M), U(la.pmd), U(la.pte));
+	xlate_render(&da, addr, NULL, "    ", &xa);
+	printf("0x%llx-0x%llx MADV_NOHUGEPAGE: %llu PMD leaves (2 MiB), %llu PTE leaves (4 KiB)\n",
+	       U(addr + SZ_2M), U(addr + 2 * SZ_2M), U(lb.pmd), U(lb.pte));
+	xlate_render(&db, addr + SZ_2M, NULL, "    ", &xb);
+	printf("\nthp_fault_alloc %+lld, thp_fault_fallback %+lld (/proc/vmstat)\n",
+	       alloc1 - alloc0, fb1 - fb0);
+	if (!thp_on)
+		printf("THP is %s here, so 4 KiB PTEs everywhere is the expected result.\n",
+		       strcmp(enabled, "absent") ? "'never'" : "not in this kernel");
+	else if (la.pmd == 1)
+		printf("As expected: one PMD entry with PSE maps the whole 2 MiB, and no PTE\n"
+		       "page is walked for it; the other half needs a PTE page of 512 entries.\n");
+	else
+		printf("The kernel fell back to 4 KiB pages for the MADV_HUGEPAGE half: it found\n"
+		       "no free 2 MiB block (see thp_fault_fallback); try after\n"
+		       "'echo 1 > /proc/sys/vm/compact_memory'.\n");
+	ret = EXIT_OK;
+out:
+	pt_dump_free(&da);
+	pt_dump_free(&db);
+	worker_stop(&w);
+	return ret;
+}
+
+/* ---- demo sparse -------------------------------------------------------------------- */
+
+struct layout {
+	const char *name;
+	uint64_t stride;
+	uint64_t tables[SHIKUMI_PT_LEVELS];	/* added */
+	uint64_t leaves;
+};
+
+static int bars_svg(const char *path, const struct layout *ly, size_t n,
+		    uint64_t npages)
+{
+	static const char *const colors[] = { "#1f77b4", "#ff7f0e", "#2ca02c" };
+	static const int levels[] = { SHIKUMI_PT_PTE, SHIKUMI_PT_PMD, SHIKUMI_PT_PUD };
+	const double W = 640, H = 420, x0 = 80, y0 = 60, pw = 520, ph = 280;
+	double maxv = 1, bw = pw / (double)n * 0.5;
+	size_t i, k;
+	FILE *f;
+
+	for (i = 0; i < n; i++) {
+		double t = 0;
+
+		for (k = 0; k < 3; k++)
+			t += (double)ly[i].tables[levels[k]];
+		if (t > maxv)
+			maxv = t;
+	}
+	f = fopen(path, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "<?xml version='1.0' encoding='UTF-8'?>\n"
+		"<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
+		"font-family='sans-serif' font-size='12'>\n"
+		"<rect width='%.0f' height='%.0f' fill='white'/>\n", W, H, W, H);
+	fprintf(f, "<text x='%.0f' y='28' text-anchor='middle' font-size='15'>"
+		"Page-table pages for %llu touched pages, by layout</text>\n", W / 2, U(npages));
+	fprintf(f, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='black'/>\n",
+		x0, y0 + ph, x0 + pw, y0 + ph);
+	fprintf(f, "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='black'/>\n",
+		x0, y0, x0, y0 + ph);
+	fprintf(f, "<text transform='translate(24 %.0f) rotate(-90)' text-anchor='middle'>"
+		"page-table pages added</text>\n", y0 + ph / 2);
+	for (k = 0; k <= 4; k++) {
+		double v = maxv * (double)k / 4, y = y0 + ph - ph * (double)k / 4;
+
+		fprintf(f, "<text x='%.0f' y='%.1f' text-anchor='end'>%.0f</text>\n",
+			x0 - 6, y + 4, v);
+	}
+	for (i = 0; i < n; i++) {
+		double cx = x0 + pw * ((double)i + 0.5) / (double)n, y = y0 + ph, total = 0;
+
+		for (k = 0; k < 3; k++) {
+			double v = (double)ly[i].tables[levels[k]], h = ph * v / maxv;
+
+			total += v;
+			if (h <= 0)
+				continue;
+			y -= h;
+			fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>\n",
+				cx - bw / 2, y, bw, h, colors[k]);
+		}
+		fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='middle'>%.0f pages, %.1f%%</text>\n",
+			cx, y - 6, total, 100.0 * total / (double)npages);
+		fprintf(f, "<text x='%.1f' y='%.0f' text-anchor='middle'>%s</text>\n", cx,
+			y0 + ph + 20, ly[i].name);
+	}
+	for (k = 0; k < 3; k++) {
+		fprintf(f, "<rect x='%.0f' y='%.0f' width='14' height='14' fill='%s'/>\n",
+			x0 + 20 + 140 * (double)k, H - 40, colors[k]);
+		fprintf(f, "<text x='%.0f' y='%.0f'>%s pages</text>\n",
+			x0 + 40 + 140 * (double)k, H - 28, level_names[levels[k]]);
+	}
+	fprintf(f, "</svg>\n");
+	if (fclose(f)) {
+		p_err("cannot write %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cmd_help sparse_help = {
+	.usage = "[--pages N] [-o FILE.svg] [--json]",
+	.summary = "Sparse versus dense: a child touches N pages (default 256) side by\n"
+		   "side, then the same N pages 2 MiB apart, then 1 GiB apart, and counts\n"
+		   "the page-table pages each layout added per level: the cost of the\n"
+		   "tables per byte of memory mapped.",
+	.details = "Each layout is one MAP_NORESERVE|MADV_NOHUGEPAGE mapping, unmapped\n"
+		   "before the next, aligned to 1 GiB (512 GiB for the last) so that it\n"
+		   "shares no table with other mappings.  -o draws the page-table pages as stacked bars.\n"
+		   "Needs root and shikumi_ptdump.",
+};
+
+static int demo_sparse(int argc, char **argv)
+{
+	uint64_t npages = 256;
+	const char *svg = NULL;
+	const struct opt opts[] = {
+		OPT_NUM('n', "pages", &npages, "N", "pages to touch (default 256)"),
+		OPT_STR('o', "svg", &svg, "FILE", "bar chart to FILE"),
+		OPT_FINISH(),
+	};
+	struct layout ly[] = {
+		{ "dense (4 KiB apart)", SZ_4K, { 0 }, 0 },
+		{ "2 MiB apart", SZ_2M, { 0 }, 0 },
+		{ "1 GiB apart", SZ_1G, { 0 }, 0 },
+	};
+	const size_t nly = sizeof(ly) / sizeof(ly[0]);
+	struct worker w = { 0 };
+	struct pt_stats s0, s1;
+	struct leafcount lc;
+	struct json *j = NULL;
+	int first, ret = EXIT_FAIL, l;
+	size_t i;
+
+	first = parse_options(argc, argv, opts, &sparse_help);
+	if (first < argc)
+		return usage_error(opts, &sparse_help, "unexpected argument '%s'", argv[first]);
+	if (!npages || npages > 4096)
+		return usage_error(opts, &sparse_help, "--pages must be 1 to 4096");
+	if (need_root() || worker_start(&w))
+		return EXIT_FAIL;
+	if (worker_warm_up(&w))
+		goto out;
+	for (i = 0; i < nly; i++) {
+		/*
+		 * Each layout gets address space of its own, aligned to what
+		 * one table of the level above maps, so that it shares no PTE
+		 * or PMD page with other mappings: what it adds is its own.
+		 */
+		uint64_t align = ly[i].stride == SZ_1G ? 512 * SZ_1G : SZ_1G;
+		uint64_t len = (npages * ly[i].stride + align - 1) & ~(align - 1), addr;
+
+		if (pt_get_stats(w.pid, NULL, &s0))
+			goto out;
+		addr = worker_do(&w, W_MMAP, WM_NORESERVE, 0, len, 0, align);
+		if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0) ||
+		    !worker_do(&w, W_TOUCH, 1, addr, npages * ly[i].stride, ly[i].stride, 0)) {
+			p_err("%s: mapping %llu MiB: %s", ly[i].name, U(len / MIB), strerror(errno));
+			goto out;
+		}
+		if (pt_get_stats(w.pid, NULL, &s1) ||
+		    count_leaves(w.pid, addr, addr + len, &lc, NULL, NULL))
+			goto out;
+		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+			ly[i].tables[l] = s1.tables[l] - s0.tables[l];
+		ly[i].leaves = lc.pte + lc.pmd + lc.pud;
+		worker_do(&w, W_MUNMAP, 0, addr, len, 0, 0);
+	}
+	if (opt_json) {
+		j = json_new(stdout, opt_pretty);
+		json_object_begin(j, NULL);
+		json_u64(j, "pid", (uint64_t)w.pid);
+		json_u64(j, "pages", npages);
+		json_array_begin(j, "layouts");
+	} else {
+		printf("pid %d touches %llu pages (%llu KiB) in three layouts\n", w.pid,
+		       U(npages), U(npages * 4));
+		printf("%-20s %7s %9s %9s %9s %9s %11s %10s\n", "LAYOUT", "LEAVES",
+		       "PTE pages", "PMD pages", "PUD pages", "P4D/PGD", "TABLE BYTES",
+		       "OVERHEAD");
+	}
+	for (i = 0; i < nly; i++) {
+		uint64_t t = 0;
+		double ov;
+
+		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+			t += ly[i].tables[l];
+		ov = (double)(t * SZ_4K) / (double)(npages * SZ_4K);
+		if (j) {
+			json_object_begin(j, NULL);
+			json_string(j, "layout", ly[i].name);
+			json_u64(j, "stride", ly[i].stride);
+			json_u64(j, "leaves", ly[i].leaves);
+			json_u64(j, "pte_pages", ly[i].tables[SHIKUMI_PT_PTE]);
+			json_u64(j, "pmd_pages", ly[i].tables[SHIKUMI_PT_PMD]);
+			json_u64(j, "pud_pages", ly[i].tables[SHIKUMI_PT_PUD]);
+			json_u64(j, "upper_pages", ly[i].tables[SHIKUMI_PT_P4D] +
+				 ly[i].tables[SHIKUMI_PT_PGD]);
+			json_u64(j, "table_bytes", t * SZ_4K);
+			json_double(j, "overhead_per_mapped_byte", ov);
+			json_object_end(j);
+			continue;
+		}
+		printf("%-20s %7llu %9llu %9llu %9llu %9llu %11llu %9.1f%%\n", ly[i].name,
+		       U(ly[i].leaves), U(ly[i].tables[SHIKUMI_PT_PTE]),
+		       U(ly[i].tables[SHIKUMI_PT_PMD]), U(ly[i].tables[SHIKUMI_PT_PUD]),
+		       U(ly[i].tables[SHIKUMI_PT_P4D] + ly[i].tables[SHIKUMI_PT_PGD]),
+		       U(t * SZ_4K), 100.0 * ov);
+	}
+	if (j) {
+		json_array_end(j);
+		json_string(j, "svg", svg);
+		json_object_end(j);
+		json_free(j);
+	} else {
+		printf("OVERHEAD: bytes of page tables per byte mapped.  A PTE page maps 2 MiB\n"
+		       "and a PMD page 1 GiB: pages far apart each need tables of their own.\n");
+	}
+	if (svg) {
+		if (bars_svg(svg, ly, nly, npages))
+			goto out;
+		if (!opt_json)
+			printf("chart written to %s\n", svg);
+	}
+	ret = EXIT_OK;
+out:
+	worker_stop(&w);
+	return ret;
+}
+
+static const struct cmd demo_cmds[] = {
+	{ "mmap",   demo_mmap,   "mmap 1 GiB: a VMA, and no page tables behind it" },
+	{ "demand", demo_demand, "demand paging: PTEs and table pages as memory is written" },
+	{ "cow",    demo_cow,    "copy-on-write after fork: shared PFNs, write bits, copies" },
+	{ "thp",    demo_thp,    "transparent huge pages: a PMD leaf against 512 PTEs" },
+	{ "sparse", demo_sparse, "sparse vs dense: page-table pages per byte mapped" },
+	{ NULL, NULL, NULL },
+};
+
+int pt_demo(int argc, char **argv)
+{
+	return run_subcommand(argc, argv, demo_cmds,
+			      "shikumi pt demo mmap|demand|cow|thp|sparse [OPTIONS]");
+}

@@ -185,4 +185,8 @@ int pt_demo(int argc, char **argv);
 
 int demo_cow(int argc, char **argv);
 
+/* pt-bench.c: the benchmark */
+
+int pt_bench_cmd(int argc, char **argv);
+
 #endif /* SHIKUMI_PT_H */

@@ -1,35 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shikumi pt: page tables, through shikumi_ptdump's debugfs file.
+ * shikumi pt: page tables, through shikumi_ptdump's debugfs file.  This
+ * file is the family's table of contents: the verbs, and the file each
+ * one lives in.
  *
- *   dump       a process's VMAs and page-table entries (summary or full),
- *              with the sections of its ELF files marked
- *   translate  one address, level by level
- *   stats      page-table pages per level, against VmPTE and VmRSS
- *   snapshot   save the raw entries of a process to a file
- *   diff       what changed between two snapshots
- *   demo       the book's experiments: mmap, demand, cow, thp, sparse
+ *   dump       pt-dump.c       a process's VMAs and page-table entries
+ *                              (summary or full), with the sections of its
+ *                              ELF files marked (pt-marks.c)
+ *   translate  pt-translate.c  one address, level by level
+ *   stats      pt-stats.c      page-table pages per level, against VmPTE
+ *                              and VmRSS
+ *   snapshot   pt-snap.c       save the raw entries of a process to a file
+ *   diff       pt-snap.c       what changed between two snapshots
+ *   demo       pt-demo.c       the book's experiments: mmap, demand, cow
+ *                              (pt-demo-cow.c), thp, sparse; they run their
+ *                              workload in the child of pt-worker.c
+ *   bench      pt-bench.c      a dump against /proc/PID/pagemap
+ *
+ * What they share: pt.c, the access layer of the module's debugfs file
+ * and the decoders; proc.c, the /proc readers (declared in shikumi.h);
+ * pt.h, the family's private header.
  *
  * Every report reads raw records (struct shikumi_pt_rec) and renders them
- * here; the module's own text format is for cat.
+ * itself; the module's own text format is for cat.
  */
-#include <ctype.h>
-#include <elf.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <shikumi/ptdump.h>
-
 #include "shikumi.h"
 #include "pt.h"
 

@@ -289,11 +289,6 @@ int dbg_open(const char *disk, const char *file)
 	if (fd >= 0)
 		return fd;
 	err = errno;
-	if (err == EACCES || err == EPERM)
-		p_err("cannot open %s: needs root (debugfs)", p);
-	else if (err == ENOENT && !debugfs_mounted())
-		p_err("debugfs is not mounted (mount -t debugfs none " DEBUGFS_ROOT ")");
-	else
-		p_err("cannot open %s: %s", p, strerror(err));
+	explain_debugfs_err(RAMDISK_MODULE, "open", p, err, "root");
 	return -1;
 }

@@ -16,14 +16,12 @@
 #include "shikumi.h"
 
 #define SYS_BLOCK	"/sys/block"
-#define DEBUGFS_ROOT	"/sys/kernel/debug"
-#define DEBUGFS_DIR	DEBUGFS_ROOT "/shikumi"
+#define DEBUGFS_DIR	SHIKUMI_DEBUGFS
 #define DISK_PREFIX	"shikumi-ram"
 #define DEFAULT_DISK	DISK_PREFIX "0"
 #define RAMDISK_MODULE	"shikumi_ramdisk"
 #define OP_NR		5
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define DISK_OPT(v)	OPT_STR('d', "disk", (v), "NAME", \
 				"the disk (default " DEFAULT_DISK ")")
 

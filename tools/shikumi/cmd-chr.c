@@ -133,7 +133,7 @@ static int chr_info(int argc, char **argv)
 				json_u64(j, "gid", st.st_gid);
 			}
 			json_string(j, "status", status);
-			for (k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
+			for (k = 0; k < ARRAY_SIZE(counters); k++)
 				json_u64(j, counters[k], attr_u64(name, counters[k]));
 			json_object_end(j);
 			continue;

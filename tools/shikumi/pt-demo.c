@@ -532,7 +532,7 @@ static int demo_sparse(int argc, char **argv)
 		{ "2 MiB apart", SZ_2M, { 0 }, 0 },
 		{ "1 GiB apart", SZ_1G, { 0 }, 0 },
 	};
-	const size_t nly = sizeof(ly) / sizeof(ly[0]);
+	const size_t nly = ARRAY_SIZE(ly);
 	struct worker w = { 0 };
 	struct pt_stats s0, s1;
 	struct leafcount lc;

@@ -56,7 +56,7 @@ static bool want_section(const char *name, bool all)
 
 	if (all)
 		return true;
-	for (i = 0; i < sizeof(main_sections) / sizeof(main_sections[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(main_sections); i++)
 		if (!strcmp(name, main_sections[i]))
 			return true;
 	return false;

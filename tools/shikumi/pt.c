@@ -79,7 +79,7 @@ static const struct {
 	{ SHIKUMI_PT_F_NOPAGE, "nopage" },
 };
 
-#define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
+#define NFLAGS ARRAY_SIZE(flag_names)
 
 /* The entry's bits, in the columns of arch/x86/mm/dump_pagetables.c. */
 const char *bits_str(uint32_t f, char *buf, size_t size)
@@ -227,19 +227,7 @@ int pt_open(void)
 	if (fd >= 0)
 		return fd;
 	err = errno;
-	if (!module_is_loaded(PT_MODULE))
-		p_err("%s is not loaded: run 'shikumi load %s' as root",
-		      PT_MODULE, PT_MODULE);
-	else if ((err == EACCES || err == EPERM) && !geteuid() && kernel_locked_down())
-		p_err("cannot open %s: %s: the kernel is locked down (Secure Boot), and "
-		      "lockdown allows no writable debugfs file", PT_DUMP, strerror(err));
-	else if (err == EACCES || err == EPERM)
-		p_err("cannot open %s: %s: needs root (CAP_SYS_ADMIN)", PT_DUMP,
-		      strerror(err));
-	else if (err == ENOENT && !debugfs_mounted())
-		p_err("debugfs is not mounted: mount -t debugfs none " DEBUGFS_ROOT);
-	else
-		p_err("cannot open %s: %s", PT_DUMP, strerror(err));
+	explain_debugfs_err(PT_MODULE, "open", PT_DUMP, err, "CAP_SYS_ADMIN");
 	return -1;
 }
 

@@ -15,16 +15,13 @@
 #include "shikumi.h"
 
 #define PT_MODULE	"shikumi_ptdump"
-#define DEBUGFS_ROOT	"/sys/kernel/debug"
-#define PT_DUMP		DEBUGFS_ROOT "/shikumi/ptdump/dump"
+#define PT_DUMP		SHIKUMI_DEBUGFS "/ptdump/dump"
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
 
 #define SZ_4K		0x1000ULL
 #define SZ_2M		0x200000ULL
 #define SZ_1G		0x40000000ULL
 #define MIB		(1024ULL * 1024)
-
-#define U(x)		((unsigned long long)(x))
 
 /* pt.c: the ptdump access layer and the decoders */
 

@@ -53,22 +53,15 @@ void sleep_ns(uint64_t ns)
 /* Say why opening or writing a tracer file failed. */
 static void cs_error(const char *what, const char *file, int err)
 {
-	if (err == ENOENT && !debugfs_mounted())
-		p_err("debugfs is not mounted: mount -t debugfs none " DEBUGFS_ROOT);
-	else if (err == ENOENT && !module_is_loaded(CS_MODULE))
-		p_err("%s is not loaded: run 'shikumi load cstrace' as root", CS_MODULE);
-	else if ((err == EACCES || err == EPERM) && !geteuid() && kernel_locked_down())
-		p_err("cannot %s %s/%s: %s: the kernel is locked down (Secure Boot), and "
-		      "lockdown allows no writable debugfs file", what, CS_DIR, file,
-		      strerror(err));
-	else if (err == EACCES || err == EPERM)
-		p_err("cannot %s %s/%s: %s: needs root (CAP_PERFMON or CAP_SYS_ADMIN)",
-		      what, CS_DIR, file, strerror(err));
-	else if (err == EBUSY)
-		p_err("the tracer is busy: %s/%s: %s: another 'shikumi sched' or a reader of "
-		      "trace_pipe or trace_raw is using it", CS_DIR, file, strerror(err));
+	char path[128];
+
+	snprintf(path, sizeof(path), CS_DIR "/%s", file);
+	if (err == EBUSY)
+		p_err("the tracer is busy: %s: %s: another 'shikumi sched' or a reader of trace_pipe or trace_raw is using it",
+		      path, strerror(err));
 	else
-		p_err("cannot %s %s/%s: %s", what, CS_DIR, file, strerror(err));
+		explain_debugfs_err(CS_MODULE, what, path, err,
+				    "CAP_PERFMON or CAP_SYS_ADMIN");
 }
 
 static int cs_write(const char *file, const char *value)

@@ -16,17 +16,11 @@
 #include "shikumi.h"
 
 #define CS_MODULE	"shikumi_cstrace"
-#define DEBUGFS_ROOT	"/sys/kernel/debug"
-#define CS_DIR		DEBUGFS_ROOT "/shikumi/cstrace"
+#define CS_DIR		SHIKUMI_DEBUGFS "/cstrace"
 #define SCHED_DEBUGFS	DEBUGFS_ROOT "/sched"
 
-#define NSEC_PER_MSEC	1000000ULL
-#define NSEC_PER_SEC	1000000000ULL
 #define REC_SIZE	sizeof(struct shikumi_cs_rec)
 #define DRAIN_NS	(10 * NSEC_PER_MSEC)	/* how often a session drains */
-
-#define U(x)		((unsigned long long)(x))
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(sizeof(struct shikumi_cs_rec) == 80, "struct shikumi_cs_rec is 80 bytes");
 

@@ -11,6 +11,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* for printf's %llu and %llx, whatever the width of the type */
+#define U(x)		((unsigned long long)(x))
+
+#define NSEC_PER_MSEC	1000000ULL
+#define NSEC_PER_SEC	1000000000ULL
+
+/* where the modules' debugfs files are: <shikumi/debugfs.h> */
+#define DEBUGFS_ROOT	"/sys/kernel/debug"
+#define SHIKUMI_DEBUGFS	DEBUGFS_ROOT "/shikumi"
+
 /* exit codes, as in perf and bpftool */
 #define EXIT_OK		0
 #define EXIT_FAIL	1	/* the system refused or something broke */
@@ -203,6 +214,13 @@ int write_file_str(const char *path, const char *v);
 bool debugfs_mounted(void);
 /* Is the kernel locked down (debugfs then allows 0444 files only)? */
 bool kernel_locked_down(void);
+/*
+ * Say why the debugfs file @path of @module could not be opened, read or
+ * written (@what) with @err: debugfs not mounted, the module not loaded,
+ * kernel lockdown, or the privilege @priv that it needs.
+ */
+void explain_debugfs_err(const char *module, const char *what,
+			 const char *path, int err, const char *priv);
 int read_file_u64(const char *path, uint64_t *v);
 /* The shikumi source tree containing the current directory, or NULL. */
 const char *find_repo_root(void);

@@ -210,7 +210,7 @@ static void draw_panel(FILE *f, const struct plot *p, double ox, double oy)
 	for (s = 0; s < p->nseries; s++) {
 		const struct plot_series *ser = &p->series[s];
 		const char *color = ser->reference ? "#888" :
-				    colors[s % (sizeof(colors) / sizeof(colors[0]))];
+				    colors[s % ARRAY_SIZE(colors)];
 
 		fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2'%s points='",
 			color, ser->reference ? " stroke-dasharray='6 4'" : "");

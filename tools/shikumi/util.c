@@ -195,3 +195,23 @@ bool kernel_locked_down(void)
 	return !read_file_str("/sys/kernel/security/lockdown", buf, sizeof(buf)) &&
 	       !strstr(buf, "[none]");
 }
+
+void explain_debugfs_err(const char *module, const char *what,
+			 const char *path, int err, const char *priv)
+{
+	bool denied = err == EACCES || err == EPERM;
+
+	if (err == ENOENT && !debugfs_mounted())
+		p_err("debugfs is not mounted: mount -t debugfs none " DEBUGFS_ROOT);
+	else if (err == ENOENT && !module_is_loaded(module))
+		p_err("%s is not loaded: run 'shikumi load %s' as root",
+		      module, module);
+	else if (denied && !geteuid() && kernel_locked_down())
+		p_err("cannot %s %s: %s: the kernel is locked down (Secure Boot), and lockdown allows no writable debugfs file",
+		      what, path, strerror(err));
+	else if (denied)
+		p_err("cannot %s %s: %s: needs root (%s)", what, path,
+		      strerror(err), priv);
+	else
+		p_err("cannot %s %s: %s", what, path, strerror(err));
+}

@@ -138,7 +138,7 @@ int need_module(void)
 {
 	if (module_is_loaded(RAMDISK_MODULE))
 		return 0;
-	p_err("shikumi_ramdisk is not loaded (try: shikumi load ramdisk)");
+	p_not_loaded(RAMDISK_MODULE);
 	return EXIT_FAIL;
 }
 

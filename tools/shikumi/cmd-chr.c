@@ -35,7 +35,7 @@ static int need_module(void)
 {
 	if (module_is_loaded("shikumi_chrdev"))
 		return 0;
-	p_err("shikumi_chrdev is not loaded; run 'shikumi load chrdev' as root");
+	p_not_loaded("shikumi_chrdev");
 	return EXIT_FAIL;
 }
 
@@ -204,8 +204,7 @@ static int chr_open(const char *path, struct chrdev *c)
 		int err = errno;
 
 		if (err == ENOENT && !module_is_loaded("shikumi_chrdev"))
-			p_err("%s does not exist: shikumi_chrdev is not loaded ('shikumi load chrdev')",
-			      path);
+			p_not_loaded("shikumi_chrdev");
 		else
 			p_err("cannot open %s: %s", path, strerror(err));
 		return -1;

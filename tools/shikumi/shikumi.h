@@ -219,6 +219,8 @@ bool kernel_locked_down(void);
  * written (@what) with @err: debugfs not mounted, the module not loaded,
  * kernel lockdown, or the privilege @priv that it needs.
  */
+/* "MODULE is not loaded: run 'shikumi load MODULE' as root" */
+void p_not_loaded(const char *module);
 void explain_debugfs_err(const char *module, const char *what,
 			 const char *path, int err, const char *priv);
 int read_file_u64(const char *path, uint64_t *v);

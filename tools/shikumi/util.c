@@ -196,6 +196,11 @@ bool kernel_locked_down(void)
 	       !strstr(buf, "[none]");
 }
 
+void p_not_loaded(const char *module)
+{
+	p_err("%s is not loaded: run 'shikumi load %s' as root", module, module);
+}
+
 void explain_debugfs_err(const char *module, const char *what,
 			 const char *path, int err, const char *priv)
 {
@@ -204,8 +209,7 @@ void explain_debugfs_err(const char *module, const char *what,
 	if (err == ENOENT && !debugfs_mounted())
 		p_err("debugfs is not mounted: mount -t debugfs none " DEBUGFS_ROOT);
 	else if (err == ENOENT && !module_is_loaded(module))
-		p_err("%s is not loaded: run 'shikumi load %s' as root",
-		      module, module);
+		p_not_loaded(module);
 	else if (denied && !geteuid() && kernel_locked_down())
 		p_err("cannot %s %s: %s: the kernel is locked down (Secure Boot), and lockdown allows no writable debugfs file",
 		      what, path, strerror(err));

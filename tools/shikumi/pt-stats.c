@@ -96,8 +96,10 @@ static void rss_lag(pid_t pid, struct rss_lag *r)
 		v = atoll(rel) / 4096;
 	r->fault_around = v > 0 ? v : 16;
 	if (read_file_str("/proc/sys/kernel/osrelease", rel, sizeof(rel)) ||
-	    sscanf(rel, "%d.%d", &major, &minor) != 2)
-		major = 6, minor = 2;
+	    sscanf(rel, "%d.%d", &major, &minor) != 2) {
+		major = 6;
+		minor = 2;
+	}
 	r->percpu = major > 6 || (major == 6 && minor >= 2);
 	if (r->percpu)
 		r->slack_kb = 3 * (uint64_t)r->cpus * (r->batch - 1) * 4;
@@ -135,6 +137,178 @@ static const struct cmd_help stats_help = {
 	"Needs root and shikumi_ptdump.",
 };
 
+/* What stats reports, gathered before it is printed. */
+struct stats_report {
+	pid_t pid;
+	const char *range;
+	char comm[64];
+	struct pt_stats st;
+	struct walk_rss w;
+	struct rss_lag lag;
+	long long vmrss, vmpte;
+	uint64_t walk_pte_kb, slack, rss_kb, mapped;
+	bool pte_agree, rss_agree, rss_slack_ok;
+};
+
+static int stats_gather(pid_t pid, const char *range, struct stats_report *s)
+{
+	struct pt_stats *st = &s->st;
+	struct pt_dump d;
+	int l;
+
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->range = range;
+	if (pt_get_stats(pid, range, st))
+		return EXIT_FAIL;
+	if (fetch_range(pid, "full", range, &d))
+		return EXIT_FAIL;
+	walk_rss(&d, &s->w);
+	pt_dump_free(&d);
+	s->vmrss = proc_status_kb(pid, "VmRSS");
+	s->vmpte = proc_status_kb(pid, "VmPTE");
+	rss_lag(pid, &s->lag);
+	s->slack = s->lag.slack_kb;
+	proc_comm(pid, s->comm, sizeof(s->comm));
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+		s->mapped += st->leaves[l] * level_size((unsigned int)l, st->levels == 5);
+
+	s->walk_pte_kb = (st->tables[SHIKUMI_PT_PUD] + st->tables[SHIKUMI_PT_PMD] +
+			  st->tables[SHIKUMI_PT_PTE] + st->kept) * 4;
+	s->rss_kb = s->w.rss_pages * 4;
+	s->pte_agree = s->vmpte >= 0 && (uint64_t)s->vmpte == s->walk_pte_kb;
+	s->rss_agree = s->vmrss >= 0 && (uint64_t)s->vmrss == s->rss_kb;
+	s->rss_slack_ok = s->vmrss >= 0 &&
+			  (uint64_t)llabs(s->vmrss - (long long)s->rss_kb) <= s->slack;
+	return EXIT_OK;
+}
+
+static void stats_json_levels(struct json *j, const struct pt_stats *st)
+{
+	int l;
+
+	json_array_begin(j, "per_level");
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
+		json_object_begin(j, NULL);
+		json_string(j, "level", level_names[l]);
+		json_u64(j, "table_pages", st->tables[l]);
+		json_u64(j, "table_bytes", st->tables[l] * SZ_4K);
+		json_u64(j, "leaves", st->leaves[l]);
+		json_u64(j, "entry_size", level_size((unsigned int)l, st->levels == 5));
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void stats_json(const struct stats_report *s)
+{
+	const struct pt_stats *st = &s->st;
+	const struct walk_rss *w = &s->w;
+	struct json *j = json_new(stdout, opt_pretty);
+
+	json_object_begin(j, NULL);
+	json_u64(j, "pid", (uint64_t)s->pid);
+	json_string(j, "comm", s->comm);
+	json_u64(j, "levels", st->levels);
+	json_bool(j, "p4d_folded", st->hflags & SHIKUMI_PT_H_P4D_FOLDED);
+	json_string(j, "range", s->range);
+	stats_json_levels(j, st);
+	json_u64(j, "table_pages", stats_tables(st));
+	json_u64(j, "table_bytes", stats_tables(st) * SZ_4K);
+	json_u64(j, "mapped_bytes", s->mapped);
+	json_object_begin(j, "vmpte");
+	if (s->vmpte >= 0)
+		json_u64(j, "kernel_kb", (uint64_t)s->vmpte);
+	else
+		json_null(j, "kernel_kb");
+	json_u64(j, "walk_kb", s->walk_pte_kb);
+	json_u64(j, "thp_deposits", st->kept);
+	/* the same, counted here from the walk's anonymous PMD leaves */
+	json_u64(j, "thp_deposits_walk", w->deposits);
+	json_bool(j, "agree", s->pte_agree);
+	json_object_end(j);
+	json_object_begin(j, "rss");
+	if (s->vmrss >= 0)
+		json_u64(j, "kernel_kb", (uint64_t)s->vmrss);
+	else
+		json_null(j, "kernel_kb");
+	json_u64(j, "walk_kb", s->rss_kb);
+	json_u64(j, "zero_page_kb", w->zero * 4);
+	json_u64(j, "nopage_kb", w->nopage * 4);
+	json_u64(j, "hugetlb_kb", w->hugetlb * 4);
+	json_u64(j, "nonpresent_entries", w->nonpresent);
+	json_bool(j, "agree", s->rss_agree);
+	json_u64(j, "slack_kb", s->slack);
+	json_string(j, "lag_model", s->lag.percpu ? "percpu" : "split_rss");
+	json_u64(j, "threads", (uint64_t)s->lag.threads);
+	json_bool(j, "within_slack", s->rss_slack_ok);
+	json_object_end(j);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void stats_text_levels(const struct stats_report *s)
+{
+	const struct pt_stats *st = &s->st;
+	char sz[24];
+	int l;
+
+	printf("pid %d (%s): page tables%s%s, %u-level paging\n", s->pid, s->comm,
+	       s->range ? " in " : "", s->range ? s->range : "", st->levels);
+	printf("  %-5s %11s %10s %9s  %s\n", "LEVEL", "TABLE PAGES", "BYTES",
+	       "LEAVES", "ONE ENTRY MAPS");
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
+		char bytes[24];
+
+		if (l == SHIKUMI_PT_P4D && (st->hflags & SHIKUMI_PT_H_P4D_FOLDED)) {
+			printf("  %-5s %11s %10s %9s  (folded into the PGD)\n", "p4d", "-",
+			       "-", "-");
+			continue;
+		}
+		printf("  %-5s %11llu %10s %9llu  %s\n", level_names[l], U(st->tables[l]),
+		       size_str(st->tables[l] * SZ_4K, bytes, sizeof(bytes)),
+		       U(st->leaves[l]),
+		       size_str(level_size((unsigned int)l, st->levels == 5), sz, sizeof(sz)));
+	}
+	printf("  %-5s %11llu %10s            (%s mapped)\n", "total",
+	       U(stats_tables(st)), size_str(stats_tables(st) * SZ_4K, sz, sizeof(sz)),
+	       size_str(s->mapped, (char[24]){ 0 }, 24));
+	if (s->range)
+		printf("  (VmPTE and VmRSS count the whole process; with --range they differ)\n");
+}
+
+static void stats_text(const struct stats_report *s)
+{
+	const struct pt_stats *st = &s->st;
+	const struct walk_rss *w = &s->w;
+
+	stats_text_levels(s);
+	printf("\nVmPTE: the kernel says %lld kB; the walk: (pud %llu + pmd %llu + pte %llu",
+	       s->vmpte, U(st->tables[SHIKUMI_PT_PUD]), U(st->tables[SHIKUMI_PT_PMD]),
+	       U(st->tables[SHIKUMI_PT_PTE]));
+	if (st->kept)
+		printf(" + %llu deposited under THPs", U(st->kept));
+	printf(") x 4 KiB = %llu kB: %s\n", U(s->walk_pte_kb),
+	       s->pte_agree ? "they agree" : "they differ");
+	printf("VmRSS: the kernel says %lld kB; the walk: %llu kB of present pages",
+	       s->vmrss, U(s->rss_kb));
+	if (w->zero || w->nopage || w->hugetlb)
+		printf(" (not counting %llu kB of zero page, %llu kB without struct page, %llu kB hugetlb)",
+		       U(w->zero * 4), U(w->nopage * 4), U(w->hugetlb * 4));
+	if (s->rss_agree)
+		printf(": they agree\n");
+	else
+		printf(":\n  they differ by %lld kB, %s the %llu kB the kernel's RSS counting may lag%s\n",
+		       s->vmrss - (long long)s->rss_kb, s->rss_slack_ok ? "within" : "beyond",
+		       U(s->slack),
+		       s->rss_slack_ok ? "" : ": the process ran meanwhile (kill -STOP it)");
+	if (!s->rss_agree)
+		rss_lag_text(&s->lag);
+	if (w->nonpresent)
+		printf("%llu entries are not present (swapped out or migrating)\n",
+		       U(w->nonpresent));
+}
+
 int pt_stats_cmd(int argc, char **argv)
 {
 	const char *range = NULL;
@@ -142,15 +316,9 @@ int pt_stats_cmd(int argc, char **argv)
 		OPT_STR('r', "range", &range, "START-END", "only the VMAs in [START, END)"),
 		OPT_FINISH(),
 	};
-	long long vmrss, vmpte;
-	uint64_t a, b, walk_pte_kb, slack, rss_kb, mapped = 0;
-	bool pte_agree, rss_agree, rss_slack_ok;
-	struct rss_lag lag;
-	struct pt_stats st;
-	struct walk_rss w;
-	struct pt_dump d;
-	char comm[64], sz[24];
-	int first, l;
+	struct stats_report s;
+	uint64_t a, b;
+	int first;
 	pid_t pid;
 
 	first = parse_options(argc, argv, opts, &stats_help);
@@ -163,127 +331,11 @@ int pt_stats_cmd(int argc, char **argv)
 	if (range && parse_range(range, &a, &b))
 		return usage_error(opts, &stats_help, "bad range '%s': give START-END", range);
 
-	if (pt_get_stats(pid, range, &st))
+	if (stats_gather(pid, range, &s))
 		return EXIT_FAIL;
-	if (fetch_range(pid, "full", range, &d))
-		return EXIT_FAIL;
-	walk_rss(&d, &w);
-	pt_dump_free(&d);
-	vmrss = proc_status_kb(pid, "VmRSS");
-	vmpte = proc_status_kb(pid, "VmPTE");
-	rss_lag(pid, &lag);
-	slack = lag.slack_kb;
-	proc_comm(pid, comm, sizeof(comm));
-	for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
-		mapped += st.leaves[l] * level_size((unsigned int)l, st.levels == 5);
-
-	walk_pte_kb = (st.tables[SHIKUMI_PT_PUD] + st.tables[SHIKUMI_PT_PMD] +
-		       st.tables[SHIKUMI_PT_PTE] + st.kept) * 4;
-	rss_kb = w.rss_pages * 4;
-	pte_agree = vmpte >= 0 && (uint64_t)vmpte == walk_pte_kb;
-	rss_agree = vmrss >= 0 && (uint64_t)vmrss == rss_kb;
-	rss_slack_ok = vmrss >= 0 &&
-		       (uint64_t)llabs(vmrss - (long long)rss_kb) <= slack;
-
-	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
-
-		json_object_begin(j, NULL);
-		json_u64(j, "pid", (uint64_t)pid);
-		json_string(j, "comm", comm);
-		json_u64(j, "levels", st.levels);
-		json_bool(j, "p4d_folded", st.hflags & SHIKUMI_PT_H_P4D_FOLDED);
-		json_string(j, "range", range);
-		json_array_begin(j, "per_level");
-		for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
-			json_object_begin(j, NULL);
-			json_string(j, "level", level_names[l]);
-			json_u64(j, "table_pages", st.tables[l]);
-			json_u64(j, "table_bytes", st.tables[l] * SZ_4K);
-			json_u64(j, "leaves", st.leaves[l]);
-			json_u64(j, "entry_size", level_size((unsigned int)l, st.levels == 5));
-			json_object_end(j);
-		}
-		json_array_end(j);
-		json_u64(j, "table_pages", stats_tables(&st));
-		json_u64(j, "table_bytes", stats_tables(&st) * SZ_4K);
-		json_u64(j, "mapped_bytes", mapped);
-		json_object_begin(j, "vmpte");
-		if (vmpte >= 0)
-			json_u64(j, "kernel_kb", (uint64_t)vmpte);
-		else
-			json_null(j, "kernel_kb");
-		json_u64(j, "walk_kb", walk_pte_kb);
-		json_u64(j, "thp_deposits", st.kept);
-		/* the same, counted here from the walk's anonymous PMD leaves */
-		json_u64(j, "thp_deposits_walk", w.deposits);
-		json_bool(j, "agree", pte_agree);
-		json_object_end(j);
-		json_object_begin(j, "rss");
-		if (vmrss >= 0)
-			json_u64(j, "kernel_kb", (uint64_t)vmrss);
-		else
-			json_null(j, "kernel_kb");
-		json_u64(j, "walk_kb", rss_kb);
-		json_u64(j, "zero_page_kb", w.zero * 4);
-		json_u64(j, "nopage_kb", w.nopage * 4);
-		json_u64(j, "hugetlb_kb", w.hugetlb * 4);
-		json_u64(j, "nonpresent_entries", w.nonpresent);
-		json_bool(j, "agree", rss_agree);
-		json_u64(j, "slack_kb", slack);
-		json_string(j, "lag_model", lag.percpu ? "percpu" : "split_rss");
-		json_u64(j, "threads", (uint64_t)lag.threads);
-		json_bool(j, "within_slack", rss_slack_ok);
-		json_object_end(j);
-		json_object_end(j);
-		json_free(j);
-		return EXIT_OK;
-	}
-	printf("pid %d (%s): page tables%s%s, %u-level paging\n", pid, comm,
-	       range ? " in " : "", range ? range : "", st.levels);
-	printf("  %-5s %11s %10s %9s  %s\n", "LEVEL", "TABLE PAGES", "BYTES",
-	       "LEAVES", "ONE ENTRY MAPS");
-	for (l = 0; l < SHIKUMI_PT_LEVELS; l++) {
-		char bytes[24];
-
-		if (l == SHIKUMI_PT_P4D && (st.hflags & SHIKUMI_PT_H_P4D_FOLDED)) {
-			printf("  %-5s %11s %10s %9s  (folded into the PGD)\n", "p4d", "-",
-			       "-", "-");
-			continue;
-		}
-		printf("  %-5s %11llu %10s %9llu  %s\n", level_names[l], U(st.tables[l]),
-		       size_str(st.tables[l] * SZ_4K, bytes, sizeof(bytes)),
-		       U(st.leaves[l]),
-		       size_str(level_size((unsigned int)l, st.levels == 5), sz, sizeof(sz)));
-	}
-	printf("  %-5s %11llu %10s            (%s mapped)\n", "total",
-	       U(stats_tables(&st)), size_str(stats_tables(&st) * SZ_4K, sz, sizeof(sz)),
-	       size_str(mapped, (char[24]){ 0 }, 24));
-	if (range) {
-		printf("  (VmPTE and VmRSS count the whole process; with --range they differ)\n");
-	}
-	printf("\nVmPTE: the kernel says %lld kB; the walk: (pud %llu + pmd %llu + pte %llu",
-	       vmpte, U(st.tables[SHIKUMI_PT_PUD]), U(st.tables[SHIKUMI_PT_PMD]),
-	       U(st.tables[SHIKUMI_PT_PTE]));
-	if (st.kept)
-		printf(" + %llu deposited under THPs", U(st.kept));
-	printf(") x 4 KiB = %llu kB: %s\n", U(walk_pte_kb),
-	       pte_agree ? "they agree" : "they differ");
-	printf("VmRSS: the kernel says %lld kB; the walk: %llu kB of present pages",
-	       vmrss, U(rss_kb));
-	if (w.zero || w.nopage || w.hugetlb)
-		printf(" (not counting %llu kB of zero page, %llu kB without struct page, %llu kB hugetlb)",
-		       U(w.zero * 4), U(w.nopage * 4), U(w.hugetlb * 4));
-	if (rss_agree)
-		printf(": they agree\n");
+	if (opt_json)
+		stats_json(&s);
 	else
-		printf(":\n  they differ by %lld kB, %s the %llu kB the kernel's RSS counting may lag%s\n",
-		       vmrss - (long long)rss_kb, rss_slack_ok ? "within" : "beyond",
-		       U(slack), rss_slack_ok ? "" : ": the process ran meanwhile (kill -STOP it)");
-	if (!rss_agree)
-		rss_lag_text(&lag);
-	if (w.nonpresent)
-		printf("%llu entries are not present (swapped out or migrating)\n",
-		       U(w.nonpresent));
+		stats_text(&s);
 	return EXIT_OK;
 }

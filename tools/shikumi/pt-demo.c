@@ -168,6 +168,161 @@ static const struct cmd_help demand_help = {
 		   "Needs root and shikumi_ptdump.",
 };
 
+/* One step of demand: what was written so far, and what it mapped. */
+struct demand_step {
+	uint64_t written;
+	struct leafcount lc;
+	uint64_t pte_pages, pmd_pages, pud_pages;	/* added since the mmap */
+	long long rss_kb, minflt;			/* added since the mmap */
+};
+
+struct demand_run {
+	uint64_t size_mib, step_mib, addr, len;
+	size_t nsteps;
+	struct demand_step *steps;
+};
+
+/* Map, then write step by step, and count after each step. */
+static int demand_gather(struct worker *w, struct demand_run *dr)
+{
+	uint64_t done = 0;
+	struct pt_stats s0, s;
+	long long rss0, flt0;
+	size_t i;
+
+	if (need_root() || worker_start(w) || worker_warm_up(w))
+		return -1;
+	dr->addr = worker_do(w, W_MMAP, 0, 0, dr->len, 0, SZ_2M);
+	if (!dr->addr || !worker_do(w, W_MADVISE, MADV_NOHUGEPAGE, dr->addr, dr->len, 0, 0)) {
+		p_err("mmap of %llu MiB in pid %d: %s", U(dr->size_mib), w->pid, strerror(errno));
+		return -1;
+	}
+	if (pt_get_stats(w->pid, NULL, &s0))
+		return -1;
+	rss0 = proc_status_kb(w->pid, "VmRSS");
+	flt0 = proc_minflt(w->pid);
+	for (i = 0; i < dr->nsteps; i++) {
+		struct demand_step *st = &dr->steps[i];
+
+		if (i) {
+			uint64_t n = dr->step_mib * MIB < dr->len - done ?
+				     dr->step_mib * MIB : dr->len - done;
+
+			worker_do(w, W_TOUCH, 1, dr->addr + done, n, SZ_4K, 0);
+			done += n;
+		}
+		if (pt_get_stats(w->pid, NULL, &s) ||
+		    count_leaves(w->pid, dr->addr, dr->addr + dr->len, &st->lc, NULL, NULL))
+			return -1;
+		st->rss_kb = proc_status_kb(w->pid, "VmRSS") - rss0;
+		st->minflt = proc_minflt(w->pid) - flt0;
+		st->written = done;
+		st->pte_pages = s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE];
+		st->pmd_pages = s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD];
+		st->pud_pages = s.tables[SHIKUMI_PT_PUD] - s0.tables[SHIKUMI_PT_PUD];
+	}
+	return 0;
+}
+
+static void demand_json(pid_t pid, const struct demand_run *dr, const char *svg)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+	size_t i;
+
+	json_object_begin(j, NULL);
+	json_u64(j, "pid", (uint64_t)pid);
+	json_u64(j, "addr", dr->addr);
+	json_u64(j, "size", dr->len);
+	json_array_begin(j, "steps");
+	for (i = 0; i < dr->nsteps; i++) {
+		const struct demand_step *st = &dr->steps[i];
+
+		json_object_begin(j, NULL);
+		json_u64(j, "written", st->written);
+		json_u64(j, "ptes", st->lc.pte);
+		json_u64(j, "pmd_leaves", st->lc.pmd);
+		json_i64(j, "pte_pages", (int64_t)st->pte_pages);
+		json_i64(j, "pmd_pages", (int64_t)st->pmd_pages);
+		json_i64(j, "pud_pages", (int64_t)st->pud_pages);
+		json_i64(j, "vmrss_kb", st->rss_kb);
+		json_i64(j, "minflt", st->minflt);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_string(j, "svg", svg);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void demand_text(pid_t pid, const struct demand_run *dr)
+{
+	size_t i;
+
+	printf("pid %d maps %llu MiB at 0x%llx (MADV_NOHUGEPAGE) and writes it %llu MiB at a time\n",
+	       pid, U(dr->size_mib), U(dr->addr), U(dr->step_mib));
+	printf("%9s %10s %10s %10s %10s %12s %12s\n", "WRITTEN", "PTEs", "PTE pages",
+	       "PMD pages", "PUD pages", "VmRSS kB", "minor flt");
+	printf("%9s %10s %10s %10s %10s %12s %12s\n", "", "(in VMA)", "(+)", "(+)",
+	       "(+)", "(+)", "(+)");
+	for (i = 0; i < dr->nsteps; i++) {
+		const struct demand_step *st = &dr->steps[i];
+
+		printf("%6llu MiB %10llu %+10lld %+10lld %+10lld %+12lld %+12lld\n",
+		       U(st->written / MIB), U(st->lc.pte),
+		       (long long)st->pte_pages, (long long)st->pmd_pages,
+		       (long long)st->pud_pages, st->rss_kb, st->minflt);
+	}
+	printf("Each 4 KiB written is one fault and one PTE; each 2 MiB needs one more\n"
+	       "PTE page (512 entries), each 1 GiB one more PMD page.\n");
+}
+
+/* @x holds six series of @n: x, PTEs, VmRSS, faults, PTE and PMD pages */
+static int demand_plot(const char *svg, const double *x, size_t n)
+{
+	struct plot_series a[3] = {
+		{ "present PTEs", x, x + n, n, false },
+		{ "VmRSS / 4 KiB", x, x + 2 * n, n, false },
+		{ "minor faults", x, x + 3 * n, n, false },
+	};
+	struct plot_series b[2] = {
+		{ "PTE pages", x, x + 4 * n, n, false },
+		{ "PMD pages", x, x + 5 * n, n, false },
+	};
+	struct plot panels[2] = {
+		{ "Pages mapped as they are written", "MiB written", "pages", false,
+		  false, a, 3 },
+		{ "Page-table pages added", "MiB written", "page-table pages", false,
+		  false, b, 2 },
+	};
+
+	return write_svg_file(svg, "shikumi pt demo demand: demand paging", panels, 2);
+}
+
+static int demand_svg(const char *svg, const struct demand_run *dr)
+{
+	size_t n = dr->nsteps, i;
+	double *x = calloc(6 * n, sizeof(double));
+	int ret;
+
+	if (!x) {
+		p_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const struct demand_step *st = &dr->steps[i];
+
+		x[i] = (double)st->written / (double)MIB;
+		x[n + i] = (double)st->lc.pte;
+		x[2 * n + i] = (double)st->rss_kb / 4;
+		x[3 * n + i] = (double)st->minflt;
+		x[4 * n + i] = (double)st->pte_pages;
+		x[5 * n + i] = (double)st->pmd_pages;
+	}
+	ret = demand_plot(svg, x, n);
+	free(x);
+	return ret;
+}
+
 static int demo_demand(int argc, char **argv)
 {
 	uint64_t size_mib = 100, step_mib = 10;
@@ -178,14 +333,8 @@ static int demo_demand(int argc, char **argv)
 		OPT_STR('o', "svg", &svg, "FILE", "plot to FILE"),
 		OPT_FINISH(),
 	};
-	double *x = NULL, *ptes = NULL, *rss = NULL, *flt = NULL, *tpte = NULL, *tpmd = NULL;
 	struct worker w = { 0 };
-	struct pt_stats s0, s;
-	struct leafcount lc;
-	struct json *j = NULL;
-	long long rss0, flt0;
-	uint64_t addr, len, done;
-	size_t nsteps, i;
+	struct demand_run dr = { 0 };
 	int first, ret = EXIT_FAIL;
 
 	first = parse_options(argc, argv, opts, &demand_help);
@@ -194,111 +343,23 @@ static int demo_demand(int argc, char **argv)
 	if (!size_mib || size_mib > 4096 || !step_mib || step_mib > size_mib)
 		return usage_error(opts, &demand_help,
 				   "--size must be 1 to 4096 MiB and --step 1 to --size");
-	len = size_mib * MIB;
-	nsteps = (size_t)((size_mib + step_mib - 1) / step_mib) + 1;
-	x = calloc(nsteps, sizeof(double));
-	ptes = calloc(nsteps, sizeof(double));
-	rss = calloc(nsteps, sizeof(double));
-	flt = calloc(nsteps, sizeof(double));
-	tpte = calloc(nsteps, sizeof(double));
-	tpmd = calloc(nsteps, sizeof(double));
-	if (!x || !ptes || !rss || !flt || !tpte || !tpmd) {
+	dr.size_mib = size_mib;
+	dr.step_mib = step_mib;
+	dr.len = size_mib * MIB;
+	dr.nsteps = (size_t)((size_mib + step_mib - 1) / step_mib) + 1;
+	dr.steps = calloc(dr.nsteps, sizeof(*dr.steps));
+	if (!dr.steps) {
 		p_err("out of memory");
 		goto out;
 	}
-	if (need_root() || worker_start(&w) || worker_warm_up(&w))
+	if (demand_gather(&w, &dr))
 		goto out;
-	addr = worker_do(&w, W_MMAP, 0, 0, len, 0, SZ_2M);
-	if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0)) {
-		p_err("mmap of %llu MiB in pid %d: %s", U(size_mib), w.pid, strerror(errno));
-		goto out;
-	}
-	if (pt_get_stats(w.pid, NULL, &s0))
-		goto out;
-	rss0 = proc_status_kb(w.pid, "VmRSS");
-	flt0 = proc_minflt(w.pid);
-	if (opt_json) {
-		j = json_new(stdout, opt_pretty);
-		json_object_begin(j, NULL);
-		json_u64(j, "pid", (uint64_t)w.pid);
-		json_u64(j, "addr", addr);
-		json_u64(j, "size", len);
-		json_array_begin(j, "steps");
-	} else {
-		printf("pid %d maps %llu MiB at 0x%llx (MADV_NOHUGEPAGE) and writes it %llu MiB at a time\n",
-		       w.pid, U(size_mib), U(addr), U(step_mib));
-		printf("%9s %10s %10s %10s %10s %12s %12s\n", "WRITTEN", "PTEs", "PTE pages",
-		       "PMD pages", "PUD pages", "VmRSS kB", "minor flt");
-		printf("%9s %10s %10s %10s %10s %12s %12s\n", "", "(in VMA)", "(+)", "(+)",
-		       "(+)", "(+)", "(+)");
-	}
-	for (i = 0, done = 0; i < nsteps; i++) {
-		long long r, f;
-
-		if (i) {
-			uint64_t n = step_mib * MIB < len - done ? step_mib * MIB : len - done;
-
-			worker_do(&w, W_TOUCH, 1, addr + done, n, SZ_4K, 0);
-			done += n;
-		}
-		if (pt_get_stats(w.pid, NULL, &s) ||
-		    count_leaves(w.pid, addr, addr + len, &lc, NULL, NULL))
-			goto out;
-		r = proc_status_kb(w.pid, "VmRSS") - rss0;
-		f = proc_minflt(w.pid) - flt0;
-		x[i] = (double)done / (double)MIB;
-		ptes[i] = (double)lc.pte;
-		rss[i] = (double)r / 4;
-		flt[i] = (double)f;
-		tpte[i] = (double)(s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE]);
-		tpmd[i] = (double)(s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD]);
-		if (j) {
-			json_object_begin(j, NULL);
-			json_u64(j, "written", done);
-			json_u64(j, "ptes", lc.pte);
-			json_u64(j, "pmd_leaves", lc.pmd);
-			json_i64(j, "pte_pages", (int64_t)(s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE]));
-			json_i64(j, "pmd_pages", (int64_t)(s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD]));
-			json_i64(j, "pud_pages", (int64_t)(s.tables[SHIKUMI_PT_PUD] - s0.tables[SHIKUMI_PT_PUD]));
-			json_i64(j, "vmrss_kb", r);
-			json_i64(j, "minflt", f);
-			json_object_end(j);
-		} else {
-			printf("%6llu MiB %10llu %+10lld %+10lld %+10lld %+12lld %+12lld\n",
-			       U(done / MIB), U(lc.pte),
-			       (long long)(s.tables[SHIKUMI_PT_PTE] - s0.tables[SHIKUMI_PT_PTE]),
-			       (long long)(s.tables[SHIKUMI_PT_PMD] - s0.tables[SHIKUMI_PT_PMD]),
-			       (long long)(s.tables[SHIKUMI_PT_PUD] - s0.tables[SHIKUMI_PT_PUD]),
-			       r, f);
-		}
-	}
-	if (j) {
-		json_array_end(j);
-		json_string(j, "svg", svg);
-		json_object_end(j);
-		json_free(j);
-	} else {
-		printf("Each 4 KiB written is one fault and one PTE; each 2 MiB needs one more\n"
-		       "PTE page (512 entries), each 1 GiB one more PMD page.\n");
-	}
+	if (opt_json)
+		demand_json(w.pid, &dr, svg);
+	else
+		demand_text(w.pid, &dr);
 	if (svg) {
-		struct plot_series a[3] = {
-			{ "present PTEs", x, ptes, nsteps, false },
-			{ "VmRSS / 4 KiB", x, rss, nsteps, false },
-			{ "minor faults", x, flt, nsteps, false },
-		};
-		struct plot_series b[2] = {
-			{ "PTE pages", x, tpte, nsteps, false },
-			{ "PMD pages", x, tpmd, nsteps, false },
-		};
-		struct plot panels[2] = {
-			{ "Pages mapped as they are written", "MiB written", "pages", false,
-			  false, a, 3 },
-			{ "Page-table pages added", "MiB written", "page-table pages", false,
-			  false, b, 2 },
-		};
-
-		if (write_svg_file(svg, "shikumi pt demo demand: demand paging", panels, 2))
+		if (demand_svg(svg, &dr))
 			goto out;
 		if (!opt_json)
 			printf("plot written to %s\n", svg);
@@ -306,12 +367,7 @@ static int demo_demand(int argc, char **argv)
 	ret = EXIT_OK;
 out:
 	worker_stop(&w);
-	free(x);
-	free(ptes);
-	free(rss);
-	free(flt);
-	free(tpte);
-	free(tpmd);
+	free(dr.steps);
 	return ret;
 }
 

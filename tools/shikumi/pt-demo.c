@@ -574,6 +574,109 @@ static const struct cmd_help sparse_help = {
 		   "Needs root and shikumi_ptdump.",
 };
 
+/* Map, touch and unmap each layout in turn, counting what it added. */
+static int sparse_gather(struct worker *w, struct layout *ly, size_t nly, uint64_t npages)
+{
+	struct pt_stats s0, s1;
+	struct leafcount lc;
+	size_t i;
+	int l;
+
+	for (i = 0; i < nly; i++) {
+		/*
+		 * Each layout gets address space of its own, aligned to what
+		 * one table of the level above maps, so that it shares no PTE
+		 * or PMD page with other mappings: what it adds is its own.
+		 */
+		uint64_t align = ly[i].stride == SZ_1G ? 512 * SZ_1G : SZ_1G;
+		uint64_t len = (npages * ly[i].stride + align - 1) & ~(align - 1), addr;
+
+		if (pt_get_stats(w->pid, NULL, &s0))
+			return -1;
+		addr = worker_do(w, W_MMAP, WM_NORESERVE, 0, len, 0, align);
+		if (!addr || !worker_do(w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0) ||
+		    !worker_do(w, W_TOUCH, 1, addr, npages * ly[i].stride, ly[i].stride, 0)) {
+			p_err("%s: mapping %llu MiB: %s", ly[i].name, U(len / MIB), strerror(errno));
+			return -1;
+		}
+		if (pt_get_stats(w->pid, NULL, &s1) ||
+		    count_leaves(w->pid, addr, addr + len, &lc, NULL, NULL))
+			return -1;
+		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+			ly[i].tables[l] = s1.tables[l] - s0.tables[l];
+		ly[i].leaves = lc.pte + lc.pmd + lc.pud;
+		worker_do(w, W_MUNMAP, 0, addr, len, 0, 0);
+	}
+	return 0;
+}
+
+/* The page-table pages a layout added, all levels. */
+static uint64_t layout_tables(const struct layout *ly)
+{
+	uint64_t t = 0;
+	int l;
+
+	for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+		t += ly->tables[l];
+	return t;
+}
+
+static void sparse_json(pid_t pid, const struct layout *ly, size_t nly, uint64_t npages,
+			const char *svg)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+	size_t i;
+
+	json_object_begin(j, NULL);
+	json_u64(j, "pid", (uint64_t)pid);
+	json_u64(j, "pages", npages);
+	json_array_begin(j, "layouts");
+	for (i = 0; i < nly; i++) {
+		uint64_t t = layout_tables(&ly[i]);
+		double ov = (double)(t * SZ_4K) / (double)(npages * SZ_4K);
+
+		json_object_begin(j, NULL);
+		json_string(j, "layout", ly[i].name);
+		json_u64(j, "stride", ly[i].stride);
+		json_u64(j, "leaves", ly[i].leaves);
+		json_u64(j, "pte_pages", ly[i].tables[SHIKUMI_PT_PTE]);
+		json_u64(j, "pmd_pages", ly[i].tables[SHIKUMI_PT_PMD]);
+		json_u64(j, "pud_pages", ly[i].tables[SHIKUMI_PT_PUD]);
+		json_u64(j, "upper_pages", ly[i].tables[SHIKUMI_PT_P4D] +
+			 ly[i].tables[SHIKUMI_PT_PGD]);
+		json_u64(j, "table_bytes", t * SZ_4K);
+		json_double(j, "overhead_per_mapped_byte", ov);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_string(j, "svg", svg);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void sparse_text(pid_t pid, const struct layout *ly, size_t nly, uint64_t npages)
+{
+	size_t i;
+
+	printf("pid %d touches %llu pages (%llu KiB) in three layouts\n", pid,
+	       U(npages), U(npages * 4));
+	printf("%-20s %7s %9s %9s %9s %9s %11s %10s\n", "LAYOUT", "LEAVES",
+	       "PTE pages", "PMD pages", "PUD pages", "P4D/PGD", "TABLE BYTES",
+	       "OVERHEAD");
+	for (i = 0; i < nly; i++) {
+		uint64_t t = layout_tables(&ly[i]);
+		double ov = (double)(t * SZ_4K) / (double)(npages * SZ_4K);
+
+		printf("%-20s %7llu %9llu %9llu %9llu %9llu %11llu %9.1f%%\n", ly[i].name,
+		       U(ly[i].leaves), U(ly[i].tables[SHIKUMI_PT_PTE]),
+		       U(ly[i].tables[SHIKUMI_PT_PMD]), U(ly[i].tables[SHIKUMI_PT_PUD]),
+		       U(ly[i].tables[SHIKUMI_PT_P4D] + ly[i].tables[SHIKUMI_PT_PGD]),
+		       U(t * SZ_4K), 100.0 * ov);
+	}
+	printf("OVERHEAD: bytes of page tables per byte mapped.  A PTE page maps 2 MiB\n"
+	       "and a PMD page 1 GiB: pages far apart each need tables of their own.\n");
+}
+
 static int demo_sparse(int argc, char **argv)
 {
 	uint64_t npages = 256;
@@ -590,11 +693,7 @@ static int demo_sparse(int argc, char **argv)
 	};
 	const size_t nly = ARRAY_SIZE(ly);
 	struct worker w = { 0 };
-	struct pt_stats s0, s1;
-	struct leafcount lc;
-	struct json *j = NULL;
-	int first, ret = EXIT_FAIL, l;
-	size_t i;
+	int first, ret = EXIT_FAIL;
 
 	first = parse_options(argc, argv, opts, &sparse_help);
 	if (first < argc)
@@ -603,83 +702,12 @@ static int demo_sparse(int argc, char **argv)
 		return usage_error(opts, &sparse_help, "--pages must be 1 to 4096");
 	if (need_root() || worker_start(&w))
 		return EXIT_FAIL;
-	if (worker_warm_up(&w))
+	if (worker_warm_up(&w) || sparse_gather(&w, ly, nly, npages))
 		goto out;
-	for (i = 0; i < nly; i++) {
-		/*
-		 * Each layout gets address space of its own, aligned to what
-		 * one table of the level above maps, so that it shares no PTE
-		 * or PMD page with other mappings: what it adds is its own.
-		 */
-		uint64_t align = ly[i].stride == SZ_1G ? 512 * SZ_1G : SZ_1G;
-		uint64_t len = (npages * ly[i].stride + align - 1) & ~(align - 1), addr;
-
-		if (pt_get_stats(w.pid, NULL, &s0))
-			goto out;
-		addr = worker_do(&w, W_MMAP, WM_NORESERVE, 0, len, 0, align);
-		if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0) ||
-		    !worker_do(&w, W_TOUCH, 1, addr, npages * ly[i].stride, ly[i].stride, 0)) {
-			p_err("%s: mapping %llu MiB: %s", ly[i].name, U(len / MIB), strerror(errno));
-			goto out;
-		}
-		if (pt_get_stats(w.pid, NULL, &s1) ||
-		    count_leaves(w.pid, addr, addr + len, &lc, NULL, NULL))
-			goto out;
-		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
-			ly[i].tables[l] = s1.tables[l] - s0.tables[l];
-		ly[i].leaves = lc.pte + lc.pmd + lc.pud;
-		worker_do(&w, W_MUNMAP, 0, addr, len, 0, 0);
-	}
-	if (opt_json) {
-		j = json_new(stdout, opt_pretty);
-		json_object_begin(j, NULL);
-		json_u64(j, "pid", (uint64_t)w.pid);
-		json_u64(j, "pages", npages);
-		json_array_begin(j, "layouts");
-	} else {
-		printf("pid %d touches %llu pages (%llu KiB) in three layouts\n", w.pid,
-		       U(npages), U(npages * 4));
-		printf("%-20s %7s %9s %9s %9s %9s %11s %10s\n", "LAYOUT", "LEAVES",
-		       "PTE pages", "PMD pages", "PUD pages", "P4D/PGD", "TABLE BYTES",
-		       "OVERHEAD");
-	}
-	for (i = 0; i < nly; i++) {
-		uint64_t t = 0;
-		double ov;
-
-		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
-			t += ly[i].tables[l];
-		ov = (double)(t * SZ_4K) / (double)(npages * SZ_4K);
-		if (j) {
-			json_object_begin(j, NULL);
-			json_string(j, "layout", ly[i].name);
-			json_u64(j, "stride", ly[i].stride);
-			json_u64(j, "leaves", ly[i].leaves);
-			json_u64(j, "pte_pages", ly[i].tables[SHIKUMI_PT_PTE]);
-			json_u64(j, "pmd_pages", ly[i].tables[SHIKUMI_PT_PMD]);
-			json_u64(j, "pud_pages", ly[i].tables[SHIKUMI_PT_PUD]);
-			json_u64(j, "upper_pages", ly[i].tables[SHIKUMI_PT_P4D] +
-				 ly[i].tables[SHIKUMI_PT_PGD]);
-			json_u64(j, "table_bytes", t * SZ_4K);
-			json_double(j, "overhead_per_mapped_byte", ov);
-			json_object_end(j);
-			continue;
-		}
-		printf("%-20s %7llu %9llu %9llu %9llu %9llu %11llu %9.1f%%\n", ly[i].name,
-		       U(ly[i].leaves), U(ly[i].tables[SHIKUMI_PT_PTE]),
-		       U(ly[i].tables[SHIKUMI_PT_PMD]), U(ly[i].tables[SHIKUMI_PT_PUD]),
-		       U(ly[i].tables[SHIKUMI_PT_P4D] + ly[i].tables[SHIKUMI_PT_PGD]),
-		       U(t * SZ_4K), 100.0 * ov);
-	}
-	if (j) {
-		json_array_end(j);
-		json_string(j, "svg", svg);
-		json_object_end(j);
-		json_free(j);
-	} else {
-		printf("OVERHEAD: bytes of page tables per byte mapped.  A PTE page maps 2 MiB\n"
-		       "and a PMD page 1 GiB: pages far apart each need tables of their own.\n");
-	}
+	if (opt_json)
+		sparse_json(w.pid, ly, nly, npages, svg);
+	else
+		sparse_text(w.pid, ly, nly, npages);
 	if (svg) {
 		if (bars_svg(svg, ly, nly, npages))
 			goto out;

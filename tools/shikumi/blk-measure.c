@@ -120,7 +120,7 @@ static void fio_args(struct argv_buf *a, const struct fio_job *job)
 
 /* Run one fio job; its JSON goes to @out, or a temporary file when NULL. */
 int fio_run(const struct fio_job *job, const char *out,
-		   struct fio_result *res)
+	    struct fio_result *res)
 {
 	const char *dir = strstr(job->rw, "write") ? "write" : "read";
 	char tmp[] = "/tmp/shikumi-fio-XXXXXX", key[64], *text;
@@ -363,7 +363,8 @@ static void meas_json(FILE *f, bool pretty, const struct meas_args *a,
 		json_array_begin(j, "scheduler");
 		for (s = 0; s < NSCHED; s++) {
 			for (k = 1; k <= a->max_jobs; k++) {
-				const struct fio_result *w = &m->wr[(size_t)s * a->max_jobs + k - 1];
+				const struct fio_result *w =
+					&m->wr[(size_t)s * a->max_jobs + k - 1];
 
 				json_object_begin(j, NULL);
 				json_string(j, "scheduler", scheds[s]);
@@ -466,7 +467,8 @@ static int meas_svg(const struct meas_args *a, const struct meas_model *mm, int 
 		p.rax[i] = ra_kbs[i];
 	p.refx[0] = 1;
 	p.refx[1] = (double)nj;
-	p.ref[0] = p.ref[1] = 100;
+	p.ref[0] = 100;
+	p.ref[1] = 100;
 	for (i = 0; i < n; i++)
 		for (s = 0; s < NSCHED; s++)
 			meas_series(&p, a, &mm[i], i, s);

@@ -126,7 +126,7 @@ struct plot_run {
 
 /* Comma-separated names from @names; returns how many, or -1. */
 int parse_names(const char *s, const char *const *names, size_t n,
-		       int *out, int max)
+		int *out, int max)
 {
 	char buf[256], *tok, *save = NULL;
 	int k = 0;

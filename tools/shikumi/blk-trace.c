@@ -93,13 +93,14 @@ int load_trace_file(const char *path, struct trace_buf *t)
 	if (len % REC_SIZE)
 		p_warn("%s: %zu trailing bytes are not a whole record", path,
 		       len % REC_SIZE);
-	t->n = t->cap = len / REC_SIZE;
+	t->n = len / REC_SIZE;
+	t->cap = t->n;
 	t->r = (struct shikumi_blk_trace *)buf;
 	return 0;
 }
 
 int save_trace_file(const char *path, const struct shikumi_blk_trace *r,
-			   size_t n)
+		    size_t n)
 {
 	FILE *f = fopen(path, "we");
 	int ret = 0;

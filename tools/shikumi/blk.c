@@ -144,7 +144,7 @@ int need_module(void)
 
 /* Check -d NAME: a usage error if malformed, a failure if no such disk. */
 int need_disk(const char *arg, char *disk, size_t size,
-		     const struct opt *opts, const struct cmd_help *help)
+	      const struct opt *opts, const struct cmd_help *help)
 {
 	char p[PATH_MAX];
 	struct stat st;
@@ -247,7 +247,7 @@ static int cmp_str(const void *a, const void *b)
  * Returns how many (at most @max), or -1; free each name.
  */
 int list_params(const char *disk, const char *prefix, char **names,
-		       int max)
+		int max)
 {
 	char p[PATH_MAX];
 	size_t plen = strlen(prefix);

@@ -1,6 +1,6 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
- * blk.h: the blk family's private header (shikumi blk, cmd-blk.c): its
+ * The blk family's private header (shikumi blk, cmd-blk.c): its
  * paths and macros, name tables, shared types and the prototypes of what
  * crosses its files.
  */

@@ -161,12 +161,12 @@ static int chr_info(int argc, char **argv)
 
 /* ---- the benchmark ----------------------------------------------------- */
 
-enum mode { MODE_IRQ, MODE_POLL, MODE_UPOLL, MODE_NR };
+enum chr_mode { MODE_IRQ, MODE_POLL, MODE_UPOLL, MODE_NR };
 
 static const char *const mode_names[MODE_NR] = { "irq", "poll", "upoll" };
 
 struct bench {
-	enum mode mode;
+	enum chr_mode mode;
 	uint64_t latency_ns;
 	size_t count;
 	/* results */
@@ -182,13 +182,13 @@ struct chrdev {
 	const volatile struct shikumi_chr_regs *regs;
 };
 
-static int parse_mode(const char *s, enum mode *m)
+static int parse_mode(const char *s, enum chr_mode *m)
 {
 	int i;
 
 	for (i = 0; i < MODE_NR; i++) {
 		if (!strcmp(s, mode_names[i])) {
-			*m = (enum mode)i;
+			*m = (enum chr_mode)i;
 			return 0;
 		}
 	}
@@ -233,7 +233,7 @@ static void chr_close(struct chrdev *c)
 }
 
 /* One command; returns its latency in ns as the caller saw it, or 0. */
-static uint64_t one_command(struct chrdev *c, enum mode mode, uint64_t lat,
+static uint64_t one_command(struct chrdev *c, enum chr_mode mode, uint64_t lat,
 			    uint64_t *dev_ns)
 {
 	struct shikumi_chr_cmd cmd = { .latency_ns = lat };
@@ -463,7 +463,7 @@ static int parse_list_u64(const char *s, uint64_t *v, size_t max, size_t *n)
 }
 
 static int write_sweep_svg(const char *path, const struct bench *res,
-			   size_t nlat, const enum mode *modes, size_t nmodes)
+			   size_t nlat, const enum chr_mode *modes, size_t nmodes)
 {
 	struct plot_series lat_s[MODE_NR + 1], cpu_s[MODE_NR];
 	double *x, *ylat, *ycpu;
@@ -530,7 +530,7 @@ static int chr_sweep(int argc, char **argv)
 		OPT_STR('o', "svg", &svg, "FILE", "also plot the results to FILE"),
 		OPT_FINISH(),
 	};
-	enum mode modes[MODE_NR];
+	enum chr_mode modes[MODE_NR];
 	size_t nlat, nmodes = 0, i, m;
 	char buf[64], *tok, *save = NULL;
 	struct bench *res;

@@ -270,12 +270,13 @@ static int parse_targets(int argc, char **argv, int first, bool allow_params,
 
 			if (!allow_params) {
 				free(t);
-				return usage_error(opts, help, "'%s': parameters are only for 'load'", a);
+				return usage_error(opts, help,
+						   "'%s': parameters are only for 'load'", a);
 			}
 			if (!n) {
 				free(t);
-				return usage_error(opts, help,
-						   "parameter '%s' must follow the module it is for", a);
+				return usage_error(opts, help, "parameter '%s' must follow the module it is for",
+						   a);
 			}
 			len = strlen(t[n - 1].params);
 			snprintf(t[n - 1].params + len, sizeof(t[n - 1].params) - len,

@@ -78,7 +78,7 @@ int elf_info_read(int fd, struct elf_info *ei)
 
 	memset(ei, 0, sizeof(*ei));
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOSYS;
+		return -ELIBBAD;	/* this libelf cannot read this ELF version */
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	if (!e)
 		return -ENOEXEC;
@@ -103,5 +103,6 @@ void elf_info_free(struct elf_info *ei)
 	free(ei->sec);
 	ei->load = NULL;
 	ei->sec = NULL;
-	ei->nload = ei->nsec = 0;
+	ei->nload = 0;
+	ei->nsec = 0;
 }

@@ -76,7 +76,10 @@ static int jmembers(struct jparser *p, struct jval *v, char close)
 	for (;;) {
 		jskip(p);
 		if (close == '}') {
-			if (*p->s != '"' || !(key = jstring(p)))
+			if (*p->s != '"')
+				return -1;
+			key = jstring(p);
+			if (!key)
 				return -1;
 			jskip(p);
 			if (*p->s++ != ':') {

@@ -18,8 +18,10 @@ static const struct cmd top_cmds[] = {
 	{ "status", cmd_status, "show which shikumi modules are loaded" },
 	{ "chr",    cmd_chr,    "the character device: info, bench, sweep" },
 	{ "blk",    cmd_blk,    "the RAM disk: models, policies, stats, trace, plots, fio" },
-	{ "pt",     cmd_pt,     "page tables: dump, translate, stats, diff, the book's experiments" },
-	{ "sched",  cmd_sched,  "the scheduler: record, report, timeline, the book's experiments" },
+	{ "pt",     cmd_pt,
+	  "page tables: dump, translate, stats, diff, the book's experiments" },
+	{ "sched",  cmd_sched,
+	  "the scheduler: record, report, timeline, the book's experiments" },
 	{ NULL, NULL, NULL },
 };
 

@@ -125,7 +125,7 @@ static double axis_pos(const struct axis *a, double v, double from, double to)
 
 static void fmt_tick(char *buf, size_t size, double v)
 {
-	if (fabs(v) >= 1e6 || (fabs(v) < 1e-3 && v != 0))
+	if (fabs(v) >= 1e6 || (fabs(v) < 0.001 && v != 0))
 		snprintf(buf, size, "%.0e", v);
 	else
 		snprintf(buf, size, "%g", v);

@@ -50,6 +50,107 @@ static void print_stats_delta(const char *what, const struct pt_stats *a,
 	printf("\n");
 }
 
+/* What mmap counts: before the mmap (0), after it (1), after the write (2). */
+struct mmap_run {
+	uint64_t size_mib, addr, len;
+	bool noreserve;
+	struct pt_stats s0, s1, s2;
+	long long vsz0, vsz1, rss0, rss1, rss2;
+	struct leafcount lc1, lc2;
+};
+
+/* Map, and count before and after. */
+static int mmap_map(struct worker *w, struct mmap_run *r)
+{
+	if (worker_warm_up(w) || pt_get_stats(w->pid, NULL, &r->s0))
+		return -1;
+	r->vsz0 = proc_status_kb(w->pid, "VmSize");
+	r->rss0 = proc_status_kb(w->pid, "VmRSS");
+	r->addr = worker_do(w, W_MMAP, 0, 0, r->len, 0, SZ_2M);
+	if (!r->addr && errno == ENOMEM) {
+		r->noreserve = true;	/* overcommit refused it: do not reserve */
+		r->addr = worker_do(w, W_MMAP, WM_NORESERVE, 0, r->len, 0, SZ_2M);
+	}
+	if (!r->addr || !worker_do(w, W_MADVISE, MADV_NOHUGEPAGE, r->addr, r->len, 0, 0)) {
+		p_err("mmap of %llu MiB in pid %d: %s", U(r->size_mib), w->pid, strerror(errno));
+		return -1;
+	}
+	if (pt_get_stats(w->pid, NULL, &r->s1) ||
+	    count_leaves(w->pid, r->addr, r->addr + r->len, &r->lc1, NULL, NULL))
+		return -1;
+	r->vsz1 = proc_status_kb(w->pid, "VmSize");
+	r->rss1 = proc_status_kb(w->pid, "VmRSS");
+	return 0;
+}
+
+/* Write one byte, and count again; translate the address into @d if given. */
+static int mmap_touch(struct worker *w, struct mmap_run *r, struct pt_dump *d)
+{
+	if (!worker_do(w, W_TOUCH, 1, r->addr, 1, 1, 0) || pt_get_stats(w->pid, NULL, &r->s2) ||
+	    count_leaves(w->pid, r->addr, r->addr + r->len, &r->lc2, NULL, NULL) ||
+	    (d && pt_translate(w->pid, r->addr, d)))
+		return -1;
+	r->rss2 = proc_status_kb(w->pid, "VmRSS");
+	return 0;
+}
+
+static int mmap_json(struct worker *w, struct mmap_run *r, struct pt_dump *d)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+	struct xlate x = { 0 };
+
+	json_object_begin(j, NULL);
+	json_u64(j, "pid", (uint64_t)w->pid);
+	json_u64(j, "addr", r->addr);
+	json_u64(j, "size", r->len);
+	json_bool(j, "noreserve", r->noreserve);
+	json_i64(j, "vmsize_delta_kb", r->vsz1 - r->vsz0);
+	json_i64(j, "vmrss_delta_kb", r->rss1 - r->rss0);
+	json_stats_delta(j, "after_mmap", &r->s0, &r->s1);
+	json_u64(j, "leaves_in_vma", r->lc1.pte + r->lc1.pmd + r->lc1.pud);
+	json_object_begin(j, "translate");
+	xlate_render(d, r->addr, j, "", &x);
+	json_object_end(j);
+	pt_dump_free(d);
+	/* the touch, below, closes the object */
+	if (mmap_touch(w, r, NULL)) {
+		json_object_end(j);
+		json_free(j);
+		return EXIT_FAIL;
+	}
+	json_stats_delta(j, "after_touch", &r->s1, &r->s2);
+	json_u64(j, "leaves_in_vma_after_touch", r->lc2.pte + r->lc2.pmd + r->lc2.pud);
+	json_i64(j, "vmrss_delta_after_touch_kb", r->rss2 - r->rss1);
+	json_object_end(j);
+	json_free(j);
+	return EXIT_OK;
+}
+
+static int mmap_text(struct worker *w, struct mmap_run *r, struct pt_dump *d)
+{
+	struct xlate x = { 0 };
+
+	printf("pid %d: mmap(NULL, %llu MiB, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS%s) = 0x%llx\n",
+	       w->pid, U(r->size_mib), r->noreserve ? "|MAP_NORESERVE" : "", U(r->addr));
+	printf("  VmSize %+lld kB, VmRSS %+lld kB\n", r->vsz1 - r->vsz0, r->rss1 - r->rss0);
+	printf("  page-table pages/leaves added, per level:\n");
+	print_stats_delta("after mmap:", &r->s0, &r->s1);
+	printf("  leaves in the new VMA: %llu\n", U(r->lc1.pte + r->lc1.pmd + r->lc1.pud));
+	printf("  translating its first address:\n");
+	xlate_render(d, r->addr, NULL, "    ", &x);
+	pt_dump_free(d);
+	if (mmap_touch(w, r, d))
+		return EXIT_FAIL;
+	printf("\npid %d writes one byte at 0x%llx: a page fault\n", w->pid, U(r->addr));
+	print_stats_delta("after the write:", &r->s1, &r->s2);
+	printf("  leaves in the VMA: %llu; VmRSS %+lld kB\n",
+	       U(r->lc2.pte + r->lc2.pmd + r->lc2.pud), r->rss2 - r->rss1);
+	xlate_render(d, r->addr, NULL, "    ", &x);
+	pt_dump_free(d);
+	printf("(level +T/+L: page-table pages / leaves added at that level)\n");
+	return EXIT_OK;
+}
+
 static int demo_mmap(int argc, char **argv)
 {
 	uint64_t size_mib = 1024;
@@ -57,14 +158,9 @@ static int demo_mmap(int argc, char **argv)
 		OPT_NUM('s', "size", &size_mib, "MIB", "how much to map (default 1024)"),
 		OPT_FINISH(),
 	};
-	struct pt_stats s0, s1, s2;
-	long long vsz0, vsz1, rss0, rss1, rss2;
+	struct mmap_run r = { 0 };
 	struct worker w = { 0 };
-	struct leafcount lc1, lc2;
 	struct pt_dump d;
-	struct xlate x = { 0 };
-	uint64_t addr, len;
-	bool noreserve = false;
 	int first, ret = EXIT_FAIL;
 
 	first = parse_options(argc, argv, opts, &mmap_help);
@@ -72,84 +168,16 @@ static int demo_mmap(int argc, char **argv)
 		return usage_error(opts, &mmap_help, "unexpected argument '%s'", argv[first]);
 	if (!size_mib || size_mib > 64 * 1024)
 		return usage_error(opts, &mmap_help, "--size must be 1 to 65536 MiB");
-	len = size_mib * MIB;
+	r.size_mib = size_mib;
+	r.len = size_mib * MIB;
 	if (need_root() || worker_start(&w))
 		return EXIT_FAIL;
-	if (worker_warm_up(&w) || pt_get_stats(w.pid, NULL, &s0))
+	if (mmap_map(&w, &r) || pt_translate(w.pid, r.addr, &d))
 		goto out;
-	vsz0 = proc_status_kb(w.pid, "VmSize");
-	rss0 = proc_status_kb(w.pid, "VmRSS");
-	addr = worker_do(&w, W_MMAP, 0, 0, len, 0, SZ_2M);
-	if (!addr && errno == ENOMEM) {
-		noreserve = true;	/* overcommit refused it: do not reserve */
-		addr = worker_do(&w, W_MMAP, WM_NORESERVE, 0, len, 0, SZ_2M);
-	}
-	if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0)) {
-		p_err("mmap of %llu MiB in pid %d: %s", U(size_mib), w.pid, strerror(errno));
-		goto out;
-	}
-	if (pt_get_stats(w.pid, NULL, &s1) || count_leaves(w.pid, addr, addr + len, &lc1, NULL, NULL))
-		goto out;
-	vsz1 = proc_status_kb(w.pid, "VmSize");
-	rss1 = proc_status_kb(w.pid, "VmRSS");
-	if (pt_translate(w.pid, addr, &d))
-		goto out;
-
-	if (!opt_json) {
-		printf("pid %d: mmap(NULL, %llu MiB, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS%s) = 0x%llx\n",
-		       w.pid, U(size_mib), noreserve ? "|MAP_NORESERVE" : "", U(addr));
-		printf("  VmSize %+lld kB, VmRSS %+lld kB\n", vsz1 - vsz0, rss1 - rss0);
-		printf("  page-table pages/leaves added, per level:\n");
-		print_stats_delta("after mmap:", &s0, &s1);
-		printf("  leaves in the new VMA: %llu\n", U(lc1.pte + lc1.pmd + lc1.pud));
-		printf("  translating its first address:\n");
-		xlate_render(&d, addr, NULL, "    ", &x);
-	} else {
-		struct json *j = json_new(stdout, opt_pretty);
-
-		json_object_begin(j, NULL);
-		json_u64(j, "pid", (uint64_t)w.pid);
-		json_u64(j, "addr", addr);
-		json_u64(j, "size", len);
-		json_bool(j, "noreserve", noreserve);
-		json_i64(j, "vmsize_delta_kb", vsz1 - vsz0);
-		json_i64(j, "vmrss_delta_kb", rss1 - rss0);
-		json_stats_delta(j, "after_mmap", &s0, &s1);
-		json_u64(j, "leaves_in_vma", lc1.pte + lc1.pmd + lc1.pud);
-		json_object_begin(j, "translate");
-		xlate_render(&d, addr, j, "", &x);
-		json_object_end(j);
-		pt_dump_free(&d);
-		/* the touch, below, closes the object */
-		if (!worker_do(&w, W_TOUCH, 1, addr, 1, 1, 0) ||
-		    pt_get_stats(w.pid, NULL, &s2) ||
-		    count_leaves(w.pid, addr, addr + len, &lc2, NULL, NULL)) {
-			json_object_end(j);
-			json_free(j);
-			goto out;
-		}
-		rss2 = proc_status_kb(w.pid, "VmRSS");
-		json_stats_delta(j, "after_touch", &s1, &s2);
-		json_u64(j, "leaves_in_vma_after_touch", lc2.pte + lc2.pmd + lc2.pud);
-		json_i64(j, "vmrss_delta_after_touch_kb", rss2 - rss1);
-		json_object_end(j);
-		json_free(j);
-		ret = EXIT_OK;
-		goto out;
-	}
-	pt_dump_free(&d);
-	if (!worker_do(&w, W_TOUCH, 1, addr, 1, 1, 0) || pt_get_stats(w.pid, NULL, &s2) ||
-	    count_leaves(w.pid, addr, addr + len, &lc2, NULL, NULL) || pt_translate(w.pid, addr, &d))
-		goto out;
-	rss2 = proc_status_kb(w.pid, "VmRSS");
-	printf("\npid %d writes one byte at 0x%llx: a page fault\n", w.pid, U(addr));
-	print_stats_delta("after the write:", &s1, &s2);
-	printf("  leaves in the VMA: %llu; VmRSS %+lld kB\n", U(lc2.pte + lc2.pmd + lc2.pud),
-	       rss2 - rss1);
-	xlate_render(&d, addr, NULL, "    ", &x);
-	pt_dump_free(&d);
-	printf("(level +T/+L: page-table pages / leaves added at that level)\n");
-	ret = EXIT_OK;
+	if (opt_json)
+		ret = mmap_json(&w, &r, &d);
+	else
+		ret = mmap_text(&w, &r, &d);
 out:
 	worker_stop(&w);
 	return ret;

@@ -141,6 +141,157 @@ static const struct cmd_help cow_help = {
 		   "Needs root and shikumi_ptdump.",
 };
 
+/*
+ * What cow saw.  The entries of the private (p) and shared (s) mappings,
+ * in the parent (pp, ps) and the child (cp, cs): [0] after fork, [1] after
+ * the child writes, pp[2] after the parent writes.
+ */
+struct cow_run {
+	pid_t self, child;
+	uint64_t npages, len, half, priv, shr;
+	struct entry *pp[3], *cp[2], *ps[2], *cs[2];
+	size_t npp[3], ncp[2], nps[2], ncs[2];
+	struct pairs p1, s1, p2w, p2n, s2, p2par, p3;
+};
+
+/* Map the private and the shared pages in shikumi itself, and write them. */
+static int cow_map(struct cow_run *r)
+{
+	int err;
+
+	r->priv = map_aligned(r->len, SZ_2M, 0, &err);
+	if (!r->priv || madvise((void *)(uintptr_t)r->priv, r->len, MADV_NOHUGEPAGE)) {
+		p_err("mapping %llu private pages: %s", U(r->npages), strerror(err ? err : errno));
+		return -1;
+	}
+	r->shr = map_aligned(r->len, 0, WM_SHARED, &err);
+	if (!r->shr) {
+		p_err("mapping %llu shared pages: %s", U(r->npages), strerror(err));
+		return -1;
+	}
+	touch(r->priv, r->len, SZ_4K, true);
+	touch(r->shr, r->len, SZ_4K, true);
+	return 0;
+}
+
+/* The entries of both mappings in parent and child, into slot @k. */
+static int cow_count(struct cow_run *r, int k)
+{
+	uint64_t priv = r->priv, shr = r->shr, len = r->len;
+	struct leafcount lc;
+
+	return count_leaves(r->self, priv, priv + len, &lc, &r->pp[k], &r->npp[k]) ||
+	       count_leaves(r->child, priv, priv + len, &lc, &r->cp[k], &r->ncp[k]) ||
+	       count_leaves(r->self, shr, shr + len, &lc, &r->ps[k], &r->nps[k]) ||
+	       count_leaves(r->child, shr, shr + len, &lc, &r->cs[k], &r->ncs[k]);
+}
+
+static int cow_gather(struct worker *w, struct cow_run *r)
+{
+	uint64_t priv = r->priv, shr = r->shr, len = r->len, half = r->half;
+	struct leafcount lc;
+
+	r->child = w->pid;
+	/* 1: after fork */
+	if (cow_count(r, 0))
+		return -1;
+	pair_count(r->pp[0], r->npp[0], r->cp[0], r->ncp[0], priv, priv + len, &r->p1);
+	pair_count(r->ps[0], r->nps[0], r->cs[0], r->ncs[0], shr, shr + len, &r->s1);
+
+	/* 2: the child writes half of the private pages, and the shared ones */
+	if (!worker_do(w, W_TOUCH, 1, priv, half, SZ_4K, 0) ||
+	    !worker_do(w, W_TOUCH, 1, shr, len, SZ_4K, 0)) {
+		p_err("the child: %s", strerror(errno));
+		return -1;
+	}
+	if (cow_count(r, 1))
+		return -1;
+	pair_count(r->pp[1], r->npp[1], r->cp[1], r->ncp[1], priv, priv + half, &r->p2w);
+	pair_count(r->pp[1], r->npp[1], r->cp[1], r->ncp[1], priv + half, priv + len, &r->p2n);
+	pair_count(r->pp[0], r->npp[0], r->pp[1], r->npp[1], priv, priv + len, &r->p2par);
+	pair_count(r->ps[1], r->nps[1], r->cs[1], r->ncs[1], shr, shr + len, &r->s2);
+
+	/* 3: the parent writes the same half */
+	touch(priv, half, SZ_4K, true);
+	if (count_leaves(r->self, priv, priv + len, &lc, &r->pp[2], &r->npp[2]))
+		return -1;
+	pair_count(r->pp[1], r->npp[1], r->pp[2], r->npp[2], priv, priv + half, &r->p3);
+	return 0;
+}
+
+static void cow_text(const struct cow_run *r)
+{
+	printf("copy-on-write: shikumi (pid %d, the parent) maps %llu private pages at 0x%llx\n"
+	       "and %llu MAP_SHARED pages at 0x%llx, writes them all, and forks pid %d.\n",
+	       r->self, U(r->npages), U(r->priv), U(r->npages), U(r->shr), r->child);
+	printf("\n1. after fork(), before anyone writes\n");
+	print_pairs("private:", &r->p1, "parent", "child");
+	print_examples("parent", r->pp[0], r->npp[0], "child", r->cp[0], r->ncp[0], r->priv, 3);
+	print_pairs("shared:", &r->s1, "parent", "child");
+	if (!r->s1.both && r->s1.only_a)
+		printf("      fork() copies no PTEs of a shared mapping: the child will fault\n"
+		       "      them in from the page cache on first access\n");
+
+	printf("\n2. the child writes the first %llu private pages and every shared page\n",
+	       U(r->npages / 2));
+	print_pairs("private, written:", &r->p2w, "parent", "child");
+	print_examples("parent", r->pp[1], r->npp[1], "child", r->cp[1], r->ncp[1], r->priv, 3);
+	print_pairs("private, not written:", &r->p2n, "parent", "child");
+	print_pairs("parent, before/after:", &r->p2par, "before", "after");
+	print_pairs("shared:", &r->s2, "parent", "child");
+	print_examples("parent", r->ps[1], r->nps[1], "child", r->cs[1], r->ncs[1], r->shr, 3);
+
+	printf("\n3. the parent writes the same %llu pages: the child no longer maps them\n",
+	       U(r->npages / 2));
+	print_pairs("parent, before/after:", &r->p3, "before", "after");
+	printf("      same PFN: the kernel saw the page was the parent's alone and\n"
+	       "      reused it (no copy); a new PFN means it copied after all\n"
+	       "      (e.g. while another reference was held briefly)\n");
+}
+
+static void cow_json(const struct cow_run *r)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+
+	json_object_begin(j, NULL);
+	json_u64(j, "parent_pid", (uint64_t)r->self);
+	json_u64(j, "child_pid", (uint64_t)r->child);
+	json_u64(j, "pages", r->npages);
+	json_u64(j, "private_addr", r->priv);
+	json_u64(j, "shared_addr", r->shr);
+	json_object_begin(j, "after_fork");
+	json_pairs(j, "private", &r->p1, "parent", "child");
+	json_pairs(j, "shared", &r->s1, "parent", "child");
+	json_object_end(j);
+	json_object_begin(j, "after_child_writes");
+	json_pairs(j, "private_written", &r->p2w, "parent", "child");
+	json_pairs(j, "private_not_written", &r->p2n, "parent", "child");
+	json_pairs(j, "parent_private_vs_after_fork", &r->p2par, "before", "after");
+	json_pairs(j, "shared", &r->s2, "parent", "child");
+	json_object_end(j);
+	json_object_begin(j, "after_parent_writes");
+	json_pairs(j, "parent_private_written", &r->p3, "before", "after");
+	json_object_end(j);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void cow_free(struct cow_run *r)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		free(r->pp[i]);
+	for (i = 0; i < 2; i++) {
+		free(r->cp[i]);
+		free(r->ps[i]);
+		free(r->cs[i]);
+	}
+	munmap((void *)(uintptr_t)r->priv, r->len);
+	if (r->shr)
+		munmap((void *)(uintptr_t)r->shr, r->len);
+}
+
 int demo_cow(int argc, char **argv)
 {
 	uint64_t npages = 256;
@@ -148,136 +299,32 @@ int demo_cow(int argc, char **argv)
 		OPT_NUM('n', "pages", &npages, "N", "pages per mapping (default 256, even)"),
 		OPT_FINISH(),
 	};
-	struct entry *pp[3] = { NULL }, *cp[2] = { NULL }, *ps[2] = { NULL }, *cs[2] = { NULL };
-	size_t npp[3] = { 0 }, ncp[2] = { 0 }, nps[2] = { 0 }, ncs[2] = { 0 };
-	struct pairs p1, s1, p2w, p2n, s2, p2par, p3;
-	struct leafcount lc;
+	struct cow_run r = { 0 };
 	struct worker w = { 0 };
-	struct json *j = NULL;
-	uint64_t len, half, priv, shr;
-	pid_t self = getpid();
-	int first, ret = EXIT_FAIL, err, i;
+	int first, ret = EXIT_FAIL;
 
 	first = parse_options(argc, argv, opts, &cow_help);
 	if (first < argc)
 		return usage_error(opts, &cow_help, "unexpected argument '%s'", argv[first]);
 	if (npages < 2 || npages > 262144 || npages % 2)
 		return usage_error(opts, &cow_help, "--pages must be even, 2 to 262144");
-	len = npages * SZ_4K;
-	half = len / 2;
+	r.self = getpid();
+	r.npages = npages;
+	r.len = npages * SZ_4K;
+	r.half = r.len / 2;
 	if (need_root())
 		return EXIT_FAIL;
-	priv = map_aligned(len, SZ_2M, 0, &err);
-	if (!priv || madvise((void *)(uintptr_t)priv, len, MADV_NOHUGEPAGE)) {
-		p_err("mapping %llu private pages: %s", U(npages), strerror(err ? err : errno));
+	if (cow_map(&r))
 		return EXIT_FAIL;
-	}
-	shr = map_aligned(len, 0, WM_SHARED, &err);
-	if (!shr) {
-		p_err("mapping %llu shared pages: %s", U(npages), strerror(err));
-		return EXIT_FAIL;
-	}
-	touch(priv, len, SZ_4K, true);
-	touch(shr, len, SZ_4K, true);
-	if (worker_start(&w))
+	if (worker_start(&w) || cow_gather(&w, &r))
 		goto out;
-
-	/* 1: after fork */
-	if (count_leaves(self, priv, priv + len, &lc, &pp[0], &npp[0]) ||
-	    count_leaves(w.pid, priv, priv + len, &lc, &cp[0], &ncp[0]) ||
-	    count_leaves(self, shr, shr + len, &lc, &ps[0], &nps[0]) ||
-	    count_leaves(w.pid, shr, shr + len, &lc, &cs[0], &ncs[0]))
-		goto out;
-	pair_count(pp[0], npp[0], cp[0], ncp[0], priv, priv + len, &p1);
-	pair_count(ps[0], nps[0], cs[0], ncs[0], shr, shr + len, &s1);
-	if (!opt_json) {
-		printf("copy-on-write: shikumi (pid %d, the parent) maps %llu private pages at 0x%llx\n"
-		       "and %llu MAP_SHARED pages at 0x%llx, writes them all, and forks pid %d.\n",
-		       self, U(npages), U(priv), U(npages), U(shr), w.pid);
-		printf("\n1. after fork(), before anyone writes\n");
-		print_pairs("private:", &p1, "parent", "child");
-		print_examples("parent", pp[0], npp[0], "child", cp[0], ncp[0], priv, 3);
-		print_pairs("shared:", &s1, "parent", "child");
-		if (!s1.both && s1.only_a)
-			printf("      fork() copies no PTEs of a shared mapping: the child will fault\n"
-			       "      them in from the page cache on first access\n");
-	}
-
-	/* 2: the child writes half of the private pages, and the shared ones */
-	if (!worker_do(&w, W_TOUCH, 1, priv, half, SZ_4K, 0) ||
-	    !worker_do(&w, W_TOUCH, 1, shr, len, SZ_4K, 0)) {
-		p_err("the child: %s", strerror(errno));
-		goto out;
-	}
-	if (count_leaves(self, priv, priv + len, &lc, &pp[1], &npp[1]) ||
-	    count_leaves(w.pid, priv, priv + len, &lc, &cp[1], &ncp[1]) ||
-	    count_leaves(self, shr, shr + len, &lc, &ps[1], &nps[1]) ||
-	    count_leaves(w.pid, shr, shr + len, &lc, &cs[1], &ncs[1]))
-		goto out;
-	pair_count(pp[1], npp[1], cp[1], ncp[1], priv, priv + half, &p2w);
-	pair_count(pp[1], npp[1], cp[1], ncp[1], priv + half, priv + len, &p2n);
-	pair_count(pp[0], npp[0], pp[1], npp[1], priv, priv + len, &p2par);
-	pair_count(ps[1], nps[1], cs[1], ncs[1], shr, shr + len, &s2);
-	if (!opt_json) {
-		printf("\n2. the child writes the first %llu private pages and every shared page\n",
-		       U(npages / 2));
-		print_pairs("private, written:", &p2w, "parent", "child");
-		print_examples("parent", pp[1], npp[1], "child", cp[1], ncp[1], priv, 3);
-		print_pairs("private, not written:", &p2n, "parent", "child");
-		print_pairs("parent, before/after:", &p2par, "before", "after");
-		print_pairs("shared:", &s2, "parent", "child");
-		print_examples("parent", ps[1], nps[1], "child", cs[1], ncs[1], shr, 3);
-	}
-
-	/* 3: the parent writes the same half */
-	touch(priv, half, SZ_4K, true);
-	if (count_leaves(self, priv, priv + len, &lc, &pp[2], &npp[2]))
-		goto out;
-	pair_count(pp[1], npp[1], pp[2], npp[2], priv, priv + half, &p3);
-	if (!opt_json) {
-		printf("\n3. the parent writes the same %llu pages: the child no longer maps them\n",
-		       U(npages / 2));
-		print_pairs("parent, before/after:", &p3, "before", "after");
-		printf("      same PFN: the kernel saw the page was the parent's alone and\n"
-		       "      reused it (no copy); a new PFN means it copied after all\n"
-		       "      (e.g. while another reference was held briefly)\n");
-		ret = EXIT_OK;
-		goto out;
-	}
-	j = json_new(stdout, opt_pretty);
-	json_object_begin(j, NULL);
-	json_u64(j, "parent_pid", (uint64_t)self);
-	json_u64(j, "child_pid", (uint64_t)w.pid);
-	json_u64(j, "pages", npages);
-	json_u64(j, "private_addr", priv);
-	json_u64(j, "shared_addr", shr);
-	json_object_begin(j, "after_fork");
-	json_pairs(j, "private", &p1, "parent", "child");
-	json_pairs(j, "shared", &s1, "parent", "child");
-	json_object_end(j);
-	json_object_begin(j, "after_child_writes");
-	json_pairs(j, "private_written", &p2w, "parent", "child");
-	json_pairs(j, "private_not_written", &p2n, "parent", "child");
-	json_pairs(j, "parent_private_vs_after_fork", &p2par, "before", "after");
-	json_pairs(j, "shared", &s2, "parent", "child");
-	json_object_end(j);
-	json_object_begin(j, "after_parent_writes");
-	json_pairs(j, "parent_private_written", &p3, "before", "after");
-	json_object_end(j);
-	json_object_end(j);
-	json_free(j);
+	if (opt_json)
+		cow_json(&r);
+	else
+		cow_text(&r);
 	ret = EXIT_OK;
 out:
 	worker_stop(&w);
-	for (i = 0; i < 3; i++)
-		free(pp[i]);
-	for (i = 0; i < 2; i++) {
-		free(cp[i]);
-		free(ps[i]);
-		free(cs[i]);
-	}
-	munmap((void *)(uintptr_t)priv, len);
-	if (shr)
-		munmap((void *)(uintptr_t)shr, len);
+	cow_free(&r);
 	return ret;
 }

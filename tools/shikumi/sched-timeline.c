@@ -78,193 +78,256 @@ static const struct cmd_help timeline_help = {
 		   "dropped events.",
 };
 
-int sched_timeline_cmd(int argc, char **argv)
-{
-	const char *in = "shikumi-sched.data", *out = NULL;
-	const struct opt opts[] = {
-		OPT_STR('i', "input", &in, "FILE", "the recording (default shikumi-sched.data)"),
-		OPT_STR('o', "output", &out, "FILE.svg", "the SVG to write"),
-		OPT_FINISH(),
-	};
-	const size_t ncolors = ARRAY_SIZE(task_colors);
-	const double W = 1200, L = 120, R = 30, T = 62, LH = 28, GAP = 8;
-	double span, x1 = W - R, y, H, legend_y;
-	int *color, first, c, nlanes = 0, lane;
+/* The drawing's geometry: width, margins left, right and top, lane height and gap. */
+#define TL_W	1200.0
+#define TL_L	120.0
+#define TL_R	30.0
+#define TL_T	62.0
+#define TL_LH	28.0
+#define TL_GAP	8.0
+#define TL_X1	(TL_W - TL_R)
+
+/* A recording, its analysis and the drawing's layout. */
+struct timeline {
+	const char *in, *out;
 	struct recording rec;
 	struct analysis a;
-	char desc[600];
-	size_t *order, nshown, i, k;
+	size_t *order, nshown;
+	int *color;	/* per task: its colour's index, or -1 */
+	int nlanes;
+	double span, height, legend_y;
 	uint64_t dropped;
-	FILE *f;
+};
 
-	first = parse_options(argc, argv, opts, &timeline_help);
-	if (first < argc)
-		return usage_error(opts, &timeline_help, "unexpected argument '%s'", argv[first]);
-	if (!out)
-		return usage_error(opts, &timeline_help, "-o FILE.svg is required");
-	if (recording_load(in, &rec))
-		return EXIT_FAIL;
-	analyse(&a, rec.r, rec.h.nr_recs, &rec.meta);
-	order = tasks_by_runtime(&a, &nshown);
-	color = malloc((a.nt ? a.nt : 1) * sizeof(*color));
-	if (!color) {
+static void timeline_gather(struct timeline *tl)
+{
+	const size_t ncolors = ARRAY_SIZE(task_colors);
+	struct analysis *a = &tl->a;
+	size_t i, k;
+	int c;
+
+	analyse(a, tl->rec.r, tl->rec.h.nr_recs, &tl->rec.meta);
+	tl->order = tasks_by_runtime(a, &tl->nshown);
+	tl->color = malloc((a->nt ? a->nt : 1) * sizeof(*tl->color));
+	if (!tl->color) {
 		p_err("out of memory");
 		exit(EXIT_FAIL);
 	}
-	for (i = 0; i < a.nt; i++)
-		color[i] = -1;
-	for (k = 0; k < nshown && k < ncolors; k++)
-		color[order[k]] = (int)k;
-	qsort(a.s, a.ns, sizeof(*a.s), cmp_slice_cpu_start);
-	dropped = warn_drops(rec.stats, &a, rec.h.nr_events, stderr);
-	for (c = 0; c < a.ncpu; c++)
-		nlanes += rec.cpu_on[c];
-	span = ms(rec.h.end_ns - rec.h.start_ns);
-	if (span <= 0)
-		span = 1;
-	legend_y = T + nlanes * (LH + GAP) + 50;
-	k = nshown <= ncolors ? nshown : ncolors + 1;	/* legend entries */
-	H = legend_y + 20.0 * (double)((k + 2) / 3) + 20;
+	for (i = 0; i < a->nt; i++)
+		tl->color[i] = -1;
+	for (k = 0; k < tl->nshown && k < ncolors; k++)
+		tl->color[tl->order[k]] = (int)k;
+	qsort(a->s, a->ns, sizeof(*a->s), cmp_slice_cpu_start);
+	tl->dropped = warn_drops(tl->rec.stats, a, tl->rec.h.nr_events, stderr);
+	for (c = 0; c < a->ncpu; c++)
+		tl->nlanes += tl->rec.cpu_on[c];
+	tl->span = ms(tl->rec.h.end_ns - tl->rec.h.start_ns);
+	if (tl->span <= 0)
+		tl->span = 1;
+	tl->legend_y = TL_T + tl->nlanes * (TL_LH + TL_GAP) + 50;
+	k = tl->nshown <= ncolors ? tl->nshown : ncolors + 1;	/* legend entries */
+	tl->height = tl->legend_y + 20.0 * (double)((k + 2) / 3) + 20;
+}
 
-	f = fopen(out, "we");
-	if (!f) {
-		p_err("cannot write %s: %s", out, strerror(errno));
-		goto fail;
-	}
-	describe_recording(&rec, desc, sizeof(desc));
+/* The frame, the title and the line under it. */
+static void timeline_head(FILE *f, const struct timeline *tl)
+{
+	const struct tunables *tun = &tl->rec.tun;
+	char desc[600];
+	size_t k;
+
+	describe_recording(&tl->rec, desc, sizeof(desc));
 	if (strlen(desc) > 110) {	/* the title fits the width */
 		k = 106;
 		while (k && (desc[k] & 0xc0) == 0x80)	/* not inside a UTF-8 character */
 			k--;
 		memcpy(desc + k, "...", 4);
 	}
-	svg_begin(f, W, H);
-	fprintf(f, "<text x='%.0f' y='24' text-anchor='middle' class='title'>", W / 2);
+	svg_begin(f, TL_W, tl->height);
+	fprintf(f, "<text x='%.0f' y='24' text-anchor='middle' class='title'>", TL_W / 2);
 	svg_put_text(f, "shikumi sched timeline: ");
 	svg_put_text(f, desc);
 	fputs("</text>\n", f);
-	fprintf(f, "<text x='%.0f' y='44' text-anchor='middle' class='sub'>kernel ", W / 2);
-	svg_put_text(f, rec.h.kernel);
+	fprintf(f, "<text x='%.0f' y='44' text-anchor='middle' class='sub'>kernel ", TL_W / 2);
+	svg_put_text(f, tl->rec.h.kernel);
 	fprintf(f, ", scheduler %s, %.3f s, %llu switches%s</text>\n",
-		tun_get(&rec.tun, "scheduler") ? tun_get(&rec.tun, "scheduler") : "?",
-		span / 1e3, U(a.count[SHIKUMI_CS_SWITCH]),
-		dropped ? ", EVENTS DROPPED (red)" : "");
+		tun_get(tun, "scheduler") ? tun_get(tun, "scheduler") : "?",
+		tl->span / 1e3, U(tl->a.count[SHIKUMI_CS_SWITCH]),
+		tl->dropped ? ", EVENTS DROPPED (red)" : "");
+}
 
-	svg_time_axis(f, L, x1, T - 4, T + nlanes * (LH + GAP) - GAP + 4, span,
-		      "time since tracing started (ms)");
-	i = 0;
-	for (c = 0, lane = 0; c < a.ncpu; c++) {
-		double busy = 0;
+/* CPU @c's slices from a.s[*i], one bar each, merged while they touch at this scale. */
+static void timeline_slices(FILE *f, const struct timeline *tl, int c, double y, size_t *i)
+{
+	const struct analysis *a = &tl->a;
+	const double span = tl->span;
 
-		if (!rec.cpu_on[c])
-			continue;
-		y = T + lane++ * (LH + GAP);
-		busy = 100.0 * (double)a.cpu[c].busy / ((double)span * 1e6);
-		fprintf(f, "<g class='lane' id='cpu%d'>\n", c);
-		fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#f3f3f3'/>\n",
-			L, y, x1 - L, LH);
-		fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='end'>CPU %d</text>\n", L - 8,
-			y + LH / 2 - 1, c);
-		fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='end' class='sub' "
-			"font-size='10'>%.1f%% busy</text>\n", L - 8, y + LH / 2 + 11, busy);
-		while (i < a.ns && a.s[i].cpu < c)
-			i++;
-		while (i < a.ns && a.s[i].cpu == c) {
-			const struct slice *s = &a.s[i];
-			const struct task *t = &a.t[s->task];
-			uint64_t start = s->start, end = s->end, run = end - start;
-			double xa, xb;
-			int col = color[s->task];
-			bool mixed = false;
+	while (*i < a->ns && a->s[*i].cpu < c)
+		(*i)++;
+	while (*i < a->ns && a->s[*i].cpu == c) {
+		const struct slice *s = &a->s[*i];
+		const struct task *t = &a->t[s->task];
+		uint64_t start = s->start, end = s->end, run = end - start;
+		double xa, xb;
+		int col = tl->color[s->task];
+		bool mixed = false;
 
-			/* merge the task's next slices while they touch at this scale */
-			while (i + 1 < a.ns && a.s[i + 1].cpu == c &&
-			       color[a.s[i + 1].task] == col &&
-			       (col >= 0 ? a.s[i + 1].task == s->task : true) &&
-			       (double)(a.s[i + 1].start - end) * (x1 - L) / (span * 1e6) < 0.5) {
-				i++;
-				mixed = mixed || a.s[i].task != s->task;
-				end = a.s[i].end;
-				run += a.s[i].end - a.s[i].start;
-			}
-			i++;
-			xa = L + (x1 - L) * ms(start - rec.h.start_ns) / span;
-			xb = L + (x1 - L) * ms(end - rec.h.start_ns) / span;
-			if (xb - xa < 0.4)
-				xb = xa + 0.4;
-			fprintf(f, "<rect x='%.2f' y='%.1f' width='%.2f' height='%.1f' fill='%s'>"
-				"<title>", xa, y + 2, xb - xa, LH - 4,
-				col >= 0 ? task_colors[col] : OTHER_COLOR);
-			if (!mixed) {
-				svg_put_text(f, t->comm);
-				fprintf(f, " %d: ", t->pid);
-			} else {
-				fputs("other tasks: ", f);
-			}
-			fprintf(f, "%.3f ms from %.3f ms</title></rect>\n", ms(run),
-				ms(start - rec.h.start_ns));
+		/* merge the task's next slices while they touch at this scale */
+		while (*i + 1 < a->ns && a->s[*i + 1].cpu == c &&
+		       tl->color[a->s[*i + 1].task] == col &&
+		       (col >= 0 ? a->s[*i + 1].task == s->task : true) &&
+		       (double)(a->s[*i + 1].start - end) * (TL_X1 - TL_L) / (span * 1e6) < 0.5) {
+			(*i)++;
+			mixed = mixed || a->s[*i].task != s->task;
+			end = a->s[*i].end;
+			run += a->s[*i].end - a->s[*i].start;
 		}
-		for (k = 0; k < rec.h.nr_recs; k++) {
-			const struct shikumi_cs_rec *r = &rec.r[k];
-			double x;
-
-			if (r->type != SHIKUMI_CS_LOST || r->cpu != c)
-				continue;
-			x = L + (x1 - L) * ms(r->ts_ns - rec.h.start_ns) / span;
-			fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#e00' "
-				"stroke-width='2'><title>%llu events dropped</title></line>\n",
-				x, y - 3, x, y + LH + 3, U(r->lost));
+		(*i)++;
+		xa = TL_L + (TL_X1 - TL_L) * ms(start - tl->rec.h.start_ns) / span;
+		xb = TL_L + (TL_X1 - TL_L) * ms(end - tl->rec.h.start_ns) / span;
+		if (xb - xa < 0.4)
+			xb = xa + 0.4;
+		fprintf(f, "<rect x='%.2f' y='%.1f' width='%.2f' height='%.1f' fill='%s'>"
+			"<title>", xa, y + 2, xb - xa, TL_LH - 4,
+			col >= 0 ? task_colors[col] : OTHER_COLOR);
+		if (!mixed) {
+			svg_put_text(f, t->comm);
+			fprintf(f, " %d: ", t->pid);
+		} else {
+			fputs("other tasks: ", f);
 		}
-		if (rec.stats[c].dropped)
-			fprintf(f, "<text x='%.1f' y='%.1f' class='warn' font-size='10'>"
-				"%llu dropped</text>\n", L + 4, y + LH - 4, U(rec.stats[c].dropped));
-		fputs("</g>\n", f);
+		fprintf(f, "%.3f ms from %.3f ms</title></rect>\n", ms(run),
+			ms(start - tl->rec.h.start_ns));
 	}
+}
 
-	/* the legend: three columns */
-	for (k = 0; k < nshown && k <= ncolors; k++) {
-		double lx = L + 340.0 * (double)(k % 3), ly = legend_y + 20.0 * (double)(k / 3);
+/* CPU @c's lane: its label, its slices from a.s[*i], its drops. */
+static void timeline_lane(FILE *f, const struct timeline *tl, int c, double y, size_t *i)
+{
+	const struct recording *rec = &tl->rec;
+	double busy = 100.0 * (double)tl->a.cpu[c].busy / ((double)tl->span * 1e6);
+	size_t k;
+
+	fprintf(f, "<g class='lane' id='cpu%d'>\n", c);
+	fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#f3f3f3'/>\n",
+		TL_L, y, TL_X1 - TL_L, TL_LH);
+	fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='end'>CPU %d</text>\n", TL_L - 8,
+		y + TL_LH / 2 - 1, c);
+	fprintf(f, "<text x='%.1f' y='%.1f' text-anchor='end' class='sub' "
+		"font-size='10'>%.1f%% busy</text>\n", TL_L - 8, y + TL_LH / 2 + 11, busy);
+	timeline_slices(f, tl, c, y, i);
+	for (k = 0; k < rec->h.nr_recs; k++) {
+		const struct shikumi_cs_rec *r = &rec->r[k];
+		double x;
+
+		if (r->type != SHIKUMI_CS_LOST || r->cpu != c)
+			continue;
+		x = TL_L + (TL_X1 - TL_L) * ms(r->ts_ns - rec->h.start_ns) / tl->span;
+		fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#e00' "
+			"stroke-width='2'><title>%llu events dropped</title></line>\n",
+			x, y - 3, x, y + TL_LH + 3, U(r->lost));
+	}
+	if (rec->stats[c].dropped)
+		fprintf(f, "<text x='%.1f' y='%.1f' class='warn' font-size='10'>"
+			"%llu dropped</text>\n", TL_L + 4, y + TL_LH - 4, U(rec->stats[c].dropped));
+	fputs("</g>\n", f);
+}
+
+/* the legend: three columns */
+static void timeline_legend(FILE *f, const struct timeline *tl)
+{
+	const size_t ncolors = ARRAY_SIZE(task_colors);
+	size_t k;
+
+	for (k = 0; k < tl->nshown && k <= ncolors; k++) {
+		double lx = TL_L + 340.0 * (double)(k % 3);
+		double ly = tl->legend_y + 20.0 * (double)(k / 3);
 
 		fprintf(f, "<rect x='%.1f' y='%.1f' width='14' height='12' fill='%s'/>\n", lx,
 			ly - 10, k < ncolors ? task_colors[k] : OTHER_COLOR);
 		fprintf(f, "<text x='%.1f' y='%.1f'>", lx + 20, ly);
 		if (k < ncolors) {
-			const struct task *t = &a.t[order[k]];
+			const struct task *t = &tl->a.t[tl->order[k]];
 
 			svg_put_text(f, t->comm);
 			fprintf(f, " (pid %d): %.3f ms in %llu slices", t->pid, ms(t->runtime),
 				U(t->slices));
 		} else {
-			fprintf(f, "%zu other tasks", nshown - ncolors);
+			fprintf(f, "%zu other tasks", tl->nshown - ncolors);
 		}
 		fputs("</text>\n", f);
 	}
-	if (svg_end(f, out))
-		goto fail;
-	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+}
 
-		json_object_begin(j, NULL);
-		json_string(j, "file", in);
-		json_string(j, "svg", out);
-		json_i64(j, "lanes", nlanes);
-		json_u64(j, "tasks", nshown);
-		json_u64(j, "slices", a.ns);
-		json_u64(j, "dropped", dropped);
-		json_object_end(j);
-		json_free(j);
-	} else {
-		printf("timeline of %d CPUs and %zu tasks written to %s\n", nlanes, nshown, out);
+static int timeline_svg(const struct timeline *tl)
+{
+	size_t i = 0;
+	int c, lane = 0;
+	FILE *f;
+
+	f = fopen(tl->out, "we");
+	if (!f) {
+		p_err("cannot write %s: %s", tl->out, strerror(errno));
+		return -1;
 	}
-	free(color);
-	free(order);
-	analysis_free(&a);
-	recording_free(&rec);
-	return EXIT_OK;
-fail:
-	free(color);
-	free(order);
-	analysis_free(&a);
-	recording_free(&rec);
-	return EXIT_FAIL;
+	timeline_head(f, tl);
+	svg_time_axis(f, TL_L, TL_X1, TL_T - 4,
+		      TL_T + tl->nlanes * (TL_LH + TL_GAP) - TL_GAP + 4, tl->span,
+		      "time since tracing started (ms)");
+	for (c = 0; c < tl->a.ncpu; c++) {
+		if (!tl->rec.cpu_on[c])
+			continue;
+		timeline_lane(f, tl, c, TL_T + lane++ * (TL_LH + TL_GAP), &i);
+	}
+	timeline_legend(f, tl);
+	return svg_end(f, tl->out);
+}
+
+static void timeline_print_json(const struct timeline *tl)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+
+	json_object_begin(j, NULL);
+	json_string(j, "file", tl->in);
+	json_string(j, "svg", tl->out);
+	json_i64(j, "lanes", tl->nlanes);
+	json_u64(j, "tasks", tl->nshown);
+	json_u64(j, "slices", tl->a.ns);
+	json_u64(j, "dropped", tl->dropped);
+	json_object_end(j);
+	json_free(j);
+}
+
+int sched_timeline_cmd(int argc, char **argv)
+{
+	struct timeline tl = { .in = "shikumi-sched.data" };
+	const struct opt opts[] = {
+		OPT_STR('i', "input", &tl.in, "FILE", "the recording (default shikumi-sched.data)"),
+		OPT_STR('o', "output", &tl.out, "FILE.svg", "the SVG to write"),
+		OPT_FINISH(),
+	};
+	int first, ret = EXIT_FAIL;
+
+	first = parse_options(argc, argv, opts, &timeline_help);
+	if (first < argc)
+		return usage_error(opts, &timeline_help, "unexpected argument '%s'", argv[first]);
+	if (!tl.out)
+		return usage_error(opts, &timeline_help, "-o FILE.svg is required");
+	if (recording_load(tl.in, &tl.rec))
+		return EXIT_FAIL;
+	timeline_gather(&tl);
+	if (timeline_svg(&tl))
+		goto out;
+	if (opt_json)
+		timeline_print_json(&tl);
+	else
+		printf("timeline of %d CPUs and %zu tasks written to %s\n", tl.nlanes, tl.nshown,
+		       tl.out);
+	ret = EXIT_OK;
+out:
+	free(tl.color);
+	free(tl.order);
+	analysis_free(&tl.a);
+	recording_free(&tl.rec);
+	return ret;
 }

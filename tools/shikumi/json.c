@@ -17,9 +17,15 @@ struct json {
 	bool has_items[JSON_MAX_DEPTH];
 };
 
+/* a report or an error has been written to stdout */
+static bool stdout_used;
+
 struct json *json_new(FILE *f, bool pretty)
 {
 	struct json *j = calloc(1, sizeof(*j));
+
+	if (f == stdout)
+		stdout_used = true;
 
 	if (!j) {
 		p_err("out of memory");
@@ -174,4 +180,17 @@ void json_null(struct json *j, const char *key)
 {
 	item(j, key);
 	fputs("null", j->f);
+}
+
+void json_error(const char *msg)
+{
+	struct json *j;
+
+	if (stdout_used)
+		return;
+	j = json_new(stdout, opt_pretty);
+	json_object_begin(j, NULL);
+	json_string(j, "error", msg);
+	json_object_end(j);
+	json_free(j);
 }

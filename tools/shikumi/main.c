@@ -7,6 +7,7 @@
  * subcommand lives in its own cmd-*.c file; option parsing, the JSON
  * writer and the SVG plotter are shared.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,11 +28,24 @@ static const struct cmd top_cmds[] = {
 
 int main(int argc, char **argv)
 {
+	int ret;
+
+	argv[0] = "shikumi";
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		printf("shikumi %s\n", SHIKUMI_VERSION);
-		return EXIT_OK;
+		ret = EXIT_OK;
+	} else {
+		ret = run_subcommand(argc, argv, top_cmds,
+				     "shikumi [--version] COMMAND [ARGS...]");
 	}
-	argv[0] = "shikumi";
-	return run_subcommand(argc, argv, top_cmds,
-			      "shikumi [--version] COMMAND [ARGS...]");
+	/*
+	 * As perf does: a report that could not be written (a full disk, a
+	 * closed pipe) is a failure, not a silent success.
+	 */
+	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
+		opt_json = false;	/* stdout is no place for the error now */
+		p_err("cannot write the output: %s", strerror(errno ? errno : EIO));
+		return ret ? ret : EXIT_FAIL;
+	}
+	return ret;
 }

@@ -121,6 +121,11 @@ void json_i64(struct json *j, const char *key, int64_t v);
 void json_double(struct json *j, const char *key, double v);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
+/*
+ * {"error": @msg} on stdout, unless a report or an error was written
+ * there already (p_err() calls it under --json).
+ */
+void json_error(const char *msg);
 
 /* ---- statistics ------------------------------------------------------ */
 

@@ -21,6 +21,11 @@ static void vmsg(const char *level, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/*
+ * An error goes to stderr and, under --json, also to stdout as
+ * {"error": "..."}, as bpftool does, so that a script reading stdout
+ * learns why there is no report: once, and only if no report has begun.
+ */
 void p_err(const char *fmt, ...)
 {
 	va_list ap;
@@ -28,6 +33,14 @@ void p_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
+	if (opt_json) {
+		char msg[1024];
+
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		json_error(msg);
+	}
 }
 
 void p_warn(const char *fmt, ...)
@@ -44,7 +57,7 @@ void p_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap);
+	vmsg("note: ", fmt, ap);
 	va_end(ap);
 }
 

@@ -209,40 +209,44 @@ static const char *const diff_keys[D_NR] = {
 	"other_flags", "unchanged",
 };
 
-static void diff_line(struct json *j, char sign, const struct entry *a,
-		      const struct entry *b, bool la57)
+static void diff_line_json(struct json *j, char sign, const struct entry *a,
+			   const struct entry *b, bool la57)
+{
+	const struct entry *e = a ? a : b;
+
+	json_object_begin(j, NULL);
+	json_u64(j, "va", e->va);
+	json_string(j, "change", sign == '+' ? "new" : sign == '-' ? "removed" :
+		    "changed");
+	json_string(j, "level", level_name(e->level));
+	json_u64(j, "size", level_size(e->level, la57));
+	if (a) {
+		json_u64(j, "pfn_a", a->pfn);
+		json_hex(j, "raw_a", a->raw);
+		json_flags(j, "flags_a", a->flags);
+	}
+	if (b) {
+		json_u64(j, "pfn_b", b->pfn);
+		json_hex(j, "raw_b", b->raw);
+		json_flags(j, "flags_b", b->flags);
+	}
+	if (a && b) {
+		json_bool(j, "pfn_changed", a->pfn != b->pfn);
+		if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE)
+			json_string(j, "write", b->flags & SHIKUMI_PT_F_WRITE ?
+				    "set" : "cleared");
+		else
+			json_null(j, "write");
+	}
+	json_object_end(j);
+}
+
+static void diff_line_text(char sign, const struct entry *a, const struct entry *b,
+			   bool la57)
 {
 	const struct entry *e = a ? a : b;
 	char sz[24], bits[64], pg[32], delta[256];
 
-	if (j) {
-		json_object_begin(j, NULL);
-		json_u64(j, "va", e->va);
-		json_string(j, "change", sign == '+' ? "new" : sign == '-' ? "removed" :
-			    "changed");
-		json_string(j, "level", level_name(e->level));
-		json_u64(j, "size", level_size(e->level, la57));
-		if (a) {
-			json_u64(j, "pfn_a", a->pfn);
-			json_hex(j, "raw_a", a->raw);
-			json_flags(j, "flags_a", a->flags);
-		}
-		if (b) {
-			json_u64(j, "pfn_b", b->pfn);
-			json_hex(j, "raw_b", b->raw);
-			json_flags(j, "flags_b", b->flags);
-		}
-		if (a && b) {
-			json_bool(j, "pfn_changed", a->pfn != b->pfn);
-			if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE)
-				json_string(j, "write", b->flags & SHIKUMI_PT_F_WRITE ?
-					    "set" : "cleared");
-			else
-				json_null(j, "write");
-		}
-		json_object_end(j);
-		return;
-	}
 	size_str(level_size(e->level, la57), sz, sizeof(sz));
 	if (!a || !b) {
 		printf("  %c 0x%016llx %4s %-3s pfn 0x%-9llx %s  %s\n", sign, U(e->va), sz,
@@ -276,6 +280,144 @@ static const struct cmd_help diff_help = {
 	"new.",
 };
 
+/* One snapshot of a diff: its file, header and entries. */
+struct diff_side {
+	const char *file;
+	struct snap_hdr h;
+	struct pt_dump d;
+	struct entry *e;
+	size_t n;
+};
+
+/* One change: '+' new (only b), '-' removed (only a), '~' changed (both). */
+struct diff_change {
+	char sign;
+	const struct entry *a, *b;
+};
+
+struct diff_report {
+	uint64_t count[D_NR];
+	struct diff_change *ch;
+	size_t nch;
+	bool la57;
+};
+
+/* Count how entry @a became @b; '~' if it changed, 0 if not. */
+static char diff_pair(const struct entry *a, const struct entry *b, uint64_t *count)
+{
+	bool changed = false;
+
+	if (a->pfn != b->pfn) {
+		count[D_PFN]++;
+		changed = true;
+	}
+	if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE) {
+		count[b->flags & SHIKUMI_PT_F_WRITE ? D_WSET : D_WCLEAR]++;
+		changed = true;
+	}
+	if ((a->flags ^ b->flags) & ~SHIKUMI_PT_F_WRITE || a->type != b->type) {
+		count[D_OTHER]++;
+		changed = true;
+	}
+	if (!changed) {
+		count[D_UNCHANGED]++;
+		return 0;
+	}
+	return '~';
+}
+
+/* Walk both sorted entry lists side by side: the changes, and their counts. */
+static int diff_gather(const struct diff_side *sa, const struct diff_side *sb,
+		       struct diff_report *r)
+{
+	const struct entry *ea = sa->e, *eb = sb->e;
+	size_t na = sa->n, nb = sb->n, i = 0, k = 0;
+
+	r->ch = calloc(na + nb ? na + nb : 1, sizeof(*r->ch));
+	if (!r->ch) {
+		p_err("out of memory");
+		return -1;
+	}
+	while (i < na || k < nb) {
+		const struct entry *a = i < na ? &ea[i] : NULL;
+		const struct entry *b = k < nb ? &eb[k] : NULL;
+		struct diff_change c = { 0, NULL, NULL };
+
+		if (a && b && a->va == b->va && a->level == b->level) {
+			i++;
+			k++;
+			c = (struct diff_change){ diff_pair(a, b, r->count), a, b };
+			if (!c.sign)
+				continue;
+		} else if (!b || (a && cmp_entry(a, b) < 0)) {
+			i++;
+			r->count[D_REMOVED]++;
+			c = (struct diff_change){ '-', a, NULL };
+		} else {
+			k++;
+			r->count[D_NEW]++;
+			c = (struct diff_change){ '+', NULL, b };
+		}
+		r->ch[r->nch++] = c;
+	}
+	return 0;
+}
+
+static void diff_json_side(struct json *j, const char *key, const struct diff_side *s)
+{
+	json_object_begin(j, key);
+	json_string(j, "file", s->file);
+	json_u64(j, "pid", s->h.pid);
+	json_string(j, "comm", s->h.comm);
+	json_u64(j, "time_ns", s->h.time_ns);
+	json_u64(j, "entries", s->n);
+	json_object_end(j);
+}
+
+static void diff_json(const struct diff_side *sa, const struct diff_side *sb,
+		      const struct diff_report *r)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+	size_t k;
+
+	json_object_begin(j, NULL);
+	diff_json_side(j, "a", sa);
+	diff_json_side(j, "b", sb);
+	json_object_begin(j, "counts");
+	for (k = 0; k < D_NR; k++)
+		json_u64(j, diff_keys[k], r->count[k]);
+	json_object_end(j);
+	json_array_begin(j, "changes");
+	for (k = 0; k < r->nch; k++)
+		diff_line_json(j, r->ch[k].sign, r->ch[k].a, r->ch[k].b, r->la57);
+	json_array_end(j);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void diff_text(const struct diff_side *sa, const struct diff_side *sb,
+		      const struct diff_report *r, uint64_t max)
+{
+	uint64_t printed = 0;
+	size_t k;
+
+	printf("A: %s, pid %llu (%s), %zu entries\n", sa->file,
+	       U(sa->h.pid), sa->h.comm, sa->n);
+	printf("B: %s, pid %llu (%s), %zu entries, %.3f s later\n",
+	       sb->file, U(sb->h.pid), sb->h.comm, sb->n,
+	       ((double)sb->h.time_ns - (double)sa->h.time_ns) / 1e9);
+	for (k = 0; k < D_NR; k++)
+		printf("  %-14s %llu\n", diff_keys[k], U(r->count[k]));
+	if (r->nch)
+		printf("changes:\n");
+	for (k = 0; k < r->nch && printed < max; k++, printed++)
+		diff_line_text(r->ch[k].sign, r->ch[k].a, r->ch[k].b, r->la57);
+	if (r->nch > printed)
+		printf("  ... and %llu more (--max)\n", U(r->nch - printed));
+	else if (!r->nch)
+		printf("no changes\n");
+}
+
 int pt_diff_cmd(int argc, char **argv)
 {
 	uint64_t max = 100;
@@ -283,133 +425,39 @@ int pt_diff_cmd(int argc, char **argv)
 		OPT_NUM('m', "max", &max, "N", "print at most N changes (default 100)"),
 		OPT_FINISH(),
 	};
-	uint64_t count[D_NR] = { 0 }, printed = 0, changes = 0;
-	struct entry *ea = NULL, *eb = NULL;
-	struct pt_dump da = { 0 }, db = { 0 };
-	struct snap_hdr ha, hb;
-	struct json *j = NULL;
-	size_t na = 0, nb = 0, i = 0, k = 0;
-	int first, ret = EXIT_FAIL, pass;
-	bool la57;
+	struct diff_side sa = { 0 }, sb = { 0 };
+	struct diff_report r = { 0 };
+	int first, ret = EXIT_FAIL;
 
 	first = parse_options(argc, argv, opts, &diff_help);
 	if (argc - first != 2)
 		return usage_error(opts, &diff_help, "give two snapshot files");
-	if (snap_load(argv[first], &ha, &da) || snap_load(argv[first + 1], &hb, &db))
+	sa.file = argv[first];
+	sb.file = argv[first + 1];
+	if (snap_load(sa.file, &sa.h, &sa.d) || snap_load(sb.file, &sb.h, &sb.d))
 		goto out;
-	ea = entries_of(&da, &na);
-	eb = entries_of(&db, &nb);
-	if (!ea || !eb) {
+	sa.e = entries_of(&sa.d, &sa.n);
+	sb.e = entries_of(&sb.d, &sb.n);
+	if (!sa.e || !sb.e) {
 		p_err("out of memory");
 		goto out;
 	}
-	la57 = paging_levels(&da.r[0]) == 5;
-	if (ha.pid != hb.pid)
+	r.la57 = paging_levels(&sa.d.r[0]) == 5;
+	if (sa.h.pid != sb.h.pid)
 		p_warn("the snapshots are of different processes (pid %llu and %llu)",
-		       U(ha.pid), U(hb.pid));
-
-	/* pass 0 counts, pass 1 prints */
-	for (pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			if (opt_json) {
-				j = json_new(stdout, opt_pretty);
-				json_object_begin(j, NULL);
-				json_object_begin(j, "a");
-				json_string(j, "file", argv[first]);
-				json_u64(j, "pid", ha.pid);
-				json_string(j, "comm", ha.comm);
-				json_u64(j, "time_ns", ha.time_ns);
-				json_u64(j, "entries", na);
-				json_object_end(j);
-				json_object_begin(j, "b");
-				json_string(j, "file", argv[first + 1]);
-				json_u64(j, "pid", hb.pid);
-				json_string(j, "comm", hb.comm);
-				json_u64(j, "time_ns", hb.time_ns);
-				json_u64(j, "entries", nb);
-				json_object_end(j);
-				json_object_begin(j, "counts");
-				for (k = 0; k < D_NR; k++)
-					json_u64(j, diff_keys[k], count[k]);
-				json_object_end(j);
-				json_array_begin(j, "changes");
-			} else {
-				printf("A: %s, pid %llu (%s), %zu entries\n", argv[first],
-				       U(ha.pid), ha.comm, na);
-				printf("B: %s, pid %llu (%s), %zu entries, %.3f s later\n",
-				       argv[first + 1], U(hb.pid), hb.comm, nb,
-				       ((double)hb.time_ns - (double)ha.time_ns) / 1e9);
-				for (k = 0; k < D_NR; k++)
-					printf("  %-14s %llu\n", diff_keys[k], U(count[k]));
-				if (changes)
-					printf("changes:\n");
-			}
-		}
-		for (i = 0, k = 0; i < na || k < nb;) {
-			const struct entry *a = i < na ? &ea[i] : NULL;
-			const struct entry *b = k < nb ? &eb[k] : NULL;
-			bool print = pass == 1 && (j || printed < max);
-
-			if (a && b && a->va == b->va && a->level == b->level) {
-				bool changed = false;
-
-				i++;
-				k++;
-				if (a->pfn != b->pfn) {
-					count[D_PFN] += !pass;
-					changed = true;
-				}
-				if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE) {
-					count[b->flags & SHIKUMI_PT_F_WRITE ? D_WSET : D_WCLEAR] += !pass;
-					changed = true;
-				}
-				if ((a->flags ^ b->flags) & ~SHIKUMI_PT_F_WRITE ||
-				    a->type != b->type) {
-					count[D_OTHER] += !pass;
-					changed = true;
-				}
-				if (!changed) {
-					count[D_UNCHANGED] += !pass;
-					continue;
-				}
-				changes += !pass;
-				if (print) {
-					diff_line(j, '~', a, b, la57);
-					printed++;
-				}
-			} else if (!b || (a && cmp_entry(a, b) < 0)) {
-				i++;
-				count[D_REMOVED] += !pass;
-				changes += !pass;
-				if (print) {
-					diff_line(j, '-', a, NULL, la57);
-					printed++;
-				}
-			} else {
-				k++;
-				count[D_NEW] += !pass;
-				changes += !pass;
-				if (print) {
-					diff_line(j, '+', NULL, b, la57);
-					printed++;
-				}
-			}
-		}
-	}
-	if (j) {
-		json_array_end(j);
-		json_object_end(j);
-		json_free(j);
-	} else if (changes > printed) {
-		printf("  ... and %llu more (--max)\n", U(changes - printed));
-	} else if (!changes) {
-		printf("no changes\n");
-	}
+		       U(sa.h.pid), U(sb.h.pid));
+	if (diff_gather(&sa, &sb, &r))
+		goto out;
+	if (opt_json)
+		diff_json(&sa, &sb, &r);
+	else
+		diff_text(&sa, &sb, &r, max);
 	ret = EXIT_OK;
 out:
-	free(ea);
-	free(eb);
-	pt_dump_free(&da);
-	pt_dump_free(&db);
+	free(r.ch);
+	free(sa.e);
+	free(sb.e);
+	pt_dump_free(&sa.d);
+	pt_dump_free(&sb.d);
 	return ret;
 }

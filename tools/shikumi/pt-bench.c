@@ -122,24 +122,141 @@ static long long bench_memory(pid_t pid, char *buf, long long *module)
 	return (before - after) * 1024 / BENCH_HOLD;
 }
 
+enum { B_PAGEMAP, B_RAW, B_TEXT, B_STATS, B_NR };
+
+static const char *const bench_names[B_NR] = { "pagemap", "dump raw", "dump full text",
+					       "dump stats" };
+
+/* What bench measured; t[reader][run] in ms. */
+struct bench_run {
+	pid_t pid;
+	uint64_t size, repeat, addr, len;
+	char *buf;
+	double *t[B_NR], med[B_NR];
+	long long bytes[B_NR], present, mem_big, mem_small, mod_big, mod_small;
+};
+
+/* The child maps and writes the memory the readers will read. */
+static int bench_setup(struct worker *w, struct bench_run *br)
+{
+	if (worker_warm_up(w))
+		return -1;
+	br->len = br->size * MIB;
+	br->addr = worker_do(w, W_MMAP, 0, 0, br->len, 0, SZ_2M);
+	if (!br->addr || !worker_do(w, W_MADVISE, MADV_NOHUGEPAGE, br->addr, br->len, 0, 0) ||
+	    !worker_do(w, W_TOUCH, 1, br->addr, br->len, SZ_4K, 0)) {
+		p_err("the child could not map and write %llu MiB: %s", U(br->size),
+		      strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* One read by reader @b; returns the bytes read, or -1. */
+static long long bench_read(struct bench_run *br, int b)
+{
+	uint64_t addr = br->addr, len = br->len;
+	long long v;
+
+	if (b != B_PAGEMAP)
+		return bench_dump(br->pid, b == B_STATS ? "stats" : "full",
+				  b == B_TEXT ? "text" : "raw", addr, addr + len, br->buf);
+	v = bench_pagemap(br->pid, addr, addr + len, br->buf);
+	if (v >= 0 && (uint64_t)v != len / SZ_4K) {
+		p_err("pagemap shows %lld present pages, not %llu", v, U(len / SZ_4K));
+		return -1;
+	}
+	/* as before the split: a failed pagemap read (v < 0) is not an error here */
+	return (long long)(len / SZ_4K * 8);
+}
+
+/* Each reader --repeat times, in turn; then the medians and the memory. */
+static int bench_measure(struct bench_run *br)
+{
+	uint64_t r;
+	int k;
+
+	for (r = 0; r < br->repeat; r++) {
+		for (k = 0; k < B_NR; k++) {
+			/* take turns, starting with a different reader each run */
+			int b = (int)((k + r) % B_NR);
+			uint64_t t0 = now_ns();
+			long long v = bench_read(br, b);
+
+			if (v < 0)
+				return -1;
+			br->t[b][r] = (double)(now_ns() - t0) / 1e6;
+			br->bytes[b] = v;
+		}
+	}
+	/* the raw dump had one record per PTE, and a few more */
+	if ((uint64_t)br->bytes[B_RAW] < br->len / SZ_4K * sizeof(struct shikumi_pt_rec)) {
+		p_err("the raw dump has %lld bytes: fewer than one record per page",
+		      br->bytes[B_RAW]);
+		return -1;
+	}
+	for (k = 0; k < B_NR; k++)
+		br->med[k] = percentile(br->t[k], br->repeat, 50);
+	br->mem_big = bench_memory(br->pid, br->buf, &br->mod_big);
+	br->mem_small = bench_memory(getpid(), br->buf, &br->mod_small);
+	br->present = (long long)(br->len / SZ_4K);
+	return 0;
+}
+
+static void bench_json(const struct bench_run *br)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+	int k;
+
+	json_object_begin(j, NULL);
+	json_u64(j, "pid", (uint64_t)br->pid);
+	json_u64(j, "size_mib", br->size);
+	json_u64(j, "ptes", (uint64_t)br->present);
+	json_u64(j, "repeat", br->repeat);
+	json_array_begin(j, "readers");
+	for (k = 0; k < B_NR; k++) {
+		json_object_begin(j, NULL);
+		json_string(j, "reader", bench_names[k]);
+		json_double(j, "median_ms", br->med[k]);
+		json_u64(j, "bytes", (uint64_t)br->bytes[k]);
+		json_double(j, "ratio_to_pagemap", br->med[k] / br->med[B_PAGEMAP]);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_i64(j, "memory_per_dump_large", br->mem_big);
+	json_i64(j, "memory_per_dump_small", br->mem_small);
+	json_i64(j, "module_bytes_per_dump_large", br->mod_big);
+	json_i64(j, "module_bytes_per_dump_small", br->mod_small);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void bench_text(const struct bench_run *br)
+{
+	int k;
+
+	printf("%-16s %12s %12s %10s\n", "READER", "MEDIAN ms", "BYTES", "/ PAGEMAP");
+	for (k = 0; k < B_NR; k++)
+		printf("%-16s %12.1f %12lld %9.2fx\n", bench_names[k], br->med[k], br->bytes[k],
+		       br->med[k] / br->med[B_PAGEMAP]);
+	printf("kernel memory per open dump, from MemFree over %d dumps held open:\n"
+	       "  of this %llu MiB process: %lld bytes; of a small one (pid %d): %lld bytes\n"
+	       "  (the module's own count: %lld and %lld bytes)\n",
+	       BENCH_HOLD, U(br->size), br->mem_big, getpid(), br->mem_small, br->mod_big,
+	       br->mod_small);
+}
+
 int pt_bench_cmd(int argc, char **argv)
 {
-	uint64_t size = 1024, repeat = 5, addr, len;
+	uint64_t size = 1024, repeat = 5;
 	const struct opt opts[] = {
 		OPT_NUM('s', "size", &size, "MiB", "memory the child maps and writes (default 1024)"),
 		OPT_NUM('r', "repeat", &repeat, "N", "runs of each reader (default 5)"),
 		OPT_FINISH(),
 	};
-	static const char *const names[] = { "pagemap", "dump raw", "dump full text",
-					     "dump stats" };
-	enum { B_PAGEMAP, B_RAW, B_TEXT, B_STATS, B_NR };
-	double *t[B_NR] = { NULL }, med[B_NR];
-	long long bytes[B_NR] = { 0 }, present, mem_big, mem_small, mod_big, mod_small;
+	struct bench_run br = { 0 };
 	struct worker w = { 0 };
-	struct json *j = NULL;
-	char *buf = NULL;
 	int first, ret = EXIT_FAIL, k;
-	uint64_t r;
 
 	first = parse_options(argc, argv, opts, &bench_help);
 	if (first < argc)
@@ -148,99 +265,32 @@ int pt_bench_cmd(int argc, char **argv)
 		return usage_error(opts, &bench_help, "--size must be 1 to 65536, --repeat 1 to 100");
 	if (need_root() || worker_start(&w))
 		return EXIT_FAIL;
-	buf = malloc(BENCH_BUF);
+	br.pid = w.pid;
+	br.size = size;
+	br.repeat = repeat;
+	br.buf = malloc(BENCH_BUF);
 	for (k = 0; k < B_NR; k++)
-		t[k] = calloc(repeat, sizeof(double));
-	if (!buf || !t[0] || !t[1] || !t[2] || !t[3]) {
+		br.t[k] = calloc(repeat, sizeof(double));
+	if (!br.buf || !br.t[0] || !br.t[1] || !br.t[2] || !br.t[3]) {
 		p_err("out of memory");
 		goto out;
 	}
-	if (worker_warm_up(&w))
+	if (bench_setup(&w, &br))
 		goto out;
-	len = size * MIB;
-	addr = worker_do(&w, W_MMAP, 0, 0, len, 0, SZ_2M);
-	if (!addr || !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0) ||
-	    !worker_do(&w, W_TOUCH, 1, addr, len, SZ_4K, 0)) {
-		p_err("the child could not map and write %llu MiB: %s", U(size), strerror(errno));
-		goto out;
-	}
 	if (!opt_json)
 		printf("pid %d maps and has written %llu MiB: %llu PTEs; %llu runs of each reader\n",
-		       w.pid, U(size), U(len / SZ_4K), U(repeat));
-	for (r = 0; r < repeat; r++) {
-		for (k = 0; k < B_NR; k++) {
-			/* take turns, starting with a different reader each run */
-			int b = (int)((k + r) % B_NR);
-			uint64_t t0 = now_ns();
-			long long v;
-
-			if (b == B_PAGEMAP) {
-				v = bench_pagemap(w.pid, addr, addr + len, buf);
-				if (v >= 0 && (uint64_t)v != len / SZ_4K) {
-					p_err("pagemap shows %lld present pages, not %llu", v,
-					      U(len / SZ_4K));
-					goto out;
-				}
-				v = (long long)(len / SZ_4K * 8);
-			} else {
-				v = bench_dump(w.pid, b == B_STATS ? "stats" : "full",
-					       b == B_TEXT ? "text" : "raw", addr, addr + len, buf);
-			}
-			if (v < 0)
-				goto out;
-			t[b][r] = (double)(now_ns() - t0) / 1e6;
-			bytes[b] = v;
-		}
-	}
-	/* the raw dump had one record per PTE, and a few more */
-	if ((uint64_t)bytes[B_RAW] < len / SZ_4K * sizeof(struct shikumi_pt_rec)) {
-		p_err("the raw dump has %lld bytes: fewer than one record per page", bytes[B_RAW]);
+		       w.pid, U(size), U(br.len / SZ_4K), U(repeat));
+	if (bench_measure(&br))
 		goto out;
-	}
-	for (k = 0; k < B_NR; k++)
-		med[k] = percentile(t[k], repeat, 50);
-	mem_big = bench_memory(w.pid, buf, &mod_big);
-	mem_small = bench_memory(getpid(), buf, &mod_small);
-
-	present = (long long)(len / SZ_4K);
-	if (opt_json) {
-		j = json_new(stdout, opt_pretty);
-		json_object_begin(j, NULL);
-		json_u64(j, "pid", (uint64_t)w.pid);
-		json_u64(j, "size_mib", size);
-		json_u64(j, "ptes", (uint64_t)present);
-		json_u64(j, "repeat", repeat);
-		json_array_begin(j, "readers");
-		for (k = 0; k < B_NR; k++) {
-			json_object_begin(j, NULL);
-			json_string(j, "reader", names[k]);
-			json_double(j, "median_ms", med[k]);
-			json_u64(j, "bytes", (uint64_t)bytes[k]);
-			json_double(j, "ratio_to_pagemap", med[k] / med[B_PAGEMAP]);
-			json_object_end(j);
-		}
-		json_array_end(j);
-		json_i64(j, "memory_per_dump_large", mem_big);
-		json_i64(j, "memory_per_dump_small", mem_small);
-		json_i64(j, "module_bytes_per_dump_large", mod_big);
-		json_i64(j, "module_bytes_per_dump_small", mod_small);
-		json_object_end(j);
-		json_free(j);
-	} else {
-		printf("%-16s %12s %12s %10s\n", "READER", "MEDIAN ms", "BYTES", "/ PAGEMAP");
-		for (k = 0; k < B_NR; k++)
-			printf("%-16s %12.1f %12lld %9.2fx\n", names[k], med[k], bytes[k],
-			       med[k] / med[B_PAGEMAP]);
-		printf("kernel memory per open dump, from MemFree over %d dumps held open:\n"
-		       "  of this %llu MiB process: %lld bytes; of a small one (pid %d): %lld bytes\n"
-		       "  (the module's own count: %lld and %lld bytes)\n",
-		       BENCH_HOLD, U(size), mem_big, getpid(), mem_small, mod_big, mod_small);
-	}
+	if (opt_json)
+		bench_json(&br);
+	else
+		bench_text(&br);
 	ret = EXIT_OK;
 out:
 	worker_stop(&w);
 	for (k = 0; k < B_NR; k++)
-		free(t[k]);
-	free(buf);
+		free(br.t[k]);
+	free(br.buf);
 	return ret;
 }

@@ -234,7 +234,7 @@ static void on_wakeup(struct analysis *a, const struct trace_meta *m,
 
 /* The trace's tasks, slices and per-CPU sums.  Records sorted by time. */
 void analyse(struct analysis *a, const struct shikumi_cs_rec *r, size_t n,
-		    const struct trace_meta *m)
+	     const struct trace_meta *m)
 {
 	uint64_t last = 0;
 	size_t i;

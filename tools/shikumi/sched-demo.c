@@ -115,8 +115,8 @@ static int demo_svg(const char *path, int nproc, const struct demo_arg *d, uint6
 			xb = x0 + (x1 - x0) * ms(s->end - t0) / span;
 			fprintf(f, "<rect x='%.2f' y='%.1f' width='%.2f' height='%.1f' fill='%s' "
 				"opacity='0.85'><title>process %d on CPU %d: %.3f-%.3f ms</title></rect>\n",
-				xa, yband, fmax(xb - xa, 0.4), BH, col, p, s->cpu, ms(s->start - t0),
-				ms(s->end - t0));
+				xa, yband, fmax(xb - xa, 0.4), BH, col, p, s->cpu,
+				ms(s->start - t0), ms(s->end - t0));
 		}
 		fputs("</g>\n", f);
 		/* legend, top left inside the plot */

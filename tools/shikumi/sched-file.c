@@ -136,8 +136,10 @@ int recording_load(const char *path, struct recording *rec)
 		const struct shikumi_cs_rec *r = &rec->r[i];
 
 		if (r->cpu >= rec->h.nr_cpus || !r->type || r->type > SHIKUMI_CS_LOST ||
-		    (r->type == SHIKUMI_CS_SWITCH && r->prev_state >= sizeof(SHIKUMI_CS_STATE_CHARS) - 1)) {
-			p_err("%s: record %zu is corrupt (type %u, CPU %u)", path, i, r->type, r->cpu);
+		    (r->type == SHIKUMI_CS_SWITCH &&
+		     r->prev_state >= sizeof(SHIKUMI_CS_STATE_CHARS) - 1)) {
+			p_err("%s: record %zu is corrupt (type %u, CPU %u)", path, i, r->type,
+			      r->cpu);
 			goto bad;
 		}
 	}
@@ -150,8 +152,8 @@ bad:
 }
 
 int recording_write(const char *path, FILE *f, struct sched_hdr *h,
-			   char *const blob[SB_NR], const size_t blen[SB_NR],
-			   const struct shikumi_cs_rec *r)
+		    char *const blob[SB_NR], const size_t blen[SB_NR],
+		    const struct shikumi_cs_rec *r)
 {
 	int b;
 
@@ -176,7 +178,7 @@ bad:
 
 /* Drops per CPU, from the module's counters and the LOST records. */
 uint64_t warn_drops(const struct cs_stats_cpu *st, const struct analysis *a,
-			   uint64_t nr_events, FILE *out)
+		    uint64_t nr_events, FILE *out)
 {
 	uint64_t total = 0;
 	int c;

@@ -201,7 +201,7 @@ void kids_kill(struct kids *k)
  * drain while they run, stop.  *t_go is when they were let go.
  */
 int kids_trace(struct kids *k, int cpu, struct cs_session *s, uint64_t *t_go,
-		      void (*at_go)(uint64_t, void *), void *arg)
+	       void (*at_go)(uint64_t, void *), void *arg)
 {
 	char pids[4096] = "", cpus[16];
 	int i;
@@ -237,7 +237,7 @@ int kids_trace(struct kids *k, int cpu, struct cs_session *s, uint64_t *t_go,
 
 /* The analysis of a session that traced @k on @cpu. */
 void kids_analyse(struct analysis *a, struct cs_session *s, struct kids *k,
-			 int cpu, bool *cpu_on, int ncpu)
+		  int cpu, bool *cpu_on, int ncpu)
 {
 	struct trace_meta m = {
 		.start_ns = s->start_ns, .end_ns = s->end_ns, .nr_cpus = ncpu,

@@ -182,7 +182,9 @@ static int record_create(struct record *r)
 
 	r->created = stat(r->out, &sb) != 0;
 	fd = open(r->out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || !(r->f = fdopen(fd, "w"))) {
+	if (fd >= 0)
+		r->f = fdopen(fd, "w");
+	if (!r->f) {
 		p_err("cannot write %s: %s", r->out, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -444,7 +446,8 @@ int sched_record_cmd(int argc, char **argv)
 		.out = "shikumi-sched.data", .s = { .fd = -1 }, .go = -1, .errfd = -1,
 	};
 	const struct opt opts[] = {
-		OPT_STR('o', "output", &r.out, "FILE", "the recording (default shikumi-sched.data)"),
+		OPT_STR('o', "output", &r.out, "FILE",
+			"the recording (default shikumi-sched.data)"),
 		OPT_STR('C', "cpu", &r.cpus, "LIST", "only these CPUs, e.g. 0-1,3"),
 		OPT_STR(0, "pid", &r.pid_opt, "LIST", "these threads too (pids, e.g. 12,34)"),
 		OPT_STR(0, "tgid", &r.tgid_opt, "LIST", "these processes too (every thread)"),

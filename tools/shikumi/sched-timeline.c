@@ -17,6 +17,7 @@ const char *const task_colors[] = {
 	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
 	"#e377c2", "#17becf", "#bcbd22", "#393b79", "#ad494a", "#637939",
 };
+
 #define OTHER_COLOR	"#b0b0b0"
 
 void svg_begin(FILE *f, double w, double h)
@@ -31,7 +32,7 @@ void svg_begin(FILE *f, double w, double h)
 
 /* Ticks and grid lines of a time axis in ms, from x0 (t = 0) to x1 (t = span). */
 void svg_time_axis(FILE *f, double x0, double x1, double ytop, double ybot,
-			  double span, const char *label)
+		   double span, const char *label)
 {
 	double step = svg_tick_step(span), t;
 

@@ -145,7 +145,7 @@ static void cs_restore(struct cs_session *s)
  * Prints why and returns -1 on failure, with everything put back.
  */
 int cs_start(struct cs_session *s, const char *pids, const char *tgids,
-		    const char *cpus, bool follow)
+	     const char *cpus, bool follow)
 {
 	const char *files[4][2] = {
 		{ "filter_pid", pids && *pids ? pids : "none" },
@@ -304,7 +304,8 @@ void cs_free(struct cs_session *s)
 {
 	free(s->r);
 	s->r = NULL;
-	s->n = s->cap = 0;
+	s->n = 0;
+	s->cap = 0;
 }
 
 /* Sort a session's records by time; a CPU's own records keep their order. */

@@ -136,7 +136,8 @@ static int kernel_version_code(void)
 {
 	int a = 0, b = 0;
 
-	sscanf(kernel_release(), "%d.%d", &a, &b);
+	if (sscanf(kernel_release(), "%d.%d", &a, &b) < 1)
+		return 0;
 	return a * 100 + b;
 }
 
@@ -183,7 +184,8 @@ void tunables_read(struct tunables *t, char *why, size_t wsize)
 		char feat[4096], *tok, *save = NULL;
 
 		if (!read_file_str(SCHED_DEBUGFS "/features", feat, sizeof(feat))) {
-			for (tok = strtok_r(feat, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+			for (tok = strtok_r(feat, " ", &save); tok;
+			     tok = strtok_r(NULL, " ", &save)) {
 				if (!strcmp(tok, "HRTICK") || !strcmp(tok, "NO_HRTICK"))
 					tun_set(t, "HRTICK", tok[0] == 'N' ? "off" : "on",
 						SCHED_DEBUGFS "/features");
@@ -280,7 +282,7 @@ static uint64_t tick_ns(const struct tunables *t)
  * and how it gets there, in @how.  0 if the tunables are unknown.
  */
 uint64_t expected_slice(const struct tunables *t, unsigned int nr, char *how,
-			       size_t hsize)
+			size_t hsize)
 {
 	const char *sched = tun_get(t, "scheduler");
 	const char *hr = tun_get(t, "HRTICK");

@@ -318,6 +318,73 @@ static const struct cmd_help dump_help = {
 	"Needs root and shikumi_ptdump.",
 };
 
+/* The records of @d, one by one, to the VMA and entry printers. */
+static void dump_walk(struct dump_ctx *c, const struct pt_dump *d)
+{
+	size_t i;
+
+	for (i = 1; i < d->n; i++) {
+		const struct shikumi_pt_rec *r = &d->r[i];
+		unsigned int l;
+
+		switch (r->type) {
+		case SHIKUMI_PT_REC_VMA:
+			vma_begin(c, r);
+			break;
+		case SHIKUMI_PT_REC_TABLE:
+			if (r->level >= SHIKUMI_PT_LEVELS)
+				break;
+			c->tab[r->level] = r;
+			for (l = r->level + 1; l < SHIKUMI_PT_LEVELS; l++)
+				c->tab[l] = NULL;
+			break;
+		case SHIKUMI_PT_REC_LEAF:
+		case SHIKUMI_PT_REC_NONPRESENT:
+			if (!c->in_vma)
+				break;
+			c->any_entry = true;
+			if (c->full)
+				entry_full(c, r);
+			else
+				entry_summary(c, r);
+			break;
+		default:
+			break;
+		}
+	}
+	vma_end(c);
+}
+
+static void dump_json(struct dump_ctx *c, const struct pt_dump *d, const char *comm)
+{
+	c->j = json_new(stdout, opt_pretty);
+	json_object_begin(c->j, NULL);
+	json_header(c->j, &d->r[0], comm);
+	json_string(c->j, "view", c->full ? "full" : "summary");
+	json_elf_files(c->j, c->es);
+	json_array_begin(c->j, "vmas");
+	dump_walk(c, d);
+	json_array_end(c->j);
+	json_bool(c->j, "exited", d->exited);
+	json_u64(c->j, "nonpresent", d->r[d->n - 1].entries);
+	json_object_end(c->j);
+	json_free(c->j);
+}
+
+static void dump_text(struct dump_ctx *c, const struct pt_dump *d, const char *comm)
+{
+	print_header_line(&d->r[0], comm);
+	if (c->full)
+		printf("    %-18s %4s %-3s %-9s %-24s  %-11s  %s\n", "VA", "SIZE",
+		       "LVL", "PFN", "FLAGS", "PAGE", "ENTRIES (index=raw)");
+	else
+		printf("    %-37s %6s %-3s %6s  %-24s  %s\n", "RANGE", "SIZE",
+		       "LVL", "COUNT", "FLAGS", "PAGE");
+	dump_walk(c, d);
+	if (d->exited)
+		printf("\n(the process exited during the dump: the rest is missing)\n");
+}
+
 int pt_dump_cmd(int argc, char **argv)
 {
 	const char *range = NULL;
@@ -336,7 +403,6 @@ int pt_dump_cmd(int argc, char **argv)
 	uint64_t a, b;
 	char comm[64];
 	int first, ret = EXIT_FAIL;
-	size_t i;
 	pid_t pid;
 
 	first = parse_options(argc, argv, opts, &dump_help);
@@ -371,61 +437,10 @@ int pt_dump_cmd(int argc, char **argv)
 	c.la57 = paging_levels(&d.r[0]) == 5;
 	c.maps = &mp;
 	c.es = &es;
-	if (opt_json) {
-		c.j = json_new(stdout, opt_pretty);
-		json_object_begin(c.j, NULL);
-		json_header(c.j, &d.r[0], comm);
-		json_string(c.j, "view", full ? "full" : "summary");
-		json_elf_files(c.j, &es);
-		json_array_begin(c.j, "vmas");
-	} else {
-		print_header_line(&d.r[0], comm);
-		if (full)
-			printf("    %-18s %4s %-3s %-9s %-24s  %-11s  %s\n", "VA", "SIZE",
-			       "LVL", "PFN", "FLAGS", "PAGE", "ENTRIES (index=raw)");
-		else
-			printf("    %-37s %6s %-3s %6s  %-24s  %s\n", "RANGE", "SIZE",
-			       "LVL", "COUNT", "FLAGS", "PAGE");
-	}
-	for (i = 1; i < d.n; i++) {
-		const struct shikumi_pt_rec *r = &d.r[i];
-		unsigned int l;
-
-		switch (r->type) {
-		case SHIKUMI_PT_REC_VMA:
-			vma_begin(&c, r);
-			break;
-		case SHIKUMI_PT_REC_TABLE:
-			if (r->level >= SHIKUMI_PT_LEVELS)
-				break;
-			c.tab[r->level] = r;
-			for (l = r->level + 1; l < SHIKUMI_PT_LEVELS; l++)
-				c.tab[l] = NULL;
-			break;
-		case SHIKUMI_PT_REC_LEAF:
-		case SHIKUMI_PT_REC_NONPRESENT:
-			if (!c.in_vma)
-				break;
-			c.any_entry = true;
-			if (full)
-				entry_full(&c, r);
-			else
-				entry_summary(&c, r);
-			break;
-		default:
-			break;
-		}
-	}
-	vma_end(&c);
-	if (c.j) {
-		json_array_end(c.j);
-		json_bool(c.j, "exited", d.exited);
-		json_u64(c.j, "nonpresent", d.r[d.n - 1].entries);
-		json_object_end(c.j);
-		json_free(c.j);
-	} else if (d.exited) {
-		printf("\n(the process exited during the dump: the rest is missing)\n");
-	}
+	if (opt_json)
+		dump_json(&c, &d, comm);
+	else
+		dump_text(&c, &d, comm);
 	ret = EXIT_OK;
 out:
 	free(c.file_told);

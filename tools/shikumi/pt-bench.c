@@ -112,9 +112,11 @@ static long long bench_memory(pid_t pid, char *buf, long long *module)
 	}
 	after = meminfo_kb("MemFree");
 	*module = -1;
-	if (!read_file_str(DEBUGFS_ROOT "/shikumi/ptdump/status", status, sizeof(status)) &&
-	    (p = strstr(status, "memory_bytes ")))
-		*module = strtoll(p + strlen("memory_bytes "), NULL, 10) / (n ? n : 1);
+	if (!read_file_str(DEBUGFS_ROOT "/shikumi/ptdump/status", status, sizeof(status))) {
+		p = strstr(status, "memory_bytes ");
+		if (p)
+			*module = strtoll(p + strlen("memory_bytes "), NULL, 10) / (n ? n : 1);
+	}
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	if (n < BENCH_HOLD)
@@ -250,7 +252,8 @@ int pt_bench_cmd(int argc, char **argv)
 {
 	uint64_t size = 1024, repeat = 5;
 	const struct opt opts[] = {
-		OPT_NUM('s', "size", &size, "MiB", "memory the child maps and writes (default 1024)"),
+		OPT_NUM('s', "size", &size, "MiB",
+			"memory the child maps and writes (default 1024)"),
 		OPT_NUM('r', "repeat", &repeat, "N", "runs of each reader (default 5)"),
 		OPT_FINISH(),
 	};

@@ -624,7 +624,8 @@ static int sparse_gather(struct worker *w, struct layout *ly, size_t nly, uint64
 		addr = worker_do(w, W_MMAP, WM_NORESERVE, 0, len, 0, align);
 		if (!addr || !worker_do(w, W_MADVISE, MADV_NOHUGEPAGE, addr, len, 0, 0) ||
 		    !worker_do(w, W_TOUCH, 1, addr, npages * ly[i].stride, ly[i].stride, 0)) {
-			p_err("%s: mapping %llu MiB: %s", ly[i].name, U(len / MIB), strerror(errno));
+			p_err("%s: mapping %llu MiB: %s", ly[i].name, U(len / MIB),
+			      strerror(errno));
 			return -1;
 		}
 		if (pt_get_stats(w->pid, NULL, &s1) ||

@@ -284,7 +284,7 @@ static void print_header_line(const struct shikumi_pt_rec *h, const char *comm)
 }
 
 void json_header(struct json *j, const struct shikumi_pt_rec *h,
-			const char *comm)
+		 const char *comm)
 {
 	json_u64(j, "pid", h->pid);
 	json_string(j, "comm", comm);

@@ -86,7 +86,7 @@ static int open_mapped(pid_t pid, const struct map_ent *me)
  * sections at their runtime addresses.
  */
 int elfset_build(pid_t pid, const struct maps *mp, bool all,
-			struct elfset *es)
+		 struct elfset *es)
 {
 	uint64_t pmask = SZ_4K - 1;
 	size_t i, k, s, cap = 0;
@@ -168,7 +168,7 @@ bool overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 
 /* The ELF file a VMA maps, if it is one of the set. */
 const struct elf_file *elfset_file(const struct elfset *es,
-					  const struct map_ent *me)
+				   const struct map_ent *me)
 {
 	size_t i;
 

@@ -60,7 +60,8 @@ int pt_snapshot_cmd(int argc, char **argv)
 	if (first >= argc)
 		return usage_error(opts, &snapshot_help, "which process? give a PID");
 	if (first + 1 < argc)
-		return usage_error(opts, &snapshot_help, "unexpected argument '%s'", argv[first + 1]);
+		return usage_error(opts, &snapshot_help, "unexpected argument '%s'",
+				   argv[first + 1]);
 	if (parse_pid(argv[first], &pid))
 		return usage_error(opts, &snapshot_help, "'%s' is not a process ID", argv[first]);
 	if (!out)
@@ -158,7 +159,8 @@ static int snap_load(const char *path, struct snap_hdr *h, struct pt_dump *d)
 		p_err("out of memory");
 		goto out;
 	}
-	d->n = d->cap = h->nrecs;
+	d->cap = h->nrecs;
+	d->n = d->cap;
 	if (fread(d->r, sizeof(*d->r), d->n, f) != d->n) {
 		p_err("cannot read %s", path);
 		goto out;

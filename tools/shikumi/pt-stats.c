@@ -250,7 +250,7 @@ static void stats_json(const struct stats_report *s)
 static void stats_text_levels(const struct stats_report *s)
 {
 	const struct pt_stats *st = &s->st;
-	char sz[24];
+	char sz[24], msz[24];
 	int l;
 
 	printf("pid %d (%s): page tables%s%s, %u-level paging\n", s->pid, s->comm,
@@ -272,7 +272,7 @@ static void stats_text_levels(const struct stats_report *s)
 	}
 	printf("  %-5s %11llu %10s            (%s mapped)\n", "total",
 	       U(stats_tables(st)), size_str(stats_tables(st) * SZ_4K, sz, sizeof(sz)),
-	       size_str(s->mapped, (char[24]){ 0 }, 24));
+	       size_str(s->mapped, msz, sizeof(msz)));
 	if (s->range)
 		printf("  (VmPTE and VmRSS count the whole process; with --range they differ)\n");
 }

@@ -14,7 +14,7 @@
  * view=translate dump.  @indent prefixes text lines.
  */
 void xlate_render(const struct pt_dump *d, uint64_t addr, struct json *j,
-			 const char *indent, struct xlate *x)
+		  const char *indent, struct xlate *x)
 {
 	bool la57 = paging_levels(&d->r[0]) == 5;
 	char bits[64], pg[32], sz[24];
@@ -28,11 +28,20 @@ void xlate_render(const struct pt_dump *d, uint64_t addr, struct json *j,
 		const char *type;
 
 		switch (r->type) {
-		case SHIKUMI_PT_REC_TABLE: type = "table"; break;
-		case SHIKUMI_PT_REC_LEAF: type = "leaf"; break;
-		case SHIKUMI_PT_REC_EMPTY: type = "empty"; break;
-		case SHIKUMI_PT_REC_NONPRESENT: type = "nonpresent"; break;
-		default: continue;
+		case SHIKUMI_PT_REC_TABLE:
+			type = "table";
+			break;
+		case SHIKUMI_PT_REC_LEAF:
+			type = "leaf";
+			break;
+		case SHIKUMI_PT_REC_EMPTY:
+			type = "empty";
+			break;
+		case SHIKUMI_PT_REC_NONPRESENT:
+			type = "nonpresent";
+			break;
+		default:
+			continue;
 		}
 		if (r->type != SHIKUMI_PT_REC_TABLE) {
 			x->result = r->type;

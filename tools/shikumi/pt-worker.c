@@ -120,9 +120,6 @@ int worker_start(struct worker *w)
 	return 0;
 }
 
-uint64_t worker_do(struct worker *w, uint32_t op, int arg, uint64_t addr,
-			  uint64_t len, uint64_t step, uint64_t align);
-
 /*
  * Run each kind of request once, so that the child's own first touches of
  * its stack and code (copy-on-write faults after fork) are over before an
@@ -153,7 +150,7 @@ void worker_stop(struct worker *w)
 
 /* Run one request; returns the reply's address, or 0 with errno set. */
 uint64_t worker_do(struct worker *w, uint32_t op, int arg, uint64_t addr,
-			  uint64_t len, uint64_t step, uint64_t align)
+		   uint64_t len, uint64_t step, uint64_t align)
 {
 	struct wreq q = { op, arg, addr, len, step, align };
 	struct wrep r;
@@ -200,7 +197,7 @@ void thp_setting(const char *file, char *buf, size_t size)
 }
 
 int count_leaves(pid_t pid, uint64_t a, uint64_t b, struct leafcount *lc,
-			struct entry **ents, size_t *n)
+		 struct entry **ents, size_t *n)
 {
 	struct pt_dump d;
 	size_t i;
@@ -235,7 +232,7 @@ int count_leaves(pid_t pid, uint64_t a, uint64_t b, struct leafcount *lc,
 }
 
 int write_svg_file(const char *path, const char *title,
-			  const struct plot *panels, size_t n)
+		   const struct plot *panels, size_t n)
 {
 	FILE *f = fopen(path, "we");
 	int ret;

@@ -320,7 +320,7 @@ int pt_check(struct pt_dump *d, const char *src)
  * prints why and returns -1.
  */
 int pt_fetch(pid_t pid, const char *view, const char *extra,
-		    const char *what, struct pt_dump *d)
+	     const char *what, struct pt_dump *d)
 {
 	struct shikumi_pt_rec buf[1024];
 	char query[256];
@@ -365,7 +365,7 @@ out:
 #define RANGE_WHAT "the range must be START-END with START < END, in user space"
 
 int fetch_range(pid_t pid, const char *view, const char *range,
-		       struct pt_dump *d)
+		struct pt_dump *d)
 {
 	char extra[96];
 
@@ -376,7 +376,7 @@ int fetch_range(pid_t pid, const char *view, const char *range,
 }
 
 int fetch_span(pid_t pid, const char *view, uint64_t a, uint64_t b,
-		      struct pt_dump *d)
+	       struct pt_dump *d)
 {
 	char r[64];
 

@@ -390,7 +390,7 @@ int blk_bench(int argc, char **argv)
 	const struct opt opts[] = {
 		DISK_OPT(&disk_s),
 		OPT_NUM('t', "runtime", &runtime, "S", "seconds per fio run (default 5)"),
-		OPT_NUM('r', "repeat", &repeat, "N", "runs per device and test (default 3)"),
+		OPT_NUM('n', "repeat", &repeat, "N", "runs per device and test (default 3)"),
 		OPT_FINISH(),
 	};
 	struct bench *b;

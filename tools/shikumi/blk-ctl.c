@@ -260,6 +260,8 @@ static const struct cmd_help policy_help = {
 	.details = "Keys set the policy's parameters, the sysfs files without the policy's\n"
 		   "prefix: deadline read_expire_ms=100 fifo_batch=8.  With keys only, they\n"
 		   "apply to the current policy.  Setting needs root.",
+	.args = policy_names,
+	.nargs = ARRAY_SIZE(policy_names),
 };
 
 int blk_policy(int argc, char **argv)
@@ -278,6 +280,8 @@ static const struct cmd_help model_help = {
 		   "Every key is checked before anything is written; if the driver refuses\n"
 		   "a value, the old values are restored.  With keys only, they apply to the\n"
 		   "current model.  Setting needs root.",
+	.args = model_names,
+	.nargs = ARRAY_SIZE(model_names),
 };
 
 int blk_model(int argc, char **argv)

@@ -573,7 +573,7 @@ int blk_measure(int argc, char **argv)
 	const struct opt opts[] = {
 		DISK_OPT(&disk_s),
 		OPT_STR('o', "output", &a.dir, "DIR", "where the reports go (default blk-measure)"),
-		OPT_STR('m', "models", &models_s, "LIST", "models to measure (default hdd,ssd)"),
+		OPT_STR(0, "models", &models_s, "LIST", "models to measure (default hdd,ssd)"),
 		OPT_NUM('s', "size", &a.size_mb, "MB", "sequential read size (default 128)"),
 		OPT_NUM('t', "runtime", &a.runtime, "S", "cap each fio run at S seconds"),
 		OPT_NUM('J', "max-jobs", &a.max_jobs, "N", "numjobs up to N (default: CPUs)"),

@@ -374,7 +374,7 @@ static int save_runs(const char *path, const struct plot_run *runs, int n)
 
 static const struct cmd_help plot_help = {
 	.usage = "[-d NAME] [-o FILE.svg] [--policies LIST] [--requests N] [--depth N]\n"
-		 "       [--seed N] [--save TRACEFILE] [--from TRACEFILE] [--json]",
+		 "       [--seed N] [--save TRACEFILE] [--input TRACEFILE] [--json]",
 	.summary = "For each policy, run the same random-read workload on the disk and plot\n"
 		   "where the head went (the sector of each request against the time it\n"
 		   "completed), with IOPS and the head's total travel.  Needs root.",
@@ -382,7 +382,7 @@ static const struct cmd_help plot_help = {
 		   "the whole disk, from DEPTH threads; --seed fixes the offsets.  Use a\n"
 		   "slow model (shikumi blk model hdd) to see the policies differ.  The\n"
 		   "policy is restored at the end.  --save keeps the runs' trace records;\n"
-		   "--from plots a saved trace (from --save or 'blk trace -o') instead.",
+		   "--input plots a saved trace (from --save or 'blk trace -o') instead.",
 };
 
 int blk_plot(int argc, char **argv)
@@ -396,9 +396,9 @@ int blk_plot(int argc, char **argv)
 		OPT_STR('P', "policies", &pol_s, "LIST", "policies (default all four)"),
 		OPT_NUM('n', "requests", &a.requests, "N", "requests per policy (default 400)"),
 		OPT_NUM('q', "depth", &a.depth, "N", "threads reading at once (default 32)"),
-		OPT_NUM('s', "seed", &a.seed, "N", "seed of the offsets (default 1)"),
+		OPT_NUM(0, "seed", &a.seed, "N", "seed of the offsets (default 1)"),
 		OPT_STR(0, "save", &save, "FILE", "also write the runs' raw trace to FILE"),
-		OPT_STR('f', "from", &from, "FILE", "plot a saved trace instead of running"),
+		OPT_STR('i', "input", &from, "FILE", "plot a saved trace instead of running"),
 		OPT_FINISH(),
 	};
 	struct plot_run runs[ARRAY_SIZE(policy_names)] = { 0 };

@@ -221,7 +221,7 @@ int blk_stats(int argc, char **argv)
 	bool reset = false;
 	const struct opt opts[] = {
 		DISK_OPT(&disk_s),
-		OPT_BOOLEAN('r', "reset", &reset, "zero the statistics after printing"),
+		OPT_BOOLEAN(0, "reset", &reset, "zero the statistics after printing"),
 		OPT_FINISH(),
 	};
 	struct blk_stats st;

@@ -373,7 +373,7 @@ static int chr_bench(int argc, char **argv)
 	const struct opt opts[] = {
 		OPT_STR('m', "mode", &mode_s, "MODE", "irq, poll or upoll"),
 		OPT_NUM('l', "latency", &latency, "USEC", "device latency in microseconds"),
-		OPT_NUM('c', "count", &count, "N", "commands to time (default 1000)"),
+		OPT_NUM('n', "count", &count, "N", "commands to time (default 1000)"),
 		OPT_STR('d', "device", &device, "DEV", "device node (default " DEFAULT_DEV ")"),
 		OPT_FINISH(),
 	};
@@ -525,9 +525,9 @@ static int chr_sweep(int argc, char **argv)
 	const struct opt opts[] = {
 		OPT_STR('L', "latencies", &lat_s, "LIST", "device latencies in us"),
 		OPT_STR('m', "modes", &modes_s, "LIST", "modes among irq, poll, upoll"),
-		OPT_NUM('c', "count", &count, "N", "commands per point (default 200)"),
+		OPT_NUM('n', "count", &count, "N", "commands per point (default 200)"),
 		OPT_STR('d', "device", &device, "DEV", "device node (default " DEFAULT_DEV ")"),
-		OPT_STR('o', "svg", &svg, "FILE", "also plot the results to FILE"),
+		OPT_STR(0, "svg", &svg, "FILE", "also plot the results to FILE"),
 		OPT_FINISH(),
 	};
 	enum chr_mode modes[MODE_NR];

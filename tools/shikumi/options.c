@@ -61,6 +61,84 @@ void print_usage(FILE *f, const struct opt *opts, const struct cmd_help *help)
 	fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
 }
 
+/*
+ * --describe, the tables for the man pages and the completion
+ * (scripts/mangen, tools/shikumi/shikumi.bash), one record a line, TAB
+ * between fields:
+ *   usage	USAGE
+ *   summary	SUMMARY
+ *   details	DETAILS (newlines as \n)
+ *   args	VALUE VALUE...    (what the first argument may be, if known)
+ *   opt	SHORT	LONG	ARG	HELP	VALUES    (empty fields as "-")
+ * and for a command with verbs:
+ *   cmd	NAME	SUMMARY
+ */
+static void describe_field(const char *s)
+{
+	putchar('\t');
+	if (!s || !*s) {
+		putchar('-');
+		return;
+	}
+	for (; *s; s++) {
+		if (*s == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(*s == '\t' ? ' ' : *s);
+	}
+}
+
+static void describe_opts(const struct opt *o)
+{
+	char sh[2] = { 0 };
+	char values[512];
+
+	for (; o && o->type != OPT_END; o++) {
+		size_t n = 0;
+		const char *const *v;
+
+		values[0] = '\0';
+		for (v = o->values; v && *v && n < sizeof(values) - 1; v++)
+			n += snprintf(values + n, sizeof(values) - n, "%s%s",
+				      n ? " " : "", *v);
+		sh[0] = (char)o->short_name;
+		fputs("opt", stdout);
+		describe_field(sh);
+		describe_field(o->long_name);
+		describe_field(o->argh);
+		describe_field(o->help);
+		describe_field(values);
+		putchar('\n');
+	}
+}
+
+static void describe(const struct opt *opts, const struct cmd_help *help)
+{
+	static const struct opt help_opt[] = {
+		OPT_BOOLEAN('h', "help", NULL, "show this help"),
+		OPT_FINISH(),
+	};
+
+	fputs("usage", stdout);
+	describe_field(help->usage);
+	fputs("\nsummary", stdout);
+	describe_field(help->summary);
+	fputs("\ndetails", stdout);
+	describe_field(help->details);
+	putchar('\n');
+	if (help->nargs) {
+		size_t i;
+
+		fputs("args\t", stdout);
+		for (i = 0; i < help->nargs; i++)
+			printf("%s%s", i ? " " : "", help->args[i]);
+		putchar('\n');
+	}
+	describe_opts(opts);
+	describe_opts(common_opts);
+	describe_opts(help_opt);
+}
+
 int usage_error(const struct opt *opts, const struct cmd_help *help,
 		const char *fmt, ...)
 {
@@ -117,6 +195,10 @@ int parse_options(int argc, char **argv, const struct opt *opts,
 	size_t sl = strlen(shorts);
 	int c, idx;
 
+	if (argc >= 2 && !strcmp(argv[1], "--describe")) {
+		describe(opts, help);
+		exit(EXIT_OK);
+	}
 	table = calloc(n + nc, sizeof(*table));
 	lopts = calloc(n + nc + 2, sizeof(*lopts));
 	if (!table || !lopts) {
@@ -182,6 +264,15 @@ int run_subcommand(int argc, char **argv, const struct cmd *cmds,
 	const struct cmd *c;
 	char *name;
 
+	if (argc >= 2 && !strcmp(argv[1], "--describe")) {
+		for (c = cmds; c->name; c++) {
+			fputs("cmd", stdout);
+			describe_field(c->name);
+			describe_field(c->summary);
+			putchar('\n');
+		}
+		return EXIT_OK;
+	}
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		FILE *f = argc < 2 ? stderr : stdout;

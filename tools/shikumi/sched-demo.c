@@ -581,8 +581,8 @@ int sched_nice_cmd(int argc, char **argv)
 	const char *nice_opt = "5";
 	uint64_t total = 1000, t_go = 0, sum;
 	const struct opt opts[] = {
-		OPT_STR('n', "nice", &nice_opt, "N", "the second process's nice value (default 5)"),
-		OPT_NUM('m', "ms", &total, "TOTAL", "how long both run, in ms (default 1000)"),
+		OPT_STR(0, "nice", &nice_opt, "N", "the second process's nice value (default 5)"),
+		OPT_NUM(0, "ms", &total, "TOTAL", "how long both run, in ms (default 1000)"),
 		OPT_FINISH(),
 	};
 	struct cs_session s = { .fd = -1 };

@@ -452,7 +452,7 @@ int sched_record_cmd(int argc, char **argv)
 		OPT_STR(0, "pid", &r.pid_opt, "LIST", "these threads too (pids, e.g. 12,34)"),
 		OPT_STR(0, "tgid", &r.tgid_opt, "LIST", "these processes too (every thread)"),
 		OPT_BOOLEAN('a', "all", &r.all, "every task (no CMD)"),
-		OPT_NUM('d', "duration", &r.duration, "SEC", "without CMD: stop after SEC seconds"),
+		OPT_NUM('t', "duration", &r.duration, "SEC", "without CMD: stop after SEC seconds"),
 		OPT_FINISH(),
 	};
 	char tun_why[256];

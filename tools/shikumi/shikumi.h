@@ -55,17 +55,23 @@ struct opt {
 	void *value;
 	const char *argh;	/* argument name in help, e.g. "USEC" */
 	const char *help;
+	const char *const *values;	/* the values it takes, if a known few */
 };
 
-#define OPT_BOOLEAN(s, l, v, h)		{ OPT_BOOL, (s), (l), (v), NULL, (h) }
-#define OPT_STR(s, l, v, a, h)		{ OPT_STRING, (s), (l), (v), (a), (h) }
-#define OPT_NUM(s, l, v, a, h)		{ OPT_U64, (s), (l), (v), (a), (h) }
-#define OPT_FINISH()			{ OPT_END, 0, NULL, NULL, NULL, NULL }
+#define OPT_BOOLEAN(s, l, v, h)		{ OPT_BOOL, (s), (l), (v), NULL, (h), NULL }
+#define OPT_STR(s, l, v, a, h)		{ OPT_STRING, (s), (l), (v), (a), (h), NULL }
+#define OPT_NUM(s, l, v, a, h)		{ OPT_U64, (s), (l), (v), (a), (h), NULL }
+#define OPT_FINISH()			{ OPT_END, 0, NULL, NULL, NULL, NULL, NULL }
+/* a string option that takes one of the NULL-terminated @vals */
+#define OPT_STR_OF(s, l, v, a, h, vals)	{ OPT_STRING, (s), (l), (v), (a), (h), (vals) }
 
 struct cmd_help {
 	const char *usage;	/* after the program name: "[--json]" */
 	const char *summary;	/* one line */
 	const char *details;	/* may be NULL */
+	/* the values the first argument takes, if a known few (completion) */
+	const char *const *args;
+	size_t nargs;
 };
 
 /* Global output switches, shared by every report. */

@@ -43,8 +43,6 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
-#include <linux/capability.h>
-#include <linux/debugfs.h>
 #include <linux/highmem.h>
 #include <linux/hrtimer.h>
 #include <linux/math.h>
@@ -53,10 +51,8 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
@@ -64,35 +60,19 @@
 #include <shikumi/debugfs.h>
 #include <uapi/shikumi/ramdisk.h>
 
-#define SHIKUMI_RD_NAME		"shikumi-ram"
-#define SHIKUMI_RD_MAX_DISKS	16
-#define SHIKUMI_RD_MAX_SIZE_MB	(64 * 1024)
-#define SHIKUMI_RD_MINORS	16	/* partitions per disk, the whole disk included */
-#define SHIKUMI_RD_SECTORS_PER_PAGE	(PAGE_SIZE >> SECTOR_SHIFT)
-#define SHIKUMI_RD_MAX_CHANNELS	64
-#define SHIKUMI_RD_NR_OPS	(SHIKUMI_BLK_OP_WRITE_ZEROES + 1)
-#define SHIKUMI_RD_TRACE_MIN	16
-#define SHIKUMI_RD_TRACE_MAX	(4U * 1024 * 1024)
+#include "ramdisk.h"
 
-static const char * const shikumi_rd_model_names[] = {
+const char * const shikumi_rd_model_names[] = {
 	[SHIKUMI_BLK_MODEL_RAM]		= "ram",
 	[SHIKUMI_BLK_MODEL_SSD]		= "ssd",
 	[SHIKUMI_BLK_MODEL_HDD]		= "hdd",
 };
 
-static const char * const shikumi_rd_policy_names[] = {
+const char * const shikumi_rd_policy_names[] = {
 	[SHIKUMI_BLK_POLICY_FIFO]	= "fifo",
 	[SHIKUMI_BLK_POLICY_SSTF]	= "sstf",
 	[SHIKUMI_BLK_POLICY_CLOOK]	= "clook",
 	[SHIKUMI_BLK_POLICY_DEADLINE]	= "deadline",
-};
-
-static const char * const shikumi_rd_op_names[] = {
-	[SHIKUMI_BLK_OP_READ]		= "read",
-	[SHIKUMI_BLK_OP_WRITE]		= "write",
-	[SHIKUMI_BLK_OP_FLUSH]		= "flush",
-	[SHIKUMI_BLK_OP_DISCARD]	= "discard",
-	[SHIKUMI_BLK_OP_WRITE_ZEROES]	= "write_zeroes",
 };
 
 /* ------------------------------------------------------------------ */
@@ -176,23 +156,6 @@ MODULE_PARM_DESC(trace_entries,
 /* State                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Model and policy parameters, all u32, set through sysfs. */
-struct shikumi_rd_params {
-	u32 hdd_rpm;
-	u32 hdd_settle_us;		/* the shortest seek */
-	u32 hdd_full_seek_us;		/* a seek across the whole disk */
-	u32 hdd_media_mbps;		/* transfer rate, 10^6 bytes/s */
-	u32 hdd_cache_kb;		/* read-ahead of the drive, 0: none */
-	u32 hdd_iface_mbps;		/* link rate, for reads from the cache */
-	u32 ssd_latency_us;
-	u32 ssd_channel_mbps;
-	u32 ssd_channels;
-	u32 deadline_read_expire_ms;
-	u32 deadline_write_expire_ms;
-	u32 deadline_fifo_batch;
-	u32 deadline_writes_starved;
-};
-
 /*
  * The default HDD is a 15000 RPM disk whose platter is this disk, on a
  * SATA link: random 4K writes over a few MiB land in the book's 300-470
@@ -212,97 +175,6 @@ static const struct shikumi_rd_params shikumi_rd_default_params = {
 	.deadline_write_expire_ms	= 5000,
 	.deadline_fifo_batch		= 16,
 	.deadline_writes_starved	= 2,
-};
-
-struct shikumi_rd_opstats {
-	u64 count;
-	u64 bytes;
-	u64 lat_ns;
-	u64 hist[SHIKUMI_BLK_HIST_BUCKETS];
-};
-
-struct shikumi_rd_stats {
-	struct shikumi_rd_opstats op[SHIKUMI_RD_NR_OPS];
-	u64 submitted;
-	u64 completed;
-	u64 errors;
-	u64 merged;
-	u64 head_travel;
-};
-
-/* Per request, in the request's PDU. */
-struct shikumi_rd_cmd {
-	struct rb_node node;		/* in sorted[dir] while waiting */
-	struct list_head fifo;		/* waiting: rd->fifo; serving: rd->serving */
-	struct list_head dir_fifo;	/* waiting: rd->dir_fifo[dir] */
-	u64 seq;			/* arrival order, breaks ties in sorted[] */
-	u64 queued_ns;
-	u64 dispatched_ns;
-	u64 done_ns;			/* when the model finishes it */
-	sector_t sector;
-	sector_t head;			/* head position at dispatch */
-	unsigned int bytes;
-	unsigned int merged;
-	blk_status_t status;
-	u8 op;
-	u8 dir;
-	u8 model;
-	u8 policy;
-	u8 channel;
-};
-
-struct shikumi_rd {
-	unsigned int index;
-	struct gendisk *disk;
-	struct blk_mq_tag_set tag_set;
-	struct xarray pages;		/* page index -> struct page */
-	atomic_long_t nr_pages;		/* pages in the xarray */
-	struct mutex model_lock;	/* serializes model switches */
-
-	spinlock_t lock;		/* protects everything below */
-	u8 model;
-	u8 policy;
-	unsigned int depth;		/* requests the device holds at once */
-	unsigned int held;		/* requests it holds now */
-	struct shikumi_rd_params p;
-
-	/* the driver's queue, for the ssd and hdd models */
-	struct rb_root sorted[2];	/* waiting, by sector, per direction */
-	struct list_head fifo;		/* waiting, in arrival order */
-	struct list_head dir_fifo[2];	/* waiting, in arrival order, per direction */
-	unsigned int nr_waiting;
-	struct list_head serving;	/* being served, by done_ns */
-	unsigned int nr_serving;
-	u64 free_at[SHIKUMI_RD_MAX_CHANNELS];	/* when each channel is free */
-	u64 arrivals;
-	struct hrtimer timer;		/* fires at the next done_ns */
-	sector_t head;			/* where the last request ended */
-	/*
-	 * hdd: the drive's read-ahead.  After a read it goes on reading
-	 * what follows into its cache, from ra_pos at time ra_at, until it
-	 * holds hdd_cache_kb beyond ra_used; it keeps from ra_low on.
-	 */
-	bool ra_valid;
-	sector_t ra_low;
-	sector_t ra_pos;
-	sector_t ra_used;
-	u64 ra_at;
-	u8 dl_dir;			/* deadline: direction of the batch */
-	unsigned int dl_batch;		/* deadline: requests in the batch */
-	unsigned int dl_starved;	/* deadline: times writes were passed over */
-
-	struct shikumi_rd_stats stats;
-
-	/* the trace: a ring of records that is never overwritten */
-	struct shikumi_blk_trace *trace;
-	unsigned int trace_size;
-	unsigned int trace_tail;	/* oldest record */
-	unsigned int trace_count;
-	unsigned int trace_gen;		/* resets of the trace */
-	u64 trace_seq;
-	u64 trace_dropped;
-	struct mutex trace_read_lock;	/* one reader at a time */
-	struct dentry *debugfs;
 };
 
 static int shikumi_rd_major;
@@ -472,10 +344,6 @@ static void shikumi_rd_discard(struct shikumi_rd *rd, sector_t sector,
 		shikumi_rd_zero_part(rd, last, end);
 }
 
-/* ------------------------------------------------------------------ */
-/* Statistics and trace                                                 */
-/* ------------------------------------------------------------------ */
-
 static u8 shikumi_rd_op(const struct request *rq)
 {
 	switch (req_op(rq)) {
@@ -490,53 +358,6 @@ static u8 shikumi_rd_op(const struct request *rq)
 	default:
 		return SHIKUMI_BLK_OP_FLUSH;
 	}
-}
-
-static unsigned int shikumi_rd_hist_bucket(u64 lat_ns)
-{
-	u64 us = div_u64(lat_ns, NSEC_PER_USEC);
-
-	return min_t(unsigned int, fls64(us), SHIKUMI_BLK_HIST_BUCKETS - 1);
-}
-
-/* Account for a request the model has finished, and trace it.  rd->lock held. */
-static void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
-			       u64 now)
-{
-	struct shikumi_rd_opstats *os = &rd->stats.op[cmd->op];
-	u64 lat = now - cmd->queued_ns;
-	struct shikumi_blk_trace *t;
-
-	os->count++;
-	os->bytes += cmd->bytes;
-	os->lat_ns += lat;
-	os->hist[shikumi_rd_hist_bucket(lat)]++;
-	rd->stats.completed++;
-	if (cmd->status != BLK_STS_OK)
-		rd->stats.errors++;
-	rd->held--;
-
-	if (rd->trace_count == rd->trace_size) {
-		rd->trace_seq++;
-		rd->trace_dropped++;
-		return;
-	}
-	t = &rd->trace[(rd->trace_tail + rd->trace_count) % rd->trace_size];
-	rd->trace_count++;
-	*t = (struct shikumi_blk_trace) {
-		.seq		= rd->trace_seq++,
-		.queued_ns	= cmd->queued_ns,
-		.dispatched_ns	= cmd->dispatched_ns,
-		.completed_ns	= now,
-		.sector		= cmd->sector,
-		.head		= cmd->head,
-		.bytes		= cmd->bytes,
-		.op		= cmd->op,
-		.model		= cmd->model,
-		.policy		= cmd->policy,
-		.error		= -blk_status_to_errno(cmd->status),
-		.merged		= cmd->merged,
-	};
 }
 
 /* The head moves to @cmd, which starts now.  rd->lock held. */
@@ -1289,229 +1110,6 @@ static const struct attribute_group *shikumi_rd_groups[] = {
 	&shikumi_rd_group,
 	NULL,
 };
-
-/* ------------------------------------------------------------------ */
-/* debugfs: /sys/kernel/debug/shikumi/shikumi-ramN/                     */
-/* ------------------------------------------------------------------ */
-
-static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
-{
-	struct shikumi_rd *rd = m->private;
-	struct shikumi_rd_stats *s;
-	u64 records, dropped;
-	unsigned int held, i, b;
-	sector_t head;
-	u8 model, policy;
-
-	s = kmalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	spin_lock_irq(&rd->lock);
-	*s = rd->stats;
-	records = rd->trace_count;
-	dropped = rd->trace_dropped;
-	held = rd->held;
-	head = rd->head;
-	model = rd->model;
-	policy = rd->policy;
-	spin_unlock_irq(&rd->lock);
-
-	seq_printf(m, "model %s\npolicy %s\n", shikumi_rd_model_names[model],
-		   shikumi_rd_policy_names[policy]);
-	seq_printf(m, "submitted %llu\ncompleted %llu\nin_driver %u\n",
-		   s->submitted, s->completed, held);
-	seq_printf(m, "errors %llu\nmerged %llu\nhead_travel %llu\nhead %llu\n",
-		   s->errors, s->merged, s->head_travel, (u64)head);
-	seq_printf(m, "trace_records %llu\ntrace_dropped %llu\n", records, dropped);
-	for (i = 0; i < SHIKUMI_RD_NR_OPS; i++) {
-		const struct shikumi_rd_opstats *os = &s->op[i];
-		const char *name = shikumi_rd_op_names[i];
-
-		seq_printf(m, "%s.count %llu\n%s.bytes %llu\n%s.lat_ns %llu\n",
-			   name, os->count, name, os->bytes, name, os->lat_ns);
-		seq_printf(m, "%s.lat_hist", name);
-		for (b = 0; b < SHIKUMI_BLK_HIST_BUCKETS; b++)
-			seq_printf(m, " %llu", os->hist[b]);
-		seq_putc(m, '\n');
-	}
-	kfree(s);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(shikumi_rd_stats);
-
-/*
- * Copy up to @max of the oldest records to @buf, a kernel buffer, without
- * consuming them; *@gen is the trace's generation.  Only the readers,
- * one at a time under trace_read_lock, take records out, and a full trace
- * drops new records, so they are still the oldest when the reader has
- * copied them to the user and consumes them, unless a reset came between
- * (the generation changed).  No control waits for trace_read_lock: a
- * reader stalled in a fault on its buffer holds up other readers only,
- * and they wait for it interruptibly.
- */
-static unsigned int shikumi_rd_trace_peek(struct shikumi_rd *rd,
-					  struct shikumi_blk_trace *buf,
-					  unsigned int max, unsigned int *gen)
-{
-	unsigned int n, i;
-
-	spin_lock_irq(&rd->lock);
-	n = min(max, rd->trace_count);
-	for (i = 0; i < n; i++)
-		buf[i] = rd->trace[(rd->trace_tail + i) % rd->trace_size];
-	*gen = rd->trace_gen;
-	spin_unlock_irq(&rd->lock);
-	return n;
-}
-
-static void shikumi_rd_trace_consume(struct shikumi_rd *rd, unsigned int n,
-				     unsigned int gen)
-{
-	spin_lock_irq(&rd->lock);
-	if (rd->trace_gen == gen) {
-		rd->trace_tail = (rd->trace_tail + n) % rd->trace_size;
-		rd->trace_count -= n;
-	}
-	spin_unlock_irq(&rd->lock);
-}
-
-#define SHIKUMI_RD_TRACE_CHUNK	64
-
-/* trace_raw: whole struct shikumi_blk_trace records, consumed as read. */
-static ssize_t shikumi_rd_trace_raw_read(struct file *file, char __user *ubuf,
-					 size_t count, loff_t *ppos)
-{
-	struct shikumi_rd *rd = file->private_data;
-	struct shikumi_blk_trace *buf;
-	size_t want = count / sizeof(*buf), done = 0;
-	unsigned int gen;
-	ssize_t ret = 0;
-
-	if (count && !want)
-		return -EINVAL;
-	buf = kmalloc_array(SHIKUMI_RD_TRACE_CHUNK, sizeof(*buf), GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	if (mutex_lock_interruptible(&rd->trace_read_lock)) {
-		kfree(buf);
-		return -ERESTARTSYS;
-	}
-	while (done < want) {
-		unsigned int n = shikumi_rd_trace_peek(rd, buf,
-						       min_t(size_t, want - done,
-							     SHIKUMI_RD_TRACE_CHUNK),
-						       &gen);
-
-		if (!n)
-			break;
-		if (copy_to_user(ubuf + done * sizeof(*buf), buf, n * sizeof(*buf))) {
-			ret = -EFAULT;
-			break;
-		}
-		shikumi_rd_trace_consume(rd, n, gen);
-		done += n;
-		if (fatal_signal_pending(current))
-			break;
-	}
-	mutex_unlock(&rd->trace_read_lock);
-	kfree(buf);
-	if (!done)
-		return ret;
-	*ppos += done * sizeof(*buf);
-	return done * sizeof(*buf);
-}
-
-static int shikumi_rd_trace_format(char *line, size_t size, loff_t pos,
-				   const struct shikumi_blk_trace *t)
-{
-	int n = 0;
-
-	if (!pos)
-		n = scnprintf(line, size,
-			      "# seq queued_ns dispatched_ns completed_ns op sector bytes head model policy error merged\n");
-	return n + scnprintf(line + n, size - n,
-			     "%llu %llu %llu %llu %s %llu %u %llu %s %s %u %u\n",
-			     t->seq, t->queued_ns, t->dispatched_ns, t->completed_ns,
-			     shikumi_rd_op_names[t->op], t->sector, t->bytes,
-			     t->head, shikumi_rd_model_names[t->model],
-			     shikumi_rd_policy_names[t->policy], t->error, t->merged);
-}
-
-/* trace: one line per record, consumed as read; whole lines only. */
-static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
-				     size_t count, loff_t *ppos)
-{
-	struct shikumi_rd *rd = file->private_data;
-	struct shikumi_blk_trace t;
-	unsigned int gen;
-	size_t done = 0;
-	ssize_t ret = 0;
-	char *line;
-	int len;
-
-	line = kmalloc(256, GFP_KERNEL);
-	if (!line)
-		return -ENOMEM;
-	if (mutex_lock_interruptible(&rd->trace_read_lock)) {
-		kfree(line);
-		return -ERESTARTSYS;
-	}
-	while (shikumi_rd_trace_peek(rd, &t, 1, &gen)) {
-		len = shikumi_rd_trace_format(line, 256, *ppos, &t);
-		if (len > count - done) {
-			if (!done)
-				ret = -EINVAL;
-			break;
-		}
-		if (copy_to_user(ubuf + done, line, len)) {
-			ret = -EFAULT;
-			break;
-		}
-		shikumi_rd_trace_consume(rd, 1, gen);
-		done += len;
-		*ppos += len;
-		if (fatal_signal_pending(current))
-			break;
-	}
-	mutex_unlock(&rd->trace_read_lock);
-	kfree(line);
-	return done ?: ret;
-}
-
-/*
- * Reading the trace consumes it, and it shows every request: blktrace's
- * capability, not only root's file mode.
- */
-static int shikumi_rd_trace_open(struct inode *inode, struct file *file)
-{
-	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
-		return -EPERM;
-	return simple_open(inode, file);
-}
-
-static const struct file_operations shikumi_rd_trace_raw_fops = {
-	.owner		= THIS_MODULE,
-	.open		= shikumi_rd_trace_open,
-	.read		= shikumi_rd_trace_raw_read,
-	.llseek		= noop_llseek,
-};
-
-static const struct file_operations shikumi_rd_trace_fops = {
-	.owner		= THIS_MODULE,
-	.open		= shikumi_rd_trace_open,
-	.read		= shikumi_rd_trace_read,
-	.llseek		= noop_llseek,
-};
-
-/* /sys/kernel/debug/shikumi/ is shared: see <shikumi/debugfs.h> */
-static void shikumi_rd_debugfs_add(struct shikumi_rd *rd)
-{
-	rd->debugfs = shikumi_debugfs_create_dir(rd->disk->disk_name);
-	debugfs_create_file("stats", 0400, rd->debugfs, rd, &shikumi_rd_stats_fops);
-	debugfs_create_file("trace", 0400, rd->debugfs, rd, &shikumi_rd_trace_fops);
-	debugfs_create_file("trace_raw", 0400, rd->debugfs, rd,
-			    &shikumi_rd_trace_raw_fops);
-}
 
 /* ------------------------------------------------------------------ */
 /* Setup and teardown                                                   */

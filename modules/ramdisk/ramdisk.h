@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shikumi_ramdisk's private header: the limits, the state of a disk and
+ * of a request, and what one file of the module calls in another.
+ */
+#ifndef _SHIKUMI_RD_H
+#define _SHIKUMI_RD_H
+
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/hrtimer.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include <uapi/shikumi/ramdisk.h>
+
+#define SHIKUMI_RD_NAME		"shikumi-ram"
+#define SHIKUMI_RD_MAX_DISKS	16
+#define SHIKUMI_RD_MAX_SIZE_MB	(64 * 1024)
+#define SHIKUMI_RD_MINORS	16	/* partitions per disk, the whole disk included */
+#define SHIKUMI_RD_SECTORS_PER_PAGE	(PAGE_SIZE >> SECTOR_SHIFT)
+#define SHIKUMI_RD_MAX_CHANNELS	64
+#define SHIKUMI_RD_NR_OPS	(SHIKUMI_BLK_OP_WRITE_ZEROES + 1)
+#define SHIKUMI_RD_TRACE_MIN	16
+#define SHIKUMI_RD_TRACE_MAX	(4U * 1024 * 1024)
+
+/* Model and policy parameters, all u32, set through sysfs. */
+struct shikumi_rd_params {
+	u32 hdd_rpm;
+	u32 hdd_settle_us;		/* the shortest seek */
+	u32 hdd_full_seek_us;		/* a seek across the whole disk */
+	u32 hdd_media_mbps;		/* transfer rate, 10^6 bytes/s */
+	u32 hdd_cache_kb;		/* read-ahead of the drive, 0: none */
+	u32 hdd_iface_mbps;		/* link rate, for reads from the cache */
+	u32 ssd_latency_us;
+	u32 ssd_channel_mbps;
+	u32 ssd_channels;
+	u32 deadline_read_expire_ms;
+	u32 deadline_write_expire_ms;
+	u32 deadline_fifo_batch;
+	u32 deadline_writes_starved;
+};
+
+struct shikumi_rd_opstats {
+	u64 count;
+	u64 bytes;
+	u64 lat_ns;
+	u64 hist[SHIKUMI_BLK_HIST_BUCKETS];
+};
+
+struct shikumi_rd_stats {
+	struct shikumi_rd_opstats op[SHIKUMI_RD_NR_OPS];
+	u64 submitted;
+	u64 completed;
+	u64 errors;
+	u64 merged;
+	u64 head_travel;
+};
+
+/* Per request, in the request's PDU. */
+struct shikumi_rd_cmd {
+	struct rb_node node;		/* in sorted[dir] while waiting */
+	struct list_head fifo;		/* waiting: rd->fifo; serving: rd->serving */
+	struct list_head dir_fifo;	/* waiting: rd->dir_fifo[dir] */
+	u64 seq;			/* arrival order, breaks ties in sorted[] */
+	u64 queued_ns;
+	u64 dispatched_ns;
+	u64 done_ns;			/* when the model finishes it */
+	sector_t sector;
+	sector_t head;			/* head position at dispatch */
+	unsigned int bytes;
+	unsigned int merged;
+	blk_status_t status;
+	u8 op;
+	u8 dir;
+	u8 model;
+	u8 policy;
+	u8 channel;
+};
+
+struct shikumi_rd {
+	unsigned int index;
+	struct gendisk *disk;
+	struct blk_mq_tag_set tag_set;
+	struct xarray pages;		/* page index -> struct page */
+	atomic_long_t nr_pages;		/* pages in the xarray */
+	struct mutex model_lock;	/* serializes model switches */
+
+	spinlock_t lock;		/* protects everything below */
+	u8 model;
+	u8 policy;
+	unsigned int depth;		/* requests the device holds at once */
+	unsigned int held;		/* requests it holds now */
+	struct shikumi_rd_params p;
+
+	/* the driver's queue, for the ssd and hdd models */
+	struct rb_root sorted[2];	/* waiting, by sector, per direction */
+	struct list_head fifo;		/* waiting, in arrival order */
+	struct list_head dir_fifo[2];	/* waiting, in arrival order, per direction */
+	unsigned int nr_waiting;
+	struct list_head serving;	/* being served, by done_ns */
+	unsigned int nr_serving;
+	u64 free_at[SHIKUMI_RD_MAX_CHANNELS];	/* when each channel is free */
+	u64 arrivals;
+	struct hrtimer timer;		/* fires at the next done_ns */
+	sector_t head;			/* where the last request ended */
+	/*
+	 * hdd: the drive's read-ahead.  After a read it goes on reading
+	 * what follows into its cache, from ra_pos at time ra_at, until it
+	 * holds hdd_cache_kb beyond ra_used; it keeps from ra_low on.
+	 */
+	bool ra_valid;
+	sector_t ra_low;
+	sector_t ra_pos;
+	sector_t ra_used;
+	u64 ra_at;
+	u8 dl_dir;			/* deadline: direction of the batch */
+	unsigned int dl_batch;		/* deadline: requests in the batch */
+	unsigned int dl_starved;	/* deadline: times writes were passed over */
+
+	struct shikumi_rd_stats stats;
+
+	/* the trace: a ring of records that is never overwritten */
+	struct shikumi_blk_trace *trace;
+	unsigned int trace_size;
+	unsigned int trace_tail;	/* oldest record */
+	unsigned int trace_count;
+	unsigned int trace_gen;		/* resets of the trace */
+	u64 trace_seq;
+	u64 trace_dropped;
+	struct mutex trace_read_lock;	/* one reader at a time */
+	struct dentry *debugfs;
+};
+
+/* main.c */
+extern const char * const shikumi_rd_model_names[];
+extern const char * const shikumi_rd_policy_names[];
+
+/* trace.c */
+void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
+			u64 now);
+void shikumi_rd_debugfs_add(struct shikumi_rd *rd);
+
+#endif

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi_ramdisk: the accounting of each completed request, and the
+ * debugfs files that show it (stats, trace and trace_raw).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/debugfs.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+
+#include <shikumi/debugfs.h>
+#include <uapi/shikumi/ramdisk.h>
+
+#include "ramdisk.h"
+
+static const char * const shikumi_rd_op_names[] = {
+	[SHIKUMI_BLK_OP_READ]		= "read",
+	[SHIKUMI_BLK_OP_WRITE]		= "write",
+	[SHIKUMI_BLK_OP_FLUSH]		= "flush",
+	[SHIKUMI_BLK_OP_DISCARD]	= "discard",
+	[SHIKUMI_BLK_OP_WRITE_ZEROES]	= "write_zeroes",
+};
+
+/* ------------------------------------------------------------------ */
+/* Statistics and trace                                                 */
+/* ------------------------------------------------------------------ */
+
+static unsigned int shikumi_rd_hist_bucket(u64 lat_ns)
+{
+	u64 us = div_u64(lat_ns, NSEC_PER_USEC);
+
+	return min_t(unsigned int, fls64(us), SHIKUMI_BLK_HIST_BUCKETS - 1);
+}
+
+/* Account for a request the model has finished, and trace it.  rd->lock held. */
+void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
+			u64 now)
+{
+	struct shikumi_rd_opstats *os = &rd->stats.op[cmd->op];
+	u64 lat = now - cmd->queued_ns;
+	struct shikumi_blk_trace *t;
+
+	os->count++;
+	os->bytes += cmd->bytes;
+	os->lat_ns += lat;
+	os->hist[shikumi_rd_hist_bucket(lat)]++;
+	rd->stats.completed++;
+	if (cmd->status != BLK_STS_OK)
+		rd->stats.errors++;
+	rd->held--;
+
+	if (rd->trace_count == rd->trace_size) {
+		rd->trace_seq++;
+		rd->trace_dropped++;
+		return;
+	}
+	t = &rd->trace[(rd->trace_tail + rd->trace_count) % rd->trace_size];
+	rd->trace_count++;
+	*t = (struct shikumi_blk_trace) {
+		.seq		= rd->trace_seq++,
+		.queued_ns	= cmd->queued_ns,
+		.dispatched_ns	= cmd->dispatched_ns,
+		.completed_ns	= now,
+		.sector		= cmd->sector,
+		.head		= cmd->head,
+		.bytes		= cmd->bytes,
+		.op		= cmd->op,
+		.model		= cmd->model,
+		.policy		= cmd->policy,
+		.error		= -blk_status_to_errno(cmd->status),
+		.merged		= cmd->merged,
+	};
+}
+
+/* ------------------------------------------------------------------ */
+/* debugfs: /sys/kernel/debug/shikumi/shikumi-ramN/                     */
+/* ------------------------------------------------------------------ */
+
+static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
+{
+	struct shikumi_rd *rd = m->private;
+	struct shikumi_rd_stats *s;
+	u64 records, dropped;
+	unsigned int held, i, b;
+	sector_t head;
+	u8 model, policy;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	spin_lock_irq(&rd->lock);
+	*s = rd->stats;
+	records = rd->trace_count;
+	dropped = rd->trace_dropped;
+	held = rd->held;
+	head = rd->head;
+	model = rd->model;
+	policy = rd->policy;
+	spin_unlock_irq(&rd->lock);
+
+	seq_printf(m, "model %s\npolicy %s\n", shikumi_rd_model_names[model],
+		   shikumi_rd_policy_names[policy]);
+	seq_printf(m, "submitted %llu\ncompleted %llu\nin_driver %u\n",
+		   s->submitted, s->completed, held);
+	seq_printf(m, "errors %llu\nmerged %llu\nhead_travel %llu\nhead %llu\n",
+		   s->errors, s->merged, s->head_travel, (u64)head);
+	seq_printf(m, "trace_records %llu\ntrace_dropped %llu\n", records, dropped);
+	for (i = 0; i < SHIKUMI_RD_NR_OPS; i++) {
+		const struct shikumi_rd_opstats *os = &s->op[i];
+		const char *name = shikumi_rd_op_names[i];
+
+		seq_printf(m, "%s.count %llu\n%s.bytes %llu\n%s.lat_ns %llu\n",
+			   name, os->count, name, os->bytes, name, os->lat_ns);
+		seq_printf(m, "%s.lat_hist", name);
+		for (b = 0; b < SHIKUMI_BLK_HIST_BUCKETS; b++)
+			seq_printf(m, " %llu", os->hist[b]);
+		seq_putc(m, '\n');
+	}
+	kfree(s);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(shikumi_rd_stats);
+
+/*
+ * Copy up to @max of the oldest records to @buf, a kernel buffer, without
+ * consuming them; *@gen is the trace's generation.  Only the readers,
+ * one at a time under trace_read_lock, take records out, and a full trace
+ * drops new records, so they are still the oldest when the reader has
+ * copied them to the user and consumes them, unless a reset came between
+ * (the generation changed).  No control waits for trace_read_lock: a
+ * reader stalled in a fault on its buffer holds up other readers only,
+ * and they wait for it interruptibly.
+ */
+static unsigned int shikumi_rd_trace_peek(struct shikumi_rd *rd,
+					  struct shikumi_blk_trace *buf,
+					  unsigned int max, unsigned int *gen)
+{
+	unsigned int n, i;
+
+	spin_lock_irq(&rd->lock);
+	n = min(max, rd->trace_count);
+	for (i = 0; i < n; i++)
+		buf[i] = rd->trace[(rd->trace_tail + i) % rd->trace_size];
+	*gen = rd->trace_gen;
+	spin_unlock_irq(&rd->lock);
+	return n;
+}
+
+static void shikumi_rd_trace_consume(struct shikumi_rd *rd, unsigned int n,
+				     unsigned int gen)
+{
+	spin_lock_irq(&rd->lock);
+	if (rd->trace_gen == gen) {
+		rd->trace_tail = (rd->trace_tail + n) % rd->trace_size;
+		rd->trace_count -= n;
+	}
+	spin_unlock_irq(&rd->lock);
+}
+
+#define SHIKUMI_RD_TRACE_CHUNK	64
+
+/* trace_raw: whole struct shikumi_blk_trace records, consumed as read. */
+static ssize_t shikumi_rd_trace_raw_read(struct file *file, char __user *ubuf,
+					 size_t count, loff_t *ppos)
+{
+	struct shikumi_rd *rd = file->private_data;
+	struct shikumi_blk_trace *buf;
+	size_t want = count / sizeof(*buf), done = 0;
+	unsigned int gen;
+	ssize_t ret = 0;
+
+	if (count && !want)
+		return -EINVAL;
+	buf = kmalloc_array(SHIKUMI_RD_TRACE_CHUNK, sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (mutex_lock_interruptible(&rd->trace_read_lock)) {
+		kfree(buf);
+		return -ERESTARTSYS;
+	}
+	while (done < want) {
+		unsigned int n = shikumi_rd_trace_peek(rd, buf,
+						       min_t(size_t, want - done,
+							     SHIKUMI_RD_TRACE_CHUNK),
+						       &gen);
+
+		if (!n)
+			break;
+		if (copy_to_user(ubuf + done * sizeof(*buf), buf, n * sizeof(*buf))) {
+			ret = -EFAULT;
+			break;
+		}
+		shikumi_rd_trace_consume(rd, n, gen);
+		done += n;
+		if (fatal_signal_pending(current))
+			break;
+	}
+	mutex_unlock(&rd->trace_read_lock);
+	kfree(buf);
+	if (!done)
+		return ret;
+	*ppos += done * sizeof(*buf);
+	return done * sizeof(*buf);
+}
+
+static int shikumi_rd_trace_format(char *line, size_t size, loff_t pos,
+				   const struct shikumi_blk_trace *t)
+{
+	int n = 0;
+
+	if (!pos)
+		n = scnprintf(line, size,
+			      "# seq queued_ns dispatched_ns completed_ns op sector bytes head model policy error merged\n");
+	return n + scnprintf(line + n, size - n,
+			     "%llu %llu %llu %llu %s %llu %u %llu %s %s %u %u\n",
+			     t->seq, t->queued_ns, t->dispatched_ns, t->completed_ns,
+			     shikumi_rd_op_names[t->op], t->sector, t->bytes,
+			     t->head, shikumi_rd_model_names[t->model],
+			     shikumi_rd_policy_names[t->policy], t->error, t->merged);
+}
+
+/* trace: one line per record, consumed as read; whole lines only. */
+static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
+				     size_t count, loff_t *ppos)
+{
+	struct shikumi_rd *rd = file->private_data;
+	struct shikumi_blk_trace t;
+	unsigned int gen;
+	size_t done = 0;
+	ssize_t ret = 0;
+	char *line;
+	int len;
+
+	line = kmalloc(256, GFP_KERNEL);
+	if (!line)
+		return -ENOMEM;
+	if (mutex_lock_interruptible(&rd->trace_read_lock)) {
+		kfree(line);
+		return -ERESTARTSYS;
+	}
+	while (shikumi_rd_trace_peek(rd, &t, 1, &gen)) {
+		len = shikumi_rd_trace_format(line, 256, *ppos, &t);
+		if (len > count - done) {
+			if (!done)
+				ret = -EINVAL;
+			break;
+		}
+		if (copy_to_user(ubuf + done, line, len)) {
+			ret = -EFAULT;
+			break;
+		}
+		shikumi_rd_trace_consume(rd, 1, gen);
+		done += len;
+		*ppos += len;
+		if (fatal_signal_pending(current))
+			break;
+	}
+	mutex_unlock(&rd->trace_read_lock);
+	kfree(line);
+	return done ?: ret;
+}
+
+/*
+ * Reading the trace consumes it, and it shows every request: blktrace's
+ * capability, not only root's file mode.
+ */
+static int shikumi_rd_trace_open(struct inode *inode, struct file *file)
+{
+	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
+	return simple_open(inode, file);
+}
+
+static const struct file_operations shikumi_rd_trace_raw_fops = {
+	.owner		= THIS_MODULE,
+	.open		= shikumi_rd_trace_open,
+	.read		= shikumi_rd_trace_raw_read,
+	.llseek		= noop_llseek,
+};
+
+static const struct file_operations shikumi_rd_trace_fops = {
+	.owner		= THIS_MODULE,
+	.open		= shikumi_rd_trace_open,
+	.read		= shikumi_rd_trace_read,
+	.llseek		= noop_llseek,
+};
+
+/* /sys/kernel/debug/shikumi/ is shared: see <shikumi/debugfs.h> */
+void shikumi_rd_debugfs_add(struct shikumi_rd *rd)
+{
+	rd->debugfs = shikumi_debugfs_create_dir(rd->disk->disk_name);
+	debugfs_create_file("stats", 0400, rd->debugfs, rd, &shikumi_rd_stats_fops);
+	debugfs_create_file("trace", 0400, rd->debugfs, rd, &shikumi_rd_trace_fops);
+	debugfs_create_file("trace_raw", 0400, rd->debugfs, rd,
+			    &shikumi_rd_trace_raw_fops);
+}

@@ -58,27 +58,8 @@
 
 #include <shikumi/compat.h>
 #include <shikumi/debugfs.h>
-#include <uapi/shikumi/ptdump.h>
 
-static_assert(sizeof(struct shikumi_pt_rec) == 32);
-
-/* the output buffer of one open file */
-#define PTD_BUF_SIZE		(64 * 1024)
-/* room one entry's output may need: a flushed run plus a full line */
-#define PTD_ENTRY_ROOM		512
-/* room a VMA line may need, with its path */
-#define PTD_VMA_ROOM		(PTD_ENTRY_ROOM + PATH_MAX + 128)
-/* entries one fill may walk before it drops the locks */
-#define PTD_FILL_BUDGET		(64 * PTRS_PER_PTE)
-/* the longest query */
-#define PTD_QUERY_MAX		256
-
-enum ptd_view {
-	PTD_VIEW_SUMMARY,
-	PTD_VIEW_FULL,
-	PTD_VIEW_TRANSLATE,
-	PTD_VIEW_STATS,
-};
+#include "ptdump.h"
 
 static const char * const ptd_view_names[] = {
 	[PTD_VIEW_SUMMARY]	= "summary",
@@ -91,76 +72,9 @@ static const char * const ptd_level_names[SHIKUMI_PT_LEVELS] = {
 	"pgd", "p4d", "pud", "pmd", "pte",
 };
 
-enum ptd_stage {
-	PTD_STAGE_HEADER,
-	PTD_STAGE_WALK,
-	PTD_STAGE_TAIL,
-	PTD_STAGE_DONE,
-};
-
-struct ptd_query {
-	pid_t pid;
-	unsigned long start, end;	/* [start, end), page aligned */
-	unsigned long addr;		/* view=translate */
-	enum ptd_view view;
-	bool raw;
-};
-
-/* view=summary: consecutive entries with the same attributes */
-struct ptd_run {
-	bool valid;
-	u8 type;			/* LEAF or NONPRESENT */
-	u8 level;
-	u32 flags;
-	unsigned long start, end;
-	unsigned long count;
-};
-
-/* the entries above the one being visited, for view=full lines */
-struct ptd_chain {
-	u16 index;
-	u64 raw;
-};
-
-struct ptd_file {
-	struct mutex lock;		/* the rest, against concurrent reads */
-	struct ptd_query q;
-	struct mm_struct *mm;		/* mmgrab()ed */
-	char comm[TASK_COMM_LEN];
-
-	/* the walk */
-	enum ptd_stage stage;
-	unsigned long cursor;		/* next address to visit */
-	unsigned long vma_start;	/* the VMA last reported, or -1 */
-	unsigned long entry_va[SHIKUMI_PT_LEVELS]; /* last entry gone through */
-	struct ptd_chain chain[SHIKUMI_PT_LEVELS];
-	long budget;
-	bool exited;
-	struct vm_area_struct *vma;	/* being walked, under mmap_lock */
-	struct ptd_run run;
-
-	/* what the walk counted */
-	u64 tables[SHIKUMI_PT_LEVELS];
-	u64 leaves[SHIKUMI_PT_LEVELS];
-	u64 nonpresent;
-	u64 deposited;			/* PTE tables kept for huge PMDs */
-	u64 vmas;
-	u64 records;
-
-	/* output: [head, len) of buf is still to be read */
-	char *buf;
-	size_t head, len;
-	char *path;			/* PATH_MAX, for text views */
-};
-
 static struct dentry *ptd_debugfs_dir;
 static atomic_long_t ptd_mem_bytes = ATOMIC_LONG_INIT(0);
 static atomic_t ptd_open_files = ATOMIC_INIT(0);
-
-static bool ptd_p4d_folded(void)
-{
-	return PTRS_PER_P4D == 1;
-}
 
 /* Page-table isolation: user space runs on a PGD of its own */
 static bool ptd_pti(void)
@@ -196,11 +110,6 @@ static pgd_t *ptd_pgd_offset(struct mm_struct *mm, unsigned long addr)
 /* Output                                                               */
 /* ------------------------------------------------------------------ */
 
-static size_t ptd_room(const struct ptd_file *pf)
-{
-	return PTD_BUF_SIZE - pf->len;
-}
-
 static __printf(2, 3) void ptd_printf(struct ptd_file *pf, const char *fmt, ...)
 {
 	va_list args;
@@ -208,26 +117,6 @@ static __printf(2, 3) void ptd_printf(struct ptd_file *pf, const char *fmt, ...)
 	va_start(args, fmt);
 	pf->len += vscnprintf(pf->buf + pf->len, ptd_room(pf), fmt, args);
 	va_end(args);
-}
-
-static void ptd_emit(struct ptd_file *pf, u8 type, u8 level, u16 index,
-		     u32 flags, u64 va, u64 raw, u64 pfn)
-{
-	struct shikumi_pt_rec *rec;
-
-	if (WARN_ON_ONCE(ptd_room(pf) < sizeof(*rec)))
-		return;
-	rec = (struct shikumi_pt_rec *)(pf->buf + pf->len);
-	/* every field: struct shikumi_pt_rec has no padding */
-	rec->type = type;
-	rec->level = level;
-	rec->index = index;
-	rec->flags = flags;
-	rec->va = va;
-	rec->raw = raw;
-	rec->pfn = pfn;
-	pf->len += sizeof(*rec);
-	pf->records++;
 }
 
 /*

@@ -138,9 +138,39 @@ struct shikumi_rd {
 extern const char * const shikumi_rd_model_names[];
 extern const char * const shikumi_rd_policy_names[];
 
+/* sched.c */
+void shikumi_rd_enqueue(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd);
+void shikumi_rd_run(struct shikumi_rd *rd, u64 now, struct list_head *done);
+enum hrtimer_restart shikumi_rd_timer_fn(struct hrtimer *timer);
+
 /* trace.c */
 void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 			u64 now);
 void shikumi_rd_debugfs_add(struct shikumi_rd *rd);
+
+/* sched.c, inline: shikumi_rd_queue_rq() calls them for every request */
+
+/* The head moves to @cmd, which starts now.  rd->lock held. */
+static inline void shikumi_rd_move_head(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
+					u64 start)
+{
+	cmd->dispatched_ns = start;
+	cmd->head = rd->head;
+	cmd->model = rd->model;
+	cmd->policy = rd->policy;
+	if (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE)
+		return;
+	rd->stats.head_travel += cmd->sector > rd->head ? cmd->sector - rd->head :
+							  rd->head - cmd->sector;
+	rd->head = cmd->sector + (cmd->bytes >> SECTOR_SHIFT);
+}
+
+static inline void shikumi_rd_end_all(struct list_head *done)
+{
+	struct shikumi_rd_cmd *cmd, *next;
+
+	list_for_each_entry_safe(cmd, next, done, fifo)
+		blk_mq_end_request(blk_mq_rq_from_pdu(cmd), cmd->status);
+}
 
 #endif

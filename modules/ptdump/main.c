@@ -68,10 +68,6 @@ static const char * const ptd_view_names[] = {
 	[PTD_VIEW_STATS]	= "stats",
 };
 
-static const char * const ptd_level_names[SHIKUMI_PT_LEVELS] = {
-	"pgd", "p4d", "pud", "pmd", "pte",
-};
-
 static struct dentry *ptd_debugfs_dir;
 static atomic_long_t ptd_mem_bytes = ATOMIC_LONG_INIT(0);
 static atomic_t ptd_open_files = ATOMIC_INIT(0);
@@ -106,19 +102,6 @@ static pgd_t *ptd_pgd_offset(struct mm_struct *mm, unsigned long addr)
 	return pgdp;
 }
 
-/* ------------------------------------------------------------------ */
-/* Output                                                               */
-/* ------------------------------------------------------------------ */
-
-static __printf(2, 3) void ptd_printf(struct ptd_file *pf, const char *fmt, ...)
-{
-	va_list args;
-
-	va_start(args, fmt);
-	pf->len += vscnprintf(pf->buf + pf->len, ptd_room(pf), fmt, args);
-	va_end(args);
-}
-
 /*
  * A swap or migration entry's bits are not the hardware's: only its
  * soft-dirty bit has a meaning here.
@@ -130,7 +113,7 @@ static u32 ptd_nonpresent_flags(u64 raw)
 }
 
 /* the entry's own bits, decoded */
-static u32 ptd_entry_flags(u64 raw, int level)
+u32 ptd_entry_flags(u64 raw, int level)
 {
 	u32 flags = 0;
 
@@ -195,159 +178,6 @@ static u32 ptd_page_flags(const struct ptd_file *pf, unsigned long pfn,
 	return flags;
 }
 
-static void ptd_flag_string(char *s, size_t size, u8 type, u32 f)
-{
-	const char *page;
-
-	if (type == SHIKUMI_PT_REC_NONPRESENT) {
-		strscpy(s, "not present (swap or migration entry)", size);
-		return;
-	}
-	if (f & SHIKUMI_PT_F_ANON)
-		page = "anon";
-	else if (f & SHIKUMI_PT_F_FILE)
-		page = "file";
-	else if (f & SHIKUMI_PT_F_ZERO)
-		page = "zero";
-	else if (f & SHIKUMI_PT_F_NOPAGE)
-		page = "pfn ";
-	else
-		page = "kern";
-	scnprintf(s, size, "%s %s %s %s %s %s %s %s %s %s %s %s",
-		  f & SHIKUMI_PT_F_PROTNONE ? "pn" :
-		  f & SHIKUMI_PT_F_PRESENT ? "P " : "  ",
-		  f & SHIKUMI_PT_F_WRITE ? "RW" : "ro",
-		  f & SHIKUMI_PT_F_USER ? "USR" : "   ",
-		  f & SHIKUMI_PT_F_ACCESSED ? "A" : " ",
-		  f & SHIKUMI_PT_F_DIRTY ? "D" : " ",
-		  f & SHIKUMI_PT_F_NX ? "NX" : "x ",
-		  f & SHIKUMI_PT_F_GLOBAL ? "GLB" : "   ",
-		  f & SHIKUMI_PT_F_HUGE ? "PSE" : "   ",
-		  f & SHIKUMI_PT_F_SOFT_DIRTY ? "SD" : "  ",
-		  f & SHIKUMI_PT_F_SPECIAL ? "SPC" : "   ",
-		  page,
-		  f & (SHIKUMI_PT_F_ANON | SHIKUMI_PT_F_FILE) ?
-		  (f & SHIKUMI_PT_F_SHARED ? "shared" : "excl") : "");
-}
-
-static unsigned long ptd_level_size(int level)
-{
-	switch (level) {
-	case SHIKUMI_PT_PGD:
-		return PGDIR_SIZE;
-	case SHIKUMI_PT_P4D:
-		return P4D_SIZE;
-	case SHIKUMI_PT_PUD:
-		return PUD_SIZE;
-	case SHIKUMI_PT_PMD:
-		return PMD_SIZE;
-	default:
-		return PAGE_SIZE;
-	}
-}
-
-static const char *ptd_size_name(int level)
-{
-	switch (level) {
-	case SHIKUMI_PT_PUD:
-		return "1G";
-	case SHIKUMI_PT_PMD:
-		return "2M";
-	default:
-		return "4K";
-	}
-}
-
-static void ptd_flush_run(struct ptd_file *pf)
-{
-	struct ptd_run *run = &pf->run;
-	char flags[96];
-
-	if (!run->valid)
-		return;
-	run->valid = false;
-	ptd_flag_string(flags, sizeof(flags), run->type, run->flags);
-	ptd_printf(pf, "  0x%016lx-0x%016lx %6lu x %s %s  %s\n",
-		   run->start, run->end, run->count,
-		   run->type == SHIKUMI_PT_REC_LEAF ?
-		   ptd_size_name(run->level) : "  ",
-		   ptd_level_names[run->level], flags);
-}
-
-/* one leaf or non-present entry, in the query's view */
-static void ptd_entry(struct ptd_file *pf, u8 type, int level,
-		      unsigned long va, u64 raw, unsigned long pfn, u32 flags)
-{
-	struct ptd_run *run = &pf->run;
-	unsigned long size = ptd_level_size(level);
-	char fs[96];
-	int l;
-
-	va &= ~(size - 1);
-	if (type == SHIKUMI_PT_REC_LEAF)
-		pf->leaves[level]++;
-	else
-		pf->nonpresent++;
-
-	switch (pf->q.view) {
-	case PTD_VIEW_SUMMARY:
-		if (run->valid && run->end == va && run->type == type &&
-		    run->level == level && run->flags == flags) {
-			run->end += size;
-			run->count++;
-			return;
-		}
-		ptd_flush_run(pf);
-		*run = (struct ptd_run){ .valid = true, .type = type,
-			.level = level, .flags = flags, .start = va,
-			.end = va + size, .count = 1 };
-		return;
-	case PTD_VIEW_STATS:
-		return;
-	default:
-		break;
-	}
-
-	if (pf->q.raw) {
-		ptd_emit(pf, type, level, pf->chain[level].index, flags, va,
-			 raw, pfn);
-		return;
-	}
-
-	ptd_flag_string(fs, sizeof(fs), type, flags);
-	if (pf->q.view == PTD_VIEW_TRANSLATE) {
-		if (type != SHIKUMI_PT_REC_LEAF) {
-			ptd_printf(pf, "%s[%3u]  0x%016llx  %s\n",
-				   ptd_level_names[level],
-				   pf->chain[level].index, raw, fs);
-			return;
-		}
-		ptd_printf(pf, "%s[%3u]  0x%016llx  %s page at pfn 0x%lx  %s\n",
-			   ptd_level_names[level], pf->chain[level].index, raw,
-			   ptd_size_name(level), pfn, fs);
-		ptd_printf(pf, "0x%lx -> physical address 0x%llx\n",
-			   pf->q.addr, ((u64)pfn << PAGE_SHIFT) +
-			   (pf->q.addr & (size - 1)));
-		return;
-	}
-
-	ptd_printf(pf, "0x%016lx", va);
-	for (l = SHIKUMI_PT_PGD; l < level; l++) {
-		if (l == SHIKUMI_PT_P4D && ptd_p4d_folded())
-			continue;
-		ptd_printf(pf, " %s[%3u]=0x%016llx", ptd_level_names[l],
-			   pf->chain[l].index, pf->chain[l].raw);
-	}
-	if (type == SHIKUMI_PT_REC_LEAF)
-		ptd_printf(pf, " %s[%3u]=0x%016llx %s pfn=0x%lx %s\n",
-			   ptd_level_names[level], pf->chain[level].index, raw,
-			   ptd_size_name(level), pfn, fs);
-	else
-		ptd_printf(pf, " %s[%3u]=0x%016llx %s\n",
-			   ptd_level_names[level], pf->chain[level].index, raw,
-			   fs);
-}
-
 /* an empty entry: only view=translate shows them */
 static void ptd_empty(struct ptd_file *pf, int level, unsigned long va)
 {
@@ -360,117 +190,6 @@ static void ptd_empty(struct ptd_file *pf, int level, unsigned long va)
 	else
 		ptd_printf(pf, "%s[%3u]  0x%016llx  empty: nothing mapped below\n",
 			   ptd_level_names[level], pf->chain[level].index, 0ULL);
-}
-
-/*
- * The walk goes through an entry that points to a table.  The entry is
- * shown, and the table counted, once, however many reads the walk takes.
- */
-static void ptd_table(struct ptd_file *pf, int level, unsigned long va,
-		      u64 raw)
-{
-	unsigned long base = va & ~(ptd_level_size(level) - 1);
-	int child = level + 1;
-	u64 table_pfn = (raw & PTE_PFN_MASK) >> PAGE_SHIFT;
-	char fs[96];
-
-	if (level == SHIKUMI_PT_PGD && ptd_p4d_folded())
-		child = SHIKUMI_PT_PUD;
-	if (pf->entry_va[level] == base)
-		return;
-	pf->entry_va[level] = base;
-	/* a new entry at this level: the ones below it are new too */
-	memset(&pf->entry_va[level + 1], 0xff,
-	       sizeof(pf->entry_va[0]) * (SHIKUMI_PT_LEVELS - level - 1));
-	pf->tables[child]++;
-
-	if (pf->q.view != PTD_VIEW_FULL && pf->q.view != PTD_VIEW_TRANSLATE)
-		return;
-	if (pf->q.raw) {
-		ptd_emit(pf, SHIKUMI_PT_REC_TABLE, level,
-			 pf->chain[level].index, ptd_entry_flags(raw, level),
-			 base, raw, table_pfn);
-	} else if (pf->q.view == PTD_VIEW_TRANSLATE) {
-		ptd_flag_string(fs, sizeof(fs), SHIKUMI_PT_REC_TABLE,
-				ptd_entry_flags(raw, level) |
-				SHIKUMI_PT_F_NOPAGE);
-		ptd_printf(pf, "%s[%3u]  0x%016llx  table at pfn 0x%llx  %.29s\n",
-			   ptd_level_names[level], pf->chain[level].index, raw,
-			   table_pfn, fs);
-	}
-}
-
-static const char *ptd_vma_kind_name(u32 kind)
-{
-	static const char * const names[] = {
-		[SHIKUMI_PT_VMA_ANON]		= "anon",
-		[SHIKUMI_PT_VMA_FILE]		= "file",
-		[SHIKUMI_PT_VMA_HEAP]		= "heap",
-		[SHIKUMI_PT_VMA_STACK]		= "stack",
-		[SHIKUMI_PT_VMA_SPECIAL]	= "special",
-	};
-
-	return kind < ARRAY_SIZE(names) ? names[kind] : "?";
-}
-
-static void ptd_vma(struct ptd_file *pf, struct vm_area_struct *vma)
-{
-	struct mm_struct *mm = vma->vm_mm;
-	const char *name = NULL;
-	u32 flags;
-
-	if (vma->vm_file) {
-		flags = SHIKUMI_PT_VMA_FILE;
-	} else if (vma->vm_ops && vma->vm_ops->name) {
-		flags = SHIKUMI_PT_VMA_SPECIAL;
-		name = vma->vm_ops->name(vma);
-	} else if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk) {
-		flags = SHIKUMI_PT_VMA_HEAP;
-	} else if (vma->vm_start <= mm->start_stack &&
-		   vma->vm_end >= mm->start_stack) {
-		flags = SHIKUMI_PT_VMA_STACK;
-	} else {
-		flags = SHIKUMI_PT_VMA_ANON;
-	}
-	if (vma->vm_flags & VM_READ)
-		flags |= SHIKUMI_PT_VMA_READ;
-	if (vma->vm_flags & VM_WRITE)
-		flags |= SHIKUMI_PT_VMA_WRITE;
-	if (vma->vm_flags & VM_EXEC)
-		flags |= SHIKUMI_PT_VMA_EXEC;
-	if (vma->vm_flags & VM_MAYSHARE)
-		flags |= SHIKUMI_PT_VMA_SHARED;
-	if (vma->vm_flags & VM_HUGEPAGE)
-		flags |= SHIKUMI_PT_VMA_HUGEPAGE;
-	if (vma->vm_flags & VM_NOHUGEPAGE)
-		flags |= SHIKUMI_PT_VMA_NOHUGEPAGE;
-	if (vma->vm_flags & VM_HUGETLB)
-		flags |= SHIKUMI_PT_VMA_HUGETLB;
-
-	pf->vmas++;
-	if (pf->q.view == PTD_VIEW_STATS)
-		return;
-	if (pf->q.raw) {
-		ptd_emit(pf, SHIKUMI_PT_REC_VMA, 0, 0, flags, vma->vm_start,
-			 vma->vm_flags, vma->vm_end);
-		return;
-	}
-	ptd_flush_run(pf);
-	if (vma->vm_file && pf->path) {
-		name = file_path(vma->vm_file, pf->path, PATH_MAX);
-		if (IS_ERR(name))
-			name = "(path too long)";
-	}
-	ptd_printf(pf, "%s0x%016lx-0x%016lx %c%c%c%c %8luK %-7s %s\n",
-		   pf->q.view == PTD_VIEW_TRANSLATE ? "vma " : "",
-		   vma->vm_start, vma->vm_end,
-		   flags & SHIKUMI_PT_VMA_READ ? 'r' : '-',
-		   flags & SHIKUMI_PT_VMA_WRITE ? 'w' : '-',
-		   flags & SHIKUMI_PT_VMA_EXEC ? 'x' : '-',
-		   flags & SHIKUMI_PT_VMA_SHARED ? 's' : 'p',
-		   (vma->vm_end - vma->vm_start) >> 10,
-		   ptd_vma_kind_name(flags & SHIKUMI_PT_VMA_KIND),
-		   name ?: "");
 }
 
 /* ------------------------------------------------------------------ */

@@ -99,6 +99,19 @@ struct ptd_file {
 	char *path;			/* PATH_MAX, for text views */
 };
 
+/* formatting an entry (output.c) */
+extern const char * const ptd_level_names[SHIKUMI_PT_LEVELS];
+__printf(2, 3) void ptd_printf(struct ptd_file *pf, const char *fmt, ...);
+unsigned long ptd_level_size(int level);
+void ptd_flush_run(struct ptd_file *pf);
+void ptd_entry(struct ptd_file *pf, u8 type, int level,
+	       unsigned long va, u64 raw, unsigned long pfn, u32 flags);
+void ptd_table(struct ptd_file *pf, int level, unsigned long va, u64 raw);
+void ptd_vma(struct ptd_file *pf, struct vm_area_struct *vma);
+
+/* decoding an entry (the walk) */
+u32 ptd_entry_flags(u64 raw, int level);
+
 static inline bool ptd_p4d_folded(void)
 {
 	return PTRS_PER_P4D == 1;

@@ -46,3 +46,71 @@ setup() {
 	jq -e '.error | length > 0' <<<"$output"
 	[ "$(grep -c . <<<"$output")" -gt 1 ]
 }
+
+# the leaves of the command tree: "WORDS<TAB>describe record", one a line
+leaves() { # WORDS...
+	local d name
+	d=$("$shikumi" "$@" --describe)
+	if [[ $d != cmd* ]]; then
+		printf '%s\n' "$*"
+		return
+	fi
+	while IFS=$'\t' read -r _ name _; do
+		leaves "$@" "$name"
+	done <<<"$d"
+}
+
+@test "man pages: lint-clean, and every verb and option of the tables is in its family's page" {
+	local out=$BATS_TEST_TMPDIR/man page leaf long n=0
+	"$root/scripts/mangen" "$shikumi" "$out"
+	for page in "$out"/*.1 "$root"/doc/man/*.4; do
+		run bash -c 'LC_ALL=C.UTF-8 MANROFFSEQ= MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$0" 2>&1 >/dev/null' "$page"
+		echo "$page: $output"
+		[ -z "$output" ]
+	done
+	while read -r leaf; do
+		set -- $leaf
+		case $1 in chr|blk|pt|sched) page=$out/shikumi-$1.1 ;; *) page=$out/shikumi.1 ;; esac
+		grep -q "^\.B shikumi ${leaf//-/\\\\-}\$" "$page"
+		while IFS=$'\t' read -r _ _ long _; do
+			grep -q -- "\\\\-\\\\-${long//-/\\\\-}" "$page" || {
+				echo "$leaf: --$long not in $page"
+				return 1
+			}
+			n=$((n + 1))
+		done < <("$shikumi" $leaf --describe | grep '^opt')
+	done < <(leaves)
+	echo "# $n options in the pages" >&3
+	[ "$n" -gt 100 ]
+}
+
+@test "bash completion: verbs, options and the values the tables list" {
+	run bash -c '
+		source "$1/tools/shikumi/shikumi.bash"
+		PATH=$(dirname "$2"):$PATH
+		c() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _shikumi; echo "${COMPREPLY[*]}"; }
+		complete -p shikumi
+		c shikumi ""
+		c shikumi blk ""
+		c shikumi blk model ""
+		c shikumi blk policy d
+		c shikumi pt demo ""
+		c shikumi pt demo cow --p
+		c shikumi chr bench --mode ""
+		c shikumi load ""
+		c shikumi sched report -i "$1/tools/shikumi/shikumi.b"
+		c shikumi nonsense ""' _ "$root" "$shikumi"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "complete -F _shikumi shikumi" ]
+	[ "${lines[1]}" = "load unload status chr blk pt sched --help --version" ]
+	[ "${lines[2]}" = "info stats policy model trace plot measure bench" ]
+	[ "${lines[3]}" = "ram ssd hdd" ]
+	[ "${lines[4]}" = deadline ]
+	[ "${lines[5]}" = "mmap demand cow thp sparse" ]
+	[ "${lines[6]}" = "--pages --pretty" ]
+	[ "${lines[7]}" = "irq poll upoll" ]
+	[ "${lines[8]}" = "chrdev ramdisk ptdump cstrace" ]
+	[ "${lines[9]}" = "$root/tools/shikumi/shikumi.bash" ]
+	[ "${#lines[@]}" -eq 10 ] || [ -z "${lines[10]}" ]
+}

@@ -163,7 +163,7 @@ static int chr_info(int argc, char **argv)
 
 enum chr_mode { MODE_IRQ, MODE_POLL, MODE_UPOLL, MODE_NR };
 
-static const char *const mode_names[MODE_NR] = { "irq", "poll", "upoll" };
+static const char *const mode_names[MODE_NR + 1] = { "irq", "poll", "upoll", NULL };
 
 struct bench {
 	enum chr_mode mode;
@@ -371,7 +371,7 @@ static int chr_bench(int argc, char **argv)
 	const char *mode_s = NULL, *device = DEFAULT_DEV;
 	uint64_t latency = UINT64_MAX, count = 1000;
 	const struct opt opts[] = {
-		OPT_STR('m', "mode", &mode_s, "MODE", "irq, poll or upoll"),
+		OPT_STR_OF('m', "mode", &mode_s, "MODE", "irq, poll or upoll", mode_names),
 		OPT_NUM('l', "latency", &latency, "USEC", "device latency in microseconds"),
 		OPT_NUM('n', "count", &count, "N", "commands to time (default 1000)"),
 		OPT_STR('d', "device", &device, "DEV", "device node (default " DEFAULT_DEV ")"),

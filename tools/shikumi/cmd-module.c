@@ -37,6 +37,9 @@ static struct kmod_ctx *kmod_open(void)
 
 /* ---- load -------------------------------------------------------------- */
 
+/* the short names, for completion (--describe) */
+static const char *const module_args[] = { "chrdev", "ramdisk", "ptdump", "cstrace" };
+
 static const struct cmd_help load_help = {
 	.usage = "[MODULE [param=value...]]...",
 	.summary = "Load shikumi modules, all of them when none is named.",
@@ -45,6 +48,8 @@ static const struct cmd_help load_help = {
 	"file. Parameters apply to the module named before them. Inside the\n"
 	"source tree the tree's build for the running kernel is loaded;\n"
 	"elsewhere the installed module.",
+	.args = module_args,
+	.nargs = ARRAY_SIZE(module_args),
 };
 
 static const struct opt load_opts[] = {
@@ -339,6 +344,8 @@ static const struct cmd_help unload_help = {
 	.usage = "[MODULE...]",
 	.summary = "Unload shikumi modules, all loaded ones when none is named.",
 	.details = "A module in use (an open device, a mapping) is left loaded.",
+	.args = module_args,
+	.nargs = ARRAY_SIZE(module_args),
 };
 
 static int unload_one(struct kmod_ctx *ctx, const char *name, bool named)

@@ -134,14 +134,15 @@ struct shikumi_rd {
 	struct dentry *debugfs;
 };
 
-/* main.c */
-extern const char * const shikumi_rd_model_names[];
-extern const char * const shikumi_rd_policy_names[];
-
 /* sched.c */
 void shikumi_rd_enqueue(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd);
 void shikumi_rd_run(struct shikumi_rd *rd, u64 now, struct list_head *done);
 enum hrtimer_restart shikumi_rd_timer_fn(struct hrtimer *timer);
+
+/* sysfs.c */
+extern const char * const shikumi_rd_model_names[];
+extern const char * const shikumi_rd_policy_names[];
+extern const struct attribute_group *shikumi_rd_groups[];
 
 /* trace.c */
 void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,

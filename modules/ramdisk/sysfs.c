@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi_ramdisk: the files of /sys/block/shikumi-ramN/shikumi/, which
+ * choose the model and the policy and set their parameters.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/device.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+
+#include <shikumi/compat.h>
+#include <uapi/shikumi/ramdisk.h>
+
+#include "ramdisk.h"
+
+const char * const shikumi_rd_model_names[] = {
+	[SHIKUMI_BLK_MODEL_RAM]		= "ram",
+	[SHIKUMI_BLK_MODEL_SSD]		= "ssd",
+	[SHIKUMI_BLK_MODEL_HDD]		= "hdd",
+};
+
+const char * const shikumi_rd_policy_names[] = {
+	[SHIKUMI_BLK_POLICY_FIFO]	= "fifo",
+	[SHIKUMI_BLK_POLICY_SSTF]	= "sstf",
+	[SHIKUMI_BLK_POLICY_CLOOK]	= "clook",
+	[SHIKUMI_BLK_POLICY_DEADLINE]	= "deadline",
+};
+
+/* ------------------------------------------------------------------ */
+/* sysfs: /sys/block/shikumi-ramN/shikumi/                              */
+/* ------------------------------------------------------------------ */
+
+static struct shikumi_rd *shikumi_rd_from_dev(struct device *dev)
+{
+	return dev_to_disk(dev)->private_data;
+}
+
+static ssize_t pages_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&rd->nr_pages));
+}
+static DEVICE_ATTR_RO(pages);
+
+static ssize_t model_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%s\n", shikumi_rd_model_names[READ_ONCE(rd->model)]);
+}
+
+/*
+ * Switch the model with the queue frozen: no request is in the driver, so
+ * none is served half by one model and half by another, and the requests
+ * waiting in our queue never meet the ram model, which has no queue.
+ */
+static ssize_t model_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	struct request_queue *q = rd->disk->queue;
+	unsigned int memflags;
+	int model, ret;
+
+	model = sysfs_match_string(shikumi_rd_model_names, buf);
+	if (model < 0)
+		return model;
+
+	mutex_lock(&rd->model_lock);
+	/* first what may fail: a refused switch changes nothing */
+	ret = shikumi_blk_set_rotational(q, model == SHIKUMI_BLK_MODEL_HDD);
+	if (!ret && model != rd->model) {
+		memflags = shikumi_blk_freeze_queue(q);
+		spin_lock_irq(&rd->lock);
+		rd->model = model;
+		memset(rd->free_at, 0, sizeof(rd->free_at));
+		rd->ra_valid = false;
+		spin_unlock_irq(&rd->lock);
+		shikumi_blk_unfreeze_queue(q, memflags);
+	}
+	mutex_unlock(&rd->model_lock);
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(model);
+
+static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%s\n", shikumi_rd_policy_names[READ_ONCE(rd->policy)]);
+}
+
+/* A policy only picks among waiting requests: switch it under the lock. */
+static ssize_t policy_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	int policy;
+
+	policy = sysfs_match_string(shikumi_rd_policy_names, buf);
+	if (policy < 0)
+		return policy;
+	spin_lock_irq(&rd->lock);
+	rd->policy = policy;
+	rd->dl_batch = 0;
+	rd->dl_starved = 0;
+	spin_unlock_irq(&rd->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(policy);
+
+static ssize_t queue_depth_show(struct device *dev, struct device_attribute *attr,
+				char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rd->depth));
+}
+
+static ssize_t queue_depth_store(struct device *dev, struct device_attribute *attr,
+				 const char *buf, size_t count)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	unsigned int depth;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &depth);
+	if (ret)
+		return ret;
+	if (depth < 1 || depth > rd->tag_set.queue_depth)
+		return -EINVAL;
+	spin_lock_irq(&rd->lock);
+	rd->depth = depth;
+	spin_unlock_irq(&rd->lock);
+	/* a deeper queue takes requests blk-mq held back */
+	blk_mq_run_hw_queues(rd->disk->queue, true);
+	return count;
+}
+static DEVICE_ATTR_RW(queue_depth);
+
+static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	bool reset;
+	int ret;
+
+	ret = kstrtobool(buf, &reset);
+	if (ret)
+		return ret;
+	if (!reset)
+		return -EINVAL;
+	/* a reader copying out what it peeked will not consume it now */
+	spin_lock_irq(&rd->lock);
+	memset(&rd->stats, 0, sizeof(rd->stats));
+	rd->trace_count = 0;
+	rd->trace_seq = 0;
+	rd->trace_dropped = 0;
+	rd->trace_gen++;
+	spin_unlock_irq(&rd->lock);
+	return count;
+}
+static DEVICE_ATTR_WO(reset);
+
+/* The model and policy parameters: u32 fields of struct shikumi_rd_params. */
+struct shikumi_rd_param_attr {
+	struct device_attribute attr;
+	size_t offset;
+	u32 min;
+	u32 max;
+};
+
+static u32 *shikumi_rd_param(struct shikumi_rd *rd, struct device_attribute *attr)
+{
+	struct shikumi_rd_param_attr *pa =
+		container_of(attr, struct shikumi_rd_param_attr, attr);
+
+	return (u32 *)((char *)&rd->p + pa->offset);
+}
+
+static ssize_t shikumi_rd_param_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	u32 val;
+
+	spin_lock_irq(&rd->lock);
+	val = *shikumi_rd_param(rd, attr);
+	spin_unlock_irq(&rd->lock);
+	return sysfs_emit(buf, "%u\n", val);
+}
+
+/* A new value applies from the next request the model starts. */
+static ssize_t shikumi_rd_param_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
+{
+	struct shikumi_rd_param_attr *pa =
+		container_of(attr, struct shikumi_rd_param_attr, attr);
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	u32 val;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val < pa->min || val > pa->max)
+		return -EINVAL;
+	spin_lock_irq(&rd->lock);
+	*shikumi_rd_param(rd, attr) = val;
+	spin_unlock_irq(&rd->lock);
+	return count;
+}
+
+#define SHIKUMI_RD_PARAM(_name, _min, _max)					\
+static struct shikumi_rd_param_attr shikumi_rd_param_##_name = {		\
+	.attr	= {								\
+		.attr	= { .name = __stringify(_name), .mode = 0644 },		\
+		.show	= shikumi_rd_param_show,				\
+		.store	= shikumi_rd_param_store,				\
+	},									\
+	.offset	= offsetof(struct shikumi_rd_params, _name),			\
+	.min	= _min,								\
+	.max	= _max,								\
+}
+
+SHIKUMI_RD_PARAM(hdd_rpm, 1000, 30000);
+SHIKUMI_RD_PARAM(hdd_settle_us, 0, 100000);
+SHIKUMI_RD_PARAM(hdd_full_seek_us, 0, 1000000);
+SHIKUMI_RD_PARAM(hdd_media_mbps, 1, 10000);
+SHIKUMI_RD_PARAM(hdd_cache_kb, 0, 65536);
+SHIKUMI_RD_PARAM(hdd_iface_mbps, 1, 100000);
+SHIKUMI_RD_PARAM(ssd_latency_us, 0, 1000000);
+SHIKUMI_RD_PARAM(ssd_channel_mbps, 1, 100000);
+SHIKUMI_RD_PARAM(ssd_channels, 1, SHIKUMI_RD_MAX_CHANNELS);
+SHIKUMI_RD_PARAM(deadline_read_expire_ms, 1, 60000);
+SHIKUMI_RD_PARAM(deadline_write_expire_ms, 1, 60000);
+SHIKUMI_RD_PARAM(deadline_fifo_batch, 1, 1024);
+SHIKUMI_RD_PARAM(deadline_writes_starved, 0, 1024);
+
+static struct attribute *shikumi_rd_attrs[] = {
+	&dev_attr_pages.attr,
+	&dev_attr_model.attr,
+	&dev_attr_policy.attr,
+	&dev_attr_queue_depth.attr,
+	&dev_attr_reset.attr,
+	&shikumi_rd_param_hdd_rpm.attr.attr,
+	&shikumi_rd_param_hdd_settle_us.attr.attr,
+	&shikumi_rd_param_hdd_full_seek_us.attr.attr,
+	&shikumi_rd_param_hdd_media_mbps.attr.attr,
+	&shikumi_rd_param_hdd_cache_kb.attr.attr,
+	&shikumi_rd_param_hdd_iface_mbps.attr.attr,
+	&shikumi_rd_param_ssd_latency_us.attr.attr,
+	&shikumi_rd_param_ssd_channel_mbps.attr.attr,
+	&shikumi_rd_param_ssd_channels.attr.attr,
+	&shikumi_rd_param_deadline_read_expire_ms.attr.attr,
+	&shikumi_rd_param_deadline_write_expire_ms.attr.attr,
+	&shikumi_rd_param_deadline_fifo_batch.attr.attr,
+	&shikumi_rd_param_deadline_writes_starved.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group shikumi_rd_group = {
+	.name	= "shikumi",
+	.attrs	= shikumi_rd_attrs,
+};
+
+const struct attribute_group *shikumi_rd_groups[] = {
+	&shikumi_rd_group,
+	NULL,
+};

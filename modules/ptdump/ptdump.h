@@ -109,8 +109,13 @@ void ptd_entry(struct ptd_file *pf, u8 type, int level,
 void ptd_table(struct ptd_file *pf, int level, unsigned long va, u64 raw);
 void ptd_vma(struct ptd_file *pf, struct vm_area_struct *vma);
 
-/* decoding an entry (the walk) */
+/* the walk (walk.c) */
+bool ptd_pti(void);
 u32 ptd_entry_flags(u64 raw, int level);
+int ptd_fill(struct ptd_file *pf);
+
+/* the query (main.c) */
+extern const char * const ptd_view_names[];
 
 static inline bool ptd_p4d_folded(void)
 {

@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi_ptdump: the walk of a process's VMAs and page tables.
+ *
+ * How the walk stays safe while the target runs (see mm/pagewalk.c and
+ * __pte_offset_map_lock(), which a module cannot call):
+ *  - It holds mmap_read_lock, and it walks only the ranges of the VMAs it
+ *    finds under that lock.  munmap() frees page tables after it has
+ *    detached the VMAs and downgraded to the read lock, so tables outside
+ *    every VMA may be going away; tables under a VMA may not.
+ *  - Entries are read once (READ_ONCE/ptep_get) and then checked.
+ *  - PTE tables can be freed by RCU under the read lock (PT_RECLAIM, and
+ *    khugepaged's collapse).  A PTE table is visited inside
+ *    rcu_read_lock(), through the PMD value read and checked, under the
+ *    table's lock, after checking that the PMD still points at it.  A
+ *    huge PMD or PUD is read again under its lock.  Holding the page table
+ *    lock keeps the mapped pages mapped while their struct page is read.
+ *  - The address space is held with mmgrab() and pinned with
+ *    mmget_not_zero() only while it is walked, as /proc/PID/pagemap does:
+ *    an open dump does not keep an exited process's memory alive.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/hugetlb_inline.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/pgtable.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/spinlock.h>
+
+#include <shikumi/compat.h>
+
+#include "ptdump.h"
+
+/* Page-table isolation: user space runs on a PGD of its own */
+bool ptd_pti(void)
+{
+#ifdef SHIKUMI_PTI
+	return cpu_feature_enabled(X86_FEATURE_PTI);
+#else
+	return false;
+#endif
+}
+
+/*
+ * The PGD entry the MMU uses for a user address.  With page-table
+ * isolation every mm has two PGDs: the kernel's (mm->pgd), in which the
+ * kernel forces NX into each user entry so that kernel mode never runs
+ * user code, and the user copy in the next page, which the CPU walks in
+ * user mode (pti_set_user_pgtbl()).  Both point at the same lower tables;
+ * only the top-level entries differ.  Show the user copy, as the kernel's
+ * own dumper does for current_user.
+ */
+static pgd_t *ptd_pgd_offset(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgdp = pgd_offset(mm, addr);
+
+#ifdef SHIKUMI_PTI
+	if (ptd_pti())
+		pgdp = kernel_to_user_pgdp(pgdp);
+#endif
+	return pgdp;
+}
+
+/*
+ * A swap or migration entry's bits are not the hardware's: only its
+ * soft-dirty bit has a meaning here.
+ */
+static u32 ptd_nonpresent_flags(u64 raw)
+{
+	return _PAGE_SWP_SOFT_DIRTY && (raw & _PAGE_SWP_SOFT_DIRTY) ?
+	       SHIKUMI_PT_F_SOFT_DIRTY : 0;
+}
+
+/* the entry's own bits, decoded */
+u32 ptd_entry_flags(u64 raw, int level)
+{
+	u32 flags = 0;
+
+	if (raw & _PAGE_PRESENT)
+		flags |= SHIKUMI_PT_F_PRESENT;
+	if (raw & _PAGE_RW)
+		flags |= SHIKUMI_PT_F_WRITE;
+	if (raw & _PAGE_USER)
+		flags |= SHIKUMI_PT_F_USER;
+	if (raw & _PAGE_ACCESSED)
+		flags |= SHIKUMI_PT_F_ACCESSED;
+	if (raw & _PAGE_DIRTY)
+		flags |= SHIKUMI_PT_F_DIRTY;
+	if (raw & _PAGE_NX)
+		flags |= SHIKUMI_PT_F_NX;
+	/* without the present bit, bit 8 is PROTNONE */
+	if ((raw & (_PAGE_PRESENT | _PAGE_GLOBAL)) ==
+	    (_PAGE_PRESENT | _PAGE_GLOBAL))
+		flags |= SHIKUMI_PT_F_GLOBAL;
+	/* bit 7 is PSE above the PTE level, PAT in a PTE */
+	if (level != SHIKUMI_PT_PTE && (raw & _PAGE_PSE))
+		flags |= SHIKUMI_PT_F_HUGE;
+	if (_PAGE_SOFT_DIRTY && (raw & _PAGE_SOFT_DIRTY))
+		flags |= SHIKUMI_PT_F_SOFT_DIRTY;
+	if (raw & _PAGE_SPECIAL)
+		flags |= SHIKUMI_PT_F_SPECIAL;
+	if ((raw & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE)
+		flags |= SHIKUMI_PT_F_PROTNONE;
+	return flags;
+}
+
+/*
+ * What the kernel knows of the page a present leaf maps.  The caller holds
+ * the page table lock of the leaf, so the page stays mapped meanwhile.
+ */
+static u32 ptd_page_flags(const struct ptd_file *pf, unsigned long pfn,
+			  u32 flags)
+{
+	struct folio *folio;
+	struct page *page;
+
+	if (is_zero_pfn(pfn))
+		return SHIKUMI_PT_F_ZERO;
+	/*
+	 * As vm_normal_page() decides: a special entry has no struct page;
+	 * any other has one, but in a VM_PFNMAP or VM_MIXEDMAP mapping.
+	 */
+	if (flags & SHIKUMI_PT_F_SPECIAL)
+		return SHIKUMI_PT_F_NOPAGE;
+	if ((pf->vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) && !pfn_valid(pfn))
+		return SHIKUMI_PT_F_NOPAGE;
+	page = pfn_to_page(pfn);
+	folio = page_folio(page);
+	if (folio_test_anon(folio))
+		flags = SHIKUMI_PT_F_ANON;
+	else if (folio->mapping)
+		flags = SHIKUMI_PT_F_FILE;
+	else
+		flags = 0;	/* a kernel page a driver mapped */
+	if (shikumi_page_mapped_shared(page))
+		flags |= SHIKUMI_PT_F_SHARED;
+	return flags;
+}
+
+/* an empty entry: only view=translate shows them */
+static void ptd_empty(struct ptd_file *pf, int level, unsigned long va)
+{
+	if (pf->q.view != PTD_VIEW_TRANSLATE)
+		return;
+	va &= ~(ptd_level_size(level) - 1);
+	if (pf->q.raw)
+		ptd_emit(pf, SHIKUMI_PT_REC_EMPTY, level,
+			 pf->chain[level].index, 0, va, 0, 0);
+	else
+		ptd_printf(pf, "%s[%3u]  0x%016llx  empty: nothing mapped below\n",
+			   ptd_level_names[level], pf->chain[level].index, 0ULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* The walk                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each ptd_walk_* visits the entries of one table that map [addr, end).
+ * It returns true when the fill must stop (the buffer is full or the
+ * budget spent); pf->cursor is then the address to resume from.
+ */
+static bool ptd_must_stop(struct ptd_file *pf, unsigned long addr)
+{
+	if (ptd_room(pf) >= PTD_ENTRY_ROOM && pf->budget > 0)
+		return false;
+	pf->cursor = addr;
+	return true;
+}
+
+/*
+ * The PTE level holds nearly all the entries.  The raw and stats views
+ * write a fixed size per entry, so the caller works out beforehand how
+ * many entries (@n) this fill may take, and the loop writes the records
+ * straight into the buffer.
+ */
+static void ptd_walk_pte_fast(struct ptd_file *pf, pte_t *ptep,
+			      unsigned long addr, unsigned long n)
+{
+	struct shikumi_pt_rec *rec = (void *)(pf->buf + pf->len);
+	bool stats = pf->q.view == PTD_VIEW_STATS;
+	unsigned long i, leaves = 0, nonpresent = 0;
+
+	for (i = 0; i < n; i++, ptep++, addr += PAGE_SIZE) {
+		pte_t pte = ptep_get(ptep);
+		u64 raw = pte_val(pte);
+		unsigned long pfn;
+		u32 flags;
+
+		if (pte_none(pte))
+			continue;
+		if (!pte_present(pte)) {
+			nonpresent++;
+			pfn = 0;
+			flags = ptd_nonpresent_flags(raw);
+			rec->type = SHIKUMI_PT_REC_NONPRESENT;
+		} else {
+			leaves++;
+			if (stats)
+				continue;
+			pfn = pte_pfn(pte);
+			flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
+			flags |= ptd_page_flags(pf, pfn, flags);
+			rec->type = SHIKUMI_PT_REC_LEAF;
+		}
+		if (stats)
+			continue;
+		/* every field: struct shikumi_pt_rec has no padding */
+		rec->level = SHIKUMI_PT_PTE;
+		rec->index = pte_index(addr);
+		rec->flags = flags;
+		rec->va = addr;
+		rec->raw = raw;
+		rec->pfn = pfn;
+		rec++;
+	}
+	pf->len = (char *)rec - pf->buf;
+	pf->leaves[SHIKUMI_PT_PTE] += leaves;
+	pf->nonpresent += nonpresent;
+	if (!stats)
+		pf->records += leaves + nonpresent;
+	pf->budget -= n;
+}
+
+static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
+			 unsigned long addr, unsigned long end, bool *retry)
+{
+	spinlock_t *ptl;	/* the PTE table's lock */
+	pte_t *ptep;
+	bool stop = false;
+	unsigned long n, room;
+
+	/*
+	 * The PMD was read before the RCU read-side section began: read it
+	 * again inside it.  A table that is still there now cannot be freed
+	 * (pte_free_defer(), PT_RECLAIM) before rcu_read_unlock().
+	 */
+	rcu_read_lock();
+	if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
+		rcu_read_unlock();
+		*retry = true;
+		return false;
+	}
+	ptep = pte_offset_kernel(&pmd, addr);
+	ptl = pte_lockptr(pf->mm, &pmd);
+	spin_lock(ptl);
+	if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
+		/* the table went away, or was collapsed, meanwhile */
+		*retry = true;
+		goto unlock;
+	}
+	if (pf->q.view == PTD_VIEW_STATS ||
+	    (pf->q.raw && pf->q.view == PTD_VIEW_FULL)) {
+		n = (end - addr) >> PAGE_SHIFT;
+		room = pf->q.view == PTD_VIEW_STATS ? n :
+		       ptd_room(pf) / sizeof(struct shikumi_pt_rec);
+		room = min_t(unsigned long, room, max(pf->budget, 0L));
+		if (room < n) {
+			pf->cursor = addr + (room << PAGE_SHIFT);
+			n = room;
+			stop = true;
+		}
+		ptd_walk_pte_fast(pf, ptep, addr, n);
+		goto unlock;
+	}
+	do {
+		pte_t pte = ptep_get(ptep);
+		u64 raw = pte_val(pte);
+		u32 flags;
+
+		if (ptd_must_stop(pf, addr)) {
+			stop = true;
+			break;
+		}
+		pf->budget--;
+		pf->chain[SHIKUMI_PT_PTE].index = pte_index(addr);
+		pf->chain[SHIKUMI_PT_PTE].raw = raw;
+		if (pte_none(pte)) {
+			ptd_empty(pf, SHIKUMI_PT_PTE, addr);
+			continue;
+		}
+		if (!pte_present(pte)) {
+			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PTE,
+				  addr, raw, 0, ptd_nonpresent_flags(raw));
+			continue;
+		}
+		flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
+		flags |= ptd_page_flags(pf, pte_pfn(pte), flags);
+		ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PTE, addr, raw,
+			  pte_pfn(pte), flags);
+	} while (ptep++, addr += PAGE_SIZE, addr != end);
+unlock:
+	spin_unlock(ptl);
+	rcu_read_unlock();
+	return stop;
+}
+
+/* a huge PMD: read it again under its lock, and see the page it maps */
+static bool ptd_pmd_leaf(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
+			 unsigned long addr)
+{
+	spinlock_t *ptl = pmd_lockptr(pf->mm, pmdp);
+	u64 raw = pmd_val(pmd);
+	u32 flags;
+
+	spin_lock(ptl);
+	if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
+		spin_unlock(ptl);
+		return false;
+	}
+	flags = ptd_entry_flags(raw, SHIKUMI_PT_PMD);
+	flags |= ptd_page_flags(pf, pmd_pfn(pmd), flags);
+	/*
+	 * An anonymous huge PMD (a THP, or the huge zero page) keeps a PTE
+	 * table deposited, ready for the day it is split, and the kernel
+	 * counts that table in the process's page-table bytes (VmPTE).
+	 */
+	if (vma_is_anonymous(pf->vma)) {
+		pf->deposited++;
+		/*
+		 * A huge PMD of an anonymous mapping maps an anonymous THP,
+		 * or else the huge zero page (whose PFN is not exported).
+		 */
+		if (!(flags & SHIKUMI_PT_F_ANON))
+			flags = (flags & ~(SHIKUMI_PT_F_NOPAGE |
+					   SHIKUMI_PT_F_SHARED)) |
+				SHIKUMI_PT_F_ZERO;
+	}
+	ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PMD, addr, raw,
+		  pmd_pfn(pmd), flags);
+	spin_unlock(ptl);
+	return true;
+}
+
+static bool ptd_walk_pmd(struct ptd_file *pf, pud_t pud,
+			 unsigned long addr, unsigned long end)
+{
+	/* through the PUD value checked, not a second read of the entry */
+	pmd_t *pmdp = pmd_offset(&pud, addr);
+	unsigned long next;
+
+	do {
+		bool retry;
+		pmd_t pmd;
+
+		next = pmd_addr_end(addr, end);
+again:
+		if (ptd_must_stop(pf, addr))
+			return true;
+		/* no spinlock or RCU is held here, only mmap_lock */
+		cond_resched();
+		retry = false;
+		pmd = READ_ONCE(*pmdp);
+		pf->chain[SHIKUMI_PT_PMD].index = pmd_index(addr);
+		pf->chain[SHIKUMI_PT_PMD].raw = pmd_val(pmd);
+		pf->budget--;
+		if (pmd_none(pmd)) {
+			ptd_empty(pf, SHIKUMI_PT_PMD, addr);
+			continue;
+		}
+		if (!pmd_present(pmd)) {
+			/* a THP's migration entry */
+			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PMD,
+				  addr, pmd_val(pmd), 0,
+				  ptd_nonpresent_flags(pmd_val(pmd)));
+			continue;
+		}
+		if (pmd_leaf(pmd)) {
+			if (!ptd_pmd_leaf(pf, pmdp, pmd, addr))
+				goto again;
+			continue;
+		}
+		if (pmd_bad(pmd))
+			continue;
+		ptd_table(pf, SHIKUMI_PT_PMD, addr, pmd_val(pmd));
+		if (ptd_walk_pte(pf, pmdp, pmd, addr, next, &retry))
+			return true;
+		if (retry)
+			goto again;
+	} while (pmdp++, addr = next, addr != end);
+	return false;
+}
+
+/* a huge PUD (1 GiB hugetlb, or DAX) */
+static bool ptd_pud_leaf(struct ptd_file *pf, pud_t *pudp, pud_t pud,
+			 unsigned long addr)
+{
+	u64 raw = pud_val(pud);
+	u32 flags;
+
+	spin_lock(&pf->mm->page_table_lock);
+	if (!pud_same(pud, READ_ONCE(*pudp))) {
+		spin_unlock(&pf->mm->page_table_lock);
+		return false;
+	}
+	flags = ptd_entry_flags(raw, SHIKUMI_PT_PUD);
+	flags |= ptd_page_flags(pf, pud_pfn(pud), flags);
+	ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PUD, addr, raw,
+		  pud_pfn(pud), flags);
+	spin_unlock(&pf->mm->page_table_lock);
+	return true;
+}
+
+static bool ptd_walk_pud(struct ptd_file *pf, p4d_t p4d,
+			 unsigned long addr, unsigned long end)
+{
+	pud_t *pudp = pud_offset(&p4d, addr);
+	unsigned long next;
+
+	do {
+		pud_t pud;
+
+		next = pud_addr_end(addr, end);
+again:
+		if (ptd_must_stop(pf, addr))
+			return true;
+		cond_resched();
+		pf->budget--;
+		pud = READ_ONCE(*pudp);
+		pf->chain[SHIKUMI_PT_PUD].index = pud_index(addr);
+		pf->chain[SHIKUMI_PT_PUD].raw = pud_val(pud);
+		if (pud_none(pud)) {
+			ptd_empty(pf, SHIKUMI_PT_PUD, addr);
+			continue;
+		}
+		if (!pud_present(pud)) {
+			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PUD,
+				  addr, pud_val(pud), 0,
+				  ptd_nonpresent_flags(pud_val(pud)));
+			continue;
+		}
+		if (pud_leaf(pud)) {
+			if (!ptd_pud_leaf(pf, pudp, pud, addr))
+				goto again;
+			continue;
+		}
+		if (pud_bad(pud))
+			continue;
+		ptd_table(pf, SHIKUMI_PT_PUD, addr, pud_val(pud));
+		if (ptd_walk_pmd(pf, pud, addr, next))
+			return true;
+	} while (pudp++, addr = next, addr != end);
+	return false;
+}
+
+/*
+ * With 4-level paging the kernel folds the P4D into the PGD: p4d_offset()
+ * returns the PGD entry itself.  The entries are then shown as the PGD's.
+ */
+static bool ptd_walk_p4d(struct ptd_file *pf, pgd_t *pgdp,
+			 unsigned long addr, unsigned long end)
+{
+	p4d_t *p4dp = p4d_offset(pgdp, addr);
+	int level = ptd_p4d_folded() ? SHIKUMI_PT_PGD : SHIKUMI_PT_P4D;
+	unsigned long next;
+
+	do {
+		p4d_t p4d;
+
+		next = p4d_addr_end(addr, end);
+		if (ptd_must_stop(pf, addr))
+			return true;
+		pf->budget--;
+		p4d = READ_ONCE(*p4dp);
+		pf->chain[level].index = level == SHIKUMI_PT_PGD ?
+					 pgd_index(addr) : p4d_index(addr);
+		pf->chain[level].raw = p4d_val(p4d);
+		if (p4d_none(p4d)) {
+			ptd_empty(pf, level, addr);
+			continue;
+		}
+		if (p4d_bad(p4d))
+			continue;
+		ptd_table(pf, level, addr, p4d_val(p4d));
+		if (ptd_walk_pud(pf, p4d, addr, next))
+			return true;
+	} while (p4dp++, addr = next, addr != end);
+	return false;
+}
+
+static bool ptd_walk_pgd(struct ptd_file *pf, unsigned long addr,
+			 unsigned long end)
+{
+	pgd_t *pgdp = ptd_pgd_offset(pf->mm, addr);
+	unsigned long next;
+
+	do {
+		pgd_t pgd;
+
+		next = pgd_addr_end(addr, end);
+		if (ptd_p4d_folded()) {
+			if (ptd_walk_p4d(pf, pgdp, addr, next))
+				return true;
+			continue;
+		}
+		if (ptd_must_stop(pf, addr))
+			return true;
+		pgd = READ_ONCE(*pgdp);
+		pf->chain[SHIKUMI_PT_PGD].index = pgd_index(addr);
+		pf->chain[SHIKUMI_PT_PGD].raw = pgd_val(pgd);
+		if (pgd_none(pgd)) {
+			ptd_empty(pf, SHIKUMI_PT_PGD, addr);
+			continue;
+		}
+		if (pgd_bad(pgd))
+			continue;
+		ptd_table(pf, SHIKUMI_PT_PGD, addr, pgd_val(pgd));
+		if (ptd_walk_p4d(pf, pgdp, addr, next))
+			return true;
+	} while (pgdp++, addr = next, addr != end);
+	return false;
+}
+
+/*
+ * A shared hugetlb mapping may share its PMD table with other processes,
+ * and huge_pmd_unshare() takes it away from under mmap_read_lock, holding
+ * only the file's i_mmap_rwsem for writing: hold it for reading meanwhile,
+ * as the kernel's own hugetlb walkers do (mmap_lock, i_mmap_rwsem, then
+ * the page table lock).
+ */
+static bool ptd_walk_vma(struct ptd_file *pf, struct vm_area_struct *vma,
+			 unsigned long start, unsigned long end)
+{
+	struct address_space *mapping = NULL;
+	bool stop;
+
+	if (is_vm_hugetlb_page(vma) && (vma->vm_flags & VM_MAYSHARE) &&
+	    vma->vm_file)
+		mapping = vma->vm_file->f_mapping;
+	if (mapping)
+		i_mmap_lock_read(mapping);
+	stop = ptd_walk_pgd(pf, start, end);
+	if (mapping)
+		i_mmap_unlock_read(mapping);
+	return stop;
+}
+
+/*
+ * Walk the VMAs in [cursor, q.end) until done (false) or told to stop
+ * (true).  The caller holds mmap_read_lock.
+ */
+static bool ptd_walk_vmas(struct ptd_file *pf)
+{
+	struct vm_area_struct *vma;
+	unsigned long start, end;
+
+	while (pf->cursor < pf->q.end) {
+		vma = find_vma(pf->mm, pf->cursor);
+		if (!vma || vma->vm_start >= pf->q.end)
+			return false;
+		if (vma->vm_start != pf->vma_start) {
+			if (ptd_room(pf) < PTD_VMA_ROOM)
+				return true;
+			pf->vma_start = vma->vm_start;
+			ptd_vma(pf, vma);
+		}
+		start = max(pf->cursor, vma->vm_start);
+		end = min(vma->vm_end, pf->q.end);
+		pf->vma = vma;
+		if (ptd_walk_vma(pf, vma, start, end))
+			return true;
+		pf->cursor = end;
+	}
+	return false;
+}
+
+static void ptd_header(struct ptd_file *pf)
+{
+	const struct ptd_query *q = &pf->q;
+	u32 flags = 0;
+
+	if (ptd_p4d_folded())
+		flags |= SHIKUMI_PT_H_P4D_FOLDED;
+	if (IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+		flags |= SHIKUMI_PT_H_SOFT_DIRTY;
+	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		flags |= SHIKUMI_PT_H_THP;
+	if (ptd_pti())
+		flags |= SHIKUMI_PT_H_PTI_USER;
+	if (q->raw) {
+		ptd_emit(pf, SHIKUMI_PT_REC_HEADER, SHIKUMI_PT_LEVELS,
+			 SHIKUMI_PT_VERSION, flags, q->start, q->pid, q->end);
+		return;
+	}
+	ptd_printf(pf, "# shikumi_ptdump: pid %d (%s), ", q->pid, pf->comm);
+	if (q->view == PTD_VIEW_TRANSLATE)
+		ptd_printf(pf, "translate 0x%lx\n", q->addr);
+	else
+		ptd_printf(pf, "0x%lx-0x%lx, %s\n", q->start, q->end,
+			   ptd_view_names[q->view]);
+	if (q->view == PTD_VIEW_STATS)
+		return;
+	ptd_printf(pf, "# paging: %s\n", ptd_p4d_folded() ?
+		   "4 levels, the p4d is folded into the pgd" : "5 levels");
+	if (ptd_pti())
+		ptd_printf(pf, "# pgd: the user copy (page-table isolation)\n");
+	if (q->view == PTD_VIEW_SUMMARY)
+		ptd_printf(pf, "# runs: start-end count x size level flags\n");
+	ptd_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user,\n");
+	ptd_printf(pf, "#   A accessed, D dirty, NX/x, GLB global, PSE huge,\n");
+	ptd_printf(pf, "#   SD soft-dirty, SPC special;\n");
+	ptd_printf(pf, "#   page: anon/file/zero/pfn (no struct page)/kern, shared/excl\n");
+}
+
+static void ptd_tail(struct ptd_file *pf)
+{
+	u64 pgtable_bytes;
+	int l;
+
+	pf->tables[SHIKUMI_PT_PGD] = 1;
+	if (pf->q.view == PTD_VIEW_SUMMARY)
+		ptd_flush_run(pf);
+	if (pf->q.raw) {
+		if (pf->q.view == PTD_VIEW_FULL || pf->q.view == PTD_VIEW_STATS)
+			for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+				ptd_emit(pf, SHIKUMI_PT_REC_STATS, l, 0,
+					 l == SHIKUMI_PT_PTE ? pf->deposited : 0,
+					 0, pf->leaves[l], pf->tables[l]);
+		ptd_emit(pf, SHIKUMI_PT_REC_END, 0, 0,
+			 pf->exited ? SHIKUMI_PT_E_EXITED : 0, pf->cursor,
+			 pf->nonpresent, pf->records);
+		return;
+	}
+	if (pf->q.view == PTD_VIEW_TRANSLATE && !pf->vmas && !pf->exited)
+		ptd_printf(pf, "0x%lx is in no VMA: nothing can be mapped there\n",
+			   pf->q.addr);
+	if (pf->q.view == PTD_VIEW_STATS) {
+		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
+			ptd_printf(pf, "tables_%s %llu\n", ptd_level_names[l],
+				   pf->tables[l]);
+		pgtable_bytes = (pf->tables[SHIKUMI_PT_PUD] +
+				 pf->tables[SHIKUMI_PT_PMD] +
+				 pf->tables[SHIKUMI_PT_PTE]) * PAGE_SIZE;
+		ptd_printf(pf, "pgtable_bytes %llu\n", pgtable_bytes);
+		ptd_printf(pf, "pte_tables_deposited %llu\n", pf->deposited);
+		/* what /proc/PID/status calls VmPTE (the PGD and P4D aside) */
+		ptd_printf(pf, "vmpte_bytes %llu\n",
+			   pgtable_bytes + pf->deposited * PAGE_SIZE);
+		ptd_printf(pf, "pages_4k %llu\npages_2m %llu\npages_1g %llu\n",
+			   pf->leaves[SHIKUMI_PT_PTE],
+			   pf->leaves[SHIKUMI_PT_PMD],
+			   pf->leaves[SHIKUMI_PT_PUD]);
+		ptd_printf(pf, "nonpresent %llu\nvmas %llu\n",
+			   pf->nonpresent, pf->vmas);
+		ptd_printf(pf, "p4d_folded %d\n", ptd_p4d_folded());
+	}
+	if (pf->exited)
+		ptd_printf(pf, "# the process exited during the dump\n");
+}
+
+/* Fill the empty buffer with what comes next. */
+int ptd_fill(struct ptd_file *pf)
+{
+	bool stop;
+
+	pf->head = 0;
+	pf->len = 0;
+	switch (pf->stage) {
+	case PTD_STAGE_HEADER:
+		ptd_header(pf);
+		pf->stage = PTD_STAGE_WALK;
+		return 0;
+	case PTD_STAGE_WALK:
+		if (!mmget_not_zero(pf->mm)) {
+			pf->exited = true;
+			pf->stage = PTD_STAGE_TAIL;
+			return 0;
+		}
+		if (mmap_read_lock_killable(pf->mm)) {
+			mmput(pf->mm);
+			return -EINTR;
+		}
+		pf->budget = PTD_FILL_BUDGET;
+		stop = ptd_walk_vmas(pf);
+		mmap_read_unlock(pf->mm);
+		mmput(pf->mm);
+		if (!stop)
+			pf->stage = PTD_STAGE_TAIL;
+		return 0;
+	case PTD_STAGE_TAIL:
+		ptd_tail(pf);
+		pf->stage = PTD_STAGE_DONE;
+		return 0;
+	default:
+		return 0;
+	}
+}

@@ -75,63 +75,56 @@ static void vma_end(struct dump_ctx *c)
 	c->in_vma = false;
 }
 
-static void vma_begin(struct dump_ctx *c, const struct shikumi_pt_rec *r)
+static void vma_json(const struct dump_ctx *c, const struct shikumi_pt_rec *r,
+		     const struct map_ent *me, const struct elf_file *ef, int seg,
+		     const char *perms)
 {
-	const struct map_ent *me = maps_find(c->maps, r->va);
-	const struct elf_file *ef;
-	char perms[8];
 	size_t i;
-	int seg;
 
-	vma_end(c);
-	if (me && (me->start != r->va || me->end != r->end))
-		me = NULL;	/* changed since the maps were read */
-	ef = elfset_file(c->es, me);
-	seg = vma_segment(ef, me);
-	vma_perms(r->flags, perms);
-	c->in_vma = true;
-	c->any_entry = false;
-	c->vma_start = r->va;
-	c->vma_end = r->end;
-	if (c->j) {
-		json_object_begin(c->j, NULL);
-		json_u64(c->j, "start", r->va);
-		json_u64(c->j, "end", r->end);
-		json_string(c->j, "perms", perms);
-		json_string(c->j, "kind", vma_kind(r->flags));
-		json_hex(c->j, "vm_flags", r->vm_flags);
-		json_bool(c->j, "hugepage", r->flags & SHIKUMI_PT_VMA_HUGEPAGE);
-		json_bool(c->j, "nohugepage", r->flags & SHIKUMI_PT_VMA_NOHUGEPAGE);
-		json_bool(c->j, "hugetlb", r->flags & SHIKUMI_PT_VMA_HUGETLB);
-		json_string(c->j, "path", me ? me->path : NULL);
-		if (me && me->path[0] == '/')
-			json_u64(c->j, "offset", me->offset);
-		if (ef) {
-			json_object_begin(c->j, "elf");
-			json_string(c->j, "file", ef->path);
-			if (seg >= 0)
-				json_u64(c->j, "segment", (uint64_t)seg);
-			else
-				json_null(c->j, "segment");
-			json_object_end(c->j);
-		}
-		json_array_begin(c->j, "sections");
-		for (i = 0; i < c->es->nm; i++) {
-			const struct mark *m = &c->es->m[i];
-
-			if (!overlaps(m->start, m->end, r->va, r->end))
-				continue;
-			json_object_begin(c->j, NULL);
-			json_string(c->j, "name", m->name);
-			json_string(c->j, "file", m->file->path);
-			json_u64(c->j, "start", m->start);
-			json_u64(c->j, "end", m->end);
-			json_object_end(c->j);
-		}
-		json_array_end(c->j);
-		json_array_begin(c->j, c->full ? "entries" : "runs");
-		return;
+	json_object_begin(c->j, NULL);
+	json_u64(c->j, "start", r->va);
+	json_u64(c->j, "end", r->end);
+	json_string(c->j, "perms", perms);
+	json_string(c->j, "kind", vma_kind(r->flags));
+	json_hex(c->j, "vm_flags", r->vm_flags);
+	json_bool(c->j, "hugepage", r->flags & SHIKUMI_PT_VMA_HUGEPAGE);
+	json_bool(c->j, "nohugepage", r->flags & SHIKUMI_PT_VMA_NOHUGEPAGE);
+	json_bool(c->j, "hugetlb", r->flags & SHIKUMI_PT_VMA_HUGETLB);
+	json_string(c->j, "path", me ? me->path : NULL);
+	if (me && me->path[0] == '/')
+		json_u64(c->j, "offset", me->offset);
+	if (ef) {
+		json_object_begin(c->j, "elf");
+		json_string(c->j, "file", ef->path);
+		if (seg >= 0)
+			json_u64(c->j, "segment", (uint64_t)seg);
+		else
+			json_null(c->j, "segment");
+		json_object_end(c->j);
 	}
+	json_array_begin(c->j, "sections");
+	for (i = 0; i < c->es->nm; i++) {
+		const struct mark *m = &c->es->m[i];
+
+		if (!overlaps(m->start, m->end, r->va, r->end))
+			continue;
+		json_object_begin(c->j, NULL);
+		json_string(c->j, "name", m->name);
+		json_string(c->j, "file", m->file->path);
+		json_u64(c->j, "start", m->start);
+		json_u64(c->j, "end", m->end);
+		json_object_end(c->j);
+	}
+	json_array_end(c->j);
+	json_array_begin(c->j, c->full ? "entries" : "runs");
+}
+
+static void vma_text(struct dump_ctx *c, const struct shikumi_pt_rec *r,
+		     const struct map_ent *me, const struct elf_file *ef, int seg,
+		     const char *perms)
+{
+	size_t i;
+
 	printf("\n0x%016llx-0x%016llx %s %-7s %s", U(r->va), U(r->end), perms,
 	       vma_kind(r->flags), me ? me->path : "");
 	if (me && me->path[0] == '/')
@@ -172,6 +165,29 @@ static void vma_begin(struct dump_ctx *c, const struct shikumi_pt_rec *r)
 			printf("  # %-13s 0x%016llx-0x%016llx %s\n", m->name,
 			       U(m->start), U(m->end), base_name(m->file->path));
 	}
+}
+
+static void vma_begin(struct dump_ctx *c, const struct shikumi_pt_rec *r)
+{
+	const struct map_ent *me = maps_find(c->maps, r->va);
+	const struct elf_file *ef;
+	char perms[8];
+	int seg;
+
+	vma_end(c);
+	if (me && (me->start != r->va || me->end != r->end))
+		me = NULL;	/* changed since the maps were read */
+	ef = elfset_file(c->es, me);
+	seg = vma_segment(ef, me);
+	vma_perms(r->flags, perms);
+	c->in_vma = true;
+	c->any_entry = false;
+	c->vma_start = r->va;
+	c->vma_end = r->end;
+	if (c->j)
+		vma_json(c, r, me, ef, seg, perms);
+	else
+		vma_text(c, r, me, ef, seg, perms);
 }
 
 /* The TABLE record of @level above @va, if the walk went through one. */

@@ -200,6 +200,15 @@ static void stats_json_levels(struct json *j, const struct pt_stats *st)
 	json_array_end(j);
 }
 
+/* What /proc/PID/status said, or null where it did not say. */
+static void json_kernel_kb(struct json *j, long long kb)
+{
+	if (kb >= 0)
+		json_u64(j, "kernel_kb", (uint64_t)kb);
+	else
+		json_null(j, "kernel_kb");
+}
+
 static void stats_json(const struct stats_report *s)
 {
 	const struct pt_stats *st = &s->st;
@@ -217,10 +226,7 @@ static void stats_json(const struct stats_report *s)
 	json_u64(j, "table_bytes", stats_tables(st) * SZ_4K);
 	json_u64(j, "mapped_bytes", s->mapped);
 	json_object_begin(j, "vmpte");
-	if (s->vmpte >= 0)
-		json_u64(j, "kernel_kb", (uint64_t)s->vmpte);
-	else
-		json_null(j, "kernel_kb");
+	json_kernel_kb(j, s->vmpte);
 	json_u64(j, "walk_kb", s->walk_pte_kb);
 	json_u64(j, "thp_deposits", st->kept);
 	/* the same, counted here from the walk's anonymous PMD leaves */
@@ -228,10 +234,7 @@ static void stats_json(const struct stats_report *s)
 	json_bool(j, "agree", s->pte_agree);
 	json_object_end(j);
 	json_object_begin(j, "rss");
-	if (s->vmrss >= 0)
-		json_u64(j, "kernel_kb", (uint64_t)s->vmrss);
-	else
-		json_null(j, "kernel_kb");
+	json_kernel_kb(j, s->vmrss);
 	json_u64(j, "walk_kb", s->rss_kb);
 	json_u64(j, "zero_page_kb", w->zero * 4);
 	json_u64(j, "nopage_kb", w->nopage * 4);

@@ -36,7 +36,7 @@ void svg_time_axis(FILE *f, double x0, double x1, double ytop, double ybot,
 {
 	double step = svg_tick_step(span), t;
 
-	for (t = 0; t <= span * (1 + 1e-9); t += step) {
+	for (t = 0; t <= span * 1.000000001; t += step) {
 		double x = x0 + (x1 - x0) * t / span;
 
 		fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='grid'/>\n",

@@ -412,98 +412,128 @@ static const struct cmd_help thp_help = {
 		   "Needs root and shikumi_ptdump.",
 };
 
-static int demo_thp(int argc, char **argv)
-{
-	const struct opt opts[] = { OPT_FINISH() };
+/* What thp saw: the THP settings, the two halves' leaves, and vmstat. */
+struct thp_run {
 	char enabled[128], defrag[128];
+	bool thp_on;
+	pid_t pid;
+	uint64_t addr;
 	long long alloc0, fb0, alloc1, fb1;
 	struct leafcount la, lb;
-	struct worker w = { 0 };
-	struct pt_dump da = { 0 }, db = { 0 };
-	struct xlate xa, xb;
-	bool thp_on;
-	uint64_t addr;
-	int first, ret = EXIT_FAIL;
+	struct pt_dump da, db;
+};
 
-	first = parse_options(argc, argv, opts, &thp_help);
-	if (first < argc)
-		return usage_error(opts, &thp_help, "unexpected argument '%s'", argv[first]);
-	thp_setting("enabled", enabled, sizeof(enabled));
-	thp_setting("defrag", defrag, sizeof(defrag));
-	thp_on = strcmp(enabled, "never") && strcmp(enabled, "absent");
-	if (need_root() || worker_start(&w) || worker_warm_up(&w))
-		return EXIT_FAIL;
-	addr = worker_do(&w, W_MMAP, 0, 0, 2 * SZ_2M, 0, SZ_2M);
+/* Map 4 MiB, huge pages asked on one half and refused on the other; write it. */
+static int thp_gather(struct worker *w, struct thp_run *r)
+{
+	uint64_t addr;
+
+	r->pid = w->pid;
+	addr = worker_do(w, W_MMAP, 0, 0, 2 * SZ_2M, 0, SZ_2M);
+	r->addr = addr;
 	if (!addr) {
 		p_err("mmap of 4 MiB: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	if ((!worker_do(&w, W_MADVISE, MADV_HUGEPAGE, addr, SZ_2M, 0, 0) ||
-	     !worker_do(&w, W_MADVISE, MADV_NOHUGEPAGE, addr + SZ_2M, SZ_2M, 0, 0)) &&
-	    thp_on) {
+	if ((!worker_do(w, W_MADVISE, MADV_HUGEPAGE, addr, SZ_2M, 0, 0) ||
+	     !worker_do(w, W_MADVISE, MADV_NOHUGEPAGE, addr + SZ_2M, SZ_2M, 0, 0)) &&
+	    r->thp_on) {
 		p_err("madvise: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	alloc0 = vmstat("thp_fault_alloc");
-	fb0 = vmstat("thp_fault_fallback");
-	worker_do(&w, W_TOUCH, 1, addr, 2 * SZ_2M, SZ_4K, 0);
-	alloc1 = vmstat("thp_fault_alloc");
-	fb1 = vmstat("thp_fault_fallback");
-	if (count_leaves(w.pid, addr, addr + SZ_2M, &la, NULL, NULL) ||
-	    count_leaves(w.pid, addr + SZ_2M, addr + 2 * SZ_2M, &lb, NULL, NULL) ||
-	    pt_translate(w.pid, addr, &da) || pt_translate(w.pid, addr + SZ_2M, &db))
-		goto out;
-	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+	r->alloc0 = vmstat("thp_fault_alloc");
+	r->fb0 = vmstat("thp_fault_fallback");
+	worker_do(w, W_TOUCH, 1, addr, 2 * SZ_2M, SZ_4K, 0);
+	r->alloc1 = vmstat("thp_fault_alloc");
+	r->fb1 = vmstat("thp_fault_fallback");
+	if (count_leaves(w->pid, addr, addr + SZ_2M, &r->la, NULL, NULL) ||
+	    count_leaves(w->pid, addr + SZ_2M, addr + 2 * SZ_2M, &r->lb, NULL, NULL) ||
+	    pt_translate(w->pid, addr, &r->da) || pt_translate(w->pid, addr + SZ_2M, &r->db))
+		return -1;
+	return 0;
+}
 
-		json_object_begin(j, NULL);
-		json_u64(j, "pid", (uint64_t)w.pid);
-		json_string(j, "enabled", enabled);
-		json_string(j, "defrag", defrag);
-		json_u64(j, "addr", addr);
-		json_object_begin(j, "hugepage");
-		json_u64(j, "pmd_leaves", la.pmd);
-		json_u64(j, "pte_leaves", la.pte);
-		xlate_render(&da, addr, j, "", &xa);
-		json_object_end(j);
-		json_object_begin(j, "nohugepage");
-		json_u64(j, "pmd_leaves", lb.pmd);
-		json_u64(j, "pte_leaves", lb.pte);
-		xlate_render(&db, addr + SZ_2M, j, "", &xb);
-		json_object_end(j);
-		json_i64(j, "thp_fault_alloc", alloc1 - alloc0);
-		json_i64(j, "thp_fault_fallback", fb1 - fb0);
-		json_bool(j, "expected", thp_on ? la.pmd == 1 && !lb.pmd : !la.pmd && !lb.pmd);
-		json_object_end(j);
-		json_free(j);
-		ret = EXIT_OK;
-		goto out;
-	}
-	printf("THP: enabled [%s], defrag [%s] (%s)\n", enabled, defrag, THP_DIR);
+static void thp_json(const struct thp_run *r)
+{
+	struct json *j = json_new(stdout, opt_pretty);
+	const struct leafcount *la = &r->la, *lb = &r->lb;
+	struct xlate xa, xb;
+
+	json_object_begin(j, NULL);
+	json_u64(j, "pid", (uint64_t)r->pid);
+	json_string(j, "enabled", r->enabled);
+	json_string(j, "defrag", r->defrag);
+	json_u64(j, "addr", r->addr);
+	json_object_begin(j, "hugepage");
+	json_u64(j, "pmd_leaves", la->pmd);
+	json_u64(j, "pte_leaves", la->pte);
+	xlate_render(&r->da, r->addr, j, "", &xa);
+	json_object_end(j);
+	json_object_begin(j, "nohugepage");
+	json_u64(j, "pmd_leaves", lb->pmd);
+	json_u64(j, "pte_leaves", lb->pte);
+	xlate_render(&r->db, r->addr + SZ_2M, j, "", &xb);
+	json_object_end(j);
+	json_i64(j, "thp_fault_alloc", r->alloc1 - r->alloc0);
+	json_i64(j, "thp_fault_fallback", r->fb1 - r->fb0);
+	json_bool(j, "expected", r->thp_on ? la->pmd == 1 && !lb->pmd : !la->pmd && !lb->pmd);
+	json_object_end(j);
+	json_free(j);
+}
+
+static void thp_text(const struct thp_run *r)
+{
+	uint64_t addr = r->addr;
+	struct xlate xa, xb;
+
+	printf("THP: enabled [%s], defrag [%s] (%s)\n", r->enabled, r->defrag, THP_DIR);
 	printf("pid %d maps 4 MiB at 0x%llx (2 MiB aligned) and writes all of it\n\n",
-	       w.pid, U(addr));
+	       r->pid, U(addr));
 	printf("0x%llx-0x%llx MADV_HUGEPAGE:   %llu PMD leaves (2 MiB), %llu PTE leaves (4 KiB)\n",
-	       U(addr), U(addr + SZ_2M), U(la.pmd), U(la.pte));
-	xlate_render(&da, addr, NULL, "    ", &xa);
+	       U(addr), U(addr + SZ_2M), U(r->la.pmd), U(r->la.pte));
+	xlate_render(&r->da, addr, NULL, "    ", &xa);
 	printf("0x%llx-0x%llx MADV_NOHUGEPAGE: %llu PMD leaves (2 MiB), %llu PTE leaves (4 KiB)\n",
-	       U(addr + SZ_2M), U(addr + 2 * SZ_2M), U(lb.pmd), U(lb.pte));
-	xlate_render(&db, addr + SZ_2M, NULL, "    ", &xb);
+	       U(addr + SZ_2M), U(addr + 2 * SZ_2M), U(r->lb.pmd), U(r->lb.pte));
+	xlate_render(&r->db, addr + SZ_2M, NULL, "    ", &xb);
 	printf("\nthp_fault_alloc %+lld, thp_fault_fallback %+lld (/proc/vmstat)\n",
-	       alloc1 - alloc0, fb1 - fb0);
-	if (!thp_on)
+	       r->alloc1 - r->alloc0, r->fb1 - r->fb0);
+	if (!r->thp_on)
 		printf("THP is %s here, so 4 KiB PTEs everywhere is the expected result.\n",
-		       strcmp(enabled, "absent") ? "'never'" : "not in this kernel");
-	else if (la.pmd == 1)
+		       strcmp(r->enabled, "absent") ? "'never'" : "not in this kernel");
+	else if (r->la.pmd == 1)
 		printf("As expected: one PMD entry with PSE maps the whole 2 MiB, and no PTE\n"
 		       "page is walked for it; the other half needs a PTE page of 512 entries.\n");
 	else
 		printf("The kernel fell back to 4 KiB pages for the MADV_HUGEPAGE half: it found\n"
 		       "no free 2 MiB block (see thp_fault_fallback); try after\n"
 		       "'echo 1 > /proc/sys/vm/compact_memory'.\n");
+}
+
+static int demo_thp(int argc, char **argv)
+{
+	const struct opt opts[] = { OPT_FINISH() };
+	struct thp_run r = { 0 };
+	struct worker w = { 0 };
+	int first, ret = EXIT_FAIL;
+
+	first = parse_options(argc, argv, opts, &thp_help);
+	if (first < argc)
+		return usage_error(opts, &thp_help, "unexpected argument '%s'", argv[first]);
+	thp_setting("enabled", r.enabled, sizeof(r.enabled));
+	thp_setting("defrag", r.defrag, sizeof(r.defrag));
+	r.thp_on = strcmp(r.enabled, "never") && strcmp(r.enabled, "absent");
+	if (need_root() || worker_start(&w) || worker_warm_up(&w))
+		return EXIT_FAIL;
+	if (thp_gather(&w, &r))
+		goto out;
+	if (opt_json)
+		thp_json(&r);
+	else
+		thp_text(&r);
 	ret = EXIT_OK;
 out:
-	pt_dump_free(&da);
-	pt_dump_free(&db);
+	pt_dump_free(&r.da);
+	pt_dump_free(&r.db);
 	worker_stop(&w);
 	return ret;
 }

@@ -13,16 +13,20 @@
 
 #include "shikumi.h"
 
+/* the experiments in the order of the book's chapters, each named */
 static const struct cmd top_cmds[] = {
+	CMD_HEADING("the modules"),
 	{ "load",   cmd_load,   "load shikumi modules (with parameters)" },
 	{ "unload", cmd_unload, "unload shikumi modules" },
 	{ "status", cmd_status, "show which shikumi modules are loaded" },
-	{ "chr",    cmd_chr,    "the character device: info, bench, sweep" },
-	{ "blk",    cmd_blk,    "the RAM disk: models, policies, stats, trace, plots, fio" },
-	{ "pt",     cmd_pt,
-	  "page tables: dump, translate, stats, diff, the book's experiments" },
+	CMD_HEADING("the book's chapters"),
 	{ "sched",  cmd_sched,
-	  "the scheduler: record, report, timeline, the book's experiments" },
+	  "ch. 3, the scheduler: record, report, timeline, the book's experiments" },
+	{ "pt",     cmd_pt,
+	  "ch. 4-5, page tables: dump, translate, stats, diff, the book's experiments" },
+	{ "chr",    cmd_chr,    "ch. 6, the character device: info, bench, sweep" },
+	{ "blk",    cmd_blk,
+	  "ch. 6 and 9, the RAM disk: models, policies, stats, trace, plots, fio" },
 	{ NULL, NULL, NULL },
 };
 

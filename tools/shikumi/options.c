@@ -266,6 +266,8 @@ int run_subcommand(int argc, char **argv, const struct cmd *cmds,
 
 	if (argc >= 2 && !strcmp(argv[1], "--describe")) {
 		for (c = cmds; c->name; c++) {
+			if (!c->fn)
+				continue;
 			fputs("cmd", stdout);
 			describe_field(c->name);
 			describe_field(c->summary);
@@ -277,15 +279,21 @@ int run_subcommand(int argc, char **argv, const struct cmd *cmds,
 	    !strcmp(argv[1], "help")) {
 		FILE *f = argc < 2 ? stderr : stdout;
 
-		fprintf(f, "usage: %s\n\ncommands:\n", parent_usage);
-		for (c = cmds; c->name; c++)
-			fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		fprintf(f, "usage: %s\n", parent_usage);
+		if (cmds->fn)
+			fprintf(f, "\ncommands:\n");
+		for (c = cmds; c->name; c++) {
+			if (!c->fn)
+				fprintf(f, "\n%s:\n", c->summary);
+			else
+				fprintf(f, "  %-10s %s\n", c->name, c->summary);
+		}
 		fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n",
 			argv[0]);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	for (c = cmds; c->name; c++) {
-		if (strcmp(argv[1], c->name))
+		if (!c->fn || strcmp(argv[1], c->name))
 			continue;
 		if (asprintf(&name, "%s %s", argv[0], c->name) < 0) {
 			p_err("out of memory");

@@ -99,6 +99,9 @@ struct cmd {
 	const char *summary;
 };
 
+/* an entry of a command table that is a heading in --help, not a command */
+#define CMD_HEADING(text)	{ "", NULL, (text) }
+
 /* Dispatch argv[1] among @cmds; argv[0] is the parent's name. */
 int run_subcommand(int argc, char **argv, const struct cmd *cmds,
 		   const char *parent_usage);

@@ -385,6 +385,12 @@ record_work() {
 }
 
 @test "a full ring drops new events, counts them per CPU and marks the place" {
+	# out of range, checked when set (include/shikumi/param.h): no load
+	shikumi unload shikumi_cstrace
+	run shikumi load shikumi_cstrace nr_events=255
+	[ "$status" -ne 0 ]
+	! module_loaded shikumi_cstrace
+	dmesg | tail -n 5 | grep -q "invalid for parameter .nr_events"
 	reload_module shikumi_cstrace nr_events=256
 	[ "$(stat_of nr_events)" = 256 ]
 	ftrace_start sched_switch sched_wakeup sched_wakeup_new sched_migrate_task

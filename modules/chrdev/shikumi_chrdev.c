@@ -50,6 +50,7 @@
 #include <linux/wait.h>
 
 #include <shikumi/compat.h>
+#include <shikumi/param.h>
 #include <uapi/shikumi/chrdev.h>
 
 #define SHIKUMI_CHR_NAME	"shikumi-chr"
@@ -57,31 +58,15 @@
 #define SHIKUMI_CHR_FIFO_MIN	16
 #define SHIKUMI_CHR_FIFO_MAX	SZ_1M
 
-/* Parse an unsigned module parameter and store it only if it is valid. */
-static int shikumi_chr_param_set(const char *val, const struct kernel_param *kp,
-				 unsigned int min, unsigned int max, bool pow2)
-{
-	unsigned int n;
-	int ret;
-
-	ret = kstrtouint(val, 0, &n);
-	if (ret)
-		return ret;
-	if (n < min || n > max || (pow2 && !is_power_of_2(n)))
-		return -EINVAL;
-	*(unsigned int *)kp->arg = n;
-	return 0;
-}
-
 static int g_nr_devices_set(const char *val, const struct kernel_param *kp)
 {
-	return shikumi_chr_param_set(val, kp, 1, SHIKUMI_CHR_MAX_DEVS, false);
+	return shikumi_param_set_uint(val, kp, 1, SHIKUMI_CHR_MAX_DEVS, false);
 }
 
 static int g_fifo_size_set(const char *val, const struct kernel_param *kp)
 {
-	return shikumi_chr_param_set(val, kp, SHIKUMI_CHR_FIFO_MIN,
-				     SHIKUMI_CHR_FIFO_MAX, true);
+	return shikumi_param_set_uint(val, kp, SHIKUMI_CHR_FIFO_MIN,
+				      SHIKUMI_CHR_FIFO_MAX, true);
 }
 
 static const struct kernel_param_ops g_nr_devices_ops = {

@@ -55,13 +55,24 @@
 #include <trace/events/sched.h>
 
 #include <shikumi/debugfs.h>
+#include <shikumi/param.h>
 #include <uapi/shikumi/cstrace.h>
 
 #define CS_NR_MIN	256U
 #define CS_NR_MAX	(1024U * 1024U)
 
+static int nr_events_set(const char *val, const struct kernel_param *kp)
+{
+	return shikumi_param_set_uint(val, kp, CS_NR_MIN, CS_NR_MAX, false);
+}
+
+static const struct kernel_param_ops nr_events_ops = {
+	.set = nr_events_set,
+	.get = param_get_uint,
+};
+
 static unsigned int nr_events = 8192;
-module_param(nr_events, uint, 0444);
+module_param_cb(nr_events, &nr_events_ops, &nr_events, 0444);
 MODULE_PARM_DESC(nr_events,
 		 "records in each CPU's ring, rounded up to a power of two (256..1048576, default 8192)");
 
@@ -1119,11 +1130,7 @@ static int __init shikumi_cstrace_init(void)
 	check_trace_callback_type_sched_wakeup_new(cs_probe_wakeup_new);
 	check_trace_callback_type_sched_migrate_task(cs_probe_migrate);
 
-	if (nr_events < CS_NR_MIN || nr_events > CS_NR_MAX) {
-		pr_err("nr_events=%u is outside %u..%u\n", nr_events,
-		       CS_NR_MIN, CS_NR_MAX);
-		return -EINVAL;
-	}
+	/* nr_events is in range: nr_events_set() checked it */
 	cs.nr = roundup_pow_of_two(nr_events);
 
 	for_each_kernel_tracepoint(cs_find_tracepoint, NULL);

@@ -57,6 +57,7 @@
 
 #include <shikumi/compat.h>
 #include <shikumi/debugfs.h>
+#include <shikumi/param.h>
 #include <uapi/shikumi/ramdisk.h>
 
 #include "ramdisk.h"
@@ -65,40 +66,25 @@
 /* Module parameters                                                    */
 /* ------------------------------------------------------------------ */
 
-static int shikumi_rd_param_set(const char *val, const struct kernel_param *kp,
-				unsigned int min, unsigned int max)
-{
-	unsigned int n;
-	int ret;
-
-	ret = kstrtouint(val, 0, &n);
-	if (ret)
-		return ret;
-	if (n < min || n > max)
-		return -EINVAL;
-	*(unsigned int *)kp->arg = n;
-	return 0;
-}
-
 static int g_nr_disks_set(const char *val, const struct kernel_param *kp)
 {
-	return shikumi_rd_param_set(val, kp, 1, SHIKUMI_RD_MAX_DISKS);
+	return shikumi_param_set_uint(val, kp, 1, SHIKUMI_RD_MAX_DISKS, false);
 }
 
 static int g_size_mb_set(const char *val, const struct kernel_param *kp)
 {
-	return shikumi_rd_param_set(val, kp, 1, SHIKUMI_RD_MAX_SIZE_MB);
+	return shikumi_param_set_uint(val, kp, 1, SHIKUMI_RD_MAX_SIZE_MB, false);
 }
 
 static int g_queue_depth_set(const char *val, const struct kernel_param *kp)
 {
-	return shikumi_rd_param_set(val, kp, 1, BLK_MQ_MAX_DEPTH);
+	return shikumi_param_set_uint(val, kp, 1, BLK_MQ_MAX_DEPTH, false);
 }
 
 static int g_trace_entries_set(const char *val, const struct kernel_param *kp)
 {
-	return shikumi_rd_param_set(val, kp, SHIKUMI_RD_TRACE_MIN,
-				    SHIKUMI_RD_TRACE_MAX);
+	return shikumi_param_set_uint(val, kp, SHIKUMI_RD_TRACE_MIN,
+				      SHIKUMI_RD_TRACE_MAX, false);
 }
 
 static const struct kernel_param_ops g_nr_disks_ops = {

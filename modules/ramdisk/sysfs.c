@@ -16,18 +16,8 @@
 
 #include "ramdisk.h"
 
-const char * const shikumi_rd_model_names[] = {
-	[SHIKUMI_BLK_MODEL_RAM]		= "ram",
-	[SHIKUMI_BLK_MODEL_SSD]		= "ssd",
-	[SHIKUMI_BLK_MODEL_HDD]		= "hdd",
-};
-
-const char * const shikumi_rd_policy_names[] = {
-	[SHIKUMI_BLK_POLICY_FIFO]	= "fifo",
-	[SHIKUMI_BLK_POLICY_SSTF]	= "sstf",
-	[SHIKUMI_BLK_POLICY_CLOOK]	= "clook",
-	[SHIKUMI_BLK_POLICY_DEADLINE]	= "deadline",
-};
+const char * const shikumi_rd_model_names[] = SHIKUMI_BLK_MODEL_NAMES;
+const char * const shikumi_rd_policy_names[] = SHIKUMI_BLK_POLICY_NAMES;
 
 /* ------------------------------------------------------------------ */
 /* sysfs: /sys/block/shikumi-ramN/shikumi/                              */

@@ -20,13 +20,7 @@
 
 #include "ramdisk.h"
 
-static const char * const shikumi_rd_op_names[] = {
-	[SHIKUMI_BLK_OP_READ]		= "read",
-	[SHIKUMI_BLK_OP_WRITE]		= "write",
-	[SHIKUMI_BLK_OP_FLUSH]		= "flush",
-	[SHIKUMI_BLK_OP_DISCARD]	= "discard",
-	[SHIKUMI_BLK_OP_WRITE_ZEROES]	= "write_zeroes",
-};
+static const char * const shikumi_rd_op_names[] = SHIKUMI_BLK_OP_NAMES;
 
 /* ------------------------------------------------------------------ */
 /* Statistics and trace                                                 */

@@ -14,26 +14,10 @@
 
 #include "blk.h"
 
-const char *const model_names[] = {
-	[SHIKUMI_BLK_MODEL_RAM] = "ram",
-	[SHIKUMI_BLK_MODEL_SSD] = "ssd",
-	[SHIKUMI_BLK_MODEL_HDD] = "hdd",
-};
-
-const char *const policy_names[] = {
-	[SHIKUMI_BLK_POLICY_FIFO] = "fifo",
-	[SHIKUMI_BLK_POLICY_SSTF] = "sstf",
-	[SHIKUMI_BLK_POLICY_CLOOK] = "clook",
-	[SHIKUMI_BLK_POLICY_DEADLINE] = "deadline",
-};
-
-const char *const op_names[OP_NR] = {
-	[SHIKUMI_BLK_OP_READ] = "read",
-	[SHIKUMI_BLK_OP_WRITE] = "write",
-	[SHIKUMI_BLK_OP_FLUSH] = "flush",
-	[SHIKUMI_BLK_OP_DISCARD] = "discard",
-	[SHIKUMI_BLK_OP_WRITE_ZEROES] = "write_zeroes",
-};
+/* the module's own names: <uapi/shikumi/ramdisk.h> */
+const char *const model_names[] = SHIKUMI_BLK_MODEL_NAMES;
+const char *const policy_names[] = SHIKUMI_BLK_POLICY_NAMES;
+const char *const op_names[OP_NR] = SHIKUMI_BLK_OP_NAMES;
 
 const char *name_of(const char *const *names, size_t n, unsigned int i)
 {

@@ -58,6 +58,32 @@
 #define SHIKUMI_BLK_OP_WRITE_ZEROES	4
 
 /*
+ * Their names, as sysfs, the trace and the CLI spell them: initializers
+ * for a const char *const array indexed by the numbers above, shared by
+ * the module and the CLI so the two cannot disagree.
+ */
+#define SHIKUMI_BLK_MODEL_NAMES {			\
+	[SHIKUMI_BLK_MODEL_RAM]		= "ram",	\
+	[SHIKUMI_BLK_MODEL_SSD]		= "ssd",	\
+	[SHIKUMI_BLK_MODEL_HDD]		= "hdd",	\
+}
+
+#define SHIKUMI_BLK_POLICY_NAMES {			\
+	[SHIKUMI_BLK_POLICY_FIFO]	= "fifo",	\
+	[SHIKUMI_BLK_POLICY_SSTF]	= "sstf",	\
+	[SHIKUMI_BLK_POLICY_CLOOK]	= "clook",	\
+	[SHIKUMI_BLK_POLICY_DEADLINE]	= "deadline",	\
+}
+
+#define SHIKUMI_BLK_OP_NAMES {					\
+	[SHIKUMI_BLK_OP_READ]		= "read",		\
+	[SHIKUMI_BLK_OP_WRITE]		= "write",		\
+	[SHIKUMI_BLK_OP_FLUSH]		= "flush",		\
+	[SHIKUMI_BLK_OP_DISCARD]	= "discard",		\
+	[SHIKUMI_BLK_OP_WRITE_ZEROES]	= "write_zeroes",	\
+}
+
+/*
  * One served request.  Requests appear in the order they completed.
  * dispatched_ns is when the model began to serve the request (for the hdd
  * model, when the head started to move to it); head is where the head was

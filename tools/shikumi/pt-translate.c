@@ -9,6 +9,71 @@
 
 /* ---- translate ------------------------------------------------------------ */
 
+static void xlate_rec_json(struct json *j, const struct shikumi_pt_rec *r,
+			   const char *type, bool la57)
+{
+	json_object_begin(j, NULL);
+	json_string(j, "level", level_name(r->level));
+	json_u64(j, "index", r->index);
+	json_string(j, "type", type);
+	json_hex(j, "raw", r->raw);
+	json_flags(j, "flags", r->flags);
+	if (r->type == SHIKUMI_PT_REC_TABLE || r->type == SHIKUMI_PT_REC_LEAF)
+		json_u64(j, "pfn", r->pfn);
+	if (r->type == SHIKUMI_PT_REC_LEAF)
+		json_u64(j, "page_size", level_size(r->level, la57));
+	json_object_end(j);
+}
+
+static void xlate_rec_text(const struct shikumi_pt_rec *r, const char *indent, bool la57)
+{
+	char bits[64], pg[32], sz[24];
+
+	printf("%s%s[%3u] 0x%016llx  ", indent, level_name(r->level), r->index,
+	       U(r->raw));
+	switch (r->type) {
+	case SHIKUMI_PT_REC_TABLE:
+		printf("-> table at pfn 0x%llx    %s\n", U(r->pfn),
+		       bits_str(r->flags, bits, sizeof(bits)));
+		break;
+	case SHIKUMI_PT_REC_LEAF:
+		printf("%s page at pfn 0x%llx    %s  %s\n",
+		       size_str(level_size(r->level, la57), sz, sizeof(sz)),
+		       U(r->pfn), bits_str(r->flags, bits, sizeof(bits)),
+		       page_str(r->flags, pg, sizeof(pg)));
+		break;
+	case SHIKUMI_PT_REC_EMPTY:
+		printf("empty: nothing is mapped here; an access would fault\n");
+		break;
+	default:
+		printf("not present: a swap or migration entry    %s\n",
+		       bits_str(r->flags, bits, sizeof(bits)));
+	}
+}
+
+static void xlate_end_json(struct json *j, const struct xlate *x)
+{
+	json_array_end(j);
+	json_string(j, "result", x->result == SHIKUMI_PT_REC_LEAF ? "mapped" :
+		    x->result == SHIKUMI_PT_REC_EMPTY ? "empty" :
+		    x->result == SHIKUMI_PT_REC_NONPRESENT ? "nonpresent" : "none");
+	if (x->result == SHIKUMI_PT_REC_LEAF) {
+		json_u64(j, "pfn", x->pfn);
+		json_u64(j, "page_size", x->page_size);
+		json_u64(j, "phys", x->phys);
+	}
+}
+
+static void xlate_end_text(const struct xlate *x, uint64_t addr, const char *indent)
+{
+	if (x->result == SHIKUMI_PT_REC_LEAF)
+		printf("%s=> physical address 0x%llx (pfn 0x%llx x 4096 + offset 0x%llx)\n",
+		       indent, U(x->phys), U(x->pfn), U(addr & (x->page_size - 1)));
+	else if (!x->result)
+		printf("%s0x%llx is in no VMA: the walk has nothing to show, and an access\n"
+		       "%swould be a segmentation fault\n", indent, U(addr), indent);
+}
+
 /*
  * Print (or emit as JSON) every level's entry for @addr in @d, a
  * view=translate dump.  @indent prefixes text lines.
@@ -17,7 +82,6 @@ void xlate_render(const struct pt_dump *d, uint64_t addr, struct json *j,
 		  const char *indent, struct xlate *x)
 {
 	bool la57 = paging_levels(&d->r[0]) == 5;
-	char bits[64], pg[32], sz[24];
 	size_t i;
 
 	memset(x, 0, sizeof(*x));
@@ -52,59 +116,15 @@ void xlate_render(const struct pt_dump *d, uint64_t addr, struct json *j,
 			x->page_size = level_size(r->level, la57);
 			x->phys = r->pfn * SZ_4K + (addr & (x->page_size - 1));
 		}
-		if (j) {
-			json_object_begin(j, NULL);
-			json_string(j, "level", level_name(r->level));
-			json_u64(j, "index", r->index);
-			json_string(j, "type", type);
-			json_hex(j, "raw", r->raw);
-			json_flags(j, "flags", r->flags);
-			if (r->type == SHIKUMI_PT_REC_TABLE || r->type == SHIKUMI_PT_REC_LEAF)
-				json_u64(j, "pfn", r->pfn);
-			if (r->type == SHIKUMI_PT_REC_LEAF)
-				json_u64(j, "page_size", level_size(r->level, la57));
-			json_object_end(j);
-			continue;
-		}
-		printf("%s%s[%3u] 0x%016llx  ", indent, level_name(r->level), r->index,
-		       U(r->raw));
-		switch (r->type) {
-		case SHIKUMI_PT_REC_TABLE:
-			printf("-> table at pfn 0x%llx    %s\n", U(r->pfn),
-			       bits_str(r->flags, bits, sizeof(bits)));
-			break;
-		case SHIKUMI_PT_REC_LEAF:
-			printf("%s page at pfn 0x%llx    %s  %s\n",
-			       size_str(level_size(r->level, la57), sz, sizeof(sz)),
-			       U(r->pfn), bits_str(r->flags, bits, sizeof(bits)),
-			       page_str(r->flags, pg, sizeof(pg)));
-			break;
-		case SHIKUMI_PT_REC_EMPTY:
-			printf("empty: nothing is mapped here; an access would fault\n");
-			break;
-		default:
-			printf("not present: a swap or migration entry    %s\n",
-			       bits_str(r->flags, bits, sizeof(bits)));
-		}
+		if (j)
+			xlate_rec_json(j, r, type, la57);
+		else
+			xlate_rec_text(r, indent, la57);
 	}
-	if (j) {
-		json_array_end(j);
-		json_string(j, "result", x->result == SHIKUMI_PT_REC_LEAF ? "mapped" :
-			    x->result == SHIKUMI_PT_REC_EMPTY ? "empty" :
-			    x->result == SHIKUMI_PT_REC_NONPRESENT ? "nonpresent" : "none");
-		if (x->result == SHIKUMI_PT_REC_LEAF) {
-			json_u64(j, "pfn", x->pfn);
-			json_u64(j, "page_size", x->page_size);
-			json_u64(j, "phys", x->phys);
-		}
-		return;
-	}
-	if (x->result == SHIKUMI_PT_REC_LEAF)
-		printf("%s=> physical address 0x%llx (pfn 0x%llx x 4096 + offset 0x%llx)\n",
-		       indent, U(x->phys), U(x->pfn), U(addr & (x->page_size - 1)));
-	else if (!x->result)
-		printf("%s0x%llx is in no VMA: the walk has nothing to show, and an access\n"
-		       "%swould be a segmentation fault\n", indent, U(addr), indent);
+	if (j)
+		xlate_end_json(j, x);
+	else
+		xlate_end_text(x, addr, indent);
 }
 
 int pt_translate(pid_t pid, uint64_t addr, struct pt_dump *d)

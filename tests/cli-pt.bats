@@ -288,7 +288,7 @@ pagemap_check() {
 	[ "$(jq .leaves_in_vma_after_touch <<<"$j")" -eq 1 ]
 	[ "$(jq .after_touch.pte.table_pages <<<"$j")" -eq 1 ]
 
-	run shikumi pt demo demand --size 20 --step 10 -o "$BATS_TEST_TMPDIR/d.svg" --json
+	run shikumi pt demo demand --size 20 --step 10 --svg "$BATS_TEST_TMPDIR/d.svg" --json
 	[ "$status" -eq 0 ]
 	xmllint --noout "$BATS_TEST_TMPDIR/d.svg"
 	[ "$(jq '.steps | length' <<<"$output")" -eq 3 ]
@@ -313,7 +313,7 @@ pagemap_check() {
 		[ "$(jq '.hugepage.page_size' <<<"$output")" -eq $((2 << 20)) ]
 	fi
 
-	run shikumi pt demo sparse --pages 64 -o "$BATS_TEST_TMPDIR/s.svg" --json
+	run shikumi pt demo sparse --pages 64 --svg "$BATS_TEST_TMPDIR/s.svg" --json
 	[ "$status" -eq 0 ]
 	xmllint --noout "$BATS_TEST_TMPDIR/s.svg"
 	ly() { jq ".layouts[$1].$2" <<<"$output"; }

@@ -254,7 +254,7 @@ int pt_bench_cmd(int argc, char **argv)
 	const struct opt opts[] = {
 		OPT_NUM('s', "size", &size, "MiB",
 			"memory the child maps and writes (default 1024)"),
-		OPT_NUM('r', "repeat", &repeat, "N", "runs of each reader (default 5)"),
+		OPT_NUM('n', "repeat", &repeat, "N", "runs of each reader (default 5)"),
 		OPT_FINISH(),
 	};
 	struct bench_run br = { 0 };

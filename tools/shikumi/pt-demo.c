@@ -186,7 +186,7 @@ out:
 /* ---- demo demand ---------------------------------------------------------------- */
 
 static const struct cmd_help demand_help = {
-	.usage = "[--size MIB] [--step MIB] [-o FILE.svg] [--json]",
+	.usage = "[--size MIB] [--step MIB] [--svg FILE] [--json]",
 	.summary = "Demand paging: a child maps SIZE MiB (default 100) and writes it STEP\n"
 		   "MiB (default 10) at a time; after each step, the present PTEs in the\n"
 		   "mapping and the page-table pages per level, against VmRSS and the\n"
@@ -357,8 +357,8 @@ static int demo_demand(int argc, char **argv)
 	const char *svg = NULL;
 	const struct opt opts[] = {
 		OPT_NUM('s', "size", &size_mib, "MIB", "mapping size (default 100)"),
-		OPT_NUM('t', "step", &step_mib, "MIB", "written per step (default 10)"),
-		OPT_STR('o', "svg", &svg, "FILE", "plot to FILE"),
+		OPT_NUM(0, "step", &step_mib, "MIB", "written per step (default 10)"),
+		OPT_STR(0, "svg", &svg, "FILE", "plot to FILE"),
 		OPT_FINISH(),
 	};
 	struct worker w = { 0 };
@@ -621,7 +621,7 @@ static int bars_svg(const char *path, const struct layout *ly, size_t n,
 }
 
 static const struct cmd_help sparse_help = {
-	.usage = "[--pages N] [-o FILE.svg] [--json]",
+	.usage = "[--pages N] [--svg FILE] [--json]",
 	.summary = "Sparse versus dense: a child touches N pages (default 256) side by\n"
 		   "side, then the same N pages 2 MiB apart, then 1 GiB apart, and counts\n"
 		   "the page-table pages each layout added per level: the cost of the\n"
@@ -742,7 +742,7 @@ static int demo_sparse(int argc, char **argv)
 	const char *svg = NULL;
 	const struct opt opts[] = {
 		OPT_NUM('n', "pages", &npages, "N", "pages to touch (default 256)"),
-		OPT_STR('o', "svg", &svg, "FILE", "bar chart to FILE"),
+		OPT_STR(0, "svg", &svg, "FILE", "bar chart to FILE"),
 		OPT_FINISH(),
 	};
 	struct layout ly[] = {

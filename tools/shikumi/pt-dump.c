@@ -407,9 +407,9 @@ int pt_dump_cmd(int argc, char **argv)
 	bool full = false, summary = false, all = false;
 	const struct opt opts[] = {
 		OPT_STR('r', "range", &range, "START-END", "only addresses in [START, END)"),
-		OPT_BOOLEAN('s', "summary", &summary, "merged runs of entries (the default)"),
+		OPT_BOOLEAN(0, "summary", &summary, "merged runs of entries (the default)"),
 		OPT_BOOLEAN('f', "full", &full, "one line per page, with every level's entry"),
-		OPT_BOOLEAN('a', "all-sections", &all, "mark every allocated ELF section"),
+		OPT_BOOLEAN(0, "all-sections", &all, "mark every allocated ELF section"),
 		OPT_FINISH(),
 	};
 	struct dump_ctx c = { 0 };

@@ -424,7 +424,7 @@ int pt_diff_cmd(int argc, char **argv)
 {
 	uint64_t max = 100;
 	const struct opt opts[] = {
-		OPT_NUM('m', "max", &max, "N", "print at most N changes (default 100)"),
+		OPT_NUM('n', "max", &max, "N", "print at most N changes (default 100)"),
 		OPT_FINISH(),
 	};
 	struct diff_side sa = { 0 }, sb = { 0 };

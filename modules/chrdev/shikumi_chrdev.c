@@ -49,7 +49,9 @@
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
-#include <shikumi/compat.h>
+#include <shikumi/compat/dev.h>
+#include <shikumi/compat/mm.h>
+#include <shikumi/compat/time.h>
 #include <shikumi/param.h>
 #include <uapi/shikumi/chrdev.h>
 

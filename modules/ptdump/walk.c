@@ -32,7 +32,7 @@
 #include <linux/sched/mm.h>
 #include <linux/spinlock.h>
 
-#include <shikumi/compat.h>
+#include <shikumi/compat/mm.h>
 
 #include "ptdump.h"
 

@@ -55,7 +55,8 @@
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
 
-#include <shikumi/compat.h>
+#include <shikumi/compat/blk.h>
+#include <shikumi/compat/time.h>
 #include <shikumi/debugfs.h>
 #include <shikumi/param.h>
 #include <uapi/shikumi/ramdisk.h>

@@ -11,7 +11,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 
-#include <shikumi/compat.h>
+#include <shikumi/compat/blk.h>
 #include <uapi/shikumi/ramdisk.h>
 
 #include "ramdisk.h"

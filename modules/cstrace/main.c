@@ -58,6 +58,8 @@
 #include <shikumi/param.h>
 #include <uapi/shikumi/cstrace.h>
 
+#include "cstrace.h"
+
 #define CS_NR_MIN	256U
 #define CS_NR_MAX	(1024U * 1024U)
 
@@ -76,58 +78,7 @@ module_param_cb(nr_events, &nr_events_ops, &nr_events, 0444);
 MODULE_PARM_DESC(nr_events,
 		 "records in each CPU's ring, rounded up to a power of two (256..1048576, default 8192)");
 
-/*
- * One CPU's ring.  Only the probes on that CPU write @head, @lost_pending
- * and the counters, with interrupts off; only the reader writes @tail.
- * A slot in [tail, head) belongs to the reader, every other slot to the
- * producer.
- */
-struct cs_ring {
-	struct shikumi_cs_rec *recs;	/* cs.nr records, or NULL */
-	unsigned long head;
-	unsigned long lost_pending;	/* dropped since the last LOST record */
-	u64 written;			/* events written (LOST records aside) */
-	u64 dropped;			/* events dropped: the ring was full */
-	u64 lost_records;
-	unsigned long max_fill;
-	/* the reader's side, on its own cache line */
-	unsigned long tail ____cacheline_aligned_in_smp;
-};
-
-/* the tracepoints, found by name: their symbols are not exported */
-enum { CS_TP_SWITCH, CS_TP_WAKEUP, CS_TP_WAKEUP_NEW, CS_TP_MIGRATE, CS_NR_TP };
-
-static struct {
-	/*
-	 * @lock serializes enable, the filters, the rings' allocation and
-	 * the opening of a reader; @read_lock serializes the reader's
-	 * consuming with the emptying of the rings at a new session.
-	 */
-	struct mutex lock;		/* see above */
-	struct mutex read_lock;		/* see above */
-	bool on;			/* the probes may be running */
-	bool reader;			/* trace_pipe or trace_raw is open */
-	bool reader_waiting;		/* a reader sleeps: wake it up */
-	bool poll_waiting;		/* a reader polls: wake it at once */
-	unsigned int nr;		/* records per ring, a power of two */
-	unsigned int gen;		/* sessions started */
-	struct cs_ring __percpu *rings;
-	unsigned int nr_rings;		/* rings allocated */
-
-	/* filters, changed only while tracing is off (follow_fork aside) */
-	bool any_cpu;
-	cpumask_var_t cpus;
-	bool pid_set, tgid_set;		/* filter_pid, filter_tgid were set */
-	bool by_id;			/* either was */
-	unsigned long *pids;		/* PID_MAX_LIMIT bits each, or NULL */
-	unsigned long *tgids;
-	bool follow_fork;
-
-	struct irq_work wake_work;
-	wait_queue_head_t wait;
-	struct tracepoint *tp[CS_NR_TP];
-	struct dentry *dir;
-} cs;
+struct cs_state cs;
 
 /* ------------------------------------------------------------------ */
 /* The probes: interrupts off, inside the scheduler.  No locks, no      */
@@ -223,8 +174,8 @@ static __always_inline void cs_comm(char *dst, const struct task_struct *t)
 	dst[SHIKUMI_CS_COMM_LEN - 1] = '\0';
 }
 
-static void cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
-			    struct task_struct *next, unsigned int prev_state)
+void cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
+		     struct task_struct *next, unsigned int prev_state)
 {
 	struct shikumi_cs_rec *rec;
 	struct cs_ring *ring;
@@ -301,7 +252,7 @@ static void cs_wakeup(struct task_struct *p, u16 type)
 	}
 }
 
-static void cs_probe_wakeup(void *data, struct task_struct *p)
+void cs_probe_wakeup(void *data, struct task_struct *p)
 {
 	unsigned long flags;
 
@@ -311,7 +262,7 @@ static void cs_probe_wakeup(void *data, struct task_struct *p)
 	local_irq_restore(flags);
 }
 
-static void cs_probe_wakeup_new(void *data, struct task_struct *p)
+void cs_probe_wakeup_new(void *data, struct task_struct *p)
 {
 	/* the parent (or the cloning thread) is current */
 	if (cs.by_id && cs.follow_fork && cs_task_traced(current))
@@ -319,7 +270,7 @@ static void cs_probe_wakeup_new(void *data, struct task_struct *p)
 	cs_wakeup(p, SHIKUMI_CS_WAKEUP_NEW);
 }
 
-static void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
+void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
 {
 	unsigned int orig = task_cpu(p);
 	struct shikumi_cs_rec *rec;
@@ -348,7 +299,7 @@ static void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
 	}
 }
 
-static void cs_wake_reader(struct irq_work *work)
+void cs_wake_reader(struct irq_work *work)
 {
 	wake_up_interruptible(&cs.wait);
 }
@@ -357,17 +308,14 @@ static void cs_wake_reader(struct irq_work *work)
 /* Starting and stopping                                                */
 /* ------------------------------------------------------------------ */
 
-static const struct {
-	const char *name;
-	void *probe;
-} cs_events[CS_NR_TP] = {
+const struct cs_event cs_events[CS_NR_TP] = {
 	[CS_TP_SWITCH]		= { "sched_switch", cs_probe_switch },
 	[CS_TP_WAKEUP]		= { "sched_wakeup", cs_probe_wakeup },
 	[CS_TP_WAKEUP_NEW]	= { "sched_wakeup_new", cs_probe_wakeup_new },
 	[CS_TP_MIGRATE]		= { "sched_migrate_task", cs_probe_migrate },
 };
 
-static void cs_find_tracepoint(struct tracepoint *tp, void *priv)
+void cs_find_tracepoint(struct tracepoint *tp, void *priv)
 {
 	int i;
 
@@ -456,7 +404,7 @@ static void cs_reset(void)
 }
 
 /* cs.lock held */
-static int cs_start(void)
+int cs_start(void)
 {
 	int ret;
 
@@ -474,7 +422,7 @@ static int cs_start(void)
 }
 
 /* cs.lock held */
-static void cs_stop(void)
+void cs_stop(void)
 {
 	cs_unregister(CS_NR_TP);
 	/* after the last record: a reader that sees "off" has seen them all */
@@ -802,7 +750,7 @@ static __poll_t cs_reader_poll(struct file *file, poll_table *wait)
 	return 0;
 }
 
-static const struct file_operations cs_raw_fops = {
+const struct file_operations cs_raw_fops = {
 	.owner		= THIS_MODULE,
 	.open		= cs_reader_open,
 	.read		= cs_raw_read,
@@ -811,7 +759,7 @@ static const struct file_operations cs_raw_fops = {
 	.llseek		= noop_llseek,
 };
 
-static const struct file_operations cs_text_fops = {
+const struct file_operations cs_text_fops = {
 	.owner		= THIS_MODULE,
 	.open		= cs_reader_open,
 	.read		= cs_text_read,
@@ -1092,7 +1040,7 @@ static int cs_##name##_open(struct inode *inode, struct file *file)	\
 		return -EPERM;						\
 	return single_open(file, cs_##name##_show, inode->i_private);	\
 }									\
-static const struct file_operations cs_##name##_fops = {		\
+const struct file_operations cs_##name##_fops = {			\
 	.owner		= THIS_MODULE,					\
 	.open		= cs_##name##_open,				\
 	.read		= seq_read,					\

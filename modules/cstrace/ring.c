@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi_cstrace: the probes, writing each CPU's ring from inside the
+ * scheduler, and starting and stopping them (registering the probes,
+ * allocating and emptying the rings).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/irq_work.h>
+#include <linux/kernel.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/tracepoint.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include <uapi/shikumi/cstrace.h>
+
+#include "cstrace.h"
+
+/* ------------------------------------------------------------------ */
+/* The probes: interrupts off, inside the scheduler.  No locks, no      */
+/* sleeping, no printk.                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each ring has one producer, its CPU's probes, with interrupts off, so
+ * that no probe can interrupt another on the same CPU.  sched_switch fires
+ * inside __schedule(), sched_wakeup_new under the task's pi_lock and
+ * sched_migrate_task under the pi_lock or the runqueue's lock
+ * (set_task_cpu() insists), all raw spinlocks taken with interrupts off.
+ * sched_wakeup mostly fires under the runqueue lock too, but not when a
+ * task wakes itself (try_to_wake_up()'s p == current path, e.g. a timer
+ * softirq waking the task it interrupted), so that probe turns interrupts
+ * off itself.  None fires in NMI.  lockdep checks all of it: the debug
+ * kernel caught the p == current case.
+ */
+
+static __always_inline bool cs_task_traced(const struct task_struct *t)
+{
+	return test_bit(t->pid, cs.pids) || test_bit(t->tgid, cs.tgids);
+}
+
+static __always_inline bool cs_cpu_traced(unsigned int cpu)
+{
+	return cs.any_cpu || cpumask_test_cpu(cpu, cs.cpus);
+}
+
+/* a slot for one record on this CPU, or NULL if the ring is full */
+static struct shikumi_cs_rec *cs_reserve(struct cs_ring *ring)
+{
+	unsigned long head = ring->head;
+	/* the reader is done with the slots below its tail */
+	unsigned long tail = smp_load_acquire(&ring->tail);
+	unsigned long need = ring->lost_pending ? 2 : 1;
+	struct shikumi_cs_rec *rec;
+
+	if (unlikely(!ring->recs || head - tail + need > cs.nr)) {
+		ring->lost_pending++;
+		WRITE_ONCE(ring->dropped, ring->dropped + 1);
+		return NULL;
+	}
+	if (unlikely(ring->lost_pending)) {
+		/* say where the dropped events were, then go on */
+		rec = &ring->recs[head & (cs.nr - 1)];
+		memset(rec, 0, sizeof(*rec));
+		rec->ts_ns = ktime_get_mono_fast_ns();
+		rec->type = SHIKUMI_CS_LOST;
+		rec->cpu = smp_processor_id();
+		rec->lost = ring->lost_pending;
+		ring->lost_pending = 0;
+		WRITE_ONCE(ring->lost_records, ring->lost_records + 1);
+		/* publish the LOST record, complete, to the reader */
+		smp_store_release(&ring->head, head + 1);
+		head++;
+	}
+	return &ring->recs[head & (cs.nr - 1)];
+}
+
+static void cs_commit(struct cs_ring *ring)
+{
+	unsigned long head = ring->head + 1;
+	unsigned long fill;
+
+	/* the record is complete before the reader can see it */
+	smp_store_release(&ring->head, head);
+	WRITE_ONCE(ring->written, ring->written + 1);
+	fill = head - READ_ONCE(ring->tail);
+	if (unlikely(fill > ring->max_fill))
+		WRITE_ONCE(ring->max_fill, fill);
+	/*
+	 * wake_up() here could deadlock on the runqueue lock we are called
+	 * under: an irq_work wakes the reader once we are out.  Not on a
+	 * CPU going offline, whose irq_work queue has already been run.  A
+	 * reader sleeping in read() is woken at half a ring (it also looks
+	 * every 100 ms), one sleeping in poll() by the first record.
+	 */
+	if (unlikely(fill >= cs.nr / 2 || fill == 1)) {
+		/* orders our head store before reading the flags */
+		smp_mb();
+		if (((fill >= cs.nr / 2 && READ_ONCE(cs.reader_waiting)) ||
+		     READ_ONCE(cs.poll_waiting)) &&
+		    likely(cpu_online(smp_processor_id())))
+			irq_work_queue(&cs.wake_work);
+	}
+}
+
+static __always_inline void cs_comm(char *dst, const struct task_struct *t)
+{
+	BUILD_BUG_ON(sizeof(t->comm) < SHIKUMI_CS_COMM_LEN);
+	memcpy(dst, t->comm, SHIKUMI_CS_COMM_LEN);
+	dst[SHIKUMI_CS_COMM_LEN - 1] = '\0';
+}
+
+void cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
+		     struct task_struct *next, unsigned int prev_state)
+{
+	struct shikumi_cs_rec *rec;
+	struct cs_ring *ring;
+
+	if (cs.by_id && !cs_task_traced(prev) && !cs_task_traced(next))
+		return;
+
+	lockdep_assert_irqs_disabled();
+	if (!cs_cpu_traced(smp_processor_id()))
+		goto out;
+	ring = this_cpu_ptr(cs.rings);
+	rec = cs_reserve(ring);
+	if (rec) {
+		rec->ts_ns = ktime_get_mono_fast_ns();
+		rec->type = SHIKUMI_CS_SWITCH;
+		rec->cpu = smp_processor_id();
+		rec->flags = preempt ? SHIKUMI_CS_F_PREEMPT : 0;
+		/* a preempted task is runnable whatever its state says */
+		rec->prev_state = preempt ? SHIKUMI_CS_STATE_RUNNING :
+			__task_state_index(prev_state, prev->exit_state);
+		rec->reserved = 0;
+		rec->prev_pid = prev->pid;
+		rec->prev_tgid = prev->tgid;
+		rec->next_pid = next->pid;
+		rec->next_tgid = next->tgid;
+		rec->prev_prio = prev->prio;
+		rec->next_prio = next->prio;
+		rec->prev_raw_state = prev_state;
+		/* the kernel counted this switch in one of them just before */
+		rec->prev_nvcsw = prev->nvcsw;
+		rec->prev_nivcsw = prev->nivcsw;
+		cs_comm(rec->prev_comm, prev);
+		cs_comm(rec->next_comm, next);
+		cs_commit(ring);
+	}
+out:
+	/* a task's last switch: its pid may be reused by a stranger */
+	if (cs.by_id && cs.follow_fork && (prev_state & TASK_DEAD))
+		clear_bit(prev->pid, cs.pids);
+}
+
+static void cs_wakeup(struct task_struct *p, u16 type)
+{
+	unsigned int target = task_cpu(p);
+	struct shikumi_cs_rec *rec;
+	struct cs_ring *ring;
+
+	if ((cs.by_id && !cs_task_traced(p)) || !cs_cpu_traced(target))
+		return;
+
+	lockdep_assert_irqs_disabled();
+	ring = this_cpu_ptr(cs.rings);
+	rec = cs_reserve(ring);
+	if (rec) {
+		rec->ts_ns = ktime_get_mono_fast_ns();
+		rec->type = type;
+		rec->cpu = smp_processor_id();
+		rec->flags = 0;
+		rec->prev_state = 0;
+		rec->reserved = 0;
+		rec->prev_pid = p->pid;
+		rec->prev_tgid = p->tgid;
+		/* the waker; the idle task when an interrupt on idle woke p */
+		rec->next_pid = current->pid;
+		rec->next_tgid = current->tgid;
+		rec->prev_prio = p->prio;
+		rec->next_prio = current->prio;
+		rec->prev_raw_state = 0;
+		rec->cpu_from = target;
+		rec->cpu_to = target;
+		cs_comm(rec->prev_comm, p);
+		cs_comm(rec->next_comm, current);
+		cs_commit(ring);
+	}
+}
+
+void cs_probe_wakeup(void *data, struct task_struct *p)
+{
+	unsigned long flags;
+
+	/* try_to_wake_up() waking current fires this with interrupts on */
+	local_irq_save(flags);
+	cs_wakeup(p, SHIKUMI_CS_WAKEUP);
+	local_irq_restore(flags);
+}
+
+void cs_probe_wakeup_new(void *data, struct task_struct *p)
+{
+	/* the parent (or the cloning thread) is current */
+	if (cs.by_id && cs.follow_fork && cs_task_traced(current))
+		set_bit(p->pid, cs.pids);
+	cs_wakeup(p, SHIKUMI_CS_WAKEUP_NEW);
+}
+
+void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
+{
+	unsigned int orig = task_cpu(p);
+	struct shikumi_cs_rec *rec;
+	struct cs_ring *ring;
+
+	if (cs.by_id && !cs_task_traced(p))
+		return;
+	if (!cs_cpu_traced(orig) && !cs_cpu_traced(dest_cpu))
+		return;
+
+	lockdep_assert_irqs_disabled();
+	ring = this_cpu_ptr(cs.rings);
+	rec = cs_reserve(ring);
+	if (rec) {
+		memset(rec, 0, sizeof(*rec));
+		rec->ts_ns = ktime_get_mono_fast_ns();
+		rec->type = SHIKUMI_CS_MIGRATE;
+		rec->cpu = smp_processor_id();
+		rec->prev_pid = p->pid;
+		rec->prev_tgid = p->tgid;
+		rec->prev_prio = p->prio;
+		rec->cpu_from = orig;
+		rec->cpu_to = dest_cpu;
+		cs_comm(rec->prev_comm, p);
+		cs_commit(ring);
+	}
+}
+
+void cs_wake_reader(struct irq_work *work)
+{
+	wake_up_interruptible(&cs.wait);
+}
+
+/* ------------------------------------------------------------------ */
+/* Starting and stopping                                                */
+/* ------------------------------------------------------------------ */
+
+const struct cs_event cs_events[CS_NR_TP] = {
+	[CS_TP_SWITCH]		= { "sched_switch", cs_probe_switch },
+	[CS_TP_WAKEUP]		= { "sched_wakeup", cs_probe_wakeup },
+	[CS_TP_WAKEUP_NEW]	= { "sched_wakeup_new", cs_probe_wakeup_new },
+	[CS_TP_MIGRATE]		= { "sched_migrate_task", cs_probe_migrate },
+};
+
+void cs_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	int i;
+
+	for (i = 0; i < CS_NR_TP; i++)
+		if (!strcmp(tp->name, cs_events[i].name))
+			cs.tp[i] = tp;
+}
+
+static void cs_unregister(int n)
+{
+	while (n--)
+		tracepoint_probe_unregister(cs.tp[n], cs_events[n].probe, NULL);
+	/* no probe runs any more, nor will: the rings are the reader's */
+	tracepoint_synchronize_unregister();
+}
+
+static int cs_register(void)
+{
+	int i, ret;
+
+	for (i = 0; i < CS_NR_TP; i++) {
+		ret = tracepoint_probe_register(cs.tp[i], cs_events[i].probe,
+						NULL);
+		if (ret)
+			goto unregister_probes;
+	}
+	return 0;
+
+unregister_probes:
+	pr_warn("cannot hook %s: %d\n", cs_events[i].name, ret);
+	cs_unregister(i);
+	return ret;
+}
+
+/*
+ * A ring for every online CPU that has none yet; cs.lock held.  A CPU
+ * brought online during a session has no ring: its events are counted
+ * as dropped in stats, the only place they can show.
+ */
+static int cs_alloc_rings(void)
+{
+	struct shikumi_cs_rec *recs;
+	struct cs_ring *ring;
+	unsigned int cpu;
+	int ret = 0;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		ring = per_cpu_ptr(cs.rings, cpu);
+		if (ring->recs)
+			continue;
+		recs = vzalloc_node(array_size(cs.nr, sizeof(*recs)),
+				    cpu_to_node(cpu));
+		if (!recs) {
+			ret = -ENOMEM;
+			break;
+		}
+		/* an empty ring: no reader looks at its records yet */
+		WRITE_ONCE(ring->recs, recs);
+		WRITE_ONCE(cs.nr_rings, cs.nr_rings + 1);
+	}
+	cpus_read_unlock();
+	return ret;
+}
+
+/* empty every ring for a new session; no probe runs */
+static void cs_reset(void)
+{
+	unsigned int cpu;
+
+	mutex_lock(&cs.read_lock);
+	for_each_possible_cpu(cpu) {
+		struct cs_ring *ring = per_cpu_ptr(cs.rings, cpu);
+
+		/* cs_has_data() and stats read these without the lock */
+		WRITE_ONCE(ring->head, 0);
+		WRITE_ONCE(ring->tail, 0);
+		ring->lost_pending = 0;
+		WRITE_ONCE(ring->written, 0);
+		WRITE_ONCE(ring->dropped, 0);
+		WRITE_ONCE(ring->lost_records, 0);
+		WRITE_ONCE(ring->max_fill, 0);
+	}
+	cs.gen++;
+	mutex_unlock(&cs.read_lock);
+}
+
+/* cs.lock held */
+int cs_start(void)
+{
+	int ret;
+
+	ret = cs_alloc_rings();
+	if (ret)
+		return ret;
+	cs_reset();
+	WRITE_ONCE(cs.on, true);
+	ret = cs_register();
+	if (ret) {
+		WRITE_ONCE(cs.on, false);
+		wake_up_interruptible(&cs.wait);
+	}
+	return ret;
+}
+
+/* cs.lock held */
+void cs_stop(void)
+{
+	cs_unregister(CS_NR_TP);
+	/* after the last record: a reader that sees "off" has seen them all */
+	smp_store_release(&cs.on, false);
+	wake_up_interruptible(&cs.wait);
+}

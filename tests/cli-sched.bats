@@ -112,11 +112,16 @@ record_workers() {
 		fi
 		# the time on CPU and the time queued, measured by two clocks
 		# (the runqueue's sched_clock, the tracer's CLOCK_MONOTONIC) at
-		# nearly the same points: within 4 ms or 10%, as TCG's clocks
-		# are noisy (2.03 ms apart in 20.8 ms seen on 7.2)
-		jq -e --argjson k "$run" '(.runtime_ns - $k) | fabs <= ([4000000, $k * 0.1] | max)' \
+		# nearly the same points: within 4 ms, 10%, or 1 ms a slice, as
+		# TCG's clocks are noisy (2.03 ms apart in 20.8 ms seen on 7.2;
+		# 10.2 ms in 68 ms over 11 slices on 6.1, on a machine building
+		# the debug kernel beside three guests: the host may stop the
+		# vCPU between the two clocks' reads at either end of a slice)
+		jq -e --argjson k "$run" \
+			'. as $t | ($t.runtime_ns - $k | fabs) <= ([4000000, $k * 0.1, $t.slices * 1000000] | max)' \
 			<<<"$task"
-		jq -e --argjson k "$delay" '(.wait_total_ns - $k) | fabs <= ([4000000, $k * 0.1] | max)' \
+		jq -e --argjson k "$delay" \
+			'. as $t | ($t.wait_total_ns - $k | fabs) <= ([4000000, $k * 0.1, $t.waits * 1000000] | max)' \
 			<<<"$task"
 	done
 }

@@ -162,11 +162,11 @@ struct plot {
 	size_t nseries;
 };
 
-/* Write @npanels plots side by side as one SVG document. */
 /* text for XML: escaped, and bytes that are not UTF-8 as '?' */
 void svg_put_text(FILE *f, const char *s);
 /* a round tick step for about five ticks over @range */
 double svg_tick_step(double range);
+/* Write @npanels plots side by side as one SVG document. */
 int svg_write_plots(FILE *f, const char *title, const struct plot *panels,
 		    size_t npanels);
 

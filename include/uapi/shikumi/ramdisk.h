@@ -8,7 +8,8 @@
  *	model		ram | ssd | hdd				(rw)
  *	policy		fifo | sstf | clook | deadline		(rw)
  *	queue_depth	requests the device holds at once	(rw)
- *	hdd_rpm, hdd_settle_us, hdd_full_seek_us, hdd_media_mbps (rw)
+ *	hdd_rpm, hdd_settle_us, hdd_full_seek_us, hdd_media_mbps,
+ *	hdd_cache_kb, hdd_iface_mbps				(rw)
  *	ssd_latency_us, ssd_channel_mbps, ssd_channels		(rw)
  *	deadline_read_expire_ms, deadline_write_expire_ms,
  *	deadline_fifo_batch, deadline_writes_starved		(rw)
@@ -26,7 +27,8 @@
  *
  * Reading trace or trace_raw consumes what it returns, like trace_pipe, and
  * returns 0 (end of file) when the buffer is empty.  trace_raw returns whole
- * records only, so the read size must be a multiple of the record size.
+ * records only: as many as fit in the read, and EINVAL for a read smaller
+ * than one record.
  * The buffer holds trace_entries records (a module parameter, 65536 by
  * default); while it is full, new records are dropped and counted in
  * trace_dropped.  Nothing is ever overwritten.

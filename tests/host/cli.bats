@@ -103,7 +103,7 @@ leaves() { # WORDS...
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "complete -F _shikumi shikumi" ]
-	[ "${lines[1]}" = "load unload status chr blk pt sched --help --version" ]
+	[ "${lines[1]}" = "load unload status sched pt chr blk --help --version" ]
 	[ "${lines[2]}" = "info stats policy model trace plot measure bench" ]
 	[ "${lines[3]}" = "ram ssd hdd" ]
 	[ "${lines[4]}" = deadline ]

@@ -22,6 +22,12 @@ static const struct opt common_opts[] = {
 	OPT_FINISH(),
 };
 
+/* -h/--help: parse_options() handles it; listed in the help and --describe */
+static const struct opt help_opt[] = {
+	OPT_BOOLEAN('h', "help", NULL, "show this help"),
+	OPT_FINISH(),
+};
+
 static size_t count_opts(const struct opt *o)
 {
 	size_t n = 0;
@@ -58,7 +64,7 @@ void print_usage(FILE *f, const struct opt *opts, const struct cmd_help *help)
 	fprintf(f, "\noptions:\n");
 	print_opt_list(f, opts);
 	print_opt_list(f, common_opts);
-	fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
+	print_opt_list(f, help_opt);
 }
 
 /*
@@ -114,11 +120,6 @@ static void describe_opts(const struct opt *o)
 
 static void describe(const struct opt *opts, const struct cmd_help *help)
 {
-	static const struct opt help_opt[] = {
-		OPT_BOOLEAN('h', "help", NULL, "show this help"),
-		OPT_FINISH(),
-	};
-
 	fputs("usage", stdout);
 	describe_field(help->usage);
 	fputs("\nsummary", stdout);

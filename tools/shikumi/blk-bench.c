@@ -336,7 +336,7 @@ static void bench_report(const struct bench *b)
 		bench_text(b);
 		return;
 	}
-	j = json_new(stdout, opt_pretty);
+	j = json_stdout();
 	json_object_begin(j, NULL);
 	json_string(j, "disk", b->disk);
 	json_u64(j, "size_bytes", b->size);

@@ -106,7 +106,7 @@ static int show_knob(const char *disk, const struct knob *k)
 		return EXIT_FAIL;
 	}
 	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+		struct json *j = json_stdout();
 
 		json_object_begin(j, NULL);
 		json_string(j, "disk", disk);
@@ -441,7 +441,7 @@ int blk_info(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (opt_json) {
-		j = json_new(stdout, opt_pretty);
+		j = json_stdout();
 		json_object_begin(j, NULL);
 		json_array_begin(j, "disks");
 	} else {

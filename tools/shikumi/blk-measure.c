@@ -325,10 +325,9 @@ static int meas_sched(const struct meas_args *a, struct meas_model *m)
 	return 0;
 }
 
-static void meas_json(FILE *f, bool pretty, const struct meas_args *a,
+static void meas_json(struct json *j, const struct meas_args *a,
 		      const struct meas_model *mm, int n)
 {
-	struct json *j = json_new(f, pretty);
 	char file[PATH_MAX];
 	unsigned int k;
 	int i, s, r;
@@ -399,13 +398,13 @@ static int meas_write_json(const struct meas_args *a, const struct meas_model *m
 		p_err("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
-	meas_json(f, true, a, mm, n);
+	meas_json(json_new(f, true), a, mm, n);
 	if (fclose(f)) {
 		p_err("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (opt_json)
-		meas_json(stdout, opt_pretty, a, mm, n);
+		meas_json(json_stdout(), a, mm, n);
 	return 0;
 }
 

@@ -300,7 +300,7 @@ static void plot_report(const char *disk, const char *from,
 		printf("plot written to %s\n", svg);
 		return;
 	}
-	j = json_new(stdout, opt_pretty);
+	j = json_stdout();
 	json_object_begin(j, NULL);
 	if (from) {
 		json_string(j, "from", from);

@@ -237,7 +237,7 @@ int blk_stats(int argc, char **argv)
 	if (read_stats(disk, &st))
 		return EXIT_FAIL;
 	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+		struct json *j = json_stdout();
 
 		stats_json(j, disk, &st);
 		json_free(j);

@@ -202,7 +202,7 @@ static void trace_print(const char *disk, const struct trace_buf *t,
 			trace_rec_text(&t->r[i], t0);
 		return;
 	}
-	j = json_new(stdout, opt_pretty);
+	j = json_stdout();
 	json_object_begin(j, NULL);
 	json_string(j, "disk", disk);
 	json_u64(j, "records", t->n);
@@ -259,7 +259,7 @@ int blk_trace(int argc, char **argv)
 	} else if (save_trace_file(out, t.r, t.n)) {
 		ret = EXIT_FAIL;
 	} else if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+		struct json *j = json_stdout();
 
 		json_object_begin(j, NULL);
 		json_string(j, "disk", disk);

@@ -96,7 +96,7 @@ static int chr_info(int argc, char **argv)
 	}
 
 	if (opt_json) {
-		j = json_new(stdout, opt_pretty);
+		j = json_stdout();
 		json_object_begin(j, NULL);
 		json_array_begin(j, "devices");
 	} else {
@@ -406,7 +406,7 @@ static int chr_bench(int argc, char **argv)
 		return EXIT_FAIL;
 
 	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+		struct json *j = json_stdout();
 
 		json_object_begin(j, NULL);
 		json_string(j, "device", device);
@@ -594,7 +594,7 @@ static int chr_sweep(int argc, char **argv)
 		}
 	}
 	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+		struct json *j = json_stdout();
 
 		json_object_begin(j, NULL);
 		json_string(j, "device", device);

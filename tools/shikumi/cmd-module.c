@@ -518,7 +518,7 @@ int cmd_status(int argc, char **argv)
 				   argv[first]);
 	ctx = kmod_open();
 	if (opt_json) {
-		j = json_new(stdout, opt_pretty);
+		j = json_stdout();
 		json_object_begin(j, NULL);
 		json_string(j, "kernel", kernel_release());
 		json_string(j, "source_tree", find_repo_root());

@@ -17,15 +17,13 @@ struct json {
 	bool has_items[JSON_MAX_DEPTH];
 };
 
-/* a report or an error has been written to stdout */
-static bool stdout_used;
+/* the run's one writer on stdout (json_stdout()), and whether it is done */
+static struct json *out;
+static bool out_done;
 
 struct json *json_new(FILE *f, bool pretty)
 {
 	struct json *j = calloc(1, sizeof(*j));
-
-	if (f == stdout)
-		stdout_used = true;
 
 	if (!j) {
 		p_err("out of memory");
@@ -36,11 +34,37 @@ struct json *json_new(FILE *f, bool pretty)
 	return j;
 }
 
+/*
+ * The run's JSON writer on stdout, as bpftool's json_wtr: made on first
+ * use, one document per run, closed by main() through json_stdout_close().
+ */
+struct json *json_stdout(void)
+{
+	if (out_done) {
+		/* a second document would make stdout invalid JSON */
+		fprintf(stderr, "shikumi: internal error: a second JSON document\n");
+		abort();
+	}
+	if (!out)
+		out = json_new(stdout, opt_pretty);
+	return out;
+}
+
 void json_free(struct json *j)
 {
 	fputc('\n', j->f);
 	fflush(j->f);
+	if (j == out) {
+		out_done = true;
+		return;
+	}
 	free(j);
+}
+
+void json_stdout_close(void)
+{
+	free(out);
+	out = NULL;
 }
 
 static void put_string(FILE *f, const char *s)
@@ -186,9 +210,9 @@ void json_error(const char *msg)
 {
 	struct json *j;
 
-	if (stdout_used)
+	if (out)	/* a report has begun, or an error was written */
 		return;
-	j = json_new(stdout, opt_pretty);
+	j = json_stdout();
 	json_object_begin(j, NULL);
 	json_string(j, "error", msg);
 	json_object_end(j);

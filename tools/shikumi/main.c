@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 		ret = run_subcommand(argc, argv, top_cmds,
 				     "shikumi [--version] COMMAND [ARGS...]");
 	}
+	json_stdout_close();
 	/*
 	 * As perf does: a report that could not be written (a full disk, a
 	 * closed pipe) is a failure, not a silent success.

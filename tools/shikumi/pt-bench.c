@@ -207,7 +207,7 @@ static int bench_measure(struct bench_run *br)
 
 static void bench_json(const struct bench_run *br)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	int k;
 
 	json_object_begin(j, NULL);

@@ -251,7 +251,7 @@ static void cow_text(const struct cow_run *r)
 
 static void cow_json(const struct cow_run *r)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 
 	json_object_begin(j, NULL);
 	json_u64(j, "parent_pid", (uint64_t)r->self);

@@ -96,7 +96,7 @@ static int mmap_touch(struct worker *w, struct mmap_run *r, struct pt_dump *d)
 
 static int mmap_json(struct worker *w, struct mmap_run *r, struct pt_dump *d)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	struct xlate x = { 0 };
 
 	json_object_begin(j, NULL);
@@ -254,7 +254,7 @@ static int demand_gather(struct worker *w, struct demand_run *dr)
 
 static void demand_json(pid_t pid, const struct demand_run *dr, const char *svg)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	size_t i;
 
 	json_object_begin(j, NULL);
@@ -455,7 +455,7 @@ static int thp_gather(struct worker *w, struct thp_run *r)
 
 static void thp_json(const struct thp_run *r)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	const struct leafcount *la = &r->la, *lb = &r->lb;
 	struct xlate xa, xb;
 
@@ -683,7 +683,7 @@ static uint64_t layout_tables(const struct layout *ly)
 static void sparse_json(pid_t pid, const struct layout *ly, size_t nly, uint64_t npages,
 			const char *svg)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	size_t i;
 
 	json_object_begin(j, NULL);

@@ -373,7 +373,7 @@ static void dump_walk(struct dump_ctx *c, const struct pt_dump *d)
 
 static void dump_json(struct dump_ctx *c, const struct pt_dump *d, const char *comm)
 {
-	c->j = json_new(stdout, opt_pretty);
+	c->j = json_stdout();
 	json_object_begin(c->j, NULL);
 	json_header(c->j, &d->r[0], comm);
 	json_string(c->j, "view", c->full ? "full" : "summary");

@@ -102,7 +102,7 @@ int pt_snapshot_cmd(int argc, char **argv)
 		goto out;
 	}
 	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+		struct json *j = json_stdout();
 
 		json_object_begin(j, NULL);
 		json_u64(j, "pid", (uint64_t)pid);
@@ -379,7 +379,7 @@ static void diff_json_side(struct json *j, const char *key, const struct diff_si
 static void diff_json(const struct diff_side *sa, const struct diff_side *sb,
 		      const struct diff_report *r)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	size_t k;
 
 	json_object_begin(j, NULL);

@@ -213,7 +213,7 @@ static void stats_json(const struct stats_report *s)
 {
 	const struct pt_stats *st = &s->st;
 	const struct walk_rss *w = &s->w;
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 
 	json_object_begin(j, NULL);
 	json_u64(j, "pid", (uint64_t)s->pid);

@@ -171,7 +171,7 @@ int pt_translate_cmd(int argc, char **argv)
 	maps_read(pid, &mp);
 	me = maps_find(&mp, addr);
 	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+		struct json *j = json_stdout();
 
 		json_object_begin(j, NULL);
 		json_header(j, &d.r[0], comm);

@@ -256,7 +256,7 @@ static void demo_json_process(struct json *j, const struct demo *x, int p)
 
 static void demo_json(const struct demo *x)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	int p;
 
 	json_object_begin(j, NULL);
@@ -513,7 +513,7 @@ struct nice_out {
 
 static void nice_json(const struct nice_out *o)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	int i;
 
 	json_object_begin(j, NULL);

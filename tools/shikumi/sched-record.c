@@ -364,7 +364,7 @@ static int record_count(struct record *r)
 
 static void record_print_json(const struct record *r)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	size_t i;
 
 	json_object_begin(j, NULL);

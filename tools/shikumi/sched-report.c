@@ -209,7 +209,7 @@ static void report_json_head(struct json *j, const struct report *rp)
 
 static void report_json(const struct report *rp)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 	size_t k;
 
 	json_object_begin(j, NULL);

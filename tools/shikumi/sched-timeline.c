@@ -286,7 +286,7 @@ static int timeline_svg(const struct timeline *tl)
 
 static void timeline_print_json(const struct timeline *tl)
 {
-	struct json *j = json_new(stdout, opt_pretty);
+	struct json *j = json_stdout();
 
 	json_object_begin(j, NULL);
 	json_string(j, "file", tl->in);

@@ -399,7 +399,7 @@ int sched_tunables_cmd(int argc, char **argv)
 		return usage_error(opts, &tunables_help, "unexpected argument '%s'", argv[first]);
 	tunables_read(&t, why, sizeof(why));
 	if (opt_json) {
-		struct json *j = json_new(stdout, opt_pretty);
+		struct json *j = json_stdout();
 
 		json_object_begin(j, NULL);
 		json_string(j, "kernel", kernel_release());

@@ -118,8 +118,10 @@ int cmd_sched(int argc, char **argv);
 
 struct json;
 
-struct json *json_new(FILE *f, bool pretty);
-void json_free(struct json *j);	/* ends with a newline */
+struct json *json_new(FILE *f, bool pretty);	/* to a file */
+struct json *json_stdout(void);	/* the run's one report on stdout */
+void json_stdout_close(void);	/* by main() */
+void json_free(struct json *j);	/* ends the document with a newline */
 void json_object_begin(struct json *j, const char *key);
 void json_object_end(struct json *j);
 void json_array_begin(struct json *j, const char *key);

@@ -398,16 +398,16 @@ int blk_bench(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &bench_help);
 	if (first < argc)
-		return usage_error(opts, &bench_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&bench_help, "unexpected argument '%s'", argv[first]);
 	if (runtime < 1 || runtime > 3600 || repeat < 1 || repeat > MAX_REPEAT)
-		return usage_error(opts, &bench_help, "--runtime must be 1 to 3600, --repeat 1 to %d",
+		return usage_error(&bench_help, "--runtime must be 1 to 3600, --repeat 1 to %d",
 				   MAX_REPEAT);
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		p_err("out of memory");
 		return EXIT_FAIL;
 	}
-	ret = need_disk(disk_s, b->disk, sizeof(b->disk), opts, &bench_help);
+	ret = need_disk(disk_s, b->disk, sizeof(b->disk), &bench_help);
 	if (ret)
 		goto out;
 	ret = EXIT_FAIL;

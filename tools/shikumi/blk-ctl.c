@@ -232,7 +232,7 @@ static int knob_cmd(int argc, char **argv, const struct knob *k,
 	int first, ret;
 
 	first = parse_options(argc, argv, opts, help);
-	ret = need_disk(disk_s, disk, sizeof(disk), opts, help);
+	ret = need_disk(disk_s, disk, sizeof(disk), help);
 	if (ret)
 		return ret;
 	if (first == argc)
@@ -427,9 +427,9 @@ int blk_info(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &info_help);
 	if (first < argc)
-		return usage_error(opts, &info_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&info_help, "unexpected argument '%s'", argv[first]);
 	if (disk_s) {
-		ret = need_disk(disk_s, disk, sizeof(disk), opts, &info_help);
+		ret = need_disk(disk_s, disk, sizeof(disk), &info_help);
 		if (ret)
 			return ret;
 	} else if (need_module()) {

@@ -582,11 +582,11 @@ int blk_measure(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &measure_help);
 	if (first < argc)
-		return usage_error(opts, &measure_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&measure_help, "unexpected argument '%s'", argv[first]);
 	n = parse_names(models_s, model_names, ARRAY_SIZE(model_names), models,
 			(int)ARRAY_SIZE(models));
 	if (n < 0)
-		return usage_error(opts, &measure_help, "bad model list '%s' (ram, ssd, hdd)",
+		return usage_error(&measure_help, "bad model list '%s' (ram, ssd, hdd)",
 				   models_s);
 	if (!a.max_jobs) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -594,8 +594,8 @@ int blk_measure(int argc, char **argv)
 		a.max_jobs = cpus < 1 ? 1 : cpus > 256 ? 256 : (uint64_t)cpus;
 	}
 	if (a.max_jobs < 1 || a.max_jobs > 256 || a.size_mb < 1 || a.runtime > 86400)
-		return usage_error(opts, &measure_help, "--max-jobs must be 1 to 256, --size at least 1");
-	ret = need_disk(disk_s, a.disk, sizeof(a.disk), opts, &measure_help);
+		return usage_error(&measure_help, "--max-jobs must be 1 to 256, --size at least 1");
+	ret = need_disk(disk_s, a.disk, sizeof(a.disk), &measure_help);
 	if (ret)
 		return ret;
 	snprintf(a.node, sizeof(a.node), "/dev/%s", a.disk);

@@ -408,14 +408,14 @@ int blk_plot(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &plot_help);
 	if (first < argc)
-		return usage_error(opts, &plot_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&plot_help, "unexpected argument '%s'", argv[first]);
 	npol = parse_names(pol_s, policy_names, ARRAY_SIZE(policy_names), pol,
 			   (int)ARRAY_SIZE(pol));
 	if (npol < 0)
-		return usage_error(opts, &plot_help, "bad policy list '%s' (fifo, sstf, clook, deadline)",
+		return usage_error(&plot_help, "bad policy list '%s' (fifo, sstf, clook, deadline)",
 				   pol_s);
 	if (a.requests < 1 || a.requests > 10000000 || a.depth < 1 || a.depth > 1024)
-		return usage_error(opts, &plot_help, "--requests must be 1 to 10000000, --depth 1 to 1024");
+		return usage_error(&plot_help, "--requests must be 1 to 10000000, --depth 1 to 1024");
 	if (from) {
 		disk[0] = '\0';
 		if (load_trace_file(from, &all))
@@ -426,7 +426,7 @@ int blk_plot(int argc, char **argv)
 			p_err("%s holds no records of the policies %s", from, pol_s);
 		ret = n > 0 ? 0 : -1;
 	} else {
-		ret = need_disk(disk_s, disk, sizeof(disk), opts, &plot_help);
+		ret = need_disk(disk_s, disk, sizeof(disk), &plot_help);
 		if (ret)
 			return ret;
 		n = npol;

@@ -230,8 +230,8 @@ int blk_stats(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &stats_help);
 	if (first < argc)
-		return usage_error(opts, &stats_help, "unexpected argument '%s'", argv[first]);
-	ret = need_disk(disk_s, disk, sizeof(disk), opts, &stats_help);
+		return usage_error(&stats_help, "unexpected argument '%s'", argv[first]);
+	ret = need_disk(disk_s, disk, sizeof(disk), &stats_help);
 	if (ret)
 		return ret;
 	if (read_stats(disk, &st))

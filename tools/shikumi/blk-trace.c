@@ -244,8 +244,8 @@ int blk_trace(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &trace_help);
 	if (first < argc)
-		return usage_error(opts, &trace_help, "unexpected argument '%s'", argv[first]);
-	ret = need_disk(disk_s, disk, sizeof(disk), opts, &trace_help);
+		return usage_error(&trace_help, "unexpected argument '%s'", argv[first]);
+	ret = need_disk(disk_s, disk, sizeof(disk), &trace_help);
 	if (ret)
 		return ret;
 	if (drain_trace(disk, &t)) {

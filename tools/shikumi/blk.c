@@ -128,13 +128,13 @@ int need_module(void)
 
 /* Check -d NAME: a usage error if malformed, a failure if no such disk. */
 int need_disk(const char *arg, char *disk, size_t size,
-	      const struct opt *opts, const struct cmd_help *help)
+	      const struct cmd_help *help)
 {
 	char p[PATH_MAX];
 	struct stat st;
 
 	if (disk_name(arg, disk, size))
-		return usage_error(opts, help, "bad disk name '%s'", arg);
+		return usage_error(help, "bad disk name '%s'", arg);
 	if (need_module())
 		return EXIT_FAIL;
 	snprintf(p, sizeof(p), SYS_BLOCK "/%s/shikumi", disk);

@@ -43,7 +43,7 @@ bool is_root(void);
 const char *why(int err);
 int need_module(void);
 int need_disk(const char *arg, char *disk, size_t size,
-	      const struct opt *opts, const struct cmd_help *help);
+	      const struct cmd_help *help);
 void ctl_path(char *p, size_t size, const char *disk, const char *key);
 int ctl_read(const char *disk, const char *key, char *buf, size_t size);
 int ctl_write(const char *disk, const char *key, const char *v);

@@ -86,7 +86,7 @@ static int chr_info(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &info_help);
 	if (first < argc)
-		return usage_error(opts, &info_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&info_help, "unexpected argument '%s'", argv[first]);
 	if (need_module())
 		return EXIT_FAIL;
 	n = scandir(CLASS_DIR, &list, filter_dev, cmp_dev_names);
@@ -342,11 +342,10 @@ static void bench_json(struct json *j, const struct bench *b)
 	json_object_end(j);
 }
 
-static int check_latency_us(uint64_t us, const struct opt *opts,
-			    const struct cmd_help *help)
+static int check_latency_us(uint64_t us, const struct cmd_help *help)
 {
 	if (us * 1000 > SHIKUMI_CHR_LATENCY_MAX_NS)
-		return usage_error(opts, help,
+		return usage_error(help,
 				   "latency %llu us is out of range (0 to %llu us)",
 				   (unsigned long long)us,
 				   (unsigned long long)(SHIKUMI_CHR_LATENCY_MAX_NS / 1000));
@@ -383,18 +382,18 @@ static int chr_bench(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &bench_help);
 	if (first < argc)
-		return usage_error(opts, &bench_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&bench_help, "unexpected argument '%s'", argv[first]);
 	if (!mode_s)
-		return usage_error(opts, &bench_help, "--mode is required");
+		return usage_error(&bench_help, "--mode is required");
 	if (parse_mode(mode_s, &b.mode))
-		return usage_error(opts, &bench_help, "unknown mode '%s'", mode_s);
+		return usage_error(&bench_help, "unknown mode '%s'", mode_s);
 	if (latency == UINT64_MAX)
-		return usage_error(opts, &bench_help, "--latency is required");
-	ret = check_latency_us(latency, opts, &bench_help);
+		return usage_error(&bench_help, "--latency is required");
+	ret = check_latency_us(latency, &bench_help);
 	if (ret)
 		return ret;
 	if (count < 1 || count > 10000000)
-		return usage_error(opts, &bench_help, "--count must be 1 to 10000000");
+		return usage_error(&bench_help, "--count must be 1 to 10000000");
 	b.latency_ns = latency * 1000;
 	b.count = count;
 
@@ -539,24 +538,24 @@ static int chr_sweep(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &sweep_help);
 	if (first < argc)
-		return usage_error(opts, &sweep_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&sweep_help, "unexpected argument '%s'", argv[first]);
 	if (parse_list_u64(lat_s, lat, 64, &nlat))
-		return usage_error(opts, &sweep_help, "bad latency list '%s'", lat_s);
+		return usage_error(&sweep_help, "bad latency list '%s'", lat_s);
 	for (i = 0; i < nlat; i++) {
-		ret = check_latency_us(lat[i], opts, &sweep_help);
+		ret = check_latency_us(lat[i], &sweep_help);
 		if (ret)
 			return ret;
 	}
 	snprintf(buf, sizeof(buf), "%s", modes_s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (nmodes == MODE_NR || parse_mode(tok, &modes[nmodes]))
-			return usage_error(opts, &sweep_help, "bad mode list '%s'", modes_s);
+			return usage_error(&sweep_help, "bad mode list '%s'", modes_s);
 		nmodes++;
 	}
 	if (!nmodes)
-		return usage_error(opts, &sweep_help, "bad mode list '%s'", modes_s);
+		return usage_error(&sweep_help, "bad mode list '%s'", modes_s);
 	if (count < 1 || count > 1000000)
-		return usage_error(opts, &sweep_help, "--count must be 1 to 1000000");
+		return usage_error(&sweep_help, "--count must be 1 to 1000000");
 
 	res = calloc(nlat * nmodes, sizeof(*res));
 	if (!res) {

@@ -249,8 +249,7 @@ static bool has_suffix(const char *s, const char *suffix)
 
 /* Turn MODULE [param=value...] ... into targets; EXIT_USAGE on nonsense. */
 static int parse_targets(int argc, char **argv, int first, bool allow_params,
-			 struct target **out, size_t *nout,
-			 const struct opt *opts, const struct cmd_help *help)
+			 struct target **out, size_t *nout, const struct cmd_help *help)
 {
 	size_t n = 0, cap = (size_t)argc + 1;
 	struct target *t;
@@ -275,12 +274,12 @@ static int parse_targets(int argc, char **argv, int first, bool allow_params,
 
 			if (!allow_params) {
 				free(t);
-				return usage_error(opts, help,
+				return usage_error(help,
 						   "'%s': parameters are only for 'load'", a);
 			}
 			if (!n) {
 				free(t);
-				return usage_error(opts, help, "parameter '%s' must follow the module it is for",
+				return usage_error(help, "parameter '%s' must follow the module it is for",
 						   a);
 			}
 			len = strlen(t[n - 1].params);
@@ -319,7 +318,7 @@ int cmd_load(int argc, char **argv)
 	int first, ret, status = EXIT_OK;
 
 	first = parse_options(argc, argv, load_opts, &load_help);
-	ret = parse_targets(argc, argv, first, true, &t, &n, load_opts, &load_help);
+	ret = parse_targets(argc, argv, first, true, &t, &n, &load_help);
 	if (ret)
 		return ret;
 	if (!n) {
@@ -397,7 +396,7 @@ int cmd_unload(int argc, char **argv)
 	int first, ret, status = EXIT_OK;
 
 	first = parse_options(argc, argv, opts, &unload_help);
-	ret = parse_targets(argc, argv, first, false, &t, &n, opts, &unload_help);
+	ret = parse_targets(argc, argv, first, false, &t, &n, &unload_help);
 	if (ret)
 		return ret;
 	ctx = kmod_open();
@@ -514,7 +513,7 @@ int cmd_status(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &status_help);
 	if (first < argc)
-		return usage_error(opts, &status_help, "unexpected argument '%s'",
+		return usage_error(&status_help, "unexpected argument '%s'",
 				   argv[first]);
 	ctx = kmod_open();
 	if (opt_json) {

@@ -140,24 +140,24 @@ static void describe(const struct opt *opts, const struct cmd_help *help)
 	describe_opts(help_opt);
 }
 
-int usage_error(const struct opt *opts, const struct cmd_help *help,
-		const char *fmt, ...)
+int usage_error(const struct cmd_help *help, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s: %s\n", prog_name, msg);
 	fprintf(stderr, "usage: %s %s\n", prog_name, help->usage);
 	fprintf(stderr, "Try '%s --help' for more.\n", prog_name);
-	(void)opts;
+	if (opt_json)	/* when -j came before the error */
+		json_error(msg);
 	return EXIT_USAGE;
 }
 
 static int set_value(const struct opt *o, const char *arg,
-		     const struct opt *opts, const struct cmd_help *help)
+		     const struct cmd_help *help)
 {
 	char *end;
 	uint64_t v;
@@ -183,7 +183,7 @@ static int set_value(const struct opt *o, const char *arg,
 	}
 	return 0;
 bad:
-	exit(usage_error(opts, help, "--%s: '%s' is not a number", o->long_name, arg));
+	exit(usage_error(help, "--%s: '%s' is not a number", o->long_name, arg));
 }
 
 int parse_options(int argc, char **argv, const struct opt *opts,
@@ -235,12 +235,12 @@ int parse_options(int argc, char **argv, const struct opt *opts,
 		}
 		if (c == '?') {
 			if (optopt && optopt < 256)
-				exit(usage_error(opts, help, "unknown option '-%c'", optopt));
-			exit(usage_error(opts, help, "unknown option '%s'",
+				exit(usage_error(help, "unknown option '-%c'", optopt));
+			exit(usage_error(help, "unknown option '%s'",
 					 argv[optind - 1]));
 		}
 		if (c == ':')
-			exit(usage_error(opts, help, "option '%s' needs a value",
+			exit(usage_error(help, "option '%s' needs a value",
 					 argv[optind - 1]));
 		if (c >= 256) {
 			o = table[c - 256];
@@ -250,7 +250,7 @@ int parse_options(int argc, char **argv, const struct opt *opts,
 					o = table[i];
 		}
 		if (o)
-			set_value(o, optarg, opts, help);
+			set_value(o, optarg, help);
 	}
 	if (opt_pretty)
 		opt_json = true;

@@ -164,11 +164,12 @@ static long long bench_read(struct bench_run *br, int b)
 		return bench_dump(br->pid, b == B_STATS ? "stats" : "full",
 				  b == B_TEXT ? "text" : "raw", addr, addr + len, br->buf);
 	v = bench_pagemap(br->pid, addr, addr + len, br->buf);
-	if (v >= 0 && (uint64_t)v != len / SZ_4K) {
+	if (v < 0)
+		return -1;
+	if ((uint64_t)v != len / SZ_4K) {
 		p_err("pagemap shows %lld present pages, not %llu", v, U(len / SZ_4K));
 		return -1;
 	}
-	/* as before the split: a failed pagemap read (v < 0) is not an error here */
 	return (long long)(len / SZ_4K * 8);
 }
 
@@ -263,9 +264,9 @@ int pt_bench_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &bench_help);
 	if (first < argc)
-		return usage_error(opts, &bench_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&bench_help, "unexpected argument '%s'", argv[first]);
 	if (!size || size > 64 * 1024 || !repeat || repeat > 100)
-		return usage_error(opts, &bench_help, "--size must be 1 to 65536, --repeat 1 to 100");
+		return usage_error(&bench_help, "--size must be 1 to 65536, --repeat 1 to 100");
 	if (need_root() || worker_start(&w))
 		return EXIT_FAIL;
 	br.pid = w.pid;

@@ -305,9 +305,9 @@ int demo_cow(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &cow_help);
 	if (first < argc)
-		return usage_error(opts, &cow_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&cow_help, "unexpected argument '%s'", argv[first]);
 	if (npages < 2 || npages > 262144 || npages % 2)
-		return usage_error(opts, &cow_help, "--pages must be even, 2 to 262144");
+		return usage_error(&cow_help, "--pages must be even, 2 to 262144");
 	r.self = getpid();
 	r.npages = npages;
 	r.len = npages * SZ_4K;

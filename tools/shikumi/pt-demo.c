@@ -165,9 +165,9 @@ static int demo_mmap(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &mmap_help);
 	if (first < argc)
-		return usage_error(opts, &mmap_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&mmap_help, "unexpected argument '%s'", argv[first]);
 	if (!size_mib || size_mib > 64 * 1024)
-		return usage_error(opts, &mmap_help, "--size must be 1 to 65536 MiB");
+		return usage_error(&mmap_help, "--size must be 1 to 65536 MiB");
 	r.size_mib = size_mib;
 	r.len = size_mib * MIB;
 	if (need_root() || worker_start(&w))
@@ -367,9 +367,9 @@ static int demo_demand(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &demand_help);
 	if (first < argc)
-		return usage_error(opts, &demand_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&demand_help, "unexpected argument '%s'", argv[first]);
 	if (!size_mib || size_mib > 4096 || !step_mib || step_mib > size_mib)
-		return usage_error(opts, &demand_help,
+		return usage_error(&demand_help,
 				   "--size must be 1 to 4096 MiB and --step 1 to --size");
 	dr.size_mib = size_mib;
 	dr.step_mib = step_mib;
@@ -518,7 +518,7 @@ static int demo_thp(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &thp_help);
 	if (first < argc)
-		return usage_error(opts, &thp_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&thp_help, "unexpected argument '%s'", argv[first]);
 	thp_setting("enabled", r.enabled, sizeof(r.enabled));
 	thp_setting("defrag", r.defrag, sizeof(r.defrag));
 	r.thp_on = strcmp(r.enabled, "never") && strcmp(r.enabled, "absent");
@@ -756,9 +756,9 @@ static int demo_sparse(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &sparse_help);
 	if (first < argc)
-		return usage_error(opts, &sparse_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&sparse_help, "unexpected argument '%s'", argv[first]);
 	if (!npages || npages > 4096)
-		return usage_error(opts, &sparse_help, "--pages must be 1 to 4096");
+		return usage_error(&sparse_help, "--pages must be 1 to 4096");
 	if (need_root() || worker_start(&w))
 		return EXIT_FAIL;
 	if (worker_warm_up(&w) || sparse_gather(&w, ly, nly, npages))

@@ -423,15 +423,15 @@ int pt_dump_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &dump_help);
 	if (first >= argc)
-		return usage_error(opts, &dump_help, "which process? give a PID");
+		return usage_error(&dump_help, "which process? give a PID");
 	if (first + 1 < argc)
-		return usage_error(opts, &dump_help, "unexpected argument '%s'", argv[first + 1]);
+		return usage_error(&dump_help, "unexpected argument '%s'", argv[first + 1]);
 	if (parse_pid(argv[first], &pid))
-		return usage_error(opts, &dump_help, "'%s' is not a process ID", argv[first]);
+		return usage_error(&dump_help, "'%s' is not a process ID", argv[first]);
 	if (full && summary)
-		return usage_error(opts, &dump_help, "--full or --summary, not both");
+		return usage_error(&dump_help, "--full or --summary, not both");
 	if (range && parse_range(range, &a, &b))
-		return usage_error(opts, &dump_help,
+		return usage_error(&dump_help,
 				   "bad range '%s': give START-END, e.g. 0x400000-0x500000",
 				   range);
 

@@ -58,16 +58,16 @@ int pt_snapshot_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &snapshot_help);
 	if (first >= argc)
-		return usage_error(opts, &snapshot_help, "which process? give a PID");
+		return usage_error(&snapshot_help, "which process? give a PID");
 	if (first + 1 < argc)
-		return usage_error(opts, &snapshot_help, "unexpected argument '%s'",
+		return usage_error(&snapshot_help, "unexpected argument '%s'",
 				   argv[first + 1]);
 	if (parse_pid(argv[first], &pid))
-		return usage_error(opts, &snapshot_help, "'%s' is not a process ID", argv[first]);
+		return usage_error(&snapshot_help, "'%s' is not a process ID", argv[first]);
 	if (!out)
-		return usage_error(opts, &snapshot_help, "-o FILE is required");
+		return usage_error(&snapshot_help, "-o FILE is required");
 	if (range && parse_range(range, &a, &b))
-		return usage_error(opts, &snapshot_help, "bad range '%s': give START-END", range);
+		return usage_error(&snapshot_help, "bad range '%s': give START-END", range);
 	if (fetch_range(pid, "full", range, &d))
 		return EXIT_FAIL;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -433,7 +433,7 @@ int pt_diff_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &diff_help);
 	if (argc - first != 2)
-		return usage_error(opts, &diff_help, "give two snapshot files");
+		return usage_error(&diff_help, "give two snapshot files");
 	sa.file = argv[first];
 	sb.file = argv[first + 1];
 	if (snap_load(sa.file, &sa.h, &sa.d) || snap_load(sb.file, &sb.h, &sb.d))

@@ -326,13 +326,13 @@ int pt_stats_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &stats_help);
 	if (first >= argc)
-		return usage_error(opts, &stats_help, "which process? give a PID");
+		return usage_error(&stats_help, "which process? give a PID");
 	if (first + 1 < argc)
-		return usage_error(opts, &stats_help, "unexpected argument '%s'", argv[first + 1]);
+		return usage_error(&stats_help, "unexpected argument '%s'", argv[first + 1]);
 	if (parse_pid(argv[first], &pid))
-		return usage_error(opts, &stats_help, "'%s' is not a process ID", argv[first]);
+		return usage_error(&stats_help, "'%s' is not a process ID", argv[first]);
 	if (range && parse_range(range, &a, &b))
-		return usage_error(opts, &stats_help, "bad range '%s': give START-END", range);
+		return usage_error(&stats_help, "bad range '%s': give START-END", range);
 
 	if (stats_gather(pid, range, &s))
 		return EXIT_FAIL;

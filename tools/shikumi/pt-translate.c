@@ -158,12 +158,12 @@ int pt_translate_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &translate_help);
 	if (argc - first != 2)
-		return usage_error(opts, &translate_help, "give a PID and an address");
+		return usage_error(&translate_help, "give a PID and an address");
 	if (parse_pid(argv[first], &pid))
-		return usage_error(opts, &translate_help, "'%s' is not a process ID",
+		return usage_error(&translate_help, "'%s' is not a process ID",
 				   argv[first]);
 	if (parse_addr(argv[first + 1], &addr))
-		return usage_error(opts, &translate_help, "'%s' is not an address",
+		return usage_error(&translate_help, "'%s' is not an address",
 				   argv[first + 1]);
 	if (pt_translate(pid, addr, &d))
 		return EXIT_FAIL;

@@ -322,23 +322,22 @@ static void demo_print(const struct demo *x)
 }
 
 /* NPROC [TOTAL_MS RESOLUTION_MS] into @x; 0, or the usage error's exit code */
-static int demo_args(struct demo *x, int argc, char **argv, int first,
-		     const struct opt *opts)
+static int demo_args(struct demo *x, int argc, char **argv, int first)
 {
 	x->total = 100;
 	x->res = 1;
 	if (first >= argc)
-		return usage_error(opts, &demo_help, "how many processes? give NPROC");
+		return usage_error(&demo_help, "how many processes? give NPROC");
 	if (argc - first != 1 && argc - first != 3)
-		return usage_error(opts, &demo_help, "give NPROC, or NPROC TOTAL_MS RESOLUTION_MS");
+		return usage_error(&demo_help, "give NPROC, or NPROC TOTAL_MS RESOLUTION_MS");
 	if (parse_ms_arg(argv[first], &x->nproc) || x->nproc > 64)
-		return usage_error(opts, &demo_help, "NPROC '%s': give 1 to 64", argv[first]);
+		return usage_error(&demo_help, "NPROC '%s': give 1 to 64", argv[first]);
 	if (argc - first == 3 &&
 	    (parse_ms_arg(argv[first + 1], &x->total) || parse_ms_arg(argv[first + 2], &x->res)))
-		return usage_error(opts, &demo_help, "TOTAL_MS and RESOLUTION_MS are positive "
+		return usage_error(&demo_help, "TOTAL_MS and RESOLUTION_MS are positive "
 				   "numbers of ms");
 	if (x->total < x->res || x->total / x->res > 100000)
-		return usage_error(opts, &demo_help, "TOTAL_MS / RESOLUTION_MS must be 1 to 100000 "
+		return usage_error(&demo_help, "TOTAL_MS / RESOLUTION_MS must be 1 to 100000 "
 				   "units");
 	return 0;
 }
@@ -358,7 +357,7 @@ int sched_demo_cmd(int argc, char **argv)
 	int ncpu, ret;
 	FILE *out = stdout;
 
-	ret = demo_args(&x, argc, argv, parse_options(argc, argv, opts, &demo_help), opts);
+	ret = demo_args(&x, argc, argv, parse_options(argc, argv, opts, &demo_help));
 	if (ret)
 		return ret;
 	if (cs_check())
@@ -600,14 +599,14 @@ int sched_nice_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &nice_help);
 	if (first < argc)
-		return usage_error(opts, &nice_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&nice_help, "unexpected argument '%s'", argv[first]);
 	errno = 0;
 	v = strtol(nice_opt, &end, 10);
 	if (errno || *end || end == nice_opt || v < -20 || v > 19)
-		return usage_error(opts, &nice_help, "--nice '%s': give -20 to 19", nice_opt);
+		return usage_error(&nice_help, "--nice '%s': give -20 to 19", nice_opt);
 	n.nice[1] = (int)v;
 	if (!total || total > 600000)
-		return usage_error(opts, &nice_help, "--ms must be 1 to 600000");
+		return usage_error(&nice_help, "--ms must be 1 to 600000");
 	if (cs_check())
 		return EXIT_FAIL;
 	tunables_read(&tun, why, sizeof(why));

@@ -142,30 +142,29 @@ struct record {
 };
 
 /* The options' checks: 0, or the exit code. */
-static int record_check_args(struct record *r, const struct opt *opts, int argc, char **argv,
-			     int first)
+static int record_check_args(struct record *r, int argc, char **argv, int first)
 {
 	char why[160];
 
 	r->cmd = argv + first;
 	r->have_cmd = first < argc;
 	if (r->have_cmd && (r->all || r->duration))
-		return usage_error(opts, &record_help,
+		return usage_error(&record_help,
 				   "-a and --duration are for recording without a command");
 	if (!r->have_cmd && !r->all && !r->pid_opt && !r->tgid_opt)
-		return usage_error(opts, &record_help,
+		return usage_error(&record_help,
 				   "what to trace? give -- CMD [ARGS...], or -a, --pid or --tgid");
 	if (r->all && (r->pid_opt || r->tgid_opt))
-		return usage_error(opts, &record_help, "-a traces every task: no --pid or --tgid");
+		return usage_error(&record_help, "-a traces every task: no --pid or --tgid");
 	if (r->pid_opt && pidlist_parse(r->pid_opt, r->pids, sizeof(r->pids), why, sizeof(why)))
-		return usage_error(opts, &record_help, "--pid '%s': %s", r->pid_opt, why);
+		return usage_error(&record_help, "--pid '%s': %s", r->pid_opt, why);
 	if (r->tgid_opt &&
 	    pidlist_parse(r->tgid_opt, r->tgids, sizeof(r->tgids), why, sizeof(why)))
-		return usage_error(opts, &record_help, "--tgid '%s': %s", r->tgid_opt, why);
+		return usage_error(&record_help, "--tgid '%s': %s", r->tgid_opt, why);
 	if (cpumask_init(&r->mask, r->cpus ? r->cpus : "all")) {
 		cpulist_parse(r->cpus, r->mask.on, r->mask.n, why, sizeof(why));
 		free(r->mask.on);
-		return usage_error(opts, &record_help, "--cpu '%s': %s", r->cpus, why);
+		return usage_error(&record_help, "--cpu '%s': %s", r->cpus, why);
 	}
 	if (cs_check()) {
 		free(r->mask.on);
@@ -459,7 +458,7 @@ int sched_record_cmd(int argc, char **argv)
 	int first, ret;
 
 	first = parse_options(argc, argv, opts, &record_help);
-	ret = record_check_args(&r, opts, argc, argv, first);
+	ret = record_check_args(&r, argc, argv, first);
 	if (ret)
 		return ret;
 	if (record_create(&r))

@@ -349,7 +349,7 @@ int sched_report_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &report_help);
 	if (first < argc)
-		return usage_error(opts, &report_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&report_help, "unexpected argument '%s'", argv[first]);
 	if (recording_load(rp.in, &rp.rec))
 		return EXIT_FAIL;
 	analyse(&rp.a, rp.rec.r, rp.rec.h.nr_recs, &rp.rec.meta);

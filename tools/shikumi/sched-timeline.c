@@ -311,9 +311,9 @@ int sched_timeline_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &timeline_help);
 	if (first < argc)
-		return usage_error(opts, &timeline_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&timeline_help, "unexpected argument '%s'", argv[first]);
 	if (!tl.out)
-		return usage_error(opts, &timeline_help, "-o FILE.svg is required");
+		return usage_error(&timeline_help, "-o FILE.svg is required");
 	if (recording_load(tl.in, &tl.rec))
 		return EXIT_FAIL;
 	timeline_gather(&tl);

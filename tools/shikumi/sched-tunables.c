@@ -396,7 +396,7 @@ int sched_tunables_cmd(int argc, char **argv)
 
 	first = parse_options(argc, argv, opts, &tunables_help);
 	if (first < argc)
-		return usage_error(opts, &tunables_help, "unexpected argument '%s'", argv[first]);
+		return usage_error(&tunables_help, "unexpected argument '%s'", argv[first]);
 	tunables_read(&t, why, sizeof(why));
 	if (opt_json) {
 		struct json *j = json_stdout();

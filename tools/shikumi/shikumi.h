@@ -88,8 +88,8 @@ extern bool opt_pretty;
 int parse_options(int argc, char **argv, const struct opt *opts,
 		  const struct cmd_help *help);
 void print_usage(FILE *f, const struct opt *opts, const struct cmd_help *help);
-int usage_error(const struct opt *opts, const struct cmd_help *help,
-		const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int usage_error(const struct cmd_help *help, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ---- subcommands ----------------------------------------------------- */
 

@@ -317,8 +317,9 @@ run_jobs() {
 			run_one "$job" &
 			break
 		done
-		# nothing can start until a kernel is prepared
-		[[ $started -eq 1 ]] || wait -n
+		# nothing can start until a kernel is prepared: the debug
+		# kernel's build is a job of ours, the sid root's is not
+		[[ $started -eq 1 ]] || sleep 5
 	done
 	wait
 }

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "blk.h"
@@ -37,40 +36,6 @@ static bool in_path(const char *prog)
 			break;
 	}
 	return false;
-}
-
-/* Run @argv, its stdout into @out (or /dev/null); returns its exit status. */
-int run_prog(char *const *argv, const char *out)
-{
-	pid_t pid;
-	int status, fd;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		p_err("fork: %s", strerror(errno));
-		return -1;
-	}
-	if (!pid) {
-		out = out ? out : "/dev/null";
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
-			fprintf(stderr, "cannot write %s: %s\n", out, strerror(errno));
-			_exit(126);
-		}
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			p_err("waitpid: %s", strerror(errno));
-			return -1;
-		}
-	}
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
 }
 
 struct argv_buf {

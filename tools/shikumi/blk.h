@@ -120,7 +120,6 @@ struct saved {
 	char model[16], policy[16], sched[32], ra[16];
 };
 
-int run_prog(char *const *argv, const char *out);
 int fio_run(const struct fio_job *job, const char *out,
 	    struct fio_result *res);
 int need_fio(void);

@@ -6,10 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,7 +65,6 @@ static void worker_serve(int req, int rep)
 	struct wreq q;
 	struct wrep r;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	while (read(req, &q, sizeof(q)) == sizeof(q)) {
 		memset(&r, 0, sizeof(r));
 		switch (q.op) {
@@ -94,30 +91,52 @@ static void worker_serve(int req, int rep)
 	_exit(0);
 }
 
+/* The child: fd[0] and fd[1] are its ends of the pipes, fd[2..3] ours */
+static void worker_main(int index, void *arg)
+{
+	const int *fd = arg;
+
+	(void)index;
+	close(fd[2]);
+	close(fd[3]);
+	worker_serve(fd[0], fd[1]);
+}
+
 int worker_start(struct worker *w)
 {
-	int a[2], b[2];
+	int a[2], b[2], fd[4];
+	struct spawn how = { .die_with_parent = true, .fn = worker_main, .arg = fd };
+	struct child c;
 
-	if (pipe2(a, O_CLOEXEC) || pipe2(b, O_CLOEXEC)) {
+	w->pid = 0;
+	if (pipe2(a, O_CLOEXEC)) {
 		p_err("pipe: %s", strerror(errno));
 		return -1;
 	}
-	fflush(NULL);
-	w->pid = fork();
-	if (w->pid < 0) {
-		p_err("fork: %s", strerror(errno));
-		return -1;
+	if (pipe2(b, O_CLOEXEC)) {
+		p_err("pipe: %s", strerror(errno));
+		goto close_a;
 	}
-	if (!w->pid) {
-		close(a[1]);
-		close(b[0]);
-		worker_serve(a[0], b[1]);
-	}
+	fd[0] = a[0];
+	fd[1] = b[1];
+	fd[2] = a[1];
+	fd[3] = b[0];
+	if (spawn(&how, &c))
+		goto close_b;
 	close(a[0]);
 	close(b[1]);
+	w->pid = c.pid;
 	w->req = a[1];
 	w->rep = b[0];
 	return 0;
+
+close_b:
+	close(b[0]);
+	close(b[1]);
+close_a:
+	close(a[0]);
+	close(a[1]);
+	return -1;
 }
 
 /*

@@ -345,7 +345,7 @@ static int demo_args(struct demo *x, int argc, char **argv, int first)
 int sched_demo_cmd(int argc, char **argv)
 {
 	const char *data = NULL;
-	struct demo x = { .k = { .go = -1 } };
+	struct demo x = { .k = { .gate = { -1, -1 } } };
 	const struct opt opts[] = {
 		OPT_STR(0, "svg", &x.svg, "FILE", "progress plot with the traced slices"),
 		OPT_STR(0, "data", &data, "FILE", "the book's data to FILE"),
@@ -585,7 +585,7 @@ int sched_nice_cmd(int argc, char **argv)
 		OPT_FINISH(),
 	};
 	struct cs_session s = { .fd = -1 };
-	struct kids k = { .go = -1 };
+	struct kids k = { .gate = { -1, -1 } };
 	struct nice_arg n = { { 0, 5 }, NULL };
 	struct analysis a = { 0 };
 	struct tunables tun;

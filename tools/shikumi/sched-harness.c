@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,15 +102,21 @@ uint64_t rusage_ns(const struct rusage *ru)
 }
 
 /*
- * Fork @n children on @cpu, each blocked until kids_go(), then running
- * @fn(i, arg) and exiting.  Returns -1 (and kills what it forked) on failure.
+ * Fork @n children on @cpu, each waiting until kids_go(), then running
+ * @fn(i, arg) and exiting.  On failure -1: kids_kill() undoes what was done.
  */
 int kids_fork(struct kids *k, int n, int cpu, void (*fn)(int, void *), void *arg)
 {
-	int gp[2], i;
+	struct spawn how = {
+		.die_with_parent = true, .pin = true, .cpu = cpu, .gate = &k->gate,
+		.fn = fn, .arg = arg,
+	};
+	struct child c;
+	int i;
 
 	memset(k, 0, sizeof(*k));
-	k->go = -1;
+	k->gate.r = -1;
+	k->gate.w = -1;
 	k->pid = calloc((size_t)n, sizeof(*k->pid));
 	k->ru = calloc((size_t)n, sizeof(*k->ru));
 	k->reaped = calloc((size_t)n, sizeof(*k->reaped));
@@ -119,48 +124,28 @@ int kids_fork(struct kids *k, int n, int cpu, void (*fn)(int, void *), void *arg
 		p_err("out of memory");
 		return -1;
 	}
-	if (pipe2(gp, O_CLOEXEC)) {
-		p_err("pipe: %s", strerror(errno));
+	if (gate_open(&k->gate))
 		return -1;
-	}
-	fflush(NULL);
 	for (i = 0; i < n; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0) {
-			p_err("fork: %s", strerror(errno));
-			close(gp[0]);
-			k->go = gp[1];
+		how.index = i;
+		if (spawn(&how, &c))
 			return -1;
-		}
-		if (!pid) {
-			ssize_t r;
-			char c;
-
-			close(gp[1]);
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (pin_to(cpu))
-				_exit(126);
-			do
-				r = read(gp[0], &c, 1);
-			while (r < 0 && errno == EINTR);
-			if (r != 0)
-				_exit(127);	/* the end of file is the start */
-			fn(i, arg);
-			_exit(0);
-		}
-		k->pid[i] = pid;
+		k->pid[i] = c.pid;
 		k->n = i + 1;
 	}
-	close(gp[0]);
-	k->go = gp[1];
+	close(k->gate.r);
+	k->gate.r = -1;
 	return 0;
 }
 
-static void kids_go(struct kids *k)
+/* Let the children go, all at once. */
+static int kids_go(struct kids *k)
 {
-	close(k->go);	/* every child's read() ends at once */
-	k->go = -1;
+	int e = gate_release(&k->gate, k->n);
+
+	if (e)
+		p_err("cannot start the children: %s", strerror(e));
+	return e ? -1 : 0;
 }
 
 /* Reap what has exited; true once all have. */
@@ -183,9 +168,7 @@ void kids_kill(struct kids *k)
 {
 	int i;
 
-	if (k->go >= 0)
-		close(k->go);
-	k->go = -1;
+	gate_close(&k->gate);	/* those still waiting exit */
 	for (i = 0; i < k->n; i++)
 		if (!k->reaped[i])
 			kill(k->pid[i], SIGKILL);
@@ -194,6 +177,8 @@ void kids_kill(struct kids *k)
 	free(k->ru);
 	free(k->reaped);
 	memset(k, 0, sizeof(*k));
+	k->gate.r = -1;
+	k->gate.w = -1;
 }
 
 /*
@@ -215,7 +200,10 @@ int kids_trace(struct kids *k, int cpu, struct cs_session *s, uint64_t *t_go,
 	*t_go = now_ns();
 	if (at_go)
 		at_go(*t_go, arg);
-	kids_go(k);
+	if (kids_go(k)) {
+		cs_stop(s);
+		return -1;
+	}
 	for (;;) {
 		if (cs_drain(s) < 0) {
 			cs_stop(s);

@@ -19,78 +19,6 @@
 
 /* ---- record ------------------------------------------------------------------------ */
 
-/*
- * Fork a child that waits on a pipe before it runs @argv: its pid can go
- * into filter_pid before it does anything.  Writing a byte to *go lets it
- * exec; *errfd then gives exec's errno, or end of file once exec worked.
- */
-static pid_t spawn_waiting(char **argv, int *go, int *errfd)
-{
-	int gp[2], ep[2];
-	pid_t pid;
-
-	if (pipe2(gp, O_CLOEXEC)) {
-		p_err("pipe: %s", strerror(errno));
-		return -1;
-	}
-	if (pipe2(ep, O_CLOEXEC)) {
-		p_err("pipe: %s", strerror(errno));
-		close(gp[0]);
-		close(gp[1]);
-		return -1;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		p_err("fork: %s", strerror(errno));
-		close(gp[0]);
-		close(gp[1]);
-		close(ep[0]);
-		close(ep[1]);
-		return -1;
-	}
-	if (!pid) {
-		ssize_t n;
-		char c;
-		int e;
-
-		close(gp[1]);
-		close(ep[0]);
-		do
-			n = read(gp[0], &c, 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 1)
-			_exit(127);	/* shikumi gave up */
-		execvp(argv[0], argv);
-		e = errno;
-		if (write(ep[1], &e, sizeof(e)) != sizeof(e))
-			_exit(127);
-		_exit(127);
-	}
-	close(gp[0]);
-	close(ep[1]);
-	*go = gp[1];
-	*errfd = ep[0];
-	return pid;
-}
-
-/* Let the child exec: 0, or exec's errno. */
-static int release_child(int go, int errfd)
-{
-	ssize_t n;
-	int e = 0;
-
-	n = write(go, "g", 1);
-	close(go);
-	if (n != 1)
-		return errno ? errno : EPIPE;
-	do
-		n = read(errfd, &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	close(errfd);
-	return n == sizeof(e) ? e : 0;
-}
-
 static void count_types(const struct shikumi_cs_rec *r, size_t n, uint64_t *count)
 {
 	size_t i;
@@ -136,8 +64,10 @@ struct record {
 	struct tunables tun;
 	struct timespec wall;
 	uint64_t count[SHIKUMI_CS_LOST + 1], t_end, dropped;
-	int go, errfd, wstatus;
-	pid_t child, cmd_pid;
+	int wstatus;
+	struct gate gate;	/* the command waits at it until tracing is on */
+	struct child child;
+	pid_t cmd_pid;
 	FILE *f;
 };
 
@@ -199,22 +129,28 @@ static int record_start(struct record *r)
 	int e;
 
 	if (r->have_cmd) {
-		r->child = spawn_waiting(r->cmd, &r->go, &r->errfd);
-		if (r->child < 0) {
-			r->child = 0;
+		struct spawn how = { .gate = &r->gate, .argv = r->cmd };
+
+		/* its pid goes into filter_pid before it does anything */
+		if (gate_open(&r->gate))
+			return -1;
+		if (spawn(&how, &r->child)) {
+			gate_close(&r->gate);
 			return -1;
 		}
-		r->cmd_pid = r->child;
+		close(r->gate.r);
+		r->gate.r = -1;
+		r->cmd_pid = r->child.pid;
 		snprintf(r->pids + strlen(r->pids), sizeof(r->pids) - strlen(r->pids), "%s%d",
-			 r->pids[0] ? "," : "", r->child);
+			 r->pids[0] ? "," : "", r->child.pid);
 	}
 	if (cs_start(&r->s, r->pids, r->tgids, r->cpus ? r->cpus : "all", r->have_cmd))
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &r->wall);
 	if (r->have_cmd) {
-		e = release_child(r->go, r->errfd);
-		r->go = -1;
-		r->errfd = -1;
+		e = gate_release(&r->gate, 1);
+		if (!e)
+			e = child_exec_error(&r->child);
 		if (e) {
 			cs_stop(&r->s);
 			p_err("cannot run '%s': %s", r->cmd[0], strerror(e));
@@ -237,13 +173,13 @@ static int record_drain_loop(struct record *r)
 			cs_stop(&r->s);
 			return -1;
 		}
-		if (r->child > 0) {
-			if (waitpid(r->child, &r->wstatus, WNOHANG) == r->child) {
+		if (r->child.pid > 0) {
+			if (child_reap(&r->child, false, &r->wstatus, NULL) > 0) {
 				r->waited = true;
 				break;
 			}
 			if (got_signal == SIGTERM || got_signal == SIGHUP) {
-				kill(r->child, got_signal);	/* Ctrl-C reached it already */
+				kill(r->child.pid, got_signal);	/* Ctrl-C reached it already */
 				got_signal = 0;
 			}
 		} else if (got_signal || (r->t_end && now_ns() >= r->t_end)) {
@@ -251,7 +187,6 @@ static int record_drain_loop(struct record *r)
 		}
 		sleep_ns(DRAIN_NS);
 	}
-	r->child = 0;
 	if (cs_stop(&r->s))
 		return -1;
 	if (recs_sort(r->s.r, r->s.n))
@@ -418,12 +353,9 @@ static int record_unwind(struct record *r, int ret)
 {
 	size_t i;
 
-	if (r->go >= 0)
-		close(r->go);	/* the child gives up without running CMD */
-	if (r->errfd >= 0)
-		close(r->errfd);
-	if (r->child > 0)
-		waitpid(r->child, NULL, 0);
+	gate_close(&r->gate);	/* a child still waiting gives up without running CMD */
+	if (r->child.pid > 0 && child_reap(&r->child, true, NULL, NULL) < 0)
+		child_kill(&r->child);
 	if (r->s.enabled || r->s.configured || r->s.fd >= 0)
 		cs_stop(&r->s);
 	if (r->f && fclose(r->f) && ret == EXIT_OK) {
@@ -442,7 +374,8 @@ static int record_unwind(struct record *r, int ret)
 int sched_record_cmd(int argc, char **argv)
 {
 	struct record r = {
-		.out = "shikumi-sched.data", .s = { .fd = -1 }, .go = -1, .errfd = -1,
+		.out = "shikumi-sched.data", .s = { .fd = -1 }, .gate = { -1, -1 },
+		.child = { .pid = -1, .err = -1 },
 	};
 	const struct opt opts[] = {
 		OPT_STR('o', "output", &r.out, "FILE",

@@ -163,7 +163,8 @@ struct kids {
 	pid_t *pid;
 	struct rusage *ru;
 	bool *reaped;
-	int n, go;
+	int n;
+	struct gate gate;	/* they wait at it until kids_trace() */
 };
 
 /* sched-tunables.c */

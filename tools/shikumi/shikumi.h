@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>	/* pid_t */
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 /* for printf's %llu and %llx, whatever the width of the type */
@@ -244,6 +245,48 @@ int read_file_u64(const char *path, uint64_t *v);
 const char *find_repo_root(void);
 uint64_t now_ns(void);
 
+/* ---- starting processes (spawn.c) ---- */
+
+struct rusage;
+
+/*
+ * A gate holds children back until the parent lets them go, all at once:
+ * each reads one byte of it; its end of file (the parent gave up) makes a
+ * child exit without running anything.
+ */
+struct gate {
+	int r, w;
+};
+
+int gate_open(struct gate *g);
+int gate_release(struct gate *g, int n);	/* 0, or errno */
+void gate_close(struct gate *g);
+
+/* How to start a child, in this order: each step only if asked for */
+struct spawn {
+	bool die_with_parent;	/* SIGKILL when shikumi dies */
+	bool pin;		/* pinned to @cpu */
+	int cpu;
+	const char *out;	/* stdout to this file, created */
+	struct gate *gate;	/* waits at it */
+	char *const *argv;	/* then exec this (PATH searched), or */
+	void (*fn)(int index, void *arg);	/* run this, then exit 0 */
+	int index;
+	void *arg;
+};
+
+struct child {
+	pid_t pid;
+	int err;		/* exec's errno comes through it */
+};
+
+int spawn(const struct spawn *how, struct child *c);
+int child_exec_error(struct child *c);
+int child_reap(struct child *c, bool block, int *status, struct rusage *ru);
+int exit_code(int status);
+void child_kill(struct child *c);
+int run_prog(char *const *argv, const char *out);
+
 /* ---- CPU and pid lists (cpus.c) ---- */
 
 #define CPU_DIR		"/sys/devices/system/cpu"
@@ -280,8 +323,6 @@ double jnum(const struct jval *v, const char *path);
 void copy_str(char *dst, size_t size, const char *src);
 
 /* ---- /proc readers (proc.c) ---- */
-
-#include <sys/types.h>	/* pid_t */
 
 struct map_ent {
 	uint64_t start, end, offset, inode;

@@ -25,8 +25,8 @@
  * A slot in [tail, head) belongs to the reader, every other slot to the
  * producer.
  */
-struct cs_ring {
-	struct shikumi_cs_rec *recs;	/* cs.nr records, or NULL */
+struct shikumi_cs_ring {
+	struct shikumi_cs_rec *recs;	/* shikumi_cs.nr records, or NULL */
 	unsigned long head;
 	unsigned long lost_pending;	/* dropped since the last LOST record */
 	u64 written;			/* events written (LOST records aside) */
@@ -38,9 +38,15 @@ struct cs_ring {
 };
 
 /* the tracepoints, found by name: their symbols are not exported */
-enum { CS_TP_SWITCH, CS_TP_WAKEUP, CS_TP_WAKEUP_NEW, CS_TP_MIGRATE, CS_NR_TP };
+enum {
+	SHIKUMI_CS_TP_SWITCH,
+	SHIKUMI_CS_TP_WAKEUP,
+	SHIKUMI_CS_TP_WAKEUP_NEW,
+	SHIKUMI_CS_TP_MIGRATE,
+	SHIKUMI_CS_NR_TP
+};
 
-struct cs_state {
+struct shikumi_cs_tracer {
 	/*
 	 * @lock serializes enable, the filters, the rings' allocation and
 	 * the opening of a reader; @read_lock serializes the reader's
@@ -54,7 +60,7 @@ struct cs_state {
 	bool poll_waiting;		/* a reader polls: wake it at once */
 	unsigned int nr;		/* records per ring, a power of two */
 	unsigned int gen;		/* sessions started */
-	struct cs_ring __percpu *rings;
+	struct shikumi_cs_ring __percpu *rings;
 	unsigned int nr_rings;		/* rings allocated */
 
 	/* filters, changed only while tracing is off (follow_fork aside) */
@@ -68,40 +74,40 @@ struct cs_state {
 
 	struct irq_work wake_work;
 	wait_queue_head_t wait;
-	struct tracepoint *tp[CS_NR_TP];
+	struct tracepoint *tp[SHIKUMI_CS_NR_TP];
 	struct dentry *dir;
 };
 
-extern struct cs_state cs;
+extern struct shikumi_cs_tracer shikumi_cs;
 
 /* the tracepoints' names and probes, in ring.c */
-struct cs_event {
+struct shikumi_cs_event {
 	const char *name;
 	void *probe;
 };
 
-extern const struct cs_event cs_events[CS_NR_TP];
+extern const struct shikumi_cs_event shikumi_cs_events[SHIKUMI_CS_NR_TP];
 
 /* ring.c */
-void cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
-		     struct task_struct *next, unsigned int prev_state);
-void cs_probe_wakeup(void *data, struct task_struct *p);
-void cs_probe_wakeup_new(void *data, struct task_struct *p);
-void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu);
-void cs_wake_reader(struct irq_work *work);
-void cs_find_tracepoint(struct tracepoint *tp, void *priv);
-int cs_start(void);
-void cs_stop(void);
+void shikumi_cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
+			     struct task_struct *next, unsigned int prev_state);
+void shikumi_cs_probe_wakeup(void *data, struct task_struct *p);
+void shikumi_cs_probe_wakeup_new(void *data, struct task_struct *p);
+void shikumi_cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu);
+void shikumi_cs_wake_reader(struct irq_work *work);
+void shikumi_cs_find_tracepoint(struct tracepoint *tp, void *priv);
+int shikumi_cs_start(void);
+void shikumi_cs_stop(void);
 
 /* read.c */
-extern const struct file_operations cs_raw_fops;
-extern const struct file_operations cs_text_fops;
+extern const struct file_operations shikumi_cs_raw_fops;
+extern const struct file_operations shikumi_cs_text_fops;
 
 /* ctl.c */
-extern const struct file_operations cs_enable_fops;
-extern const struct file_operations cs_follow_fops;
-extern const struct file_operations cs_ids_fops;
-extern const struct file_operations cs_cpus_fops;
-extern const struct file_operations cs_stats_fops;
+extern const struct file_operations shikumi_cs_enable_fops;
+extern const struct file_operations shikumi_cs_follow_fops;
+extern const struct file_operations shikumi_cs_ids_fops;
+extern const struct file_operations shikumi_cs_cpus_fops;
+extern const struct file_operations shikumi_cs_stats_fops;
 
 #endif /* _SHIKUMI_CSTRACE_H */

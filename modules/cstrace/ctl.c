@@ -30,22 +30,22 @@
 /* ------------------------------------------------------------------ */
 
 /* a user string, NUL-terminated, at most @max bytes */
-static char *cs_strndup_user(const char __user *ubuf, size_t count,
-			     size_t max)
+static char *shikumi_cs_strndup_user(const char __user *ubuf, size_t count,
+				     size_t max)
 {
 	if (count > max)
 		return ERR_PTR(-E2BIG);
 	return memdup_user_nul(ubuf, count);
 }
 
-static int cs_enable_show(struct seq_file *m, void *v)
+static int shikumi_cs_enable_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "%d\n", READ_ONCE(cs.on));
+	seq_printf(m, "%d\n", READ_ONCE(shikumi_cs.on));
 	return 0;
 }
 
-static ssize_t cs_enable_write(struct file *file, const char __user *ubuf,
-			       size_t count, loff_t *ppos)
+static ssize_t shikumi_cs_enable_write(struct file *file, const char __user *ubuf,
+				       size_t count, loff_t *ppos)
 {
 	bool on;
 	int ret;
@@ -53,25 +53,25 @@ static ssize_t cs_enable_write(struct file *file, const char __user *ubuf,
 	ret = kstrtobool_from_user(ubuf, count, &on);
 	if (ret)
 		return ret;
-	mutex_lock(&cs.lock);
-	if (on && !cs.on)
-		ret = cs_start();
-	else if (!on && cs.on)
-		cs_stop();
-	mutex_unlock(&cs.lock);
+	mutex_lock(&shikumi_cs.lock);
+	if (on && !shikumi_cs.on)
+		ret = shikumi_cs_start();
+	else if (!on && shikumi_cs.on)
+		shikumi_cs_stop();
+	mutex_unlock(&shikumi_cs.lock);
 	return ret ? ret : count;
 }
 
-static int cs_follow_show(struct seq_file *m, void *v)
+static int shikumi_cs_follow_show(struct seq_file *m, void *v)
 {
-	mutex_lock(&cs.lock);
-	seq_printf(m, "%d\n", cs.follow_fork);
-	mutex_unlock(&cs.lock);
+	mutex_lock(&shikumi_cs.lock);
+	seq_printf(m, "%d\n", shikumi_cs.follow_fork);
+	mutex_unlock(&shikumi_cs.lock);
 	return 0;
 }
 
-static ssize_t cs_follow_write(struct file *file, const char __user *ubuf,
-			       size_t count, loff_t *ppos)
+static ssize_t shikumi_cs_follow_write(struct file *file, const char __user *ubuf,
+				       size_t count, loff_t *ppos)
 {
 	bool follow;
 	int ret;
@@ -79,17 +79,17 @@ static ssize_t cs_follow_write(struct file *file, const char __user *ubuf,
 	ret = kstrtobool_from_user(ubuf, count, &follow);
 	if (ret)
 		return ret;
-	mutex_lock(&cs.lock);
-	if (cs.on)
+	mutex_lock(&shikumi_cs.lock);
+	if (shikumi_cs.on)
 		ret = -EBUSY;
 	else
-		cs.follow_fork = follow;
-	mutex_unlock(&cs.lock);
+		shikumi_cs.follow_fork = follow;
+	mutex_unlock(&shikumi_cs.lock);
 	return ret ? ret : count;
 }
 
 /* "12 34,56-58" -> "12,34,56-58"; "" and "none" mean none */
-static bool cs_normalize_list(char *s)
+static bool shikumi_cs_normalize_list(char *s)
 {
 	char *w = s, *r;
 	bool sep = false;
@@ -109,7 +109,7 @@ static bool cs_normalize_list(char *s)
 }
 
 /* a set of ids: 512 KiB, too much for kmalloc to be sure of */
-static unsigned long *cs_ids_alloc(void)
+static unsigned long *shikumi_cs_ids_alloc(void)
 {
 	return kvcalloc(BITS_TO_LONGS(PID_MAX_LIMIT), sizeof(long),
 			GFP_KERNEL);
@@ -120,23 +120,23 @@ static unsigned long *cs_ids_alloc(void)
  * follow_fork has emptied, as its tasks exited, reads as an empty line:
  * it still filters, and nothing passes it.
  */
-static int cs_ids_show(struct seq_file *m, void *v)
+static int shikumi_cs_ids_show(struct seq_file *m, void *v)
 {
-	bool is_pids = m->private == &cs.pids;
+	bool is_pids = m->private == &shikumi_cs.pids;
 	const unsigned long *ids;
 
-	mutex_lock(&cs.lock);
-	ids = is_pids ? cs.pids : cs.tgids;
-	if (!(is_pids ? cs.pid_set : cs.tgid_set))
+	mutex_lock(&shikumi_cs.lock);
+	ids = is_pids ? shikumi_cs.pids : shikumi_cs.tgids;
+	if (!(is_pids ? shikumi_cs.pid_set : shikumi_cs.tgid_set))
 		seq_puts(m, "none\n");
 	else
 		seq_printf(m, "%*pbl\n", (int)PID_MAX_LIMIT, ids);
-	mutex_unlock(&cs.lock);
+	mutex_unlock(&shikumi_cs.lock);
 	return 0;
 }
 
-static ssize_t cs_ids_write(struct file *file, const char __user *ubuf,
-			    size_t count, loff_t *ppos)
+static ssize_t shikumi_cs_ids_write(struct file *file, const char __user *ubuf,
+				    size_t count, loff_t *ppos)
 {
 	struct seq_file *m = file->private_data;
 	unsigned long **ids = m->private;
@@ -144,16 +144,16 @@ static ssize_t cs_ids_write(struct file *file, const char __user *ubuf,
 	char *buf;
 	int ret = 0;
 
-	buf = cs_strndup_user(ubuf, count, SZ_64K);
+	buf = shikumi_cs_strndup_user(ubuf, count, SZ_64K);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	tmp = cs_ids_alloc();
+	tmp = shikumi_cs_ids_alloc();
 	if (!tmp) {
 		ret = -ENOMEM;
 		goto free_buf;
 	}
 	/* pid 0 is every CPU's idle task: not a task one can filter on */
-	if (!cs_normalize_list(buf)) {
+	if (!shikumi_cs_normalize_list(buf)) {
 		ret = bitmap_parselist(buf, tmp, PID_MAX_LIMIT);
 		if (!ret && test_bit(0, tmp))
 			ret = -EINVAL;
@@ -161,31 +161,31 @@ static ssize_t cs_ids_write(struct file *file, const char __user *ubuf,
 			goto free_tmp;
 	}
 
-	mutex_lock(&cs.lock);
-	if (cs.on) {
+	mutex_lock(&shikumi_cs.lock);
+	if (shikumi_cs.on) {
 		ret = -EBUSY;
 		goto unlock;
 	}
-	if (!cs.pids) {
-		cs.pids = cs_ids_alloc();
-		cs.tgids = cs_ids_alloc();
-		if (!cs.pids || !cs.tgids) {
-			kvfree(cs.pids);
-			kvfree(cs.tgids);
-			cs.pids = NULL;
-			cs.tgids = NULL;
+	if (!shikumi_cs.pids) {
+		shikumi_cs.pids = shikumi_cs_ids_alloc();
+		shikumi_cs.tgids = shikumi_cs_ids_alloc();
+		if (!shikumi_cs.pids || !shikumi_cs.tgids) {
+			kvfree(shikumi_cs.pids);
+			kvfree(shikumi_cs.tgids);
+			shikumi_cs.pids = NULL;
+			shikumi_cs.tgids = NULL;
 			ret = -ENOMEM;
 			goto unlock;
 		}
 	}
 	bitmap_copy(*ids, tmp, PID_MAX_LIMIT);
-	if (ids == &cs.pids)
-		cs.pid_set = !bitmap_empty(tmp, PID_MAX_LIMIT);
+	if (ids == &shikumi_cs.pids)
+		shikumi_cs.pid_set = !bitmap_empty(tmp, PID_MAX_LIMIT);
 	else
-		cs.tgid_set = !bitmap_empty(tmp, PID_MAX_LIMIT);
-	cs.by_id = cs.pid_set || cs.tgid_set;
+		shikumi_cs.tgid_set = !bitmap_empty(tmp, PID_MAX_LIMIT);
+	shikumi_cs.by_id = shikumi_cs.pid_set || shikumi_cs.tgid_set;
 unlock:
-	mutex_unlock(&cs.lock);
+	mutex_unlock(&shikumi_cs.lock);
 free_tmp:
 	kvfree(tmp);
 free_buf:
@@ -193,33 +193,33 @@ free_buf:
 	return ret ? ret : count;
 }
 
-static int cs_cpus_show(struct seq_file *m, void *v)
+static int shikumi_cs_cpus_show(struct seq_file *m, void *v)
 {
-	mutex_lock(&cs.lock);
-	if (cs.any_cpu)
+	mutex_lock(&shikumi_cs.lock);
+	if (shikumi_cs.any_cpu)
 		seq_puts(m, "all\n");
 	else
-		seq_printf(m, "%*pbl\n", cpumask_pr_args(cs.cpus));
-	mutex_unlock(&cs.lock);
+		seq_printf(m, "%*pbl\n", cpumask_pr_args(shikumi_cs.cpus));
+	mutex_unlock(&shikumi_cs.lock);
 	return 0;
 }
 
-static ssize_t cs_cpus_write(struct file *file, const char __user *ubuf,
-			     size_t count, loff_t *ppos)
+static ssize_t shikumi_cs_cpus_write(struct file *file, const char __user *ubuf,
+				     size_t count, loff_t *ppos)
 {
 	cpumask_var_t tmp;
 	bool any = false;
 	char *buf;
 	int ret = 0;
 
-	buf = cs_strndup_user(ubuf, count, PAGE_SIZE);
+	buf = shikumi_cs_strndup_user(ubuf, count, PAGE_SIZE);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	if (!zalloc_cpumask_var(&tmp, GFP_KERNEL)) {
 		ret = -ENOMEM;
 		goto free_buf;
 	}
-	if (cs_normalize_list(buf)) {
+	if (shikumi_cs_normalize_list(buf)) {
 		ret = -EINVAL;		/* tracing no CPU: use enable */
 	} else if (!strcmp(buf, "all")) {
 		any = true;
@@ -231,14 +231,14 @@ static ssize_t cs_cpus_write(struct file *file, const char __user *ubuf,
 	if (ret)
 		goto free_tmp;
 
-	mutex_lock(&cs.lock);
-	if (cs.on) {
+	mutex_lock(&shikumi_cs.lock);
+	if (shikumi_cs.on) {
 		ret = -EBUSY;
 	} else {
-		cs.any_cpu = any;
-		cpumask_copy(cs.cpus, tmp);
+		shikumi_cs.any_cpu = any;
+		cpumask_copy(shikumi_cs.cpus, tmp);
 	}
-	mutex_unlock(&cs.lock);
+	mutex_unlock(&shikumi_cs.lock);
 free_tmp:
 	free_cpumask_var(tmp);
 free_buf:
@@ -246,24 +246,24 @@ free_buf:
 	return ret ? ret : count;
 }
 
-static int cs_stats_show(struct seq_file *m, void *v)
+static int shikumi_cs_stats_show(struct seq_file *m, void *v)
 {
 	u64 written = 0, dropped = 0, lost = 0;
 	unsigned int cpu;
 
-	seq_printf(m, "enabled %d\n", READ_ONCE(cs.on));
-	seq_printf(m, "reader %d\n", READ_ONCE(cs.reader));
-	seq_printf(m, "session %u\n", READ_ONCE(cs.gen));
-	seq_printf(m, "nr_events %u\n", cs.nr);
+	seq_printf(m, "enabled %d\n", READ_ONCE(shikumi_cs.on));
+	seq_printf(m, "reader %d\n", READ_ONCE(shikumi_cs.reader));
+	seq_printf(m, "session %u\n", READ_ONCE(shikumi_cs.gen));
+	seq_printf(m, "nr_events %u\n", shikumi_cs.nr);
 	seq_printf(m, "record_bytes %zu\n", sizeof(struct shikumi_cs_rec));
-	seq_printf(m, "rings %u\n", READ_ONCE(cs.nr_rings));
+	seq_printf(m, "rings %u\n", READ_ONCE(shikumi_cs.nr_rings));
 	seq_printf(m, "memory_bytes %zu\n",
-		   (size_t)READ_ONCE(cs.nr_rings) * cs.nr *
+		   (size_t)READ_ONCE(shikumi_cs.nr_rings) * shikumi_cs.nr *
 		   sizeof(struct shikumi_cs_rec) +
-		   (cs.pids ? 2 * BITS_TO_LONGS(PID_MAX_LIMIT) *
+		   (shikumi_cs.pids ? 2 * BITS_TO_LONGS(PID_MAX_LIMIT) *
 		    sizeof(long) : 0));
 	for_each_possible_cpu(cpu) {
-		struct cs_ring *ring = per_cpu_ptr(cs.rings, cpu);
+		struct shikumi_cs_ring *ring = per_cpu_ptr(shikumi_cs.rings, cpu);
 
 		written += READ_ONCE(ring->written);
 		dropped += READ_ONCE(ring->dropped);
@@ -273,7 +273,7 @@ static int cs_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "dropped %llu\n", dropped);
 	seq_printf(m, "lost_records %llu\n", lost);
 	for_each_possible_cpu(cpu) {
-		struct cs_ring *ring = per_cpu_ptr(cs.rings, cpu);
+		struct shikumi_cs_ring *ring = per_cpu_ptr(shikumi_cs.rings, cpu);
 
 		if (!READ_ONCE(ring->recs) && !READ_ONCE(ring->dropped))
 			continue;
@@ -290,24 +290,24 @@ static int cs_stats_show(struct seq_file *m, void *v)
  * The control files.  Like perf's scheduler tracepoints, they need
  * CAP_PERFMON (or CAP_SYS_ADMIN) besides the file's mode.
  */
-#define CS_CTL_FILE(name, writer)					\
-static int cs_##name##_open(struct inode *inode, struct file *file)	\
-{									\
-	if (!perfmon_capable())						\
-		return -EPERM;						\
-	return single_open(file, cs_##name##_show, inode->i_private);	\
-}									\
-const struct file_operations cs_##name##_fops = {			\
-	.owner		= THIS_MODULE,					\
-	.open		= cs_##name##_open,				\
-	.read		= seq_read,					\
-	.write		= writer,					\
-	.llseek		= seq_lseek,					\
-	.release	= single_release,				\
+#define SHIKUMI_CS_CTL_FILE(name, writer)					\
+static int shikumi_cs_##name##_open(struct inode *inode, struct file *file)	\
+{										\
+	if (!perfmon_capable())							\
+		return -EPERM;							\
+	return single_open(file, shikumi_cs_##name##_show, inode->i_private);	\
+}										\
+const struct file_operations shikumi_cs_##name##_fops = {			\
+	.owner		= THIS_MODULE,						\
+	.open		= shikumi_cs_##name##_open,				\
+	.read		= seq_read,						\
+	.write		= writer,						\
+	.llseek		= seq_lseek,						\
+	.release	= single_release,					\
 }
 
-CS_CTL_FILE(enable, cs_enable_write);
-CS_CTL_FILE(follow, cs_follow_write);
-CS_CTL_FILE(ids, cs_ids_write);
-CS_CTL_FILE(cpus, cs_cpus_write);
-CS_CTL_FILE(stats, NULL);
+SHIKUMI_CS_CTL_FILE(enable, shikumi_cs_enable_write);
+SHIKUMI_CS_CTL_FILE(follow, shikumi_cs_follow_write);
+SHIKUMI_CS_CTL_FILE(ids, shikumi_cs_ids_write);
+SHIKUMI_CS_CTL_FILE(cpus, shikumi_cs_cpus_write);
+SHIKUMI_CS_CTL_FILE(stats, NULL);

@@ -47,37 +47,37 @@
 
 #include "cstrace.h"
 
-#define CS_NR_MIN	256U
-#define CS_NR_MAX	(1024U * 1024U)
+#define SHIKUMI_CS_NR_MIN	256U
+#define SHIKUMI_CS_NR_MAX	(1024U * 1024U)
 
-static int nr_events_set(const char *val, const struct kernel_param *kp)
+static int shikumi_cs_nr_events_set(const char *val, const struct kernel_param *kp)
 {
-	return shikumi_param_set_uint(val, kp, CS_NR_MIN, CS_NR_MAX, false);
+	return shikumi_param_set_uint(val, kp, SHIKUMI_CS_NR_MIN, SHIKUMI_CS_NR_MAX, false);
 }
 
-static const struct kernel_param_ops nr_events_ops = {
-	.set = nr_events_set,
+static const struct kernel_param_ops shikumi_cs_nr_events_ops = {
+	.set = shikumi_cs_nr_events_set,
 	.get = param_get_uint,
 };
 
-static unsigned int nr_events = 8192;
-module_param_cb(nr_events, &nr_events_ops, &nr_events, 0444);
+static unsigned int shikumi_cs_nr_events = 8192;
+module_param_cb(nr_events, &shikumi_cs_nr_events_ops, &shikumi_cs_nr_events, 0444);
 MODULE_PARM_DESC(nr_events,
 		 "records in each CPU's ring, rounded up to a power of two (256..1048576, default 8192)");
 
-struct cs_state cs;
+struct shikumi_cs_tracer shikumi_cs;
 
 /* ------------------------------------------------------------------ */
 /* Setup and teardown                                                   */
 /* ------------------------------------------------------------------ */
 
-static void cs_free_rings(void)
+static void shikumi_cs_free_rings(void)
 {
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu)
-		vfree(per_cpu_ptr(cs.rings, cpu)->recs);
-	free_percpu(cs.rings);
+		vfree(per_cpu_ptr(shikumi_cs.rings, cpu)->recs);
+	free_percpu(shikumi_cs.rings);
 }
 
 static int __init shikumi_cstrace_init(void)
@@ -85,80 +85,80 @@ static int __init shikumi_cstrace_init(void)
 	int i, ret;
 
 	/* the probes' prototypes, checked against the tracepoints' */
-	check_trace_callback_type_sched_switch(cs_probe_switch);
-	check_trace_callback_type_sched_wakeup(cs_probe_wakeup);
-	check_trace_callback_type_sched_wakeup_new(cs_probe_wakeup_new);
-	check_trace_callback_type_sched_migrate_task(cs_probe_migrate);
+	check_trace_callback_type_sched_switch(shikumi_cs_probe_switch);
+	check_trace_callback_type_sched_wakeup(shikumi_cs_probe_wakeup);
+	check_trace_callback_type_sched_wakeup_new(shikumi_cs_probe_wakeup_new);
+	check_trace_callback_type_sched_migrate_task(shikumi_cs_probe_migrate);
 
-	/* nr_events is in range: nr_events_set() checked it */
-	cs.nr = roundup_pow_of_two(nr_events);
+	/* nr_events is in range: shikumi_cs_nr_events_set() checked it */
+	shikumi_cs.nr = roundup_pow_of_two(shikumi_cs_nr_events);
 
-	for_each_kernel_tracepoint(cs_find_tracepoint, NULL);
-	for (i = 0; i < CS_NR_TP; i++) {
-		if (!cs.tp[i]) {
+	for_each_kernel_tracepoint(shikumi_cs_find_tracepoint, NULL);
+	for (i = 0; i < SHIKUMI_CS_NR_TP; i++) {
+		if (!shikumi_cs.tp[i]) {
 			pr_err("the kernel has no %s tracepoint\n",
-			       cs_events[i].name);
+			       shikumi_cs_events[i].name);
 			return -ENOENT;
 		}
 	}
 
-	mutex_init(&cs.lock);
-	mutex_init(&cs.read_lock);
-	init_waitqueue_head(&cs.wait);
-	init_irq_work(&cs.wake_work, cs_wake_reader);
-	cs.any_cpu = true;
+	mutex_init(&shikumi_cs.lock);
+	mutex_init(&shikumi_cs.read_lock);
+	init_waitqueue_head(&shikumi_cs.wait);
+	init_irq_work(&shikumi_cs.wake_work, shikumi_cs_wake_reader);
+	shikumi_cs.any_cpu = true;
 
-	cs.rings = alloc_percpu(struct cs_ring);
-	if (!cs.rings)
+	shikumi_cs.rings = alloc_percpu(struct shikumi_cs_ring);
+	if (!shikumi_cs.rings)
 		return -ENOMEM;
-	if (!zalloc_cpumask_var(&cs.cpus, GFP_KERNEL)) {
+	if (!zalloc_cpumask_var(&shikumi_cs.cpus, GFP_KERNEL)) {
 		ret = -ENOMEM;
 		goto free_rings;
 	}
 
 	/* in a directory shared by shikumi's modules: <shikumi/debugfs.h> */
-	cs.dir = shikumi_debugfs_create_dir("cstrace");
-	if (IS_ERR(cs.dir)) {
-		ret = PTR_ERR(cs.dir);
+	shikumi_cs.dir = shikumi_debugfs_create_dir("cstrace");
+	if (IS_ERR(shikumi_cs.dir)) {
+		ret = PTR_ERR(shikumi_cs.dir);
 		pr_err("cannot create /sys/kernel/debug/shikumi/cstrace: %d\n",
 		       ret);
 		goto free_cpus;
 	}
-	debugfs_create_file("enable", 0600, cs.dir, NULL, &cs_enable_fops);
-	debugfs_create_file("filter_pid", 0600, cs.dir, &cs.pids,
-			    &cs_ids_fops);
-	debugfs_create_file("filter_tgid", 0600, cs.dir, &cs.tgids,
-			    &cs_ids_fops);
-	debugfs_create_file("filter_cpu", 0600, cs.dir, NULL, &cs_cpus_fops);
-	debugfs_create_file("follow_fork", 0600, cs.dir, NULL,
-			    &cs_follow_fops);
-	debugfs_create_file("trace_pipe", 0400, cs.dir, NULL, &cs_text_fops);
-	debugfs_create_file("trace_raw", 0400, cs.dir, NULL, &cs_raw_fops);
-	debugfs_create_file("stats", 0400, cs.dir, NULL, &cs_stats_fops);
+	debugfs_create_file("enable", 0600, shikumi_cs.dir, NULL, &shikumi_cs_enable_fops);
+	debugfs_create_file("filter_pid", 0600, shikumi_cs.dir, &shikumi_cs.pids,
+			    &shikumi_cs_ids_fops);
+	debugfs_create_file("filter_tgid", 0600, shikumi_cs.dir, &shikumi_cs.tgids,
+			    &shikumi_cs_ids_fops);
+	debugfs_create_file("filter_cpu", 0600, shikumi_cs.dir, NULL, &shikumi_cs_cpus_fops);
+	debugfs_create_file("follow_fork", 0600, shikumi_cs.dir, NULL,
+			    &shikumi_cs_follow_fops);
+	debugfs_create_file("trace_pipe", 0400, shikumi_cs.dir, NULL, &shikumi_cs_text_fops);
+	debugfs_create_file("trace_raw", 0400, shikumi_cs.dir, NULL, &shikumi_cs_raw_fops);
+	debugfs_create_file("stats", 0400, shikumi_cs.dir, NULL, &shikumi_cs_stats_fops);
 	pr_info("context-switch tracer in /sys/kernel/debug/shikumi/cstrace/ (%u records per CPU)\n",
-		cs.nr);
+		shikumi_cs.nr);
 	return 0;
 
 free_cpus:
-	free_cpumask_var(cs.cpus);
+	free_cpumask_var(shikumi_cs.cpus);
 free_rings:
-	free_percpu(cs.rings);
+	free_percpu(shikumi_cs.rings);
 	return ret;
 }
 
 static void __exit shikumi_cstrace_exit(void)
 {
 	/* no file operation runs after this, and no reader is open */
-	shikumi_debugfs_remove(cs.dir);
-	if (cs.on)
-		cs_stop();
-	irq_work_sync(&cs.wake_work);
-	cs_free_rings();
-	kvfree(cs.pids);
-	kvfree(cs.tgids);
-	free_cpumask_var(cs.cpus);
-	mutex_destroy(&cs.read_lock);
-	mutex_destroy(&cs.lock);
+	shikumi_debugfs_remove(shikumi_cs.dir);
+	if (shikumi_cs.on)
+		shikumi_cs_stop();
+	irq_work_sync(&shikumi_cs.wake_work);
+	shikumi_cs_free_rings();
+	kvfree(shikumi_cs.pids);
+	kvfree(shikumi_cs.tgids);
+	free_cpumask_var(shikumi_cs.cpus);
+	mutex_destroy(&shikumi_cs.read_lock);
+	mutex_destroy(&shikumi_cs.lock);
 }
 
 module_init(shikumi_cstrace_init);

@@ -42,18 +42,18 @@
  * kernel caught the p == current case.
  */
 
-static __always_inline bool cs_task_traced(const struct task_struct *t)
+static __always_inline bool shikumi_cs_task_traced(const struct task_struct *t)
 {
-	return test_bit(t->pid, cs.pids) || test_bit(t->tgid, cs.tgids);
+	return test_bit(t->pid, shikumi_cs.pids) || test_bit(t->tgid, shikumi_cs.tgids);
 }
 
-static __always_inline bool cs_cpu_traced(unsigned int cpu)
+static __always_inline bool shikumi_cs_cpu_traced(unsigned int cpu)
 {
-	return cs.any_cpu || cpumask_test_cpu(cpu, cs.cpus);
+	return shikumi_cs.any_cpu || cpumask_test_cpu(cpu, shikumi_cs.cpus);
 }
 
 /* a slot for one record on this CPU, or NULL if the ring is full */
-static struct shikumi_cs_rec *cs_reserve(struct cs_ring *ring)
+static struct shikumi_cs_rec *shikumi_cs_reserve(struct shikumi_cs_ring *ring)
 {
 	unsigned long head = ring->head;
 	/* the reader is done with the slots below its tail */
@@ -61,14 +61,14 @@ static struct shikumi_cs_rec *cs_reserve(struct cs_ring *ring)
 	unsigned long need = ring->lost_pending ? 2 : 1;
 	struct shikumi_cs_rec *rec;
 
-	if (unlikely(!ring->recs || head - tail + need > cs.nr)) {
+	if (unlikely(!ring->recs || head - tail + need > shikumi_cs.nr)) {
 		ring->lost_pending++;
 		WRITE_ONCE(ring->dropped, ring->dropped + 1);
 		return NULL;
 	}
 	if (unlikely(ring->lost_pending)) {
 		/* say where the dropped events were, then go on */
-		rec = &ring->recs[head & (cs.nr - 1)];
+		rec = &ring->recs[head & (shikumi_cs.nr - 1)];
 		memset(rec, 0, sizeof(*rec));
 		rec->ts_ns = ktime_get_mono_fast_ns();
 		rec->type = SHIKUMI_CS_LOST;
@@ -80,10 +80,10 @@ static struct shikumi_cs_rec *cs_reserve(struct cs_ring *ring)
 		smp_store_release(&ring->head, head + 1);
 		head++;
 	}
-	return &ring->recs[head & (cs.nr - 1)];
+	return &ring->recs[head & (shikumi_cs.nr - 1)];
 }
 
-static void cs_commit(struct cs_ring *ring)
+static void shikumi_cs_commit(struct shikumi_cs_ring *ring)
 {
 	unsigned long head = ring->head + 1;
 	unsigned long fill;
@@ -101,37 +101,37 @@ static void cs_commit(struct cs_ring *ring)
 	 * reader sleeping in read() is woken at half a ring (it also looks
 	 * every 100 ms), one sleeping in poll() by the first record.
 	 */
-	if (unlikely(fill >= cs.nr / 2 || fill == 1)) {
+	if (unlikely(fill >= shikumi_cs.nr / 2 || fill == 1)) {
 		/* orders our head store before reading the flags */
 		smp_mb();
-		if (((fill >= cs.nr / 2 && READ_ONCE(cs.reader_waiting)) ||
-		     READ_ONCE(cs.poll_waiting)) &&
+		if (((fill >= shikumi_cs.nr / 2 && READ_ONCE(shikumi_cs.reader_waiting)) ||
+		     READ_ONCE(shikumi_cs.poll_waiting)) &&
 		    likely(cpu_online(smp_processor_id())))
-			irq_work_queue(&cs.wake_work);
+			irq_work_queue(&shikumi_cs.wake_work);
 	}
 }
 
-static __always_inline void cs_comm(char *dst, const struct task_struct *t)
+static __always_inline void shikumi_cs_comm(char *dst, const struct task_struct *t)
 {
 	BUILD_BUG_ON(sizeof(t->comm) < SHIKUMI_CS_COMM_LEN);
 	memcpy(dst, t->comm, SHIKUMI_CS_COMM_LEN);
 	dst[SHIKUMI_CS_COMM_LEN - 1] = '\0';
 }
 
-void cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
-		     struct task_struct *next, unsigned int prev_state)
+void shikumi_cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
+			     struct task_struct *next, unsigned int prev_state)
 {
 	struct shikumi_cs_rec *rec;
-	struct cs_ring *ring;
+	struct shikumi_cs_ring *ring;
 
-	if (cs.by_id && !cs_task_traced(prev) && !cs_task_traced(next))
+	if (shikumi_cs.by_id && !shikumi_cs_task_traced(prev) && !shikumi_cs_task_traced(next))
 		return;
 
 	lockdep_assert_irqs_disabled();
-	if (!cs_cpu_traced(smp_processor_id()))
+	if (!shikumi_cs_cpu_traced(smp_processor_id()))
 		goto out;
-	ring = this_cpu_ptr(cs.rings);
-	rec = cs_reserve(ring);
+	ring = this_cpu_ptr(shikumi_cs.rings);
+	rec = shikumi_cs_reserve(ring);
 	if (rec) {
 		rec->ts_ns = ktime_get_mono_fast_ns();
 		rec->type = SHIKUMI_CS_SWITCH;
@@ -151,28 +151,28 @@ void cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
 		/* the kernel counted this switch in one of them just before */
 		rec->prev_nvcsw = prev->nvcsw;
 		rec->prev_nivcsw = prev->nivcsw;
-		cs_comm(rec->prev_comm, prev);
-		cs_comm(rec->next_comm, next);
-		cs_commit(ring);
+		shikumi_cs_comm(rec->prev_comm, prev);
+		shikumi_cs_comm(rec->next_comm, next);
+		shikumi_cs_commit(ring);
 	}
 out:
 	/* a task's last switch: its pid may be reused by a stranger */
-	if (cs.by_id && cs.follow_fork && (prev_state & TASK_DEAD))
-		clear_bit(prev->pid, cs.pids);
+	if (shikumi_cs.by_id && shikumi_cs.follow_fork && (prev_state & TASK_DEAD))
+		clear_bit(prev->pid, shikumi_cs.pids);
 }
 
-static void cs_wakeup(struct task_struct *p, u16 type)
+static void shikumi_cs_wakeup(struct task_struct *p, u16 type)
 {
 	unsigned int target = task_cpu(p);
 	struct shikumi_cs_rec *rec;
-	struct cs_ring *ring;
+	struct shikumi_cs_ring *ring;
 
-	if ((cs.by_id && !cs_task_traced(p)) || !cs_cpu_traced(target))
+	if ((shikumi_cs.by_id && !shikumi_cs_task_traced(p)) || !shikumi_cs_cpu_traced(target))
 		return;
 
 	lockdep_assert_irqs_disabled();
-	ring = this_cpu_ptr(cs.rings);
-	rec = cs_reserve(ring);
+	ring = this_cpu_ptr(shikumi_cs.rings);
+	rec = shikumi_cs_reserve(ring);
 	if (rec) {
 		rec->ts_ns = ktime_get_mono_fast_ns();
 		rec->type = type;
@@ -190,44 +190,44 @@ static void cs_wakeup(struct task_struct *p, u16 type)
 		rec->prev_raw_state = 0;
 		rec->cpu_from = target;
 		rec->cpu_to = target;
-		cs_comm(rec->prev_comm, p);
-		cs_comm(rec->next_comm, current);
-		cs_commit(ring);
+		shikumi_cs_comm(rec->prev_comm, p);
+		shikumi_cs_comm(rec->next_comm, current);
+		shikumi_cs_commit(ring);
 	}
 }
 
-void cs_probe_wakeup(void *data, struct task_struct *p)
+void shikumi_cs_probe_wakeup(void *data, struct task_struct *p)
 {
 	unsigned long flags;
 
 	/* try_to_wake_up() waking current fires this with interrupts on */
 	local_irq_save(flags);
-	cs_wakeup(p, SHIKUMI_CS_WAKEUP);
+	shikumi_cs_wakeup(p, SHIKUMI_CS_WAKEUP);
 	local_irq_restore(flags);
 }
 
-void cs_probe_wakeup_new(void *data, struct task_struct *p)
+void shikumi_cs_probe_wakeup_new(void *data, struct task_struct *p)
 {
 	/* the parent (or the cloning thread) is current */
-	if (cs.by_id && cs.follow_fork && cs_task_traced(current))
-		set_bit(p->pid, cs.pids);
-	cs_wakeup(p, SHIKUMI_CS_WAKEUP_NEW);
+	if (shikumi_cs.by_id && shikumi_cs.follow_fork && shikumi_cs_task_traced(current))
+		set_bit(p->pid, shikumi_cs.pids);
+	shikumi_cs_wakeup(p, SHIKUMI_CS_WAKEUP_NEW);
 }
 
-void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
+void shikumi_cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
 {
 	unsigned int orig = task_cpu(p);
 	struct shikumi_cs_rec *rec;
-	struct cs_ring *ring;
+	struct shikumi_cs_ring *ring;
 
-	if (cs.by_id && !cs_task_traced(p))
+	if (shikumi_cs.by_id && !shikumi_cs_task_traced(p))
 		return;
-	if (!cs_cpu_traced(orig) && !cs_cpu_traced(dest_cpu))
+	if (!shikumi_cs_cpu_traced(orig) && !shikumi_cs_cpu_traced(dest_cpu))
 		return;
 
 	lockdep_assert_irqs_disabled();
-	ring = this_cpu_ptr(cs.rings);
-	rec = cs_reserve(ring);
+	ring = this_cpu_ptr(shikumi_cs.rings);
+	rec = shikumi_cs_reserve(ring);
 	if (rec) {
 		memset(rec, 0, sizeof(*rec));
 		rec->ts_ns = ktime_get_mono_fast_ns();
@@ -238,50 +238,50 @@ void cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu)
 		rec->prev_prio = p->prio;
 		rec->cpu_from = orig;
 		rec->cpu_to = dest_cpu;
-		cs_comm(rec->prev_comm, p);
-		cs_commit(ring);
+		shikumi_cs_comm(rec->prev_comm, p);
+		shikumi_cs_commit(ring);
 	}
 }
 
-void cs_wake_reader(struct irq_work *work)
+void shikumi_cs_wake_reader(struct irq_work *work)
 {
-	wake_up_interruptible(&cs.wait);
+	wake_up_interruptible(&shikumi_cs.wait);
 }
 
 /* ------------------------------------------------------------------ */
 /* Starting and stopping                                                */
 /* ------------------------------------------------------------------ */
 
-const struct cs_event cs_events[CS_NR_TP] = {
-	[CS_TP_SWITCH]		= { "sched_switch", cs_probe_switch },
-	[CS_TP_WAKEUP]		= { "sched_wakeup", cs_probe_wakeup },
-	[CS_TP_WAKEUP_NEW]	= { "sched_wakeup_new", cs_probe_wakeup_new },
-	[CS_TP_MIGRATE]		= { "sched_migrate_task", cs_probe_migrate },
+const struct shikumi_cs_event shikumi_cs_events[SHIKUMI_CS_NR_TP] = {
+	[SHIKUMI_CS_TP_SWITCH]		= { "sched_switch", shikumi_cs_probe_switch },
+	[SHIKUMI_CS_TP_WAKEUP]		= { "sched_wakeup", shikumi_cs_probe_wakeup },
+	[SHIKUMI_CS_TP_WAKEUP_NEW]	= { "sched_wakeup_new", shikumi_cs_probe_wakeup_new },
+	[SHIKUMI_CS_TP_MIGRATE]		= { "sched_migrate_task", shikumi_cs_probe_migrate },
 };
 
-void cs_find_tracepoint(struct tracepoint *tp, void *priv)
+void shikumi_cs_find_tracepoint(struct tracepoint *tp, void *priv)
 {
 	int i;
 
-	for (i = 0; i < CS_NR_TP; i++)
-		if (!strcmp(tp->name, cs_events[i].name))
-			cs.tp[i] = tp;
+	for (i = 0; i < SHIKUMI_CS_NR_TP; i++)
+		if (!strcmp(tp->name, shikumi_cs_events[i].name))
+			shikumi_cs.tp[i] = tp;
 }
 
-static void cs_unregister(int n)
+static void shikumi_cs_unregister(int n)
 {
 	while (n--)
-		tracepoint_probe_unregister(cs.tp[n], cs_events[n].probe, NULL);
+		tracepoint_probe_unregister(shikumi_cs.tp[n], shikumi_cs_events[n].probe, NULL);
 	/* no probe runs any more, nor will: the rings are the reader's */
 	tracepoint_synchronize_unregister();
 }
 
-static int cs_register(void)
+static int shikumi_cs_register(void)
 {
 	int i, ret;
 
-	for (i = 0; i < CS_NR_TP; i++) {
-		ret = tracepoint_probe_register(cs.tp[i], cs_events[i].probe,
+	for (i = 0; i < SHIKUMI_CS_NR_TP; i++) {
+		ret = tracepoint_probe_register(shikumi_cs.tp[i], shikumi_cs_events[i].probe,
 						NULL);
 		if (ret)
 			goto unregister_probes;
@@ -289,29 +289,29 @@ static int cs_register(void)
 	return 0;
 
 unregister_probes:
-	pr_warn("cannot hook %s: %d\n", cs_events[i].name, ret);
-	cs_unregister(i);
+	pr_warn("cannot hook %s: %d\n", shikumi_cs_events[i].name, ret);
+	shikumi_cs_unregister(i);
 	return ret;
 }
 
 /*
- * A ring for every online CPU that has none yet; cs.lock held.  A CPU
+ * A ring for every online CPU that has none yet; shikumi_cs.lock held.  A CPU
  * brought online during a session has no ring: its events are counted
  * as dropped in stats, the only place they can show.
  */
-static int cs_alloc_rings(void)
+static int shikumi_cs_alloc_rings(void)
 {
 	struct shikumi_cs_rec *recs;
-	struct cs_ring *ring;
+	struct shikumi_cs_ring *ring;
 	unsigned int cpu;
 	int ret = 0;
 
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
-		ring = per_cpu_ptr(cs.rings, cpu);
+		ring = per_cpu_ptr(shikumi_cs.rings, cpu);
 		if (ring->recs)
 			continue;
-		recs = vzalloc_node(array_size(cs.nr, sizeof(*recs)),
+		recs = vzalloc_node(array_size(shikumi_cs.nr, sizeof(*recs)),
 				    cpu_to_node(cpu));
 		if (!recs) {
 			ret = -ENOMEM;
@@ -319,22 +319,22 @@ static int cs_alloc_rings(void)
 		}
 		/* an empty ring: no reader looks at its records yet */
 		WRITE_ONCE(ring->recs, recs);
-		WRITE_ONCE(cs.nr_rings, cs.nr_rings + 1);
+		WRITE_ONCE(shikumi_cs.nr_rings, shikumi_cs.nr_rings + 1);
 	}
 	cpus_read_unlock();
 	return ret;
 }
 
 /* empty every ring for a new session; no probe runs */
-static void cs_reset(void)
+static void shikumi_cs_reset(void)
 {
 	unsigned int cpu;
 
-	mutex_lock(&cs.read_lock);
+	mutex_lock(&shikumi_cs.read_lock);
 	for_each_possible_cpu(cpu) {
-		struct cs_ring *ring = per_cpu_ptr(cs.rings, cpu);
+		struct shikumi_cs_ring *ring = per_cpu_ptr(shikumi_cs.rings, cpu);
 
-		/* cs_has_data() and stats read these without the lock */
+		/* shikumi_cs_has_data() and stats read these without the lock */
 		WRITE_ONCE(ring->head, 0);
 		WRITE_ONCE(ring->tail, 0);
 		ring->lost_pending = 0;
@@ -343,33 +343,33 @@ static void cs_reset(void)
 		WRITE_ONCE(ring->lost_records, 0);
 		WRITE_ONCE(ring->max_fill, 0);
 	}
-	cs.gen++;
-	mutex_unlock(&cs.read_lock);
+	shikumi_cs.gen++;
+	mutex_unlock(&shikumi_cs.read_lock);
 }
 
-/* cs.lock held */
-int cs_start(void)
+/* shikumi_cs.lock held */
+int shikumi_cs_start(void)
 {
 	int ret;
 
-	ret = cs_alloc_rings();
+	ret = shikumi_cs_alloc_rings();
 	if (ret)
 		return ret;
-	cs_reset();
-	WRITE_ONCE(cs.on, true);
-	ret = cs_register();
+	shikumi_cs_reset();
+	WRITE_ONCE(shikumi_cs.on, true);
+	ret = shikumi_cs_register();
 	if (ret) {
-		WRITE_ONCE(cs.on, false);
-		wake_up_interruptible(&cs.wait);
+		WRITE_ONCE(shikumi_cs.on, false);
+		wake_up_interruptible(&shikumi_cs.wait);
 	}
 	return ret;
 }
 
-/* cs.lock held */
-void cs_stop(void)
+/* shikumi_cs.lock held */
+void shikumi_cs_stop(void)
 {
-	cs_unregister(CS_NR_TP);
+	shikumi_cs_unregister(SHIKUMI_CS_NR_TP);
 	/* after the last record: a reader that sees "off" has seen them all */
-	smp_store_release(&cs.on, false);
-	wake_up_interruptible(&cs.wait);
+	smp_store_release(&shikumi_cs.on, false);
+	wake_up_interruptible(&shikumi_cs.wait);
 }

@@ -39,24 +39,24 @@
 
 #include "ptdump.h"
 
-const char * const ptd_view_names[] = {
-	[PTD_VIEW_SUMMARY]	= "summary",
-	[PTD_VIEW_FULL]		= "full",
-	[PTD_VIEW_TRANSLATE]	= "translate",
-	[PTD_VIEW_STATS]	= "stats",
+const char * const shikumi_pt_view_names[] = {
+	[SHIKUMI_PT_VIEW_SUMMARY]	= "summary",
+	[SHIKUMI_PT_VIEW_FULL]		= "full",
+	[SHIKUMI_PT_VIEW_TRANSLATE]	= "translate",
+	[SHIKUMI_PT_VIEW_STATS]	= "stats",
 };
 
-static struct dentry *ptd_debugfs_dir;
-static atomic_long_t ptd_mem_bytes = ATOMIC_LONG_INIT(0);
-static atomic_t ptd_open_files = ATOMIC_INIT(0);
+static struct dentry *shikumi_pt_debugfs_dir;
+static atomic_long_t shikumi_pt_mem_bytes = ATOMIC_LONG_INIT(0);
+static atomic_t shikumi_pt_open_files = ATOMIC_INIT(0);
 
 /* ------------------------------------------------------------------ */
 /* The file                                                             */
 /* ------------------------------------------------------------------ */
 
-static void ptd_restart(struct ptd_file *pf)
+static void shikumi_pt_restart(struct shikumi_pt_file *pf)
 {
-	pf->stage = PTD_STAGE_HEADER;
+	pf->stage = SHIKUMI_PT_STAGE_HEADER;
 	pf->cursor = pf->q.start;
 	pf->vma_start = ULONG_MAX;
 	memset(pf->entry_va, 0xff, sizeof(pf->entry_va));
@@ -74,7 +74,7 @@ static void ptd_restart(struct ptd_file *pf)
 }
 
 /* the process a query names */
-struct ptd_target {
+struct shikumi_pt_target {
 	struct mm_struct *mm;		/* mmgrab()ed */
 	char comm[TASK_COMM_LEN];
 };
@@ -85,7 +85,7 @@ struct ptd_target {
  * it: a thread-group leader that has exited has none, while its other
  * threads run on in it.
  */
-static struct mm_struct *ptd_get_task_mm(struct task_struct *task)
+static struct mm_struct *shikumi_pt_get_task_mm(struct task_struct *task)
 {
 	struct mm_struct *mm = NULL;
 	struct task_struct *t;
@@ -101,7 +101,7 @@ static struct mm_struct *ptd_get_task_mm(struct task_struct *task)
 }
 
 /* Find the address space of @nr, in the caller's pid namespace. */
-static int ptd_get_target(pid_t nr, struct ptd_target *t)
+static int shikumi_pt_get_target(pid_t nr, struct shikumi_pt_target *t)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
@@ -116,7 +116,7 @@ static int ptd_get_target(pid_t nr, struct ptd_target *t)
 	put_pid(pid);
 	if (!task)
 		return -ESRCH;
-	mm = ptd_get_task_mm(task);
+	mm = shikumi_pt_get_task_mm(task);
 	if (mm) {
 		mmgrab(mm);
 		mmput(mm);
@@ -130,8 +130,8 @@ static int ptd_get_target(pid_t nr, struct ptd_target *t)
 	return ret;
 }
 
-static int ptd_parse_range(char *val, unsigned long *start,
-			   unsigned long *end)
+static int shikumi_pt_parse_range(char *val, unsigned long *start,
+				  unsigned long *end)
 {
 	char *dash = strchr(val, '-');
 
@@ -144,8 +144,8 @@ static int ptd_parse_range(char *val, unsigned long *start,
 }
 
 /* Parse @line into @q, and say which keys it had. */
-static int ptd_parse_query(char *line, struct ptd_query *q, bool *has_pid,
-			   bool *has_range, bool *has_addr)
+static int shikumi_pt_parse_query(char *line, struct shikumi_pt_query *q, bool *has_pid,
+				  bool *has_range, bool *has_addr)
 {
 	char *word, *val;
 	int view;
@@ -162,7 +162,7 @@ static int ptd_parse_query(char *line, struct ptd_query *q, bool *has_pid,
 				return -EINVAL;
 			*has_pid = true;
 		} else if (!strcmp(word, "range")) {
-			if (ptd_parse_range(val, &q->start, &q->end))
+			if (shikumi_pt_parse_range(val, &q->start, &q->end))
 				return -EINVAL;
 			*has_range = true;
 		} else if (!strcmp(word, "addr")) {
@@ -170,8 +170,8 @@ static int ptd_parse_query(char *line, struct ptd_query *q, bool *has_pid,
 				return -EINVAL;
 			*has_addr = true;
 		} else if (!strcmp(word, "view")) {
-			view = match_string(ptd_view_names,
-					    ARRAY_SIZE(ptd_view_names), val);
+			view = match_string(shikumi_pt_view_names,
+					    ARRAY_SIZE(shikumi_pt_view_names), val);
 			if (view < 0)
 				return -EINVAL;
 			q->view = view;
@@ -189,13 +189,13 @@ static int ptd_parse_query(char *line, struct ptd_query *q, bool *has_pid,
 	return 0;
 }
 
-static ssize_t ptd_write(struct file *file, const char __user *ubuf,
-			 size_t count, loff_t *ppos)
+static ssize_t shikumi_pt_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
 {
-	struct ptd_file *pf = file->private_data;
-	struct ptd_query q = { .view = PTD_VIEW_SUMMARY };
+	struct shikumi_pt_file *pf = file->private_data;
+	struct shikumi_pt_query q = { .view = SHIKUMI_PT_VIEW_SUMMARY };
 	bool has_pid = false, has_range = false, has_addr = false;
-	struct ptd_target t;
+	struct shikumi_pt_target t;
 	struct mm_struct *old;
 	char *line;
 	int ret;
@@ -208,24 +208,24 @@ static ssize_t ptd_write(struct file *file, const char __user *ubuf,
 	 */
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (count > PTD_QUERY_MAX)
+	if (count > SHIKUMI_PT_QUERY_MAX)
 		return -EINVAL;
 	line = memdup_user_nul(ubuf, count);
 	if (IS_ERR(line))
 		return PTR_ERR(line);
-	ret = ptd_parse_query(line, &q, &has_pid, &has_range, &has_addr);
+	ret = shikumi_pt_parse_query(line, &q, &has_pid, &has_range, &has_addr);
 	kfree(line);
 	if (ret)
 		return ret;
-	if (q.raw && q.view == PTD_VIEW_SUMMARY)
+	if (q.raw && q.view == SHIKUMI_PT_VIEW_SUMMARY)
 		return -EINVAL;
 	/* addr= goes with view=translate, which takes no range= */
-	if (q.view == PTD_VIEW_TRANSLATE ? !has_addr || has_range : has_addr)
+	if (q.view == SHIKUMI_PT_VIEW_TRANSLATE ? !has_addr || has_range : has_addr)
 		return -EINVAL;
 	if (!has_pid)
 		q.pid = task_tgid_vnr(current);
 
-	ret = ptd_get_target(q.pid, &t);
+	ret = shikumi_pt_get_target(q.pid, &t);
 	if (ret)
 		return ret;
 	/*
@@ -238,7 +238,7 @@ static ssize_t ptd_write(struct file *file, const char __user *ubuf,
 	     !capable(CAP_SYS_PTRACE)))
 		goto drop_mm;
 	ret = -EINVAL;
-	if (q.view == PTD_VIEW_TRANSLATE) {
+	if (q.view == SHIKUMI_PT_VIEW_TRANSLATE) {
 		if (q.addr >= t.mm->task_size)
 			goto drop_mm;
 		q.start = q.addr & PAGE_MASK;
@@ -260,7 +260,7 @@ static ssize_t ptd_write(struct file *file, const char __user *ubuf,
 	pf->mm = t.mm;
 	pf->q = q;
 	memcpy(pf->comm, t.comm, sizeof(pf->comm));
-	ptd_restart(pf);
+	shikumi_pt_restart(pf);
 	mutex_unlock(&pf->lock);
 	mmdrop(old);
 	return count;
@@ -270,10 +270,10 @@ drop_mm:
 	return ret;
 }
 
-static ssize_t ptd_read(struct file *file, char __user *ubuf, size_t count,
-			loff_t *ppos)
+static ssize_t shikumi_pt_read(struct file *file, char __user *ubuf, size_t count,
+			       loff_t *ppos)
 {
-	struct ptd_file *pf = file->private_data;
+	struct shikumi_pt_file *pf = file->private_data;
 	size_t copied = 0, n;
 	int ret;
 
@@ -286,14 +286,14 @@ static ssize_t ptd_read(struct file *file, char __user *ubuf, size_t count,
 	}
 	while (copied < count) {
 		if (pf->head == pf->len) {
-			if (pf->stage == PTD_STAGE_DONE)
+			if (pf->stage == SHIKUMI_PT_STAGE_DONE)
 				break;
 			if (fatal_signal_pending(current) ||
 			    (!copied && signal_pending(current))) {
 				ret = copied ? 0 : -ERESTARTSYS;
 				break;
 			}
-			ret = ptd_fill(pf);
+			ret = shikumi_pt_fill(pf);
 			if (ret)
 				break;
 			cond_resched();
@@ -316,11 +316,11 @@ unlock:
 	return copied ? copied : ret;
 }
 
-#define PTD_FILE_BYTES	(sizeof(struct ptd_file) + PTD_BUF_SIZE + PATH_MAX)
+#define SHIKUMI_PT_FILE_BYTES	(sizeof(struct shikumi_pt_file) + SHIKUMI_PT_BUF_SIZE + PATH_MAX)
 
-static int ptd_open(struct inode *inode, struct file *file)
+static int shikumi_pt_open(struct inode *inode, struct file *file)
 {
-	struct ptd_file *pf;
+	struct shikumi_pt_file *pf;
 	int ret;
 
 	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
@@ -329,7 +329,7 @@ static int ptd_open(struct inode *inode, struct file *file)
 	if (!pf)
 		return -ENOMEM;
 	ret = -ENOMEM;
-	pf->buf = kvmalloc(PTD_BUF_SIZE, GFP_KERNEL);
+	pf->buf = kvmalloc(SHIKUMI_PT_BUF_SIZE, GFP_KERNEL);
 	if (!pf->buf)
 		goto free_pf;
 	pf->path = kmalloc(PATH_MAX, GFP_KERNEL);
@@ -344,13 +344,13 @@ static int ptd_open(struct inode *inode, struct file *file)
 	pf->mm = current->mm;
 	get_task_comm(pf->comm, current);
 	pf->q.pid = task_tgid_vnr(current);
-	pf->q.view = PTD_VIEW_SUMMARY;
+	pf->q.view = SHIKUMI_PT_VIEW_SUMMARY;
 	pf->q.start = 0;
 	pf->q.end = pf->mm->task_size;
-	ptd_restart(pf);
+	shikumi_pt_restart(pf);
 	file->private_data = pf;
-	atomic_inc(&ptd_open_files);
-	atomic_long_add(PTD_FILE_BYTES, &ptd_mem_bytes);
+	atomic_inc(&shikumi_pt_open_files);
+	atomic_long_add(SHIKUMI_PT_FILE_BYTES, &shikumi_pt_mem_bytes);
 	return stream_open(inode, file);
 
 free_path:
@@ -362,39 +362,39 @@ free_pf:
 	return ret;
 }
 
-static int ptd_release(struct inode *inode, struct file *file)
+static int shikumi_pt_release(struct inode *inode, struct file *file)
 {
-	struct ptd_file *pf = file->private_data;
+	struct shikumi_pt_file *pf = file->private_data;
 
 	mmdrop(pf->mm);
 	kfree(pf->path);
 	kvfree(pf->buf);
 	mutex_destroy(&pf->lock);
 	kfree(pf);
-	atomic_long_sub(PTD_FILE_BYTES, &ptd_mem_bytes);
-	atomic_dec(&ptd_open_files);
+	atomic_long_sub(SHIKUMI_PT_FILE_BYTES, &shikumi_pt_mem_bytes);
+	atomic_dec(&shikumi_pt_open_files);
 	return 0;
 }
 
-static const struct file_operations ptd_dump_fops = {
+static const struct file_operations shikumi_pt_dump_fops = {
 	.owner		= THIS_MODULE,
-	.open		= ptd_open,
-	.read		= ptd_read,
-	.write		= ptd_write,
-	.release	= ptd_release,
+	.open		= shikumi_pt_open,
+	.read		= shikumi_pt_read,
+	.write		= shikumi_pt_write,
+	.release	= shikumi_pt_release,
 };
 
 /* status: how many dumps are open, and the memory they hold */
-static int ptd_status_show(struct seq_file *m, void *v)
+static int shikumi_pt_status_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "open_files %d\n", atomic_read(&ptd_open_files));
-	seq_printf(m, "memory_bytes %ld\n", atomic_long_read(&ptd_mem_bytes));
-	seq_printf(m, "bytes_per_open_file %zu\n", PTD_FILE_BYTES);
-	seq_printf(m, "p4d_folded %d\n", ptd_p4d_folded());
-	seq_printf(m, "pti %d\n", ptd_pti());
+	seq_printf(m, "open_files %d\n", atomic_read(&shikumi_pt_open_files));
+	seq_printf(m, "memory_bytes %ld\n", atomic_long_read(&shikumi_pt_mem_bytes));
+	seq_printf(m, "bytes_per_open_file %zu\n", SHIKUMI_PT_FILE_BYTES);
+	seq_printf(m, "p4d_folded %d\n", shikumi_pt_p4d_folded());
+	seq_printf(m, "pti %d\n", shikumi_pt_pti());
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(ptd_status);
+DEFINE_SHOW_ATTRIBUTE(shikumi_pt_status);
 
 /* ------------------------------------------------------------------ */
 /* Setup and teardown                                                   */
@@ -403,23 +403,23 @@ DEFINE_SHOW_ATTRIBUTE(ptd_status);
 static int __init shikumi_ptdump_init(void)
 {
 	/* in a directory shared by shikumi's modules: <shikumi/debugfs.h> */
-	ptd_debugfs_dir = shikumi_debugfs_create_dir("ptdump");
-	if (IS_ERR(ptd_debugfs_dir)) {
+	shikumi_pt_debugfs_dir = shikumi_debugfs_create_dir("ptdump");
+	if (IS_ERR(shikumi_pt_debugfs_dir)) {
 		pr_err("cannot create /sys/kernel/debug/shikumi/ptdump: %ld\n",
-		       PTR_ERR(ptd_debugfs_dir));
-		return PTR_ERR(ptd_debugfs_dir);
+		       PTR_ERR(shikumi_pt_debugfs_dir));
+		return PTR_ERR(shikumi_pt_debugfs_dir);
 	}
-	debugfs_create_file("dump", 0600, ptd_debugfs_dir, NULL,
-			    &ptd_dump_fops);
-	debugfs_create_file("status", 0400, ptd_debugfs_dir, NULL,
-			    &ptd_status_fops);
+	debugfs_create_file("dump", 0600, shikumi_pt_debugfs_dir, NULL,
+			    &shikumi_pt_dump_fops);
+	debugfs_create_file("status", 0400, shikumi_pt_debugfs_dir, NULL,
+			    &shikumi_pt_status_fops);
 	pr_info("page tables of any process in /sys/kernel/debug/shikumi/ptdump/\n");
 	return 0;
 }
 
 static void __exit shikumi_ptdump_exit(void)
 {
-	shikumi_debugfs_remove(ptd_debugfs_dir);
+	shikumi_debugfs_remove(shikumi_pt_debugfs_dir);
 }
 
 module_init(shikumi_ptdump_init);

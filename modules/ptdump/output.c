@@ -13,7 +13,7 @@
 
 #include "ptdump.h"
 
-const char * const ptd_level_names[SHIKUMI_PT_LEVELS] = {
+const char * const shikumi_pt_level_names[SHIKUMI_PT_LEVELS] = {
 	"pgd", "p4d", "pud", "pmd", "pte",
 };
 
@@ -21,16 +21,16 @@ const char * const ptd_level_names[SHIKUMI_PT_LEVELS] = {
 /* Output                                                               */
 /* ------------------------------------------------------------------ */
 
-__printf(2, 3) void ptd_printf(struct ptd_file *pf, const char *fmt, ...)
+__printf(2, 3) void shikumi_pt_printf(struct shikumi_pt_file *pf, const char *fmt, ...)
 {
 	va_list args;
 
 	va_start(args, fmt);
-	pf->len += vscnprintf(pf->buf + pf->len, ptd_room(pf), fmt, args);
+	pf->len += vscnprintf(pf->buf + pf->len, shikumi_pt_room(pf), fmt, args);
 	va_end(args);
 }
 
-static void ptd_flag_string(char *s, size_t size, u8 type, u32 f)
+static void shikumi_pt_flag_string(char *s, size_t size, u8 type, u32 f)
 {
 	const char *page;
 
@@ -65,7 +65,7 @@ static void ptd_flag_string(char *s, size_t size, u8 type, u32 f)
 		  (f & SHIKUMI_PT_F_SHARED ? "shared" : "excl") : "");
 }
 
-unsigned long ptd_level_size(int level)
+unsigned long shikumi_pt_level_size(int level)
 {
 	switch (level) {
 	case SHIKUMI_PT_PGD:
@@ -81,7 +81,7 @@ unsigned long ptd_level_size(int level)
 	}
 }
 
-static const char *ptd_size_name(int level)
+static const char *shikumi_pt_size_name(int level)
 {
 	switch (level) {
 	case SHIKUMI_PT_PUD:
@@ -93,28 +93,28 @@ static const char *ptd_size_name(int level)
 	}
 }
 
-void ptd_flush_run(struct ptd_file *pf)
+void shikumi_pt_flush_run(struct shikumi_pt_file *pf)
 {
-	struct ptd_run *run = &pf->run;
+	struct shikumi_pt_run *run = &pf->run;
 	char flags[96];
 
 	if (!run->valid)
 		return;
 	run->valid = false;
-	ptd_flag_string(flags, sizeof(flags), run->type, run->flags);
-	ptd_printf(pf, "  0x%016lx-0x%016lx %6lu x %s %s  %s\n",
-		   run->start, run->end, run->count,
-		   run->type == SHIKUMI_PT_REC_LEAF ?
-		   ptd_size_name(run->level) : "  ",
-		   ptd_level_names[run->level], flags);
+	shikumi_pt_flag_string(flags, sizeof(flags), run->type, run->flags);
+	shikumi_pt_printf(pf, "  0x%016lx-0x%016lx %6lu x %s %s  %s\n",
+			  run->start, run->end, run->count,
+			  run->type == SHIKUMI_PT_REC_LEAF ?
+			  shikumi_pt_size_name(run->level) : "  ",
+			  shikumi_pt_level_names[run->level], flags);
 }
 
 /* one leaf or non-present entry, in the query's view */
-void ptd_entry(struct ptd_file *pf, u8 type, int level,
-	       unsigned long va, u64 raw, unsigned long pfn, u32 flags)
+void shikumi_pt_entry(struct shikumi_pt_file *pf, u8 type, int level,
+		      unsigned long va, u64 raw, unsigned long pfn, u32 flags)
 {
-	struct ptd_run *run = &pf->run;
-	unsigned long size = ptd_level_size(level);
+	struct shikumi_pt_run *run = &pf->run;
+	unsigned long size = shikumi_pt_level_size(level);
 	char fs[96];
 	int l;
 
@@ -125,77 +125,77 @@ void ptd_entry(struct ptd_file *pf, u8 type, int level,
 		pf->nonpresent++;
 
 	switch (pf->q.view) {
-	case PTD_VIEW_SUMMARY:
+	case SHIKUMI_PT_VIEW_SUMMARY:
 		if (run->valid && run->end == va && run->type == type &&
 		    run->level == level && run->flags == flags) {
 			run->end += size;
 			run->count++;
 			return;
 		}
-		ptd_flush_run(pf);
-		*run = (struct ptd_run){ .valid = true, .type = type,
+		shikumi_pt_flush_run(pf);
+		*run = (struct shikumi_pt_run){ .valid = true, .type = type,
 			.level = level, .flags = flags, .start = va,
 			.end = va + size, .count = 1 };
 		return;
-	case PTD_VIEW_STATS:
+	case SHIKUMI_PT_VIEW_STATS:
 		return;
 	default:
 		break;
 	}
 
 	if (pf->q.raw) {
-		ptd_emit(pf, type, level, pf->chain[level].index, flags, va,
-			 raw, pfn);
+		shikumi_pt_emit(pf, type, level, pf->chain[level].index, flags, va,
+				raw, pfn);
 		return;
 	}
 
-	ptd_flag_string(fs, sizeof(fs), type, flags);
-	if (pf->q.view == PTD_VIEW_TRANSLATE) {
+	shikumi_pt_flag_string(fs, sizeof(fs), type, flags);
+	if (pf->q.view == SHIKUMI_PT_VIEW_TRANSLATE) {
 		if (type != SHIKUMI_PT_REC_LEAF) {
-			ptd_printf(pf, "%s[%3u]  0x%016llx  %s\n",
-				   ptd_level_names[level],
-				   pf->chain[level].index, raw, fs);
+			shikumi_pt_printf(pf, "%s[%3u]  0x%016llx  %s\n",
+					  shikumi_pt_level_names[level],
+					  pf->chain[level].index, raw, fs);
 			return;
 		}
-		ptd_printf(pf, "%s[%3u]  0x%016llx  %s page at pfn 0x%lx  %s\n",
-			   ptd_level_names[level], pf->chain[level].index, raw,
-			   ptd_size_name(level), pfn, fs);
-		ptd_printf(pf, "0x%lx -> physical address 0x%llx\n",
-			   pf->q.addr, ((u64)pfn << PAGE_SHIFT) +
-			   (pf->q.addr & (size - 1)));
+		shikumi_pt_printf(pf, "%s[%3u]  0x%016llx  %s page at pfn 0x%lx  %s\n",
+				  shikumi_pt_level_names[level], pf->chain[level].index, raw,
+				  shikumi_pt_size_name(level), pfn, fs);
+		shikumi_pt_printf(pf, "0x%lx -> physical address 0x%llx\n",
+				  pf->q.addr, ((u64)pfn << PAGE_SHIFT) +
+				  (pf->q.addr & (size - 1)));
 		return;
 	}
 
-	ptd_printf(pf, "0x%016lx", va);
+	shikumi_pt_printf(pf, "0x%016lx", va);
 	for (l = SHIKUMI_PT_PGD; l < level; l++) {
-		if (l == SHIKUMI_PT_P4D && ptd_p4d_folded())
+		if (l == SHIKUMI_PT_P4D && shikumi_pt_p4d_folded())
 			continue;
-		ptd_printf(pf, " %s[%3u]=0x%016llx", ptd_level_names[l],
-			   pf->chain[l].index, pf->chain[l].raw);
+		shikumi_pt_printf(pf, " %s[%3u]=0x%016llx", shikumi_pt_level_names[l],
+				  pf->chain[l].index, pf->chain[l].raw);
 	}
 	if (type == SHIKUMI_PT_REC_LEAF)
-		ptd_printf(pf, " %s[%3u]=0x%016llx %s pfn=0x%lx %s\n",
-			   ptd_level_names[level], pf->chain[level].index, raw,
-			   ptd_size_name(level), pfn, fs);
+		shikumi_pt_printf(pf, " %s[%3u]=0x%016llx %s pfn=0x%lx %s\n",
+				  shikumi_pt_level_names[level], pf->chain[level].index, raw,
+				  shikumi_pt_size_name(level), pfn, fs);
 	else
-		ptd_printf(pf, " %s[%3u]=0x%016llx %s\n",
-			   ptd_level_names[level], pf->chain[level].index, raw,
-			   fs);
+		shikumi_pt_printf(pf, " %s[%3u]=0x%016llx %s\n",
+				  shikumi_pt_level_names[level], pf->chain[level].index, raw,
+				  fs);
 }
 
 /*
  * The walk goes through an entry that points to a table.  The entry is
  * shown, and the table counted, once, however many reads the walk takes.
  */
-void ptd_table(struct ptd_file *pf, int level, unsigned long va,
-	       u64 raw)
+void shikumi_pt_table(struct shikumi_pt_file *pf, int level, unsigned long va,
+		      u64 raw)
 {
-	unsigned long base = va & ~(ptd_level_size(level) - 1);
+	unsigned long base = va & ~(shikumi_pt_level_size(level) - 1);
 	int child = level + 1;
 	u64 table_pfn = (raw & PTE_PFN_MASK) >> PAGE_SHIFT;
 	char fs[96];
 
-	if (level == SHIKUMI_PT_PGD && ptd_p4d_folded())
+	if (level == SHIKUMI_PT_PGD && shikumi_pt_p4d_folded())
 		child = SHIKUMI_PT_PUD;
 	if (pf->entry_va[level] == base)
 		return;
@@ -205,23 +205,23 @@ void ptd_table(struct ptd_file *pf, int level, unsigned long va,
 	       sizeof(pf->entry_va[0]) * (SHIKUMI_PT_LEVELS - level - 1));
 	pf->tables[child]++;
 
-	if (pf->q.view != PTD_VIEW_FULL && pf->q.view != PTD_VIEW_TRANSLATE)
+	if (pf->q.view != SHIKUMI_PT_VIEW_FULL && pf->q.view != SHIKUMI_PT_VIEW_TRANSLATE)
 		return;
 	if (pf->q.raw) {
-		ptd_emit(pf, SHIKUMI_PT_REC_TABLE, level,
-			 pf->chain[level].index, ptd_entry_flags(raw, level),
-			 base, raw, table_pfn);
-	} else if (pf->q.view == PTD_VIEW_TRANSLATE) {
-		ptd_flag_string(fs, sizeof(fs), SHIKUMI_PT_REC_TABLE,
-				ptd_entry_flags(raw, level) |
-				SHIKUMI_PT_F_NOPAGE);
-		ptd_printf(pf, "%s[%3u]  0x%016llx  table at pfn 0x%llx  %.29s\n",
-			   ptd_level_names[level], pf->chain[level].index, raw,
-			   table_pfn, fs);
+		shikumi_pt_emit(pf, SHIKUMI_PT_REC_TABLE, level,
+				pf->chain[level].index, shikumi_pt_entry_flags(raw, level),
+				base, raw, table_pfn);
+	} else if (pf->q.view == SHIKUMI_PT_VIEW_TRANSLATE) {
+		shikumi_pt_flag_string(fs, sizeof(fs), SHIKUMI_PT_REC_TABLE,
+				       shikumi_pt_entry_flags(raw, level) |
+				       SHIKUMI_PT_F_NOPAGE);
+		shikumi_pt_printf(pf, "%s[%3u]  0x%016llx  table at pfn 0x%llx  %.29s\n",
+				  shikumi_pt_level_names[level], pf->chain[level].index, raw,
+				  table_pfn, fs);
 	}
 }
 
-static const char *ptd_vma_kind_name(u32 kind)
+static const char *shikumi_pt_vma_kind_name(u32 kind)
 {
 	static const char * const names[] = {
 		[SHIKUMI_PT_VMA_ANON]		= "anon",
@@ -234,7 +234,7 @@ static const char *ptd_vma_kind_name(u32 kind)
 	return kind < ARRAY_SIZE(names) ? names[kind] : "?";
 }
 
-void ptd_vma(struct ptd_file *pf, struct vm_area_struct *vma)
+void shikumi_pt_vma(struct shikumi_pt_file *pf, struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	const char *name = NULL;
@@ -269,27 +269,27 @@ void ptd_vma(struct ptd_file *pf, struct vm_area_struct *vma)
 		flags |= SHIKUMI_PT_VMA_HUGETLB;
 
 	pf->vmas++;
-	if (pf->q.view == PTD_VIEW_STATS)
+	if (pf->q.view == SHIKUMI_PT_VIEW_STATS)
 		return;
 	if (pf->q.raw) {
-		ptd_emit(pf, SHIKUMI_PT_REC_VMA, 0, 0, flags, vma->vm_start,
-			 vma->vm_flags, vma->vm_end);
+		shikumi_pt_emit(pf, SHIKUMI_PT_REC_VMA, 0, 0, flags, vma->vm_start,
+				vma->vm_flags, vma->vm_end);
 		return;
 	}
-	ptd_flush_run(pf);
+	shikumi_pt_flush_run(pf);
 	if (vma->vm_file && pf->path) {
 		name = file_path(vma->vm_file, pf->path, PATH_MAX);
 		if (IS_ERR(name))
 			name = "(path too long)";
 	}
-	ptd_printf(pf, "%s0x%016lx-0x%016lx %c%c%c%c %8luK %-7s %s\n",
-		   pf->q.view == PTD_VIEW_TRANSLATE ? "vma " : "",
-		   vma->vm_start, vma->vm_end,
-		   flags & SHIKUMI_PT_VMA_READ ? 'r' : '-',
-		   flags & SHIKUMI_PT_VMA_WRITE ? 'w' : '-',
-		   flags & SHIKUMI_PT_VMA_EXEC ? 'x' : '-',
-		   flags & SHIKUMI_PT_VMA_SHARED ? 's' : 'p',
-		   (vma->vm_end - vma->vm_start) >> 10,
-		   ptd_vma_kind_name(flags & SHIKUMI_PT_VMA_KIND),
-		   name ?: "");
+	shikumi_pt_printf(pf, "%s0x%016lx-0x%016lx %c%c%c%c %8luK %-7s %s\n",
+			  pf->q.view == SHIKUMI_PT_VIEW_TRANSLATE ? "vma " : "",
+			  vma->vm_start, vma->vm_end,
+			  flags & SHIKUMI_PT_VMA_READ ? 'r' : '-',
+			  flags & SHIKUMI_PT_VMA_WRITE ? 'w' : '-',
+			  flags & SHIKUMI_PT_VMA_EXEC ? 'x' : '-',
+			  flags & SHIKUMI_PT_VMA_SHARED ? 's' : 'p',
+			  (vma->vm_end - vma->vm_start) >> 10,
+			  shikumi_pt_vma_kind_name(flags & SHIKUMI_PT_VMA_KIND),
+			  name ?: "");
 }

@@ -20,40 +20,40 @@
 static_assert(sizeof(struct shikumi_pt_rec) == 32);
 
 /* the output buffer of one open file */
-#define PTD_BUF_SIZE		(64 * 1024)
+#define SHIKUMI_PT_BUF_SIZE		(64 * 1024)
 /* room one entry's output may need: a flushed run plus a full line */
-#define PTD_ENTRY_ROOM		512
+#define SHIKUMI_PT_ENTRY_ROOM		512
 /* room a VMA line may need, with its path */
-#define PTD_VMA_ROOM		(PTD_ENTRY_ROOM + PATH_MAX + 128)
+#define SHIKUMI_PT_VMA_ROOM		(SHIKUMI_PT_ENTRY_ROOM + PATH_MAX + 128)
 /* entries one fill may walk before it drops the locks */
-#define PTD_FILL_BUDGET		(64 * PTRS_PER_PTE)
+#define SHIKUMI_PT_FILL_BUDGET		(64 * PTRS_PER_PTE)
 /* the longest query */
-#define PTD_QUERY_MAX		256
+#define SHIKUMI_PT_QUERY_MAX		256
 
-enum ptd_view {
-	PTD_VIEW_SUMMARY,
-	PTD_VIEW_FULL,
-	PTD_VIEW_TRANSLATE,
-	PTD_VIEW_STATS,
+enum shikumi_pt_view {
+	SHIKUMI_PT_VIEW_SUMMARY,
+	SHIKUMI_PT_VIEW_FULL,
+	SHIKUMI_PT_VIEW_TRANSLATE,
+	SHIKUMI_PT_VIEW_STATS,
 };
 
-enum ptd_stage {
-	PTD_STAGE_HEADER,
-	PTD_STAGE_WALK,
-	PTD_STAGE_TAIL,
-	PTD_STAGE_DONE,
+enum shikumi_pt_stage {
+	SHIKUMI_PT_STAGE_HEADER,
+	SHIKUMI_PT_STAGE_WALK,
+	SHIKUMI_PT_STAGE_TAIL,
+	SHIKUMI_PT_STAGE_DONE,
 };
 
-struct ptd_query {
+struct shikumi_pt_query {
 	pid_t pid;
 	unsigned long start, end;	/* [start, end), page aligned */
 	unsigned long addr;		/* view=translate */
-	enum ptd_view view;
+	enum shikumi_pt_view view;
 	bool raw;
 };
 
 /* view=summary: consecutive entries with the same attributes */
-struct ptd_run {
+struct shikumi_pt_run {
 	bool valid;
 	u8 type;			/* LEAF or NONPRESENT */
 	u8 level;
@@ -63,27 +63,27 @@ struct ptd_run {
 };
 
 /* the entries above the one being visited, for view=full lines */
-struct ptd_chain {
+struct shikumi_pt_chain {
 	u16 index;
 	u64 raw;
 };
 
-struct ptd_file {
+struct shikumi_pt_file {
 	struct mutex lock;		/* the rest, against concurrent reads */
-	struct ptd_query q;
+	struct shikumi_pt_query q;
 	struct mm_struct *mm;		/* mmgrab()ed */
 	char comm[TASK_COMM_LEN];
 
 	/* the walk */
-	enum ptd_stage stage;
+	enum shikumi_pt_stage stage;
 	unsigned long cursor;		/* next address to visit */
 	unsigned long vma_start;	/* the VMA last reported, or -1 */
 	unsigned long entry_va[SHIKUMI_PT_LEVELS]; /* last entry gone through */
-	struct ptd_chain chain[SHIKUMI_PT_LEVELS];
+	struct shikumi_pt_chain chain[SHIKUMI_PT_LEVELS];
 	long budget;
 	bool exited;
 	struct vm_area_struct *vma;	/* being walked, under mmap_lock */
-	struct ptd_run run;
+	struct shikumi_pt_run run;
 
 	/* what the walk counted */
 	u64 tables[SHIKUMI_PT_LEVELS];
@@ -100,39 +100,39 @@ struct ptd_file {
 };
 
 /* formatting an entry (output.c) */
-extern const char * const ptd_level_names[SHIKUMI_PT_LEVELS];
-__printf(2, 3) void ptd_printf(struct ptd_file *pf, const char *fmt, ...);
-unsigned long ptd_level_size(int level);
-void ptd_flush_run(struct ptd_file *pf);
-void ptd_entry(struct ptd_file *pf, u8 type, int level,
-	       unsigned long va, u64 raw, unsigned long pfn, u32 flags);
-void ptd_table(struct ptd_file *pf, int level, unsigned long va, u64 raw);
-void ptd_vma(struct ptd_file *pf, struct vm_area_struct *vma);
+extern const char * const shikumi_pt_level_names[SHIKUMI_PT_LEVELS];
+__printf(2, 3) void shikumi_pt_printf(struct shikumi_pt_file *pf, const char *fmt, ...);
+unsigned long shikumi_pt_level_size(int level);
+void shikumi_pt_flush_run(struct shikumi_pt_file *pf);
+void shikumi_pt_entry(struct shikumi_pt_file *pf, u8 type, int level,
+		      unsigned long va, u64 raw, unsigned long pfn, u32 flags);
+void shikumi_pt_table(struct shikumi_pt_file *pf, int level, unsigned long va, u64 raw);
+void shikumi_pt_vma(struct shikumi_pt_file *pf, struct vm_area_struct *vma);
 
 /* the walk (walk.c) */
-bool ptd_pti(void);
-u32 ptd_entry_flags(u64 raw, int level);
-int ptd_fill(struct ptd_file *pf);
+bool shikumi_pt_pti(void);
+u32 shikumi_pt_entry_flags(u64 raw, int level);
+int shikumi_pt_fill(struct shikumi_pt_file *pf);
 
 /* the query (main.c) */
-extern const char * const ptd_view_names[];
+extern const char * const shikumi_pt_view_names[];
 
-static inline bool ptd_p4d_folded(void)
+static inline bool shikumi_pt_p4d_folded(void)
 {
 	return PTRS_PER_P4D == 1;
 }
 
-static inline size_t ptd_room(const struct ptd_file *pf)
+static inline size_t shikumi_pt_room(const struct shikumi_pt_file *pf)
 {
-	return PTD_BUF_SIZE - pf->len;
+	return SHIKUMI_PT_BUF_SIZE - pf->len;
 }
 
-static inline void ptd_emit(struct ptd_file *pf, u8 type, u8 level, u16 index,
-			    u32 flags, u64 va, u64 raw, u64 pfn)
+static inline void shikumi_pt_emit(struct shikumi_pt_file *pf, u8 type, u8 level, u16 index,
+				   u32 flags, u64 va, u64 raw, u64 pfn)
 {
 	struct shikumi_pt_rec *rec;
 
-	if (WARN_ON_ONCE(ptd_room(pf) < sizeof(*rec)))
+	if (WARN_ON_ONCE(shikumi_pt_room(pf) < sizeof(*rec)))
 		return;
 	rec = (struct shikumi_pt_rec *)(pf->buf + pf->len);
 	/* every field: struct shikumi_pt_rec has no padding */

@@ -37,7 +37,7 @@
 #include "ptdump.h"
 
 /* Page-table isolation: user space runs on a PGD of its own */
-bool ptd_pti(void)
+bool shikumi_pt_pti(void)
 {
 #ifdef SHIKUMI_PTI
 	return cpu_feature_enabled(X86_FEATURE_PTI);
@@ -55,12 +55,12 @@ bool ptd_pti(void)
  * only the top-level entries differ.  Show the user copy, as the kernel's
  * own dumper does for current_user.
  */
-static pgd_t *ptd_pgd_offset(struct mm_struct *mm, unsigned long addr)
+static pgd_t *shikumi_pt_pgd_offset(struct mm_struct *mm, unsigned long addr)
 {
 	pgd_t *pgdp = pgd_offset(mm, addr);
 
 #ifdef SHIKUMI_PTI
-	if (ptd_pti())
+	if (shikumi_pt_pti())
 		pgdp = kernel_to_user_pgdp(pgdp);
 #endif
 	return pgdp;
@@ -70,14 +70,14 @@ static pgd_t *ptd_pgd_offset(struct mm_struct *mm, unsigned long addr)
  * A swap or migration entry's bits are not the hardware's: only its
  * soft-dirty bit has a meaning here.
  */
-static u32 ptd_nonpresent_flags(u64 raw)
+static u32 shikumi_pt_nonpresent_flags(u64 raw)
 {
 	return _PAGE_SWP_SOFT_DIRTY && (raw & _PAGE_SWP_SOFT_DIRTY) ?
 	       SHIKUMI_PT_F_SOFT_DIRTY : 0;
 }
 
 /* the entry's own bits, decoded */
-u32 ptd_entry_flags(u64 raw, int level)
+u32 shikumi_pt_entry_flags(u64 raw, int level)
 {
 	u32 flags = 0;
 
@@ -113,8 +113,8 @@ u32 ptd_entry_flags(u64 raw, int level)
  * What the kernel knows of the page a present leaf maps.  The caller holds
  * the page table lock of the leaf, so the page stays mapped meanwhile.
  */
-static u32 ptd_page_flags(const struct ptd_file *pf, unsigned long pfn,
-			  u32 flags)
+static u32 shikumi_pt_page_flags(const struct shikumi_pt_file *pf, unsigned long pfn,
+				 u32 flags)
 {
 	struct folio *folio;
 	struct page *page;
@@ -143,17 +143,17 @@ static u32 ptd_page_flags(const struct ptd_file *pf, unsigned long pfn,
 }
 
 /* an empty entry: only view=translate shows them */
-static void ptd_empty(struct ptd_file *pf, int level, unsigned long va)
+static void shikumi_pt_empty(struct shikumi_pt_file *pf, int level, unsigned long va)
 {
-	if (pf->q.view != PTD_VIEW_TRANSLATE)
+	if (pf->q.view != SHIKUMI_PT_VIEW_TRANSLATE)
 		return;
-	va &= ~(ptd_level_size(level) - 1);
+	va &= ~(shikumi_pt_level_size(level) - 1);
 	if (pf->q.raw)
-		ptd_emit(pf, SHIKUMI_PT_REC_EMPTY, level,
-			 pf->chain[level].index, 0, va, 0, 0);
+		shikumi_pt_emit(pf, SHIKUMI_PT_REC_EMPTY, level,
+				pf->chain[level].index, 0, va, 0, 0);
 	else
-		ptd_printf(pf, "%s[%3u]  0x%016llx  empty: nothing mapped below\n",
-			   ptd_level_names[level], pf->chain[level].index, 0ULL);
+		shikumi_pt_printf(pf, "%s[%3u]  0x%016llx  empty: nothing mapped below\n",
+				  shikumi_pt_level_names[level], pf->chain[level].index, 0ULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -161,13 +161,13 @@ static void ptd_empty(struct ptd_file *pf, int level, unsigned long va)
 /* ------------------------------------------------------------------ */
 
 /*
- * Each ptd_walk_* visits the entries of one table that map [addr, end).
+ * Each shikumi_pt_walk_* visits the entries of one table that map [addr, end).
  * It returns true when the fill must stop (the buffer is full or the
  * budget spent); pf->cursor is then the address to resume from.
  */
-static bool ptd_must_stop(struct ptd_file *pf, unsigned long addr)
+static bool shikumi_pt_must_stop(struct shikumi_pt_file *pf, unsigned long addr)
 {
-	if (ptd_room(pf) >= PTD_ENTRY_ROOM && pf->budget > 0)
+	if (shikumi_pt_room(pf) >= SHIKUMI_PT_ENTRY_ROOM && pf->budget > 0)
 		return false;
 	pf->cursor = addr;
 	return true;
@@ -179,11 +179,11 @@ static bool ptd_must_stop(struct ptd_file *pf, unsigned long addr)
  * many entries (@n) this fill may take, and the loop writes the records
  * straight into the buffer.
  */
-static void ptd_walk_pte_fast(struct ptd_file *pf, pte_t *ptep,
-			      unsigned long addr, unsigned long n)
+static void shikumi_pt_walk_pte_fast(struct shikumi_pt_file *pf, pte_t *ptep,
+				     unsigned long addr, unsigned long n)
 {
 	struct shikumi_pt_rec *rec = (void *)(pf->buf + pf->len);
-	bool stats = pf->q.view == PTD_VIEW_STATS;
+	bool stats = pf->q.view == SHIKUMI_PT_VIEW_STATS;
 	unsigned long i, leaves = 0, nonpresent = 0;
 
 	for (i = 0; i < n; i++, ptep++, addr += PAGE_SIZE) {
@@ -197,15 +197,15 @@ static void ptd_walk_pte_fast(struct ptd_file *pf, pte_t *ptep,
 		if (!pte_present(pte)) {
 			nonpresent++;
 			pfn = 0;
-			flags = ptd_nonpresent_flags(raw);
+			flags = shikumi_pt_nonpresent_flags(raw);
 			rec->type = SHIKUMI_PT_REC_NONPRESENT;
 		} else {
 			leaves++;
 			if (stats)
 				continue;
 			pfn = pte_pfn(pte);
-			flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
-			flags |= ptd_page_flags(pf, pfn, flags);
+			flags = shikumi_pt_entry_flags(raw, SHIKUMI_PT_PTE);
+			flags |= shikumi_pt_page_flags(pf, pfn, flags);
 			rec->type = SHIKUMI_PT_REC_LEAF;
 		}
 		if (stats)
@@ -227,8 +227,8 @@ static void ptd_walk_pte_fast(struct ptd_file *pf, pte_t *ptep,
 	pf->budget -= n;
 }
 
-static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
-			 unsigned long addr, unsigned long end, bool *retry)
+static bool shikumi_pt_walk_pte(struct shikumi_pt_file *pf, pmd_t *pmdp, pmd_t pmd,
+				unsigned long addr, unsigned long end, bool *retry)
 {
 	spinlock_t *ptl;	/* the PTE table's lock */
 	pte_t *ptep;
@@ -254,18 +254,18 @@ static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 		*retry = true;
 		goto unlock;
 	}
-	if (pf->q.view == PTD_VIEW_STATS ||
-	    (pf->q.raw && pf->q.view == PTD_VIEW_FULL)) {
+	if (pf->q.view == SHIKUMI_PT_VIEW_STATS ||
+	    (pf->q.raw && pf->q.view == SHIKUMI_PT_VIEW_FULL)) {
 		n = (end - addr) >> PAGE_SHIFT;
-		room = pf->q.view == PTD_VIEW_STATS ? n :
-		       ptd_room(pf) / sizeof(struct shikumi_pt_rec);
+		room = pf->q.view == SHIKUMI_PT_VIEW_STATS ? n :
+		       shikumi_pt_room(pf) / sizeof(struct shikumi_pt_rec);
 		room = min_t(unsigned long, room, max(pf->budget, 0L));
 		if (room < n) {
 			pf->cursor = addr + (room << PAGE_SHIFT);
 			n = room;
 			stop = true;
 		}
-		ptd_walk_pte_fast(pf, ptep, addr, n);
+		shikumi_pt_walk_pte_fast(pf, ptep, addr, n);
 		goto unlock;
 	}
 	do {
@@ -273,7 +273,7 @@ static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 		u64 raw = pte_val(pte);
 		u32 flags;
 
-		if (ptd_must_stop(pf, addr)) {
+		if (shikumi_pt_must_stop(pf, addr)) {
 			stop = true;
 			break;
 		}
@@ -281,18 +281,18 @@ static bool ptd_walk_pte(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 		pf->chain[SHIKUMI_PT_PTE].index = pte_index(addr);
 		pf->chain[SHIKUMI_PT_PTE].raw = raw;
 		if (pte_none(pte)) {
-			ptd_empty(pf, SHIKUMI_PT_PTE, addr);
+			shikumi_pt_empty(pf, SHIKUMI_PT_PTE, addr);
 			continue;
 		}
 		if (!pte_present(pte)) {
-			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PTE,
-				  addr, raw, 0, ptd_nonpresent_flags(raw));
+			shikumi_pt_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PTE,
+					 addr, raw, 0, shikumi_pt_nonpresent_flags(raw));
 			continue;
 		}
-		flags = ptd_entry_flags(raw, SHIKUMI_PT_PTE);
-		flags |= ptd_page_flags(pf, pte_pfn(pte), flags);
-		ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PTE, addr, raw,
-			  pte_pfn(pte), flags);
+		flags = shikumi_pt_entry_flags(raw, SHIKUMI_PT_PTE);
+		flags |= shikumi_pt_page_flags(pf, pte_pfn(pte), flags);
+		shikumi_pt_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PTE, addr, raw,
+				 pte_pfn(pte), flags);
 	} while (ptep++, addr += PAGE_SIZE, addr != end);
 unlock:
 	spin_unlock(ptl);
@@ -301,8 +301,8 @@ unlock:
 }
 
 /* a huge PMD: read it again under its lock, and see the page it maps */
-static bool ptd_pmd_leaf(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
-			 unsigned long addr)
+static bool shikumi_pt_pmd_leaf(struct shikumi_pt_file *pf, pmd_t *pmdp, pmd_t pmd,
+				unsigned long addr)
 {
 	spinlock_t *ptl = pmd_lockptr(pf->mm, pmdp);
 	u64 raw = pmd_val(pmd);
@@ -313,8 +313,8 @@ static bool ptd_pmd_leaf(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 		spin_unlock(ptl);
 		return false;
 	}
-	flags = ptd_entry_flags(raw, SHIKUMI_PT_PMD);
-	flags |= ptd_page_flags(pf, pmd_pfn(pmd), flags);
+	flags = shikumi_pt_entry_flags(raw, SHIKUMI_PT_PMD);
+	flags |= shikumi_pt_page_flags(pf, pmd_pfn(pmd), flags);
 	/*
 	 * An anonymous huge PMD (a THP, or the huge zero page) keeps a PTE
 	 * table deposited, ready for the day it is split, and the kernel
@@ -331,14 +331,14 @@ static bool ptd_pmd_leaf(struct ptd_file *pf, pmd_t *pmdp, pmd_t pmd,
 					   SHIKUMI_PT_F_SHARED)) |
 				SHIKUMI_PT_F_ZERO;
 	}
-	ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PMD, addr, raw,
-		  pmd_pfn(pmd), flags);
+	shikumi_pt_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PMD, addr, raw,
+			 pmd_pfn(pmd), flags);
 	spin_unlock(ptl);
 	return true;
 }
 
-static bool ptd_walk_pmd(struct ptd_file *pf, pud_t pud,
-			 unsigned long addr, unsigned long end)
+static bool shikumi_pt_walk_pmd(struct shikumi_pt_file *pf, pud_t pud,
+				unsigned long addr, unsigned long end)
 {
 	/* through the PUD value checked, not a second read of the entry */
 	pmd_t *pmdp = pmd_offset(&pud, addr);
@@ -350,7 +350,7 @@ static bool ptd_walk_pmd(struct ptd_file *pf, pud_t pud,
 
 		next = pmd_addr_end(addr, end);
 again:
-		if (ptd_must_stop(pf, addr))
+		if (shikumi_pt_must_stop(pf, addr))
 			return true;
 		/* no spinlock or RCU is held here, only mmap_lock */
 		cond_resched();
@@ -360,25 +360,25 @@ again:
 		pf->chain[SHIKUMI_PT_PMD].raw = pmd_val(pmd);
 		pf->budget--;
 		if (pmd_none(pmd)) {
-			ptd_empty(pf, SHIKUMI_PT_PMD, addr);
+			shikumi_pt_empty(pf, SHIKUMI_PT_PMD, addr);
 			continue;
 		}
 		if (!pmd_present(pmd)) {
 			/* a THP's migration entry */
-			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PMD,
-				  addr, pmd_val(pmd), 0,
-				  ptd_nonpresent_flags(pmd_val(pmd)));
+			shikumi_pt_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PMD,
+					 addr, pmd_val(pmd), 0,
+					 shikumi_pt_nonpresent_flags(pmd_val(pmd)));
 			continue;
 		}
 		if (pmd_leaf(pmd)) {
-			if (!ptd_pmd_leaf(pf, pmdp, pmd, addr))
+			if (!shikumi_pt_pmd_leaf(pf, pmdp, pmd, addr))
 				goto again;
 			continue;
 		}
 		if (pmd_bad(pmd))
 			continue;
-		ptd_table(pf, SHIKUMI_PT_PMD, addr, pmd_val(pmd));
-		if (ptd_walk_pte(pf, pmdp, pmd, addr, next, &retry))
+		shikumi_pt_table(pf, SHIKUMI_PT_PMD, addr, pmd_val(pmd));
+		if (shikumi_pt_walk_pte(pf, pmdp, pmd, addr, next, &retry))
 			return true;
 		if (retry)
 			goto again;
@@ -387,8 +387,8 @@ again:
 }
 
 /* a huge PUD (1 GiB hugetlb, or DAX) */
-static bool ptd_pud_leaf(struct ptd_file *pf, pud_t *pudp, pud_t pud,
-			 unsigned long addr)
+static bool shikumi_pt_pud_leaf(struct shikumi_pt_file *pf, pud_t *pudp, pud_t pud,
+				unsigned long addr)
 {
 	u64 raw = pud_val(pud);
 	u32 flags;
@@ -398,16 +398,16 @@ static bool ptd_pud_leaf(struct ptd_file *pf, pud_t *pudp, pud_t pud,
 		spin_unlock(&pf->mm->page_table_lock);
 		return false;
 	}
-	flags = ptd_entry_flags(raw, SHIKUMI_PT_PUD);
-	flags |= ptd_page_flags(pf, pud_pfn(pud), flags);
-	ptd_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PUD, addr, raw,
-		  pud_pfn(pud), flags);
+	flags = shikumi_pt_entry_flags(raw, SHIKUMI_PT_PUD);
+	flags |= shikumi_pt_page_flags(pf, pud_pfn(pud), flags);
+	shikumi_pt_entry(pf, SHIKUMI_PT_REC_LEAF, SHIKUMI_PT_PUD, addr, raw,
+			 pud_pfn(pud), flags);
 	spin_unlock(&pf->mm->page_table_lock);
 	return true;
 }
 
-static bool ptd_walk_pud(struct ptd_file *pf, p4d_t p4d,
-			 unsigned long addr, unsigned long end)
+static bool shikumi_pt_walk_pud(struct shikumi_pt_file *pf, p4d_t p4d,
+				unsigned long addr, unsigned long end)
 {
 	pud_t *pudp = pud_offset(&p4d, addr);
 	unsigned long next;
@@ -417,7 +417,7 @@ static bool ptd_walk_pud(struct ptd_file *pf, p4d_t p4d,
 
 		next = pud_addr_end(addr, end);
 again:
-		if (ptd_must_stop(pf, addr))
+		if (shikumi_pt_must_stop(pf, addr))
 			return true;
 		cond_resched();
 		pf->budget--;
@@ -425,24 +425,24 @@ again:
 		pf->chain[SHIKUMI_PT_PUD].index = pud_index(addr);
 		pf->chain[SHIKUMI_PT_PUD].raw = pud_val(pud);
 		if (pud_none(pud)) {
-			ptd_empty(pf, SHIKUMI_PT_PUD, addr);
+			shikumi_pt_empty(pf, SHIKUMI_PT_PUD, addr);
 			continue;
 		}
 		if (!pud_present(pud)) {
-			ptd_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PUD,
-				  addr, pud_val(pud), 0,
-				  ptd_nonpresent_flags(pud_val(pud)));
+			shikumi_pt_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PUD,
+					 addr, pud_val(pud), 0,
+					 shikumi_pt_nonpresent_flags(pud_val(pud)));
 			continue;
 		}
 		if (pud_leaf(pud)) {
-			if (!ptd_pud_leaf(pf, pudp, pud, addr))
+			if (!shikumi_pt_pud_leaf(pf, pudp, pud, addr))
 				goto again;
 			continue;
 		}
 		if (pud_bad(pud))
 			continue;
-		ptd_table(pf, SHIKUMI_PT_PUD, addr, pud_val(pud));
-		if (ptd_walk_pmd(pf, pud, addr, next))
+		shikumi_pt_table(pf, SHIKUMI_PT_PUD, addr, pud_val(pud));
+		if (shikumi_pt_walk_pmd(pf, pud, addr, next))
 			return true;
 	} while (pudp++, addr = next, addr != end);
 	return false;
@@ -452,18 +452,18 @@ again:
  * With 4-level paging the kernel folds the P4D into the PGD: p4d_offset()
  * returns the PGD entry itself.  The entries are then shown as the PGD's.
  */
-static bool ptd_walk_p4d(struct ptd_file *pf, pgd_t *pgdp,
-			 unsigned long addr, unsigned long end)
+static bool shikumi_pt_walk_p4d(struct shikumi_pt_file *pf, pgd_t *pgdp,
+				unsigned long addr, unsigned long end)
 {
 	p4d_t *p4dp = p4d_offset(pgdp, addr);
-	int level = ptd_p4d_folded() ? SHIKUMI_PT_PGD : SHIKUMI_PT_P4D;
+	int level = shikumi_pt_p4d_folded() ? SHIKUMI_PT_PGD : SHIKUMI_PT_P4D;
 	unsigned long next;
 
 	do {
 		p4d_t p4d;
 
 		next = p4d_addr_end(addr, end);
-		if (ptd_must_stop(pf, addr))
+		if (shikumi_pt_must_stop(pf, addr))
 			return true;
 		pf->budget--;
 		p4d = READ_ONCE(*p4dp);
@@ -471,46 +471,46 @@ static bool ptd_walk_p4d(struct ptd_file *pf, pgd_t *pgdp,
 					 pgd_index(addr) : p4d_index(addr);
 		pf->chain[level].raw = p4d_val(p4d);
 		if (p4d_none(p4d)) {
-			ptd_empty(pf, level, addr);
+			shikumi_pt_empty(pf, level, addr);
 			continue;
 		}
 		if (p4d_bad(p4d))
 			continue;
-		ptd_table(pf, level, addr, p4d_val(p4d));
-		if (ptd_walk_pud(pf, p4d, addr, next))
+		shikumi_pt_table(pf, level, addr, p4d_val(p4d));
+		if (shikumi_pt_walk_pud(pf, p4d, addr, next))
 			return true;
 	} while (p4dp++, addr = next, addr != end);
 	return false;
 }
 
-static bool ptd_walk_pgd(struct ptd_file *pf, unsigned long addr,
-			 unsigned long end)
+static bool shikumi_pt_walk_pgd(struct shikumi_pt_file *pf, unsigned long addr,
+				unsigned long end)
 {
-	pgd_t *pgdp = ptd_pgd_offset(pf->mm, addr);
+	pgd_t *pgdp = shikumi_pt_pgd_offset(pf->mm, addr);
 	unsigned long next;
 
 	do {
 		pgd_t pgd;
 
 		next = pgd_addr_end(addr, end);
-		if (ptd_p4d_folded()) {
-			if (ptd_walk_p4d(pf, pgdp, addr, next))
+		if (shikumi_pt_p4d_folded()) {
+			if (shikumi_pt_walk_p4d(pf, pgdp, addr, next))
 				return true;
 			continue;
 		}
-		if (ptd_must_stop(pf, addr))
+		if (shikumi_pt_must_stop(pf, addr))
 			return true;
 		pgd = READ_ONCE(*pgdp);
 		pf->chain[SHIKUMI_PT_PGD].index = pgd_index(addr);
 		pf->chain[SHIKUMI_PT_PGD].raw = pgd_val(pgd);
 		if (pgd_none(pgd)) {
-			ptd_empty(pf, SHIKUMI_PT_PGD, addr);
+			shikumi_pt_empty(pf, SHIKUMI_PT_PGD, addr);
 			continue;
 		}
 		if (pgd_bad(pgd))
 			continue;
-		ptd_table(pf, SHIKUMI_PT_PGD, addr, pgd_val(pgd));
-		if (ptd_walk_p4d(pf, pgdp, addr, next))
+		shikumi_pt_table(pf, SHIKUMI_PT_PGD, addr, pgd_val(pgd));
+		if (shikumi_pt_walk_p4d(pf, pgdp, addr, next))
 			return true;
 	} while (pgdp++, addr = next, addr != end);
 	return false;
@@ -523,8 +523,8 @@ static bool ptd_walk_pgd(struct ptd_file *pf, unsigned long addr,
  * as the kernel's own hugetlb walkers do (mmap_lock, i_mmap_rwsem, then
  * the page table lock).
  */
-static bool ptd_walk_vma(struct ptd_file *pf, struct vm_area_struct *vma,
-			 unsigned long start, unsigned long end)
+static bool shikumi_pt_walk_vma(struct shikumi_pt_file *pf, struct vm_area_struct *vma,
+				unsigned long start, unsigned long end)
 {
 	struct address_space *mapping = NULL;
 	bool stop;
@@ -534,7 +534,7 @@ static bool ptd_walk_vma(struct ptd_file *pf, struct vm_area_struct *vma,
 		mapping = vma->vm_file->f_mapping;
 	if (mapping)
 		i_mmap_lock_read(mapping);
-	stop = ptd_walk_pgd(pf, start, end);
+	stop = shikumi_pt_walk_pgd(pf, start, end);
 	if (mapping)
 		i_mmap_unlock_read(mapping);
 	return stop;
@@ -544,7 +544,7 @@ static bool ptd_walk_vma(struct ptd_file *pf, struct vm_area_struct *vma,
  * Walk the VMAs in [cursor, q.end) until done (false) or told to stop
  * (true).  The caller holds mmap_read_lock.
  */
-static bool ptd_walk_vmas(struct ptd_file *pf)
+static bool shikumi_pt_walk_vmas(struct shikumi_pt_file *pf)
 {
 	struct vm_area_struct *vma;
 	unsigned long start, end;
@@ -554,137 +554,137 @@ static bool ptd_walk_vmas(struct ptd_file *pf)
 		if (!vma || vma->vm_start >= pf->q.end)
 			return false;
 		if (vma->vm_start != pf->vma_start) {
-			if (ptd_room(pf) < PTD_VMA_ROOM)
+			if (shikumi_pt_room(pf) < SHIKUMI_PT_VMA_ROOM)
 				return true;
 			pf->vma_start = vma->vm_start;
-			ptd_vma(pf, vma);
+			shikumi_pt_vma(pf, vma);
 		}
 		start = max(pf->cursor, vma->vm_start);
 		end = min(vma->vm_end, pf->q.end);
 		pf->vma = vma;
-		if (ptd_walk_vma(pf, vma, start, end))
+		if (shikumi_pt_walk_vma(pf, vma, start, end))
 			return true;
 		pf->cursor = end;
 	}
 	return false;
 }
 
-static void ptd_header(struct ptd_file *pf)
+static void shikumi_pt_header(struct shikumi_pt_file *pf)
 {
-	const struct ptd_query *q = &pf->q;
+	const struct shikumi_pt_query *q = &pf->q;
 	u32 flags = 0;
 
-	if (ptd_p4d_folded())
+	if (shikumi_pt_p4d_folded())
 		flags |= SHIKUMI_PT_H_P4D_FOLDED;
 	if (IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
 		flags |= SHIKUMI_PT_H_SOFT_DIRTY;
 	if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
 		flags |= SHIKUMI_PT_H_THP;
-	if (ptd_pti())
+	if (shikumi_pt_pti())
 		flags |= SHIKUMI_PT_H_PTI_USER;
 	if (q->raw) {
-		ptd_emit(pf, SHIKUMI_PT_REC_HEADER, SHIKUMI_PT_LEVELS,
-			 SHIKUMI_PT_VERSION, flags, q->start, q->pid, q->end);
+		shikumi_pt_emit(pf, SHIKUMI_PT_REC_HEADER, SHIKUMI_PT_LEVELS,
+				SHIKUMI_PT_VERSION, flags, q->start, q->pid, q->end);
 		return;
 	}
-	ptd_printf(pf, "# shikumi_ptdump: pid %d (%s), ", q->pid, pf->comm);
-	if (q->view == PTD_VIEW_TRANSLATE)
-		ptd_printf(pf, "translate 0x%lx\n", q->addr);
+	shikumi_pt_printf(pf, "# shikumi_ptdump: pid %d (%s), ", q->pid, pf->comm);
+	if (q->view == SHIKUMI_PT_VIEW_TRANSLATE)
+		shikumi_pt_printf(pf, "translate 0x%lx\n", q->addr);
 	else
-		ptd_printf(pf, "0x%lx-0x%lx, %s\n", q->start, q->end,
-			   ptd_view_names[q->view]);
-	if (q->view == PTD_VIEW_STATS)
+		shikumi_pt_printf(pf, "0x%lx-0x%lx, %s\n", q->start, q->end,
+				  shikumi_pt_view_names[q->view]);
+	if (q->view == SHIKUMI_PT_VIEW_STATS)
 		return;
-	ptd_printf(pf, "# paging: %s\n", ptd_p4d_folded() ?
-		   "4 levels, the p4d is folded into the pgd" : "5 levels");
-	if (ptd_pti())
-		ptd_printf(pf, "# pgd: the user copy (page-table isolation)\n");
-	if (q->view == PTD_VIEW_SUMMARY)
-		ptd_printf(pf, "# runs: start-end count x size level flags\n");
-	ptd_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user,\n");
-	ptd_printf(pf, "#   A accessed, D dirty, NX/x, GLB global, PSE huge,\n");
-	ptd_printf(pf, "#   SD soft-dirty, SPC special;\n");
-	ptd_printf(pf, "#   page: anon/file/zero/pfn (no struct page)/kern, shared/excl\n");
+	shikumi_pt_printf(pf, "# paging: %s\n", shikumi_pt_p4d_folded() ?
+			  "4 levels, the p4d is folded into the pgd" : "5 levels");
+	if (shikumi_pt_pti())
+		shikumi_pt_printf(pf, "# pgd: the user copy (page-table isolation)\n");
+	if (q->view == SHIKUMI_PT_VIEW_SUMMARY)
+		shikumi_pt_printf(pf, "# runs: start-end count x size level flags\n");
+	shikumi_pt_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user,\n");
+	shikumi_pt_printf(pf, "#   A accessed, D dirty, NX/x, GLB global, PSE huge,\n");
+	shikumi_pt_printf(pf, "#   SD soft-dirty, SPC special;\n");
+	shikumi_pt_printf(pf, "#   page: anon/file/zero/pfn (no struct page)/kern, shared/excl\n");
 }
 
-static void ptd_tail(struct ptd_file *pf)
+static void shikumi_pt_tail(struct shikumi_pt_file *pf)
 {
 	u64 pgtable_bytes;
 	int l;
 
 	pf->tables[SHIKUMI_PT_PGD] = 1;
-	if (pf->q.view == PTD_VIEW_SUMMARY)
-		ptd_flush_run(pf);
+	if (pf->q.view == SHIKUMI_PT_VIEW_SUMMARY)
+		shikumi_pt_flush_run(pf);
 	if (pf->q.raw) {
-		if (pf->q.view == PTD_VIEW_FULL || pf->q.view == PTD_VIEW_STATS)
+		if (pf->q.view == SHIKUMI_PT_VIEW_FULL || pf->q.view == SHIKUMI_PT_VIEW_STATS)
 			for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
-				ptd_emit(pf, SHIKUMI_PT_REC_STATS, l, 0,
-					 l == SHIKUMI_PT_PTE ? pf->deposited : 0,
-					 0, pf->leaves[l], pf->tables[l]);
-		ptd_emit(pf, SHIKUMI_PT_REC_END, 0, 0,
-			 pf->exited ? SHIKUMI_PT_E_EXITED : 0, pf->cursor,
-			 pf->nonpresent, pf->records);
+				shikumi_pt_emit(pf, SHIKUMI_PT_REC_STATS, l, 0,
+						l == SHIKUMI_PT_PTE ? pf->deposited : 0,
+						0, pf->leaves[l], pf->tables[l]);
+		shikumi_pt_emit(pf, SHIKUMI_PT_REC_END, 0, 0,
+				pf->exited ? SHIKUMI_PT_E_EXITED : 0, pf->cursor,
+				pf->nonpresent, pf->records);
 		return;
 	}
-	if (pf->q.view == PTD_VIEW_TRANSLATE && !pf->vmas && !pf->exited)
-		ptd_printf(pf, "0x%lx is in no VMA: nothing can be mapped there\n",
-			   pf->q.addr);
-	if (pf->q.view == PTD_VIEW_STATS) {
+	if (pf->q.view == SHIKUMI_PT_VIEW_TRANSLATE && !pf->vmas && !pf->exited)
+		shikumi_pt_printf(pf, "0x%lx is in no VMA: nothing can be mapped there\n",
+				  pf->q.addr);
+	if (pf->q.view == SHIKUMI_PT_VIEW_STATS) {
 		for (l = 0; l < SHIKUMI_PT_LEVELS; l++)
-			ptd_printf(pf, "tables_%s %llu\n", ptd_level_names[l],
-				   pf->tables[l]);
+			shikumi_pt_printf(pf, "tables_%s %llu\n", shikumi_pt_level_names[l],
+					  pf->tables[l]);
 		pgtable_bytes = (pf->tables[SHIKUMI_PT_PUD] +
 				 pf->tables[SHIKUMI_PT_PMD] +
 				 pf->tables[SHIKUMI_PT_PTE]) * PAGE_SIZE;
-		ptd_printf(pf, "pgtable_bytes %llu\n", pgtable_bytes);
-		ptd_printf(pf, "pte_tables_deposited %llu\n", pf->deposited);
+		shikumi_pt_printf(pf, "pgtable_bytes %llu\n", pgtable_bytes);
+		shikumi_pt_printf(pf, "pte_tables_deposited %llu\n", pf->deposited);
 		/* what /proc/PID/status calls VmPTE (the PGD and P4D aside) */
-		ptd_printf(pf, "vmpte_bytes %llu\n",
-			   pgtable_bytes + pf->deposited * PAGE_SIZE);
-		ptd_printf(pf, "pages_4k %llu\npages_2m %llu\npages_1g %llu\n",
-			   pf->leaves[SHIKUMI_PT_PTE],
-			   pf->leaves[SHIKUMI_PT_PMD],
-			   pf->leaves[SHIKUMI_PT_PUD]);
-		ptd_printf(pf, "nonpresent %llu\nvmas %llu\n",
-			   pf->nonpresent, pf->vmas);
-		ptd_printf(pf, "p4d_folded %d\n", ptd_p4d_folded());
+		shikumi_pt_printf(pf, "vmpte_bytes %llu\n",
+				  pgtable_bytes + pf->deposited * PAGE_SIZE);
+		shikumi_pt_printf(pf, "pages_4k %llu\npages_2m %llu\npages_1g %llu\n",
+				  pf->leaves[SHIKUMI_PT_PTE],
+				  pf->leaves[SHIKUMI_PT_PMD],
+				  pf->leaves[SHIKUMI_PT_PUD]);
+		shikumi_pt_printf(pf, "nonpresent %llu\nvmas %llu\n",
+				  pf->nonpresent, pf->vmas);
+		shikumi_pt_printf(pf, "p4d_folded %d\n", shikumi_pt_p4d_folded());
 	}
 	if (pf->exited)
-		ptd_printf(pf, "# the process exited during the dump\n");
+		shikumi_pt_printf(pf, "# the process exited during the dump\n");
 }
 
 /* Fill the empty buffer with what comes next. */
-int ptd_fill(struct ptd_file *pf)
+int shikumi_pt_fill(struct shikumi_pt_file *pf)
 {
 	bool stop;
 
 	pf->head = 0;
 	pf->len = 0;
 	switch (pf->stage) {
-	case PTD_STAGE_HEADER:
-		ptd_header(pf);
-		pf->stage = PTD_STAGE_WALK;
+	case SHIKUMI_PT_STAGE_HEADER:
+		shikumi_pt_header(pf);
+		pf->stage = SHIKUMI_PT_STAGE_WALK;
 		return 0;
-	case PTD_STAGE_WALK:
+	case SHIKUMI_PT_STAGE_WALK:
 		if (!mmget_not_zero(pf->mm)) {
 			pf->exited = true;
-			pf->stage = PTD_STAGE_TAIL;
+			pf->stage = SHIKUMI_PT_STAGE_TAIL;
 			return 0;
 		}
 		if (mmap_read_lock_killable(pf->mm)) {
 			mmput(pf->mm);
 			return -EINTR;
 		}
-		pf->budget = PTD_FILL_BUDGET;
-		stop = ptd_walk_vmas(pf);
+		pf->budget = SHIKUMI_PT_FILL_BUDGET;
+		stop = shikumi_pt_walk_vmas(pf);
 		mmap_read_unlock(pf->mm);
 		mmput(pf->mm);
 		if (!stop)
-			pf->stage = PTD_STAGE_TAIL;
+			pf->stage = SHIKUMI_PT_STAGE_TAIL;
 		return 0;
-	case PTD_STAGE_TAIL:
-		ptd_tail(pf);
-		pf->stage = PTD_STAGE_DONE;
+	case SHIKUMI_PT_STAGE_TAIL:
+		shikumi_pt_tail(pf);
+		pf->stage = SHIKUMI_PT_STAGE_DONE;
 		return 0;
 	default:
 		return 0;

@@ -38,28 +38,44 @@ static char *shikumi_cs_strndup_user(const char __user *ubuf, size_t count,
 	return memdup_user_nul(ubuf, count);
 }
 
+/*
+ * enable and follow_fork: a boolean, handed to @set under the lock; what
+ * @set returns, if not 0, is the write's error.
+ */
+static ssize_t shikumi_cs_bool_write(const char __user *ubuf, size_t count,
+				     int (*set)(bool val))
+{
+	bool val;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, count, &val);
+	if (ret)
+		return ret;
+	mutex_lock(&shikumi_cs.lock);
+	ret = set(val);
+	mutex_unlock(&shikumi_cs.lock);
+	return ret ? ret : count;
+}
+
 static int shikumi_cs_enable_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "%d\n", READ_ONCE(shikumi_cs.on));
 	return 0;
 }
 
+static int shikumi_cs_enable_set(bool on)
+{
+	if (on && !shikumi_cs.on)
+		return shikumi_cs_start();
+	if (!on && shikumi_cs.on)
+		shikumi_cs_stop();
+	return 0;
+}
+
 static ssize_t shikumi_cs_enable_write(struct file *file, const char __user *ubuf,
 				       size_t count, loff_t *ppos)
 {
-	bool on;
-	int ret;
-
-	ret = kstrtobool_from_user(ubuf, count, &on);
-	if (ret)
-		return ret;
-	mutex_lock(&shikumi_cs.lock);
-	if (on && !shikumi_cs.on)
-		ret = shikumi_cs_start();
-	else if (!on && shikumi_cs.on)
-		shikumi_cs_stop();
-	mutex_unlock(&shikumi_cs.lock);
-	return ret ? ret : count;
+	return shikumi_cs_bool_write(ubuf, count, shikumi_cs_enable_set);
 }
 
 static int shikumi_cs_follow_show(struct seq_file *m, void *v)
@@ -70,22 +86,18 @@ static int shikumi_cs_follow_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+static int shikumi_cs_follow_set(bool follow)
+{
+	if (shikumi_cs.on)
+		return -EBUSY;
+	shikumi_cs.follow_fork = follow;
+	return 0;
+}
+
 static ssize_t shikumi_cs_follow_write(struct file *file, const char __user *ubuf,
 				       size_t count, loff_t *ppos)
 {
-	bool follow;
-	int ret;
-
-	ret = kstrtobool_from_user(ubuf, count, &follow);
-	if (ret)
-		return ret;
-	mutex_lock(&shikumi_cs.lock);
-	if (shikumi_cs.on)
-		ret = -EBUSY;
-	else
-		shikumi_cs.follow_fork = follow;
-	mutex_unlock(&shikumi_cs.lock);
-	return ret ? ret : count;
+	return shikumi_cs_bool_write(ubuf, count, shikumi_cs_follow_set);
 }
 
 /* "12 34,56-58" -> "12,34,56-58"; "" and "none" mean none */

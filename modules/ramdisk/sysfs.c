@@ -37,12 +37,42 @@ static ssize_t pages_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(pages);
 
-static ssize_t model_show(struct device *dev, struct device_attribute *attr,
-			  char *buf)
-{
-	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+/*
+ * The model and the policy: a u8 of struct shikumi_rd, one of @names,
+ * shown and chosen by name; @set makes the switch.
+ */
+struct shikumi_rd_choice_attr {
+	struct device_attribute attr;
+	const char * const *names;
+	size_t nr_names;
+	size_t offset;
+	int (*set)(struct shikumi_rd *rd, int choice);
+};
 
-	return sysfs_emit(buf, "%s\n", shikumi_rd_model_names[READ_ONCE(rd->model)]);
+static ssize_t shikumi_rd_choice_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	struct shikumi_rd_choice_attr *ca =
+		container_of(attr, struct shikumi_rd_choice_attr, attr);
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	u8 choice = READ_ONCE(*((u8 *)rd + ca->offset));
+
+	return sysfs_emit(buf, "%s\n", ca->names[choice]);
+}
+
+static ssize_t shikumi_rd_choice_store(struct device *dev,
+				       struct device_attribute *attr,
+				       const char *buf, size_t count)
+{
+	struct shikumi_rd_choice_attr *ca =
+		container_of(attr, struct shikumi_rd_choice_attr, attr);
+	int choice, ret;
+
+	choice = __sysfs_match_string(ca->names, ca->nr_names, buf);
+	if (choice < 0)
+		return choice;
+	ret = ca->set(shikumi_rd_from_dev(dev), choice);
+	return ret ?: count;
 }
 
 /*
@@ -50,17 +80,11 @@ static ssize_t model_show(struct device *dev, struct device_attribute *attr,
  * none is served half by one model and half by another, and the requests
  * waiting in our queue never meet the ram model, which has no queue.
  */
-static ssize_t model_store(struct device *dev, struct device_attribute *attr,
-			   const char *buf, size_t count)
+static int shikumi_rd_set_model(struct shikumi_rd *rd, int model)
 {
-	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
 	struct request_queue *q = rd->disk->queue;
 	unsigned int memflags;
-	int model, ret;
-
-	model = sysfs_match_string(shikumi_rd_model_names, buf);
-	if (model < 0)
-		return model;
+	int ret;
 
 	mutex_lock(&rd->model_lock);
 	/* first what may fail: a refused switch changes nothing */
@@ -75,36 +99,38 @@ static ssize_t model_store(struct device *dev, struct device_attribute *attr,
 		shikumi_blk_unfreeze_queue(q, memflags);
 	}
 	mutex_unlock(&rd->model_lock);
-	return ret ?: count;
-}
-static DEVICE_ATTR_RW(model);
-
-static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
-			   char *buf)
-{
-	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
-
-	return sysfs_emit(buf, "%s\n", shikumi_rd_policy_names[READ_ONCE(rd->policy)]);
+	return ret;
 }
 
 /* A policy only picks among waiting requests: switch it under the lock. */
-static ssize_t policy_store(struct device *dev, struct device_attribute *attr,
-			    const char *buf, size_t count)
+static int shikumi_rd_set_policy(struct shikumi_rd *rd, int policy)
 {
-	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
-	int policy;
-
-	policy = sysfs_match_string(shikumi_rd_policy_names, buf);
-	if (policy < 0)
-		return policy;
 	spin_lock_irq(&rd->lock);
 	rd->policy = policy;
 	rd->dl_batch = 0;
 	rd->dl_starved = 0;
 	spin_unlock_irq(&rd->lock);
-	return count;
+	return 0;
 }
-static DEVICE_ATTR_RW(policy);
+
+#define SHIKUMI_RD_CHOICE(_name)						\
+static struct shikumi_rd_choice_attr shikumi_rd_choice_##_name = {		\
+	.attr	= {								\
+		.attr	= { .name = __stringify(_name), .mode = 0644 },		\
+		.show	= shikumi_rd_choice_show,				\
+		.store	= shikumi_rd_choice_store,				\
+	},									\
+	.names		= shikumi_rd_##_name##_names,				\
+	.nr_names	= ARRAY_SIZE(shikumi_rd_##_name##_names),		\
+	.offset		= offsetof(struct shikumi_rd, _name),			\
+	.set		= shikumi_rd_set_##_name,				\
+}
+
+SHIKUMI_RD_CHOICE(model);
+SHIKUMI_RD_CHOICE(policy);
+/* shikumi_rd_choice_show() reads them as u8 */
+static_assert(sizeof_field(struct shikumi_rd, model) == 1);
+static_assert(sizeof_field(struct shikumi_rd, policy) == 1);
 
 static ssize_t queue_depth_show(struct device *dev, struct device_attribute *attr,
 				char *buf)
@@ -237,8 +263,8 @@ SHIKUMI_RD_PARAM(deadline_writes_starved, 0, 1024);
 
 static struct attribute *shikumi_rd_attrs[] = {
 	&dev_attr_pages.attr,
-	&dev_attr_model.attr,
-	&dev_attr_policy.attr,
+	&shikumi_rd_choice_model.attr.attr,
+	&shikumi_rd_choice_policy.attr.attr,
 	&dev_attr_queue_depth.attr,
 	&dev_attr_reset.attr,
 	&shikumi_rd_param_hdd_rpm.attr.attr,

@@ -60,32 +60,13 @@
 #define SHIKUMI_CHR_FIFO_MIN	16
 #define SHIKUMI_CHR_FIFO_MAX	SZ_1M
 
-static int g_nr_devices_set(const char *val, const struct kernel_param *kp)
-{
-	return shikumi_param_set_uint(val, kp, 1, SHIKUMI_CHR_MAX_DEVS, false);
-}
-
-static int g_fifo_size_set(const char *val, const struct kernel_param *kp)
-{
-	return shikumi_param_set_uint(val, kp, SHIKUMI_CHR_FIFO_MIN,
-				      SHIKUMI_CHR_FIFO_MAX, true);
-}
-
-static const struct kernel_param_ops g_nr_devices_ops = {
-	.set = g_nr_devices_set,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops g_fifo_size_ops = {
-	.set = g_fifo_size_set,
-	.get = param_get_uint,
-};
-
 static unsigned int g_nr_devices = 2;
+SHIKUMI_PARAM_OPS_UINT(g_nr_devices, 1, SHIKUMI_CHR_MAX_DEVS);
 module_param_cb(nr_devices, &g_nr_devices_ops, &g_nr_devices, 0444);
 MODULE_PARM_DESC(nr_devices, "Number of devices, 1-16. Default: 2");
 
 static unsigned int g_fifo_size = 4096;
+SHIKUMI_PARAM_OPS_UINT_POW2(g_fifo_size, SHIKUMI_CHR_FIFO_MIN, SHIKUMI_CHR_FIFO_MAX);
 module_param_cb(fifo_size, &g_fifo_size_ops, &g_fifo_size, 0444);
 MODULE_PARM_DESC(fifo_size,
 		 "FIFO size in bytes, a power of two from 16 to 1048576. Default: 4096");

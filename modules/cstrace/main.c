@@ -50,17 +50,8 @@
 #define SHIKUMI_CS_NR_MIN	256U
 #define SHIKUMI_CS_NR_MAX	(1024U * 1024U)
 
-static int shikumi_cs_nr_events_set(const char *val, const struct kernel_param *kp)
-{
-	return shikumi_param_set_uint(val, kp, SHIKUMI_CS_NR_MIN, SHIKUMI_CS_NR_MAX, false);
-}
-
-static const struct kernel_param_ops shikumi_cs_nr_events_ops = {
-	.set = shikumi_cs_nr_events_set,
-	.get = param_get_uint,
-};
-
 static unsigned int shikumi_cs_nr_events = 8192;
+SHIKUMI_PARAM_OPS_UINT(shikumi_cs_nr_events, SHIKUMI_CS_NR_MIN, SHIKUMI_CS_NR_MAX);
 module_param_cb(nr_events, &shikumi_cs_nr_events_ops, &shikumi_cs_nr_events, 0444);
 MODULE_PARM_DESC(nr_events,
 		 "records in each CPU's ring, rounded up to a power of two (256..1048576, default 8192)");

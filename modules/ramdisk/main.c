@@ -67,38 +67,24 @@
 /* Module parameters                                                    */
 /* ------------------------------------------------------------------ */
 
-/*
- * Defines <_var>_ops, the kernel_param_ops of the unsigned int <_var>, and
- * its .set, <_var>_set(), which refuses a value outside [_min, _max]
- * (<shikumi/param.h>).
- */
-#define SHIKUMI_RD_MODPARAM_OPS(_var, _min, _max)				\
-static int _var##_set(const char *val, const struct kernel_param *kp)		\
-{										\
-	return shikumi_param_set_uint(val, kp, _min, _max, false);		\
-}										\
-static const struct kernel_param_ops _var##_ops = {				\
-	.set = _var##_set,							\
-	.get = param_get_uint,							\
-}
-
+/* bounds checked on load: SHIKUMI_PARAM_OPS_UINT() of <shikumi/param.h> */
 static unsigned int g_nr_disks = 1;
-SHIKUMI_RD_MODPARAM_OPS(g_nr_disks, 1, SHIKUMI_RD_MAX_DISKS);
+SHIKUMI_PARAM_OPS_UINT(g_nr_disks, 1, SHIKUMI_RD_MAX_DISKS);
 module_param_cb(nr_disks, &g_nr_disks_ops, &g_nr_disks, 0444);
 MODULE_PARM_DESC(nr_disks, "Number of disks, 1-16. Default: 1");
 
 static unsigned int g_size_mb = 256;
-SHIKUMI_RD_MODPARAM_OPS(g_size_mb, 1, SHIKUMI_RD_MAX_SIZE_MB);
+SHIKUMI_PARAM_OPS_UINT(g_size_mb, 1, SHIKUMI_RD_MAX_SIZE_MB);
 module_param_cb(size_mb, &g_size_mb_ops, &g_size_mb, 0444);
 MODULE_PARM_DESC(size_mb, "Size of each disk in MiB, 1-65536. Default: 256");
 
 static unsigned int g_queue_depth = 128;
-SHIKUMI_RD_MODPARAM_OPS(g_queue_depth, 1, BLK_MQ_MAX_DEPTH);
+SHIKUMI_PARAM_OPS_UINT(g_queue_depth, 1, BLK_MQ_MAX_DEPTH);
 module_param_cb(queue_depth, &g_queue_depth_ops, &g_queue_depth, 0444);
 MODULE_PARM_DESC(queue_depth, "Device queue depth (tags), 1-10240. Default: 128");
 
 static unsigned int g_trace_entries = 65536;
-SHIKUMI_RD_MODPARAM_OPS(g_trace_entries, SHIKUMI_RD_TRACE_MIN, SHIKUMI_RD_TRACE_MAX);
+SHIKUMI_PARAM_OPS_UINT(g_trace_entries, SHIKUMI_RD_TRACE_MIN, SHIKUMI_RD_TRACE_MAX);
 module_param_cb(trace_entries, &g_trace_entries_ops, &g_trace_entries, 0444);
 MODULE_PARM_DESC(trace_entries,
 		 "Trace buffer of each disk, in requests, 16-4194304. Default: 65536");

@@ -60,14 +60,14 @@
 #define SHIKUMI_CHR_FIFO_MIN	16
 #define SHIKUMI_CHR_FIFO_MAX	SZ_1M
 
-static unsigned int g_nr_devices = 2;
-SHIKUMI_PARAM_OPS_UINT(g_nr_devices, 1, SHIKUMI_CHR_MAX_DEVS);
-module_param_cb(nr_devices, &g_nr_devices_ops, &g_nr_devices, 0444);
+static unsigned int shikumi_chr_nr_devices = 2;
+SHIKUMI_PARAM_OPS_UINT(shikumi_chr_nr_devices, 1, SHIKUMI_CHR_MAX_DEVS);
+module_param_cb(nr_devices, &shikumi_chr_nr_devices_ops, &shikumi_chr_nr_devices, 0444);
 MODULE_PARM_DESC(nr_devices, "Number of devices, 1-16. Default: 2");
 
-static unsigned int g_fifo_size = 4096;
-SHIKUMI_PARAM_OPS_UINT_POW2(g_fifo_size, SHIKUMI_CHR_FIFO_MIN, SHIKUMI_CHR_FIFO_MAX);
-module_param_cb(fifo_size, &g_fifo_size_ops, &g_fifo_size, 0444);
+static unsigned int shikumi_chr_fifo_size = 4096;
+SHIKUMI_PARAM_OPS_UINT_POW2(shikumi_chr_fifo_size, SHIKUMI_CHR_FIFO_MIN, SHIKUMI_CHR_FIFO_MAX);
+module_param_cb(fifo_size, &shikumi_chr_fifo_size_ops, &shikumi_chr_fifo_size, 0444);
 MODULE_PARM_DESC(fifo_size,
 		 "FIFO size in bytes, a power of two from 16 to 1048576. Default: 4096");
 
@@ -527,59 +527,75 @@ static ssize_t shikumi_chr_show_reg(struct device *dev, char *buf,
 	return sysfs_emit(buf, "%llu\n", READ_ONCE(*reg));
 }
 
-static ssize_t completions_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
+static ssize_t shikumi_chr_completions_show(struct device *dev,
+					    struct device_attribute *attr,
+					    char *buf)
 {
 	return shikumi_chr_show_reg(dev, buf,
 				    offsetof(struct shikumi_chr_regs, completions));
 }
-static DEVICE_ATTR_RO(completions);
 
-static ssize_t irqs_show(struct device *dev, struct device_attribute *attr,
-			 char *buf)
+static struct device_attribute shikumi_chr_attr_completions =
+	__ATTR(completions, 0444, shikumi_chr_completions_show, NULL);
+
+static ssize_t shikumi_chr_irqs_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
 {
 	return shikumi_chr_show_reg(dev, buf,
 				    offsetof(struct shikumi_chr_regs, irqs));
 }
-static DEVICE_ATTR_RO(irqs);
 
-static ssize_t polls_show(struct device *dev, struct device_attribute *attr,
-			  char *buf)
+static struct device_attribute shikumi_chr_attr_irqs =
+	__ATTR(irqs, 0444, shikumi_chr_irqs_show, NULL);
+
+static ssize_t shikumi_chr_polls_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
 {
 	return shikumi_chr_show_reg(dev, buf,
 				    offsetof(struct shikumi_chr_regs, polls));
 }
-static DEVICE_ATTR_RO(polls);
 
-static ssize_t cmd_seq_show(struct device *dev, struct device_attribute *attr,
-			    char *buf)
+static struct device_attribute shikumi_chr_attr_polls =
+	__ATTR(polls, 0444, shikumi_chr_polls_show, NULL);
+
+static ssize_t shikumi_chr_cmd_seq_show(struct device *dev,
+					struct device_attribute *attr,
+					char *buf)
 {
 	return shikumi_chr_show_reg(dev, buf,
 				    offsetof(struct shikumi_chr_regs, cmd_seq));
 }
-static DEVICE_ATTR_RO(cmd_seq);
 
-static ssize_t fifo_size_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
+static struct device_attribute shikumi_chr_attr_cmd_seq =
+	__ATTR(cmd_seq, 0444, shikumi_chr_cmd_seq_show, NULL);
+
+static ssize_t shikumi_chr_fifo_size_show(struct device *dev,
+					  struct device_attribute *attr,
+					  char *buf)
 {
 	struct shikumi_chr_dev *d = dev_get_drvdata(dev);
 
 	return sysfs_emit(buf, "%u\n", kfifo_size(&d->fifo));
 }
-static DEVICE_ATTR_RO(fifo_size);
 
-static ssize_t fifo_len_show(struct device *dev,
-			     struct device_attribute *attr, char *buf)
+static struct device_attribute shikumi_chr_attr_fifo_size =
+	__ATTR(fifo_size, 0444, shikumi_chr_fifo_size_show, NULL);
+
+static ssize_t shikumi_chr_fifo_len_show(struct device *dev,
+					 struct device_attribute *attr,
+					 char *buf)
 {
 	struct shikumi_chr_dev *d = dev_get_drvdata(dev);
 
 	/* lockless, as poll: a user copy must not keep sysfs readers waiting */
 	return sysfs_emit(buf, "%u\n", kfifo_len(&d->fifo));
 }
-static DEVICE_ATTR_RO(fifo_len);
 
-static ssize_t status_show(struct device *dev,
-			   struct device_attribute *attr, char *buf)
+static struct device_attribute shikumi_chr_attr_fifo_len =
+	__ATTR(fifo_len, 0444, shikumi_chr_fifo_len_show, NULL);
+
+static ssize_t shikumi_chr_status_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
 {
 	struct shikumi_chr_dev *d = dev_get_drvdata(dev);
 	u32 st = READ_ONCE(d->regs->status);
@@ -589,16 +605,18 @@ static ssize_t status_show(struct device *dev,
 			  st & SHIKUMI_CHR_ST_DONE ? " done" : "",
 			  st & SHIKUMI_CHR_ST_IRQ_PENDING ? " irq-pending" : "");
 }
-static DEVICE_ATTR_RO(status);
+
+static struct device_attribute shikumi_chr_attr_status =
+	__ATTR(status, 0444, shikumi_chr_status_show, NULL);
 
 static struct attribute *shikumi_chr_attrs[] = {
-	&dev_attr_completions.attr,
-	&dev_attr_irqs.attr,
-	&dev_attr_polls.attr,
-	&dev_attr_cmd_seq.attr,
-	&dev_attr_fifo_size.attr,
-	&dev_attr_fifo_len.attr,
-	&dev_attr_status.attr,
+	&shikumi_chr_attr_completions.attr,
+	&shikumi_chr_attr_irqs.attr,
+	&shikumi_chr_attr_polls.attr,
+	&shikumi_chr_attr_cmd_seq.attr,
+	&shikumi_chr_attr_fifo_size.attr,
+	&shikumi_chr_attr_fifo_len.attr,
+	&shikumi_chr_attr_status.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(shikumi_chr);
@@ -637,7 +655,7 @@ static int shikumi_chr_dev_alloc(struct shikumi_chr_dev *d, unsigned int index)
 	shikumi_hrtimer_setup(&d->timer, shikumi_chr_timer_fn, CLOCK_MONOTONIC,
 			      HRTIMER_MODE_REL);
 
-	ret = kfifo_alloc(&d->fifo, g_fifo_size, GFP_KERNEL);
+	ret = kfifo_alloc(&d->fifo, shikumi_chr_fifo_size, GFP_KERNEL);
 	if (ret)
 		return ret;
 
@@ -714,7 +732,7 @@ static int __init shikumi_chr_init(void)
 	unsigned int i, added;
 	int ret;
 
-	ret = alloc_chrdev_region(&shikumi_chr_devt, 0, g_nr_devices,
+	ret = alloc_chrdev_region(&shikumi_chr_devt, 0, shikumi_chr_nr_devices,
 				  SHIKUMI_CHR_NAME);
 	if (ret)
 		return ret;
@@ -723,19 +741,19 @@ static int __init shikumi_chr_init(void)
 	if (ret)
 		goto unregister_region;
 
-	shikumi_chr_devs = kcalloc(g_nr_devices, sizeof(*shikumi_chr_devs),
-				   GFP_KERNEL);
+	shikumi_chr_devs = kcalloc(shikumi_chr_nr_devices,
+				   sizeof(*shikumi_chr_devs), GFP_KERNEL);
 	if (!shikumi_chr_devs) {
 		ret = -ENOMEM;
 		goto unregister_class;
 	}
 
-	for (i = 0; i < g_nr_devices; i++) {
+	for (i = 0; i < shikumi_chr_nr_devices; i++) {
 		ret = shikumi_chr_dev_alloc(&shikumi_chr_devs[i], i);
 		if (ret)
 			goto free_devs;
 	}
-	for (added = 0; added < g_nr_devices; added++) {
+	for (added = 0; added < shikumi_chr_nr_devices; added++) {
 		ret = shikumi_chr_dev_add(&shikumi_chr_devs[added]);
 		if (ret)
 			goto del_devs;
@@ -743,14 +761,14 @@ static int __init shikumi_chr_init(void)
 	/* pairs with open(): who sees it set sees every device whole */
 	smp_store_release(&shikumi_chr_ready, true);
 
-	pr_info("%u devices, major %u, fifo %u bytes\n", g_nr_devices,
-		MAJOR(shikumi_chr_devt), g_fifo_size);
+	pr_info("%u devices, major %u, fifo %u bytes\n", shikumi_chr_nr_devices,
+		MAJOR(shikumi_chr_devt), shikumi_chr_fifo_size);
 	return 0;
 
 del_devs:
 	while (added--)
 		shikumi_chr_dev_del(&shikumi_chr_devs[added]);
-	i = g_nr_devices;
+	i = shikumi_chr_nr_devices;
 free_devs:
 	while (i--)
 		shikumi_chr_dev_free(&shikumi_chr_devs[i]);
@@ -758,7 +776,7 @@ free_devs:
 unregister_class:
 	class_unregister(&shikumi_chr_class);
 unregister_region:
-	unregister_chrdev_region(shikumi_chr_devt, g_nr_devices);
+	unregister_chrdev_region(shikumi_chr_devt, shikumi_chr_nr_devices);
 	return ret;
 }
 
@@ -766,13 +784,13 @@ static void __exit shikumi_chr_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < g_nr_devices; i++) {
+	for (i = 0; i < shikumi_chr_nr_devices; i++) {
 		shikumi_chr_dev_del(&shikumi_chr_devs[i]);
 		shikumi_chr_dev_free(&shikumi_chr_devs[i]);
 	}
 	kfree(shikumi_chr_devs);
 	class_unregister(&shikumi_chr_class);
-	unregister_chrdev_region(shikumi_chr_devt, g_nr_devices);
+	unregister_chrdev_region(shikumi_chr_devt, shikumi_chr_nr_devices);
 }
 
 module_init(shikumi_chr_init);

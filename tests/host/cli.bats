@@ -70,7 +70,7 @@ leaves() { # WORDS...
 	done
 	while read -r leaf; do
 		set -- $leaf
-		case $1 in chr|blk|pt|sched) page=$out/shikumi-$1.1 ;; *) page=$out/shikumi.1 ;; esac
+		case $1 in chr|blk|pt|sched|cache) page=$out/shikumi-$1.1 ;; *) page=$out/shikumi.1 ;; esac
 		grep -q "^\.B shikumi ${leaf//-/\\\\-}\$" "$page"
 		while IFS=$'\t' read -r _ _ long _; do
 			grep -q -- "\\\\-\\\\-${long//-/\\\\-}" "$page" || {
@@ -103,14 +103,14 @@ leaves() { # WORDS...
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "complete -F _shikumi shikumi" ]
-	[ "${lines[1]}" = "load unload status sched pt chr blk --help --version" ]
+	[ "${lines[1]}" = "load unload status sched pt chr blk cache --help --version" ]
 	[ "${lines[2]}" = "info stats policy model trace plot measure bench" ]
 	[ "${lines[3]}" = "ram ssd hdd" ]
 	[ "${lines[4]}" = deadline ]
 	[ "${lines[5]}" = "mmap demand cow thp sparse" ]
 	[ "${lines[6]}" = "--pages --pretty" ]
 	[ "${lines[7]}" = "irq poll upoll" ]
-	[ "${lines[8]}" = "chrdev ramdisk ptdump cstrace" ]
+	[ "${lines[8]}" = "chrdev ramdisk ptdump cstrace pgcache" ]
 	[ "${lines[9]}" = "$root/tools/shikumi/shikumi.bash" ]
 	[ "${#lines[@]}" -eq 10 ] || [ -z "${lines[10]}" ]
 }

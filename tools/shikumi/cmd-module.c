@@ -38,7 +38,7 @@ static struct kmod_ctx *kmod_open(void)
 /* ---- load -------------------------------------------------------------- */
 
 /* the short names, for completion (--describe) */
-static const char *const module_args[] = { "chrdev", "ramdisk", "ptdump", "cstrace" };
+static const char *const module_args[] = { "chrdev", "ramdisk", "ptdump", "cstrace", "pgcache" };
 
 static const struct cmd_help load_help = {
 	.usage = "[MODULE [param=value...]]...",

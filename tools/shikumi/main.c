@@ -27,6 +27,8 @@ static const struct cmd top_cmds[] = {
 	{ "chr",    cmd_chr,    "ch. 6, the character device: info, bench, sweep" },
 	{ "blk",    cmd_blk,
 	  "ch. 6 and 9, the RAM disk: models, policies, stats, trace, plots, fio" },
+	{ "cache",  cmd_cache,
+	  "ch. 8, the page cache: which pages of a file are in memory, and their state" },
 	{ NULL, NULL, NULL },
 };
 

@@ -20,6 +20,8 @@ const struct shikumi_module shikumi_modules[] = {
 	  "page-table dumper in debugfs (chapters 4 and 5)" },
 	{ "shikumi_cstrace", "cstrace", "modules/cstrace",
 	  "context-switch tracer on sched_switch (chapter 3)" },
+	{ "shikumi_pgcache", "pgcache", "modules/pgcache",
+	  "page-cache viewer in debugfs (chapter 8)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

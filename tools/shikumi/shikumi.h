@@ -113,6 +113,7 @@ int cmd_status(int argc, char **argv);
 int cmd_chr(int argc, char **argv);
 int cmd_blk(int argc, char **argv);
 int cmd_pt(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_sched(int argc, char **argv);
 
 /* ---- JSON writer ----------------------------------------------------- */

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Kernel-version differences in memory management: page-table isolation,
- * VMA flags, the mapcount.
+ * VMA flags, the mapcount, the folio batch.
  * See <shikumi/compat.h> for how the feature tests work.
  */
 #ifndef _SHIKUMI_COMPAT_MM_H
 #define _SHIKUMI_COMPAT_MM_H
 
 #include <linux/mm.h>
+#ifdef SHIKUMI_HAVE_FOLIO_BATCH_H
+#include <linux/folio_batch.h>
+#else
+#include <linux/pagevec.h>
+#endif
 
 /*
  * v6.9: CONFIG_PAGE_TABLE_ISOLATION became
@@ -52,6 +57,30 @@ static inline bool shikumi_page_mapped_shared(struct page *page)
 #endif
 #else
 	return page_mapcount(page) > 1;
+#endif
+}
+
+/*
+ * How many page-table entries map @folio, a page-cache folio (not
+ * hugetlbfs).  v6.1's folio_mapcount() is not exported: this is what it
+ * counts, for a folio that is not anonymous.  Later kernels keep the
+ * count in the folio, and their folio_mapcount() is inline.
+ */
+static inline int shikumi_folio_mapcount(struct folio *folio)
+{
+#ifdef SHIKUMI_HAVE_FOLIO_MAPCOUNT_INLINE
+	return folio_mapcount(folio);
+#else
+	long i, nr = folio_nr_pages(folio);
+	int entire, n = 0;
+
+	if (!folio_test_large(folio))
+		return atomic_read(&folio->_mapcount) + 1;
+	/* a file THP's PMD mappings are in each page's count too */
+	entire = folio_entire_mapcount(folio);
+	for (i = 0; i < nr; i++)
+		n += atomic_read(&folio_page(folio, i)->_mapcount) + 1;
+	return n - entire * (nr - 1);
 #endif
 }
 

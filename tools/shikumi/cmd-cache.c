@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi cache: the page cache (chapter 8), through shikumi_pgcache's
+ * debugfs file.  This file is the family's table of contents: the verbs,
+ * and the file each one lives in.
+ *
+ *   show       cache-show.c    which pages of a file (or of a block
+ *                              device's own cache) are in memory, in
+ *                              folios of what size, dirty, under
+ *                              writeback, mapped, active
+ *
+ * What they share: cache.c, the access layer of the module's file and the
+ * flag names; cache.h, the family's private header.
+ */
+#include "shikumi.h"
+#include "cache.h"
+
+static const struct cmd cache_cmds[] = {
+	{ "show", cache_show_cmd, "a file's pages in the page cache, and their state" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_cache(int argc, char **argv)
+{
+	return run_subcommand(argc, argv, cache_cmds, "shikumi cache COMMAND [OPTIONS]");
+}

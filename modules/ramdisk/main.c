@@ -68,24 +68,24 @@
 /* ------------------------------------------------------------------ */
 
 /* bounds checked on load: SHIKUMI_PARAM_OPS_UINT() of <shikumi/param.h> */
-static unsigned int g_nr_disks = 1;
-SHIKUMI_PARAM_OPS_UINT(g_nr_disks, 1, SHIKUMI_RD_MAX_DISKS);
-module_param_cb(nr_disks, &g_nr_disks_ops, &g_nr_disks, 0444);
+static unsigned int shikumi_rd_nr_disks = 1;
+SHIKUMI_PARAM_OPS_UINT(shikumi_rd_nr_disks, 1, SHIKUMI_RD_MAX_DISKS);
+module_param_cb(nr_disks, &shikumi_rd_nr_disks_ops, &shikumi_rd_nr_disks, 0444);
 MODULE_PARM_DESC(nr_disks, "Number of disks, 1-16. Default: 1");
 
-static unsigned int g_size_mb = 256;
-SHIKUMI_PARAM_OPS_UINT(g_size_mb, 1, SHIKUMI_RD_MAX_SIZE_MB);
-module_param_cb(size_mb, &g_size_mb_ops, &g_size_mb, 0444);
+static unsigned int shikumi_rd_size_mb = 256;
+SHIKUMI_PARAM_OPS_UINT(shikumi_rd_size_mb, 1, SHIKUMI_RD_MAX_SIZE_MB);
+module_param_cb(size_mb, &shikumi_rd_size_mb_ops, &shikumi_rd_size_mb, 0444);
 MODULE_PARM_DESC(size_mb, "Size of each disk in MiB, 1-65536. Default: 256");
 
-static unsigned int g_queue_depth = 128;
-SHIKUMI_PARAM_OPS_UINT(g_queue_depth, 1, BLK_MQ_MAX_DEPTH);
-module_param_cb(queue_depth, &g_queue_depth_ops, &g_queue_depth, 0444);
+static unsigned int shikumi_rd_queue_depth = 128;
+SHIKUMI_PARAM_OPS_UINT(shikumi_rd_queue_depth, 1, BLK_MQ_MAX_DEPTH);
+module_param_cb(queue_depth, &shikumi_rd_queue_depth_ops, &shikumi_rd_queue_depth, 0444);
 MODULE_PARM_DESC(queue_depth, "Device queue depth (tags), 1-10240. Default: 128");
 
-static unsigned int g_trace_entries = 65536;
-SHIKUMI_PARAM_OPS_UINT(g_trace_entries, SHIKUMI_RD_TRACE_MIN, SHIKUMI_RD_TRACE_MAX);
-module_param_cb(trace_entries, &g_trace_entries_ops, &g_trace_entries, 0444);
+static unsigned int shikumi_rd_trace_entries = 65536;
+SHIKUMI_PARAM_OPS_UINT(shikumi_rd_trace_entries, SHIKUMI_RD_TRACE_MIN, SHIKUMI_RD_TRACE_MAX);
+module_param_cb(trace_entries, &shikumi_rd_trace_entries_ops, &shikumi_rd_trace_entries, 0444);
 MODULE_PARM_DESC(trace_entries,
 		 "Trace buffer of each disk, in requests, 16-4194304. Default: 65536");
 
@@ -436,7 +436,7 @@ static void shikumi_rd_init_state(struct shikumi_rd *rd, unsigned int index)
 	spin_lock_init(&rd->lock);
 	rd->model = SHIKUMI_BLK_MODEL_RAM;
 	rd->policy = SHIKUMI_BLK_POLICY_FIFO;
-	rd->depth = g_queue_depth;
+	rd->depth = shikumi_rd_queue_depth;
 	rd->p = shikumi_rd_default_params;
 	rd->sorted[READ] = RB_ROOT;
 	rd->sorted[WRITE] = RB_ROOT;
@@ -446,7 +446,7 @@ static void shikumi_rd_init_state(struct shikumi_rd *rd, unsigned int index)
 	INIT_LIST_HEAD(&rd->serving);
 	shikumi_hrtimer_setup(&rd->timer, shikumi_rd_timer_fn, CLOCK_MONOTONIC,
 			      HRTIMER_MODE_ABS_SOFT);
-	rd->trace_size = g_trace_entries;
+	rd->trace_size = shikumi_rd_trace_entries;
 }
 
 /* everything a disk needs, before any disk is visible */
@@ -471,7 +471,7 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 
 	rd->tag_set.ops = &shikumi_rd_mq_ops;
 	rd->tag_set.nr_hw_queues = 1;
-	rd->tag_set.queue_depth = g_queue_depth;
+	rd->tag_set.queue_depth = shikumi_rd_queue_depth;
 	rd->tag_set.numa_node = NUMA_NO_NODE;
 	rd->tag_set.cmd_size = sizeof(struct shikumi_rd_cmd);
 	/*
@@ -495,7 +495,7 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 	disk->fops = &shikumi_rd_fops;
 	disk->private_data = rd;
 	snprintf(disk->disk_name, DISK_NAME_LEN, SHIKUMI_RD_NAME "%u", index);
-	set_capacity(disk, (sector_t)g_size_mb * (SZ_1M >> SECTOR_SHIFT));
+	set_capacity(disk, (sector_t)shikumi_rd_size_mb * (SZ_1M >> SECTOR_SHIFT));
 	rd->disk = disk;
 
 	return 0;
@@ -539,35 +539,35 @@ static int __init shikumi_rd_init(void)
 	if (shikumi_rd_major < 0)
 		return shikumi_rd_major;
 
-	shikumi_rd_disks = kcalloc(g_nr_disks, sizeof(*shikumi_rd_disks),
-				   GFP_KERNEL);
+	shikumi_rd_disks = kcalloc(shikumi_rd_nr_disks,
+				   sizeof(*shikumi_rd_disks), GFP_KERNEL);
 	if (!shikumi_rd_disks) {
 		ret = -ENOMEM;
 		goto unregister_blkdev;
 	}
-	for (i = 0; i < g_nr_disks; i++) {
+	for (i = 0; i < shikumi_rd_nr_disks; i++) {
 		ret = shikumi_rd_alloc(&shikumi_rd_disks[i], i);
 		if (ret)
 			goto free_disks;
 	}
-	for (added = 0; added < g_nr_disks; added++) {
+	for (added = 0; added < shikumi_rd_nr_disks; added++) {
 		ret = device_add_disk(NULL, shikumi_rd_disks[added].disk,
 				      shikumi_rd_groups);
 		if (ret)
 			goto del_disks;
 	}
-	for (i = 0; i < g_nr_disks; i++)
+	for (i = 0; i < shikumi_rd_nr_disks; i++)
 		shikumi_rd_debugfs_add(&shikumi_rd_disks[i]);
 	/* pairs with open(): who sees it set sees every disk whole */
 	smp_store_release(&shikumi_rd_ready, true);
-	pr_info("%u disks of %u MiB, major %d\n", g_nr_disks, g_size_mb,
-		shikumi_rd_major);
+	pr_info("%u disks of %u MiB, major %d\n", shikumi_rd_nr_disks,
+		shikumi_rd_size_mb, shikumi_rd_major);
 	return 0;
 
 del_disks:
 	while (added--)
 		del_gendisk(shikumi_rd_disks[added].disk);
-	i = g_nr_disks;
+	i = shikumi_rd_nr_disks;
 free_disks:
 	while (i--)
 		shikumi_rd_free(&shikumi_rd_disks[i]);
@@ -583,7 +583,7 @@ static void __exit shikumi_rd_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < g_nr_disks; i++) {
+	for (i = 0; i < shikumi_rd_nr_disks; i++) {
 		shikumi_rd_del(&shikumi_rd_disks[i]);
 		shikumi_rd_free(&shikumi_rd_disks[i]);
 	}

@@ -28,14 +28,16 @@ static struct shikumi_rd *shikumi_rd_from_dev(struct device *dev)
 	return dev_to_disk(dev)->private_data;
 }
 
-static ssize_t pages_show(struct device *dev, struct device_attribute *attr,
-			  char *buf)
+static ssize_t shikumi_rd_pages_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
 {
 	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
 
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(&rd->nr_pages));
 }
-static DEVICE_ATTR_RO(pages);
+
+static struct device_attribute shikumi_rd_attr_pages =
+	__ATTR(pages, 0444, shikumi_rd_pages_show, NULL);
 
 /*
  * The model and the policy: a u8 of struct shikumi_rd, one of @names,
@@ -132,16 +134,18 @@ SHIKUMI_RD_CHOICE(policy);
 static_assert(sizeof_field(struct shikumi_rd, model) == 1);
 static_assert(sizeof_field(struct shikumi_rd, policy) == 1);
 
-static ssize_t queue_depth_show(struct device *dev, struct device_attribute *attr,
-				char *buf)
+static ssize_t shikumi_rd_queue_depth_show(struct device *dev,
+					   struct device_attribute *attr,
+					   char *buf)
 {
 	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
 
 	return sysfs_emit(buf, "%u\n", READ_ONCE(rd->depth));
 }
 
-static ssize_t queue_depth_store(struct device *dev, struct device_attribute *attr,
-				 const char *buf, size_t count)
+static ssize_t shikumi_rd_queue_depth_store(struct device *dev,
+					    struct device_attribute *attr,
+					    const char *buf, size_t count)
 {
 	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
 	unsigned int depth;
@@ -159,10 +163,14 @@ static ssize_t queue_depth_store(struct device *dev, struct device_attribute *at
 	blk_mq_run_hw_queues(rd->disk->queue, true);
 	return count;
 }
-static DEVICE_ATTR_RW(queue_depth);
 
-static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
-			   const char *buf, size_t count)
+static struct device_attribute shikumi_rd_attr_queue_depth =
+	__ATTR(queue_depth, 0644, shikumi_rd_queue_depth_show,
+	       shikumi_rd_queue_depth_store);
+
+static ssize_t shikumi_rd_reset_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
 {
 	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
 	bool reset;
@@ -183,7 +191,9 @@ static ssize_t reset_store(struct device *dev, struct device_attribute *attr,
 	spin_unlock_irq(&rd->lock);
 	return count;
 }
-static DEVICE_ATTR_WO(reset);
+
+static struct device_attribute shikumi_rd_attr_reset =
+	__ATTR(reset, 0200, NULL, shikumi_rd_reset_store);
 
 /* The model and policy parameters: u32 fields of struct shikumi_rd_params. */
 struct shikumi_rd_param_attr {
@@ -262,11 +272,11 @@ SHIKUMI_RD_PARAM(deadline_fifo_batch, 1, 1024);
 SHIKUMI_RD_PARAM(deadline_writes_starved, 0, 1024);
 
 static struct attribute *shikumi_rd_attrs[] = {
-	&dev_attr_pages.attr,
+	&shikumi_rd_attr_pages.attr,
 	&shikumi_rd_choice_model.attr.attr,
 	&shikumi_rd_choice_policy.attr.attr,
-	&dev_attr_queue_depth.attr,
-	&dev_attr_reset.attr,
+	&shikumi_rd_attr_queue_depth.attr,
+	&shikumi_rd_attr_reset.attr,
 	&shikumi_rd_param_hdd_rpm.attr.attr,
 	&shikumi_rd_param_hdd_settle_us.attr.attr,
 	&shikumi_rd_param_hdd_full_seek_us.attr.attr,

@@ -96,17 +96,24 @@ summary() {
 	[[ $output == *"after fsync 0 dirty, 0 writeback"* ]]
 }
 
-@test "pgcache: reading the disk itself fills its own cache (the buffer cache), as mincore sees it" {
+@test "pgcache: reading the disk itself fills its own cache (the buffer cache) while the disk is open, as mincore sees it" {
 	reload_module shikumi_ramdisk size_mb=16
 	udevadm settle 2>/dev/null || true
 	[ -b "$DISK" ]
 	echo 3 >/proc/sys/vm/drop_caches
+	# the last close of a block device drops its cache (kill_bdev()): hold it
+	exec 8<"$DISK"
 	dd if="$DISK" of=/dev/null bs=4k skip=1000 count=8 status=none
 	run shikumi-pgctest resident "$DISK"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output =~ resident:\ ([0-9]+)\ of\ 4096 ]]
 	[ "${BASH_REMATCH[1]}" -ge 8 ]
+	exec 8<&-
+	run shikumi-pgctest resident "$DISK"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"resident: 0 of 4096"* ]]
 }
 
 @test "pgcache: the text view lists each folio once, and its totals are the summary's" {
@@ -169,4 +176,39 @@ summary() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *"all well-formed: yes"* ]]
+}
+
+@test "shikumi cache show: text and JSON agree with the module's summary and with fincore; bad paths get clear errors" {
+	fresh_fs
+	f=$mnt/show
+	dd if=/dev/urandom of="$f" bs=4k count=200 status=none
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	dd if="$f" of=/dev/null bs=4k count=50 status=none
+	run shikumi cache show --json "$f"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cached=$(jq .cached <<<"$output")
+	[ "$cached" -eq "$(summary cached_pages)" ]
+	[ "$cached" -eq "$(fincore -n -o PAGES "$f" | tr -d ' ')" ]
+	[ "$(jq .pages <<<"$output")" -eq 200 ]
+	[ "$(jq '[.cache[].pages] | add' <<<"$output")" -eq "$cached" ]
+	run shikumi cache show "$f"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ ${lines[1]} =~ ^\ \ cached\ +$cached\ pages ]]
+	run shikumi cache show -f -r 0-8192 "$f"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c uptodate <<<"$output")" -eq 2 ]
+	run shikumi cache show "$mnt/nonexistent"
+	[ "$status" -eq 1 ]
+	[[ $output == *"cannot open $mnt/nonexistent: No such file or directory"* ]]
+	run shikumi cache show "$mnt"
+	[ "$status" -eq 1 ]
+	[[ $output == *"is a directory"* ]]
+	run bash -c 'shikumi cache show --json /dev/null 2>/dev/null'
+	[ "$status" -eq 1 ]
+	[[ $(jq -r .error <<<"$output") == *"neither a regular file nor a block device"* ]]
+	run shikumi cache show -r 5-1 "$f"
+	[ "$status" -eq 2 ]
 }

@@ -281,8 +281,15 @@ static int64_t meminfo_kb(const char *key)
 	char line[256];
 	size_t len = strlen(key);
 	int64_t v = -1;
-	FILE *f = fopen("/proc/meminfo", "re");
+	int fd;
+	FILE *f;
 
+	/* fold the per-CPU counters into the totals first, or they lag */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		die("/proc/sys/vm/stat_refresh");
+	close(fd);
+	f = fopen("/proc/meminfo", "re");
 	if (!f)
 		die("/proc/meminfo");
 	while (fgets(line, sizeof(line), f))

@@ -38,8 +38,8 @@ static void show_totals(const struct pgc_view *v)
 {
 	printf("%s: %s of %" PRIu64 " bytes, %" PRIu64 " pages\n", v->path,
 	       v->blockdev ? "a block device" : "a file", v->size, v->pages);
-	printf("  cached       %8" PRIu64 " pages (%.0f%%) in %" PRIu64 " folios, %" PRIu64 " large\n",
-	       v->cached, pct(v->cached, v->pages), v->folios, v->large);
+	printf("  cached       %8" PRIu64 " pages (%.0f%%)", v->cached, pct(v->cached, v->pages));
+	printf(" in %" PRIu64 " folios, %" PRIu64 " large\n", v->folios, v->large);
 	printf("  dirty        %8" PRIu64 "   writeback %8" PRIu64 "   mapped %8" PRIu64 "\n",
 	       v->dirty, v->writeback, v->mapped);
 	printf("  active       %8" PRIu64 "   referenced %7" PRIu64 "   unevictable %3" PRIu64 "\n",

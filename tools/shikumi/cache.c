@@ -38,6 +38,17 @@ static const struct {
 	{ PGC_PRIVATE, "private" },
 };
 
+/*
+ * A flag's name.  On a page that is not under writeback, PG_reclaim is
+ * PG_readahead: the mark where the next asynchronous readahead starts.
+ */
+static const char *flag_name(uint64_t f, size_t i)
+{
+	if (flag_names[i].bit == PGC_RECLAIM && !(f & PGC_WRITEBACK))
+		return "readahead";
+	return flag_names[i].name;
+}
+
 const char *pgc_flags_str(uint64_t f, char *buf, size_t size)
 {
 	size_t i, len = 0;
@@ -46,7 +57,7 @@ const char *pgc_flags_str(uint64_t f, char *buf, size_t size)
 	for (i = 0; i < ARRAY_SIZE(flag_names) && len < size; i++)
 		if (f & flag_names[i].bit)
 			len += (size_t)snprintf(buf + len, size - len, "%s%s",
-						len ? "," : "", flag_names[i].name);
+						len ? "," : "", flag_name(f, i));
 	if (!buf[0])
 		snprintf(buf, size, "-");
 	return buf;
@@ -59,7 +70,7 @@ void pgc_json_flags(struct json *j, const char *key, uint64_t f)
 	json_array_begin(j, key);
 	for (i = 0; i < ARRAY_SIZE(flag_names); i++)
 		if (f & flag_names[i].bit)
-			json_string(j, NULL, flag_names[i].name);
+			json_string(j, NULL, flag_name(f, i));
 	json_array_end(j);
 }
 

@@ -7,6 +7,7 @@
 #ifndef SHIKUMI_CACHE_H
 #define SHIKUMI_CACHE_H
 
+#include <linux/kernel-page-flags.h>
 #include <stdint.h>
 
 #include <shikumi/pgcache.h>
@@ -16,20 +17,21 @@
 #define PGC_MODULE	"shikumi_pgcache"
 #define PGC_CACHE	SHIKUMI_DEBUGFS "/pgcache/cache"
 
-/* the flags of a folio, as the module reports them (1 << KPF_*) */
-#define PGC_LOCKED	(1ULL << 0)
-#define PGC_REFERENCED	(1ULL << 2)
-#define PGC_UPTODATE	(1ULL << 3)
-#define PGC_DIRTY	(1ULL << 4)
-#define PGC_LRU		(1ULL << 5)
-#define PGC_ACTIVE	(1ULL << 6)
-#define PGC_WRITEBACK	(1ULL << 8)
-#define PGC_RECLAIM	(1ULL << 9)
-#define PGC_MMAP	(1ULL << 11)
-#define PGC_SWAPBACKED	(1ULL << 14)
-#define PGC_LARGE	(1ULL << 15)
-#define PGC_UNEVICTABLE	(1ULL << 18)
-#define PGC_PRIVATE	(1ULL << SHIKUMI_PGC_KPF_PRIVATE)
+/* the flags of a folio, as the module reports them: 1 << KPF_* */
+#define PGC_F(kpf)	(1ULL << (kpf))
+#define PGC_LOCKED	PGC_F(KPF_LOCKED)
+#define PGC_REFERENCED	PGC_F(KPF_REFERENCED)
+#define PGC_UPTODATE	PGC_F(KPF_UPTODATE)
+#define PGC_DIRTY	PGC_F(KPF_DIRTY)
+#define PGC_LRU		PGC_F(KPF_LRU)
+#define PGC_ACTIVE	PGC_F(KPF_ACTIVE)
+#define PGC_WRITEBACK	PGC_F(KPF_WRITEBACK)
+#define PGC_RECLAIM	PGC_F(KPF_RECLAIM)
+#define PGC_MMAP	PGC_F(KPF_MMAP)
+#define PGC_SWAPBACKED	PGC_F(KPF_SWAPBACKED)
+#define PGC_LARGE	PGC_F(KPF_COMPOUND_HEAD)
+#define PGC_UNEVICTABLE	PGC_F(KPF_UNEVICTABLE)
+#define PGC_PRIVATE	PGC_F(SHIKUMI_PGC_KPF_PRIVATE)
 
 /* cache.c: the module's view of one file */
 struct pgc_view {

@@ -59,6 +59,10 @@ cycles() {
 	cycles cstrace
 }
 
+@test "cycles: shikumi_pgcache, unloaded during views of a file's cache, which end or complete" {
+	cycles pgcache
+}
+
 # /sys/kernel/debug/shikumi is shared, owned by none (include/shikumi/debugfs.h):
 # three modules in and out at once, each finding its files in it whenever
 # loaded, and the directory gone with the last (tests/helpers/dbgroot.c)

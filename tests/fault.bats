@@ -21,7 +21,7 @@
 
 load common
 
-MODS=(shikumi_chrdev shikumi_ramdisk shikumi_ptdump shikumi_cstrace)
+MODS=(shikumi_chrdev shikumi_ramdisk shikumi_ptdump shikumi_cstrace shikumi_pgcache)
 
 setup() {
 	common_setup
@@ -76,6 +76,10 @@ fault_load() { # MODULE [PARAMS [shikumi-faultload OPTIONS...]]
 
 @test "fault: each allocation of shikumi_cstrace's load fails in turn, and every failed load cleans up" {
 	fault_load cstrace
+}
+
+@test "fault: each allocation of shikumi_pgcache's load fails in turn, and every failed load cleans up" {
+	fault_load pgcache
 }
 
 @test "fault: ramdisk I/O with its allocations failing returns errors and loses nothing, on every model" {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 #
-# Security: every user-space interface of the four modules, in one place.
+# Security: every user-space interface of the five modules, in one place.
 #
 #  - device nodes: modes and owners against the devnode callbacks and brd;
 #    what nobody (uid 65534, no capabilities) may open, ioctl and mmap;
@@ -9,7 +9,7 @@
 #    writes nothing; 0444 parameters refuse root too;
 #  - debugfs: each file's own mode refuses nobody (the debugfs root, 0700,
 #    is bypassed through a directory fd root opened), and the capability
-#    checks refuse root without CAP_SYS_ADMIN (ptdump, ramdisk's trace) or
+#    checks refuse root without CAP_SYS_ADMIN (ptdump, pgcache, ramdisk's trace) or
 #    CAP_PERFMON/CAP_SYS_ADMIN (cstrace);
 #  - no kernel virtual address anywhere, even in what root reads; PFNs only
 #    with CAP_SYS_ADMIN, as /proc/PID/pagemap; ptdump honours ptrace
@@ -22,6 +22,7 @@ DBG=/sys/kernel/debug
 SDBG=$DBG/shikumi
 CS=$SDBG/cstrace
 PTD=$SDBG/ptdump
+PGC=$SDBG/pgcache
 RDBG=$SDBG/shikumi-ram0
 CHR=/dev/shikumi-chr0
 RAM=/dev/shikumi-ram0
@@ -51,7 +52,7 @@ setup() {
 	cd "$SHIKUMI_ROOT"
 	mountpoint -q $DBG || mount -t debugfs none $DBG
 	local m
-	for m in shikumi_chrdev shikumi_ramdisk shikumi_ptdump shikumi_cstrace; do
+	for m in shikumi_chrdev shikumi_ramdisk shikumi_ptdump shikumi_cstrace shikumi_pgcache; do
 		module_loaded $m || shikumi load $m
 	done
 	udevadm settle 2>/dev/null || true
@@ -318,8 +319,8 @@ print defined $n ? "wrote $n\n" : "refused $!\n";' "$bg" "$start"
 	run find $SDBG -mindepth 1 ! -uid 0
 	expect_eq "not root's" "$output" ""
 	echo "# $n debugfs files" >&3
-	# ramdisk 3 per disk, ptdump 2, cstrace 8
-	[ "$n" -ge 13 ]
+	# ramdisk 3 per disk, ptdump 2, cstrace 8, pgcache 2
+	[ "$n" -ge 15 ]
 	expect_eq "dump" "$(stat -c %a $PTD/dump)" 600
 	expect_eq "status" "$(stat -c %a $PTD/status)" 400
 }
@@ -428,6 +429,25 @@ else { my ($e) = grep { $!{$_} } keys %!; print "$e\n" }' "$@"
 	exec 5>&-
 }
 
+@test "debugfs: pgcache needs CAP_SYS_ADMIN to open and to query; a file root opened answers no writer without it" {
+	run "${NO_ADMIN[@]}" bash -c "$(declare -f open_probe); open_probe r $PGC/cache; open_probe rw $PGC/cache"
+	expect_all EPERM
+	run "${NO_ADMIN[@]}" cat $PGC/status
+	[ "$status" -eq 0 ]
+	[[ $output == *open_files* ]]
+	# the descriptor is the writer's own: one it holds on a file it may read
+	exec 5<>$PGC/cache
+	run "${NO_ADMIN[@]}" bash -c "exec 6</etc/passwd; $(declare -f fd_query); fd_query 5 'fd=6'"
+	expect_eq "query, writer without CAP_SYS_ADMIN" "$output" EPERM
+	run bash -c "exec 6</etc/passwd; $(declare -f fd_query); fd_query 5 'fd=6'"
+	expect_eq "query, root" "$output" ok
+	exec 5>&-
+	# nobody cannot open the file at all, past the 0700 root or not
+	run as_user cat $PGC/cache
+	[ "$status" -ne 0 ]
+	[[ $output == *"Permission denied"* ]]
+}
+
 @test "debugfs: every cstrace file needs CAP_PERFMON or CAP_SYS_ADMIN (EPERM), either one is enough" {
 	local files=("$CS"/*)
 	[ "${#files[@]}" -eq 8 ]
@@ -499,6 +519,24 @@ print "records $n leaves $leaf tables $table bad $bad\n";' "$BATS_TEST_TMPDIR/fu
 	# root with CAP_SYS_ADMIN sees PFNs, also those of the page-table pages
 	[[ ${lines[-1]} != *" leaves 0 "* ]]
 	[[ ${lines[-1]} != *" tables 0 "* ]]
+}
+
+@test "records: pgcache's views hold indexes, PFNs and flags of a cached file, never a kernel address" {
+	# a file surely cached: one in tmpfs (the tree's, over 9p, has no cache)
+	local t=$BATS_TEST_TMPDIR/tmpfs
+	mkdir -p "$t"
+	mount -t tmpfs none "$t"
+	seq 100000 >"$t/file"
+	exec 5<>$PGC/cache 6<"$t/file"
+	echo "fd=6" >&5
+	cat <&5 >"$BATS_TEST_TMPDIR/folios.txt"
+	echo "fd=6 view=summary" >&5
+	cat <&5 >"$BATS_TEST_TMPDIR/summary.txt"
+	exec 5>&- 6<&-
+	umount "$t"
+	grep -q uptodate "$BATS_TEST_TMPDIR/folios.txt"
+	run scan_kaddr "$BATS_TEST_TMPDIR/folios.txt" "$BATS_TEST_TMPDIR/summary.txt" $PGC/status
+	expect_eq "kernel addresses" "$output" "read 3"
 }
 
 @test "records: cstrace's trace_pipe and trace_raw hold pids, comms and counters, no kernel address" {

@@ -8,7 +8,8 @@
  *
  *   shikumi-cycles MODULE KO CYCLES
  *
- * MODULE is chrdev, ramdisk, ptdump or cstrace, KO its .ko, not loaded.
+ * MODULE is chrdev, ramdisk, ptdump, cstrace or pgcache, KO its .ko, not
+ * loaded.
  * Each cycle loads KO (with parameters that vary from cycle to cycle),
  * puts it to work with users that hold it open, tries to unload it while
  * in use, stops the users (SIGKILL to each one's process group, until no
@@ -26,6 +27,11 @@
  *   failing.  Over the run, both kinds of dumper must have completed some.
  * - cstrace: on, with trace_raw's reader; every other cycle unloaded while
  *   still on.
+ * - pgcache: views of a file (KO itself, cached as it was just read) read
+ *   through the debugfs file again and again, 4 KiB at a time, each from a
+ *   fresh query; in odd cycles one view is held open after its first read.
+ *   The open file keeps the module; between two views it may go, and then
+ *   the viewer's next open fails and it ends.
  * In use, the unload must be refused the kernel's way (EWOULDBLOCK, refcnt
  * above 0, the module still live).  After the unload, /sys/module/NAME and
  * the module's /dev nodes, sysfs and debugfs entries must be gone.
@@ -529,6 +535,62 @@ static void cstrace_cycle(int i)
 	unload();
 }
 
+/* ---- pgcache ------------------------------------------------------------- */
+
+#define PGC_DIR		"/sys/kernel/debug/shikumi/pgcache"
+
+static const char *pgc_target;	/* the file whose cache is viewed: KO */
+static bool pgc_hold;
+
+static void pgc_viewer(int unused)
+{
+	static char buf[4096];
+	char q[64];
+	int fd, tfd, len;
+	ssize_t n;
+
+	(void)unused;
+	tfd = open(pgc_target, O_RDONLY);
+	if (tfd < 0)
+		_exit(1);
+	len = snprintf(q, sizeof(q), "fd=%d", tfd);
+	for (;;) {
+		fd = open(PGC_DIR "/cache", O_RDWR);
+		if (fd < 0 || write(fd, q, len) != len)
+			_exit(0);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			if (pgc_hold)
+				pause();
+		close(fd);
+		if (n < 0)
+			_exit(0);
+	}
+}
+
+static void pgcache_cycle(int i)
+{
+	load("");
+	pgc_hold = i % 2;
+	start_user(pgc_viewer, 0);
+	wait_open(PGC_DIR "/cache");
+	if (pgc_hold) {
+		busy_unload();
+	} else if (!syscall(SYS_delete_module, modname, O_NONBLOCK)) {
+		went_early++;
+		if (!users_exit())
+			fail("a viewer still runs 60 s after the module went");
+	} else if (errno == EWOULDBLOCK || errno == EBUSY) {
+		refused++;
+	} else {
+		fail("unload during views: %s", strerror(errno));
+	}
+	stop_users();
+	if (loaded())
+		unload();
+	else
+		check_gone();
+}
+
 static const struct module_kind kinds[] = {
 	{ "chrdev", chrdev_cycle,
 	  { "/dev/shikumi-chr*", "/sys/class/shikumi-chr" } },
@@ -537,6 +599,7 @@ static const struct module_kind kinds[] = {
 	    "/sys/kernel/debug/shikumi/shikumi-ram*" } },
 	{ "ptdump", ptdump_cycle, { "/sys/kernel/debug/shikumi/ptdump" } },
 	{ "cstrace", cstrace_cycle, { CS_DIR } },
+	{ "pgcache", pgcache_cycle, { PGC_DIR } },
 };
 
 int main(int argc, char **argv)
@@ -557,6 +620,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(modname, sizeof(modname), "shikumi_%s", kind->name);
+	pgc_target = argv[2];
 	ko_fd = open(argv[2], O_RDONLY | O_CLOEXEC);
 	if (ko_fd < 0)
 		die(argv[2]);

@@ -64,17 +64,18 @@ cycles() {
 }
 
 # /sys/kernel/debug/shikumi is shared, owned by none (include/shikumi/debugfs.h):
-# three modules in and out at once, each finding its files in it whenever
-# loaded, and the directory gone with the last (tests/helpers/dbgroot.c)
-@test "cycles: ptdump, cstrace and ramdisk at once share /sys/kernel/debug/shikumi, which goes with the last" {
+# the four modules that have files in it, in and out at once, each finding
+# its files in it whenever loaded, and the directory gone with the last
+# (tests/helpers/dbgroot.c)
+@test "cycles: ptdump, cstrace, ramdisk and pgcache at once share /sys/kernel/debug/shikumi, which goes with the last" {
 	local m kos=()
-	for m in ptdump cstrace ramdisk; do
+	for m in ptdump cstrace ramdisk pgcache; do
 		shikumi unload "shikumi_$m" 2>/dev/null || true
 		kos+=("$SHIKUMI_ROOT/build/kmod/$(uname -r)/modules/$m/shikumi_$m.ko")
 	done
 	run shikumi-dbgroot 20 "${kos[@]}"
 	echo "$output"
-	for m in ptdump cstrace ramdisk; do
+	for m in ptdump cstrace ramdisk pgcache; do
 		shikumi load "shikumi_$m"
 	done
 	[ "$status" -eq 0 ]

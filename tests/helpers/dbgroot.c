@@ -6,9 +6,10 @@
  *
  *   shikumi-dbgroot CYCLES KO...
  *
- * Each KO (shikumi_ptdump, shikumi_cstrace or shikumi_ramdisk, none of
- * them loaded) gets a process of its own that loads it with finit_module(2),
- * reads one of its debugfs files, and unloads it with delete_module(2),
+ * Each KO (shikumi_ptdump, shikumi_cstrace, shikumi_ramdisk or
+ * shikumi_pgcache, none of them loaded) gets a process of its own that
+ * loads it with finit_module(2), reads one of its debugfs files, and
+ * unloads it with delete_module(2),
  * CYCLES times, beside the others.  So the shared directory is created
  * and removed while other modules add and remove their own directories in
  * it.  Violations: a load refused, a loaded module's file missing or
@@ -44,6 +45,7 @@ static const struct ko_kind kinds[] = {
 	{ "shikumi_ptdump", "", ROOT "/ptdump/status" },
 	{ "shikumi_cstrace", "", ROOT "/cstrace/stats" },
 	{ "shikumi_ramdisk", "nr_disks=1 size_mb=16", ROOT "/shikumi-ram0/stats" },
+	{ "shikumi_pgcache", "", ROOT "/pgcache/status" },
 };
 
 struct counts {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * shikumi blk measure: the book's chapter 9 measure.sh (elevators,
- * read-ahead, parallel writes), with fio; and the fio runner, with the
- * process launcher run_prog() and the settings that measure and bench
- * change and put back.
+ * read-ahead, parallel writes), with fio; and the fio runner (through
+ * spawn.c's run_prog()) and the settings that measure and bench change
+ * and put back.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -142,18 +142,16 @@ int cache_show_cmd(int argc, char **argv)
 		OPT_BOOLEAN('f', "full", &full, "every folio, not runs of them"),
 		OPT_FINISH(),
 	};
-	long long a, b;
 	struct pgc_view v;
-	int first, end;
+	uint64_t a, b;
+	int first;
 
 	first = parse_options(argc, argv, opts, &show_help);
 	if (first >= argc)
 		return usage_error(&show_help, "which file? give a path");
 	if (first + 1 < argc)
 		return usage_error(&show_help, "unexpected argument '%s'", argv[first + 1]);
-	end = 0;
-	if (range && (sscanf(range, "%lli-%lli%n", &a, &b, &end) != 2 ||
-		      range[end] || a >= b))
+	if (range && (parse_range(range, &a, &b) || a >= b))
 		return usage_error(&show_help, "bad range '%s': give START-END, START < END",
 				   range);
 	if (pgc_view_read(argv[first], range, &v))

@@ -94,10 +94,7 @@ static void pgc_count(struct pgc_view *v, const struct shikumi_pgc_rec *r)
 	v->mapped += r->flags & PGC_MMAP ? n : 0;
 	v->active += r->flags & PGC_ACTIVE ? n : 0;
 	v->referenced += r->flags & PGC_REFERENCED ? n : 0;
-	v->uptodate += r->flags & PGC_UPTODATE ? n : 0;
-	v->lru += r->flags & PGC_LRU ? n : 0;
 	v->unevictable += r->flags & PGC_UNEVICTABLE ? n : 0;
-	v->priv += r->flags & PGC_PRIVATE ? n : 0;
 }
 
 static int pgc_push(struct pgc_view *v, const struct shikumi_pgc_rec *r, size_t n)

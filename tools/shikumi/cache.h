@@ -38,13 +38,12 @@ struct pgc_view {
 	const char *path;
 	uint64_t size;			/* bytes */
 	uint64_t pages;			/* the file's size in pages */
-	uint64_t first, last;		/* the pages asked for */
 	bool blockdev;
 	struct shikumi_pgc_rec *r;	/* the cached folios, by index */
 	size_t n, cap;
 	/* the totals, in pages */
 	uint64_t cached, folios, large, dirty, writeback, mapped, active;
-	uint64_t referenced, uptodate, lru, unevictable, priv;
+	uint64_t referenced, unevictable;
 };
 
 int pgc_view_read(const char *path, const char *range, struct pgc_view *v);

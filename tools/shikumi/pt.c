@@ -187,30 +187,6 @@ int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
-int parse_addr(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || *end ? -1 : 0;
-}
-
-int parse_range(const char *s, uint64_t *a, uint64_t *b)
-{
-	char buf[64], *dash;
-
-	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
-		return -1;
-	dash = strchr(buf, '-');
-	if (!dash)
-		return -1;
-	*dash = '\0';
-	return parse_addr(buf, a) || parse_addr(dash + 1, b) ? -1 : 0;
-}
-
 /* ---- the module ----------------------------------------------------------- */
 
 void pt_dump_free(struct pt_dump *d)

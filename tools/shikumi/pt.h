@@ -52,8 +52,6 @@ void json_hex(struct json *j, const char *key, uint64_t v);
 const char *vma_kind(uint32_t vf);
 void vma_perms(uint32_t vf, char *s);
 int parse_pid(const char *s, pid_t *pid);
-int parse_addr(const char *s, uint64_t *v);
-int parse_range(const char *s, uint64_t *a, uint64_t *b);
 void pt_dump_free(struct pt_dump *d);
 int pt_open(void);
 int pt_query(int fd, pid_t pid, const char *query, const char *what);

@@ -73,15 +73,6 @@ int pick_cpu(void)
 	return 0;
 }
 
-int pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* Keep shikumi itself (it drains the trace) off @cpu, if another is allowed. */
 void move_off(int cpu, const cpu_set_t *allowed)
 {

@@ -228,7 +228,6 @@ int sched_timeline_cmd(int argc, char **argv);
 void burn(uint64_t n);
 uint64_t calibrate(uint64_t ns);
 int pick_cpu(void);
-int pin_to(int cpu);
 void move_off(int cpu, const cpu_set_t *allowed);
 uint64_t rusage_ns(const struct rusage *ru);
 int kids_fork(struct kids *k, int n, int cpu, void (*fn)(int, void *), void *arg);

@@ -239,6 +239,8 @@ bool kernel_locked_down(void);
  */
 /* "MODULE is not loaded: run 'shikumi load MODULE' as root" */
 void p_not_loaded(const char *module);
+int parse_addr(const char *s, uint64_t *v);
+int parse_range(const char *s, uint64_t *a, uint64_t *b);	/* "A-B" */
 void explain_debugfs_err(const char *module, const char *what,
 			 const char *path, int err, const char *priv);
 int read_file_u64(const char *path, uint64_t *v);
@@ -287,6 +289,7 @@ int child_reap(struct child *c, bool block, int *status, struct rusage *ru);
 int exit_code(int status);
 void child_kill(struct child *c);
 int run_prog(char *const *argv, const char *out);
+int pin_to(int cpu);
 
 /* ---- CPU and pid lists (cpus.c) ---- */
 

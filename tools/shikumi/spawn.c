@@ -69,6 +69,16 @@ void gate_close(struct gate *g)
 	close_fd(&g->w);
 }
 
+/* Run the calling process on @cpu only: 0, or -1 with errno */
+int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
 /* In the child: the steps of @how in order, then exec or @how->fn. */
 static void __attribute__((noreturn)) child_run(const struct spawn *how, int err)
 {
@@ -78,14 +88,8 @@ static void __attribute__((noreturn)) child_run(const struct spawn *how, int err
 
 	if (how->die_with_parent)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (how->pin) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(how->cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
-			_exit(126);
-	}
+	if (how->pin && pin_to(how->cpu))
+		_exit(126);
 	if (how->out) {
 		fd = open(how->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Messages, files, time and the source tree. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -231,4 +232,29 @@ void explain_debugfs_err(const char *module, const char *what,
 		      strerror(err), priv);
 	else
 		p_err("cannot %s %s: %s", what, path, strerror(err));
+}
+
+/* A number, decimal or 0x-hex, as an address or an offset: 0, or -1 */
+int parse_addr(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+int parse_range(const char *s, uint64_t *a, uint64_t *b)
+{
+	char buf[64], *dash;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return -1;
+	dash = strchr(buf, '-');
+	if (!dash)
+		return -1;
+	*dash = '\0';
+	return parse_addr(buf, a) || parse_addr(dash + 1, b) ? -1 : 0;
 }

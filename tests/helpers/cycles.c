@@ -478,6 +478,24 @@ static bool users_exit(void)
 	return false;
 }
 
+/*
+ * Unload while users open, use and close the module's files in a loop
+ * (@what they do): refused while one is open; if it went between two,
+ * every user's next open fails and it ends on its own.
+ */
+static void unload_between(const char *what)
+{
+	if (!syscall(SYS_delete_module, modname, O_NONBLOCK)) {
+		went_early++;
+		if (!users_exit())
+			fail("a user of %s still runs 60 s after the module went", what);
+	} else if (errno == EWOULDBLOCK || errno == EBUSY) {
+		refused++;
+	} else {
+		fail("unload during %s: %s", what, strerror(errno));
+	}
+}
+
 static void ptdump_cycle(int i)
 {
 	unsigned long cli_ok = pt_counts->cli_ok;
@@ -501,16 +519,7 @@ static void ptdump_cycle(int i)
 		nap_ms(50);
 	}
 	/* an open dump holds the module; between two it may go */
-	if (!syscall(SYS_delete_module, modname, O_NONBLOCK)) {
-		went_early++;
-		/* and then the dumpers' next dumps fail, and they end */
-		if (!users_exit())
-			fail("a dumper still runs 60 s after the module went");
-	} else if (errno == EWOULDBLOCK || errno == EBUSY) {
-		refused++;
-	} else {
-		fail("unload during dumps: %s", strerror(errno));
-	}
+	unload_between("dumps");
 stop:
 	stop_users();
 	if (loaded())
@@ -573,17 +582,10 @@ static void pgcache_cycle(int i)
 	pgc_hold = i % 2;
 	start_user(pgc_viewer, 0);
 	wait_open(PGC_DIR "/cache");
-	if (pgc_hold) {
+	if (pgc_hold)
 		busy_unload();
-	} else if (!syscall(SYS_delete_module, modname, O_NONBLOCK)) {
-		went_early++;
-		if (!users_exit())
-			fail("a viewer still runs 60 s after the module went");
-	} else if (errno == EWOULDBLOCK || errno == EBUSY) {
-		refused++;
-	} else {
-		fail("unload during views: %s", strerror(errno));
-	}
+	else
+		unload_between("views");
 	stop_users();
 	if (loaded())
 		unload();

@@ -17,6 +17,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 
+#include <shikumi/tracepoint.h>
 #include <uapi/shikumi/cstrace.h>
 
 /*
@@ -74,19 +75,13 @@ struct shikumi_cs_tracer {
 
 	struct irq_work wake_work;
 	wait_queue_head_t wait;
-	struct tracepoint *tp[SHIKUMI_CS_NR_TP];
 	struct dentry *dir;
 };
 
 extern struct shikumi_cs_tracer shikumi_cs;
 
-/* the tracepoints' names and probes, in ring.c */
-struct shikumi_cs_event {
-	const char *name;
-	void *probe;
-};
-
-extern const struct shikumi_cs_event shikumi_cs_events[SHIKUMI_CS_NR_TP];
+/* the tracepoints' names and probes, in ring.c: <shikumi/tracepoint.h> */
+extern struct shikumi_probe shikumi_cs_probes[SHIKUMI_CS_NR_TP];
 
 /* ring.c */
 void shikumi_cs_probe_switch(void *data, bool preempt, struct task_struct *prev,
@@ -95,7 +90,6 @@ void shikumi_cs_probe_wakeup(void *data, struct task_struct *p);
 void shikumi_cs_probe_wakeup_new(void *data, struct task_struct *p);
 void shikumi_cs_probe_migrate(void *data, struct task_struct *p, int dest_cpu);
 void shikumi_cs_wake_reader(struct irq_work *work);
-void shikumi_cs_find_tracepoint(struct tracepoint *tp, void *priv);
 int shikumi_cs_start(void);
 void shikumi_cs_stop(void);
 

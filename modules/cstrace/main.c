@@ -73,7 +73,7 @@ static void shikumi_cs_free_rings(void)
 
 static int __init shikumi_cstrace_init(void)
 {
-	int i, ret;
+	int ret;
 
 	/* the probes' prototypes, checked against the tracepoints' */
 	check_trace_callback_type_sched_switch(shikumi_cs_probe_switch);
@@ -84,14 +84,9 @@ static int __init shikumi_cstrace_init(void)
 	/* nr_events is in range: shikumi_cs_nr_events_set() checked it */
 	shikumi_cs.nr = roundup_pow_of_two(shikumi_cs_nr_events);
 
-	for_each_kernel_tracepoint(shikumi_cs_find_tracepoint, NULL);
-	for (i = 0; i < SHIKUMI_CS_NR_TP; i++) {
-		if (!shikumi_cs.tp[i]) {
-			pr_err("the kernel has no %s tracepoint\n",
-			       shikumi_cs_events[i].name);
-			return -ENOENT;
-		}
-	}
+	ret = shikumi_probes_find(shikumi_cs_probes, SHIKUMI_CS_NR_TP);
+	if (ret)
+		return ret;
 
 	mutex_init(&shikumi_cs.lock);
 	mutex_init(&shikumi_cs.read_lock);

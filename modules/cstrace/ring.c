@@ -252,47 +252,12 @@ void shikumi_cs_wake_reader(struct irq_work *work)
 /* Starting and stopping                                                */
 /* ------------------------------------------------------------------ */
 
-const struct shikumi_cs_event shikumi_cs_events[SHIKUMI_CS_NR_TP] = {
+struct shikumi_probe shikumi_cs_probes[SHIKUMI_CS_NR_TP] = {
 	[SHIKUMI_CS_TP_SWITCH]		= { "sched_switch", shikumi_cs_probe_switch },
 	[SHIKUMI_CS_TP_WAKEUP]		= { "sched_wakeup", shikumi_cs_probe_wakeup },
 	[SHIKUMI_CS_TP_WAKEUP_NEW]	= { "sched_wakeup_new", shikumi_cs_probe_wakeup_new },
 	[SHIKUMI_CS_TP_MIGRATE]		= { "sched_migrate_task", shikumi_cs_probe_migrate },
 };
-
-void shikumi_cs_find_tracepoint(struct tracepoint *tp, void *priv)
-{
-	int i;
-
-	for (i = 0; i < SHIKUMI_CS_NR_TP; i++)
-		if (!strcmp(tp->name, shikumi_cs_events[i].name))
-			shikumi_cs.tp[i] = tp;
-}
-
-static void shikumi_cs_unregister(int n)
-{
-	while (n--)
-		tracepoint_probe_unregister(shikumi_cs.tp[n], shikumi_cs_events[n].probe, NULL);
-	/* no probe runs any more, nor will: the rings are the reader's */
-	tracepoint_synchronize_unregister();
-}
-
-static int shikumi_cs_register(void)
-{
-	int i, ret;
-
-	for (i = 0; i < SHIKUMI_CS_NR_TP; i++) {
-		ret = tracepoint_probe_register(shikumi_cs.tp[i], shikumi_cs_events[i].probe,
-						NULL);
-		if (ret)
-			goto unregister_probes;
-	}
-	return 0;
-
-unregister_probes:
-	pr_warn("cannot hook %s: %d\n", shikumi_cs_events[i].name, ret);
-	shikumi_cs_unregister(i);
-	return ret;
-}
 
 /*
  * A ring for every online CPU that has none yet; shikumi_cs.lock held.  A CPU
@@ -357,7 +322,7 @@ int shikumi_cs_start(void)
 		return ret;
 	shikumi_cs_reset();
 	WRITE_ONCE(shikumi_cs.on, true);
-	ret = shikumi_cs_register();
+	ret = shikumi_probes_register(shikumi_cs_probes, SHIKUMI_CS_NR_TP, NULL);
 	if (ret) {
 		WRITE_ONCE(shikumi_cs.on, false);
 		wake_up_interruptible(&shikumi_cs.wait);
@@ -368,7 +333,7 @@ int shikumi_cs_start(void)
 /* shikumi_cs.lock held */
 void shikumi_cs_stop(void)
 {
-	shikumi_cs_unregister(SHIKUMI_CS_NR_TP);
+	shikumi_probes_unregister(shikumi_cs_probes, SHIKUMI_CS_NR_TP, NULL);
 	/* after the last record: a reader that sees "off" has seen them all */
 	smp_store_release(&shikumi_cs.on, false);
 	wake_up_interruptible(&shikumi_cs.wait);

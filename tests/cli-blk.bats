@@ -80,7 +80,7 @@ teardown() {
 	shikumi blk trace -o /dev/null >/dev/null
 	dd if="$DISK" of=/dev/null bs=4k count=40 iflag=direct status=none
 	shikumi blk trace -o "$BATS_TEST_TMPDIR/raw"
-	[ "$(stat -c %s "$BATS_TEST_TMPDIR/raw")" -eq $((40 * 64)) ]
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/raw")" -eq $((40 * 88)) ]
 	# drained: nothing left
 	run shikumi blk trace --json
 	[ "$status" -eq 0 ]
@@ -89,6 +89,14 @@ teardown() {
 	run shikumi blk trace --json
 	[ "$(jq '.records' <<<"$output")" -eq 7 ]
 	[ "$(jq '[.trace[].sector] | min' <<<"$output")" -eq 800 ]
+	# each names dd, which submitted it, with a pid
+	[ "$(jq -r '[.trace[] | "\(.comm) \(.pid > 0)"] | unique | join(",")' <<<"$output")" = "dd true" ]
+	# the text table too, the name last
+	dd if="$DISK" of=/dev/null bs=4k count=1 iflag=direct status=none
+	shikumi blk trace >"$BATS_TEST_TMPDIR/table"
+	cat "$BATS_TEST_TMPDIR/table"
+	head -n 1 "$BATS_TEST_TMPDIR/table" | grep -qE ' PID FLAGS +COMM$'
+	tail -n 1 "$BATS_TEST_TMPDIR/table" | grep -qE ' [1-9][0-9]* [a-z,-]+ +dd$'
 }
 
 @test "shikumi blk: plot runs each policy; clook and deadline travel less than fifo" {

@@ -204,3 +204,23 @@ free_kb() {
 		[ "$output" = ok ]
 	done
 }
+
+@test "ramdisk: the trace names each request's submitter and flags, as ftrace's block_bio_queue and block_rq_issue do" {
+	local vm=/proc/sys/vm expire writeback
+	fresh_ramdisk size_mb=96
+	expire=$(<"$vm/dirty_expire_centisecs")
+	writeback=$(<"$vm/dirty_writeback_centisecs")
+	run shikumi-rdorigin shikumi-ram0
+	# the helper puts them back itself; this is for a helper killed early
+	echo "$expire" >"$vm/dirty_expire_centisecs"
+	echo "$writeback" >"$vm/dirty_writeback_centisecs"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# ${output##*$'\n'}" >&3
+	# the text trace says the same: a direct write by dd, sync
+	dd if=/dev/zero of="$DISK" bs=64k count=1 oflag=direct conv=nocreat 2>/dev/null
+	run cat /sys/kernel/debug/shikumi/shikumi-ram0/trace
+	echo "$output"
+	[[ ${lines[0]} == *" merged pid flags comm" ]]
+	grep -qE ' write 0 65536 .* [1-9][0-9]* sync(,[a-z]+)* dd$' <<<"$output"
+}

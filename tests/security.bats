@@ -585,11 +585,11 @@ print "records $n bad $bad\n";' "$BATS_TEST_TMPDIR/trace.raw"
 	run perl -e '
 open(my $f, "<:raw", $ARGV[0]) or die;
 my ($n, $bad) = (0, 0);
-while (read($f, my $r, 64) == 64) {
-	my @q = unpack("Q8", $r);
+while (read($f, my $r, 88) == 88) {
+	my @q = unpack("Q6", $r);
 	$n++;
-	for my $v (@q[0 .. 5]) { if ($v >= 0xffff800000000000) { printf "0x%x\n", $v; $bad++ } }
-	my $reserved = unpack("x60 L", $r);
+	for my $v (@q) { if ($v >= 0xffff800000000000) { printf "0x%x\n", $v; $bad++ } }
+	my $reserved = unpack("x68 L", $r);
 	$bad++ if $reserved;
 }
 print "records $n bad $bad\n";' "$BATS_TEST_TMPDIR/blk.raw"

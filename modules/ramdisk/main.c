@@ -297,6 +297,33 @@ static u8 shikumi_rd_op(const struct request *rq)
 	}
 }
 
+/* Why @rq was sent: its REQ_* flags, as SHIKUMI_BLK_F_* */
+static u32 shikumi_rd_flags(const struct request *rq)
+{
+	static const struct {
+		blk_opf_t req;
+		u32 flag;
+	} map[] = {
+		{ REQ_SYNC,		SHIKUMI_BLK_F_SYNC },
+		{ REQ_META,		SHIKUMI_BLK_F_META },
+		{ REQ_PRIO,		SHIKUMI_BLK_F_PRIO },
+		{ REQ_RAHEAD,		SHIKUMI_BLK_F_READAHEAD },
+		{ REQ_BACKGROUND,	SHIKUMI_BLK_F_BACKGROUND },
+		{ REQ_FUA,		SHIKUMI_BLK_F_FUA },
+		{ REQ_PREFLUSH,		SHIKUMI_BLK_F_PREFLUSH },
+		{ REQ_SWAP,		SHIKUMI_BLK_F_SWAP },
+		{ REQ_IDLE,		SHIKUMI_BLK_F_IDLE },
+		{ REQ_NOWAIT,		SHIKUMI_BLK_F_NOWAIT },
+	};
+	u32 flags = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(map); i++)
+		if (rq->cmd_flags & map[i].req)
+			flags |= map[i].flag;
+	return flags;
+}
+
 /* ------------------------------------------------------------------ */
 /* blk-mq                                                               */
 /* ------------------------------------------------------------------ */
@@ -353,6 +380,8 @@ static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	__rq_for_each_bio(bio, rq)
 		cmd->merged++;
 	cmd->merged = cmd->merged ? cmd->merged - 1 : 0;
+	cmd->flags = shikumi_rd_flags(rq);
+	shikumi_rd_origin(rq, cmd);
 
 	/* the data moves now; the model only decides when we complete */
 	cmd->status = shikumi_rd_do(rd, rq);
@@ -535,9 +564,15 @@ static int __init shikumi_rd_init(void)
 	unsigned int i, added;
 	int ret;
 
+	/* who submits each request: noted before any disk can get one */
+	ret = shikumi_rd_origin_init(&shikumi_rd_fops);
+	if (ret)
+		return ret;
 	shikumi_rd_major = register_blkdev(0, SHIKUMI_RD_NAME);
-	if (shikumi_rd_major < 0)
-		return shikumi_rd_major;
+	if (shikumi_rd_major < 0) {
+		ret = shikumi_rd_major;
+		goto exit_origin;
+	}
 
 	shikumi_rd_disks = kcalloc(shikumi_rd_nr_disks,
 				   sizeof(*shikumi_rd_disks), GFP_KERNEL);
@@ -576,6 +611,8 @@ free_disks:
 	rcu_barrier();
 unregister_blkdev:
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
+exit_origin:
+	shikumi_rd_origin_exit();
 	return ret;
 }
 
@@ -589,6 +626,7 @@ static void __exit shikumi_rd_exit(void)
 	}
 	kfree(shikumi_rd_disks);
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
+	shikumi_rd_origin_exit();
 	/* pages discarded just before unload may still wait for RCU */
 	rcu_barrier();
 }

@@ -73,6 +73,9 @@ struct shikumi_rd_cmd {
 	unsigned int bytes;
 	unsigned int merged;
 	blk_status_t status;
+	pid_t pid;			/* who submitted the first bio: origin.c */
+	u32 flags;			/* SHIKUMI_BLK_F_* */
+	char comm[TASK_COMM_LEN];
 	u8 op;
 	u8 dir;
 	u8 model;
@@ -133,6 +136,11 @@ struct shikumi_rd {
 	struct mutex trace_read_lock;	/* one reader at a time */
 	struct dentry *debugfs;
 };
+
+/* origin.c */
+int shikumi_rd_origin_init(const struct block_device_operations *fops);
+void shikumi_rd_origin_exit(void);
+void shikumi_rd_origin(const struct request *rq, struct shikumi_rd_cmd *cmd);
 
 /* sched.c */
 void shikumi_rd_enqueue(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd);

@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bits.h>
 #include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/math64.h>
@@ -13,6 +14,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include <shikumi/debugfs.h>
@@ -21,6 +23,7 @@
 #include "ramdisk.h"
 
 static const char * const shikumi_rd_op_names[] = SHIKUMI_BLK_OP_NAMES;
+static const char * const shikumi_rd_flag_names[SHIKUMI_BLK_NR_FLAGS] = SHIKUMI_BLK_FLAG_NAMES;
 
 /* ------------------------------------------------------------------ */
 /* Statistics and trace                                                 */
@@ -70,7 +73,10 @@ void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 		.policy		= cmd->policy,
 		.error		= -blk_status_to_errno(cmd->status),
 		.merged		= cmd->merged,
+		.pid		= cmd->pid,
+		.flags		= cmd->flags,
 	};
+	memcpy(t->comm, cmd->comm, sizeof(t->comm));
 }
 
 /* ------------------------------------------------------------------ */
@@ -105,7 +111,8 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 		   s->submitted, s->completed, held);
 	seq_printf(m, "errors %llu\nmerged %llu\nhead_travel %llu\nhead %llu\n",
 		   s->errors, s->merged, s->head_travel, (u64)head);
-	seq_printf(m, "trace_records %llu\ntrace_dropped %llu\n", records, dropped);
+	seq_printf(m, "trace_records %llu\ntrace_dropped %llu\ntrace_record_bytes %zu\n",
+		   records, dropped, sizeof(struct shikumi_blk_trace));
 	for (i = 0; i < SHIKUMI_RD_NR_OPS; i++) {
 		const struct shikumi_rd_opstats *os = &s->op[i];
 		const char *name = shikumi_rd_op_names[i];
@@ -204,21 +211,40 @@ static ssize_t shikumi_rd_trace_raw_read(struct file *file, char __user *ubuf,
 	return done * sizeof(*buf);
 }
 
+/* "sync,meta", or "-" for none */
+static int shikumi_rd_flags_format(char *buf, size_t size, u32 flags)
+{
+	int i, n = 0;
+
+	for (i = 0; i < SHIKUMI_BLK_NR_FLAGS; i++)
+		if (flags & BIT(i))
+			n += scnprintf(buf + n, size - n, "%s%s", n ? "," : "",
+				       shikumi_rd_flag_names[i]);
+	return n ?: scnprintf(buf, size, "-");
+}
+
+/* The task's name is last: it may hold spaces. */
 static int shikumi_rd_trace_format(char *line, size_t size, loff_t pos,
 				   const struct shikumi_blk_trace *t)
 {
+	char flags[96];
 	int n = 0;
 
 	if (!pos)
 		n = scnprintf(line, size,
-			      "# seq queued_ns dispatched_ns completed_ns op sector bytes head model policy error merged\n");
+			      "# seq queued_ns dispatched_ns completed_ns op sector bytes head model policy error merged pid flags comm\n");
+	shikumi_rd_flags_format(flags, sizeof(flags), t->flags);
 	return n + scnprintf(line + n, size - n,
-			     "%llu %llu %llu %llu %s %llu %u %llu %s %s %u %u\n",
+			     "%llu %llu %llu %llu %s %llu %u %llu %s %s %u %u %d %s %.*s\n",
 			     t->seq, t->queued_ns, t->dispatched_ns, t->completed_ns,
 			     shikumi_rd_op_names[t->op], t->sector, t->bytes,
 			     t->head, shikumi_rd_model_names[t->model],
-			     shikumi_rd_policy_names[t->policy], t->error, t->merged);
+			     shikumi_rd_policy_names[t->policy], t->error, t->merged,
+			     t->pid, flags, (int)sizeof(t->comm), t->comm);
 }
+
+/* the header and one record: 20-digit numbers, every flag, the name */
+#define SHIKUMI_RD_TRACE_LINE	512
 
 /* trace: one line per record, consumed as read; whole lines only. */
 static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
@@ -232,7 +258,7 @@ static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
 	char *line;
 	int len;
 
-	line = kmalloc(256, GFP_KERNEL);
+	line = kmalloc(SHIKUMI_RD_TRACE_LINE, GFP_KERNEL);
 	if (!line)
 		return -ENOMEM;
 	if (mutex_lock_interruptible(&rd->trace_read_lock)) {
@@ -240,7 +266,7 @@ static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
 		return -ERESTARTSYS;
 	}
 	while (shikumi_rd_trace_peek(rd, &t, 1, &gen)) {
-		len = shikumi_rd_trace_format(line, 256, *ppos, &t);
+		len = shikumi_rd_trace_format(line, SHIKUMI_RD_TRACE_LINE, *ppos, &t);
 		if (len > count - done) {
 			if (!done)
 				ret = -EINVAL;

@@ -21,6 +21,7 @@ static const struct {
 #define K(f) { #f, offsetof(struct blk_stats, f) }
 	K(submitted), K(completed), K(in_driver), K(errors), K(merged),
 	K(head_travel), K(head), K(trace_records), K(trace_dropped),
+	K(trace_record_bytes),
 #undef K
 };
 

@@ -43,9 +43,16 @@ void trace_free(struct trace_buf *t)
 /* Read trace_raw until it is empty, appending to @t. */
 int drain_trace(const char *disk, struct trace_buf *t)
 {
+	struct blk_stats st = { 0 };
 	ssize_t got;
 	int fd, ret = 0;
 
+	if (!read_stats(disk, &st) && st.trace_record_bytes &&
+	    st.trace_record_bytes != REC_SIZE) {
+		p_err("%s's trace records are %llu bytes, this tool's %zu: the module and the tool are from different versions",
+		      disk, (unsigned long long)st.trace_record_bytes, REC_SIZE);
+		return -1;
+	}
 	fd = dbg_open(disk, "trace_raw");
 	if (fd < 0)
 		return -1;
@@ -151,9 +158,27 @@ double rel_ms(uint64_t t, uint64_t t0)
 	return t >= t0 ? (double)(t - t0) / 1e6 : -(double)(t0 - t) / 1e6;
 }
 
+/* "sync,meta", or "-" for none, as the module's text trace */
+void flags_text(char *buf, size_t size, uint32_t flags)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < SHIKUMI_BLK_NR_FLAGS; i++)
+		if (flags & (1U << i) && n < size)
+			n += snprintf(buf + n, size - n, "%s%s", n ? "," : "",
+				      flag_names[i]);
+	if (!n)
+		snprintf(buf, size, "-");
+}
+
 static void trace_rec_json(struct json *j, const struct shikumi_blk_trace *r,
 			   uint64_t t0)
 {
+	char comm[sizeof(r->comm) + 1];
+	int i;
+
 	json_object_begin(j, NULL);
 	json_u64(j, "seq", r->seq);
 	json_u64(j, "queued_ns", r->queued_ns);
@@ -171,17 +196,30 @@ static void trace_rec_json(struct json *j, const struct shikumi_blk_trace *r,
 	json_string(j, "model", MODEL_NAME(r->model));
 	json_u64(j, "error", r->error);
 	json_u64(j, "merged", r->merged);
+	json_i64(j, "pid", r->pid);
+	snprintf(comm, sizeof(comm), "%.*s", (int)sizeof(r->comm), r->comm);
+	json_string(j, "comm", comm);
+	json_array_begin(j, "flags");
+	for (i = 0; i < SHIKUMI_BLK_NR_FLAGS; i++)
+		if (r->flags & (1U << i))
+			json_string(j, NULL, flag_names[i]);
+	json_array_end(j);
 	json_object_end(j);
 }
 
+/* The task's name is last: it may hold spaces. */
 static void trace_rec_text(const struct shikumi_blk_trace *r, uint64_t t0)
 {
-	printf("%8llu %11.3f %11.3f %11.3f %-5s %12llu %8u %12llu %12llu %-8s %s",
+	char flags[128];
+
+	flags_text(flags, sizeof(flags), r->flags);
+	printf("%8llu %11.3f %11.3f %11.3f %-5s %12llu %8u %12llu %12llu %-8s %-5s %7d %-20s %.*s",
 	       (unsigned long long)r->seq, rel_ms(r->queued_ns, t0),
 	       rel_ms(r->dispatched_ns, t0), rel_ms(r->completed_ns, t0),
 	       OP_NAME(r->op), (unsigned long long)r->sector, r->bytes,
 	       (unsigned long long)r->head, (unsigned long long)seek_of(r),
-	       POLICY_NAME(r->policy), MODEL_NAME(r->model));
+	       POLICY_NAME(r->policy), MODEL_NAME(r->model), r->pid, flags,
+	       (int)sizeof(r->comm), r->comm);
 	if (r->error)
 		printf(" error %s", strerror(r->error));
 	printf("\n");
@@ -195,9 +233,10 @@ static void trace_print(const char *disk, const struct trace_buf *t,
 	size_t i;
 
 	if (!opt_json) {
-		printf("%8s %11s %11s %11s %-5s %12s %8s %12s %12s %-8s %s\n",
+		printf("%8s %11s %11s %11s %-5s %12s %8s %12s %12s %-8s %-5s %7s %-20s %s\n",
 		       "SEQ", "QUEUED_MS", "DISP_MS", "DONE_MS", "OP", "SECTOR",
-		       "BYTES", "HEAD", "SEEK", "POLICY", "MODEL");
+		       "BYTES", "HEAD", "SEEK", "POLICY", "MODEL", "PID", "FLAGS",
+		       "COMM");
 		for (i = 0; i < t->n; i++)
 			trace_rec_text(&t->r[i], t0);
 		return;
@@ -222,7 +261,10 @@ static const struct cmd_help trace_help = {
 	.summary = "Drain the driver's trace: every request served since the last drain,\n"
 		   "in completion order.  Reading consumes it.  Needs root (debugfs).",
 	.details = "Times are milliseconds after the first request's queueing; SEEK is\n"
-		   "|sector - head| at dispatch.  -o FILE writes the raw records (struct\n"
+		   "|sector - head| at dispatch.  PID and COMM name the task that submitted\n"
+		   "the request's first bio (blktrace's queue event); FLAGS are the request's\n"
+		   "(sync, meta, prio, readahead, background, fua, preflush, swap, idle,\n"
+		   "nowait).  -o FILE writes the raw records (struct\n"
 		   "shikumi_blk_trace, native byte order, no header) instead of the table;\n"
 		   "'shikumi blk plot --from FILE' plots them.",
 };

@@ -28,6 +28,7 @@
 extern const char *const model_names[SHIKUMI_BLK_MODEL_HDD + 1];
 extern const char *const policy_names[SHIKUMI_BLK_POLICY_DEADLINE + 1];
 extern const char *const op_names[OP_NR];
+extern const char *const flag_names[SHIKUMI_BLK_NR_FLAGS];
 
 const char *name_of(const char *const *names, size_t n, unsigned int i);
 int index_of(const char *const *names, size_t n, const char *s);
@@ -67,6 +68,7 @@ struct blk_stats {
 	char model[16], policy[16];
 	uint64_t submitted, completed, in_driver, errors, merged;
 	uint64_t head_travel, head, trace_records, trace_dropped;
+	uint64_t trace_record_bytes;	/* 0: a module that does not say */
 	struct op_stats op[OP_NR];
 };
 
@@ -96,6 +98,7 @@ uint64_t seq_gaps(const struct shikumi_blk_trace *r, size_t n);
 uint64_t seek_of(const struct shikumi_blk_trace *r);
 uint64_t first_queued(const struct shikumi_blk_trace *r, size_t n);
 double rel_ms(uint64_t t, uint64_t t0);
+void flags_text(char *buf, size_t size, uint32_t flags);
 int blk_trace(int argc, char **argv);
 
 /* blk-plot.c */

@@ -91,6 +91,10 @@
  * model, when the head started to move to it); head is where the head was
  * then.  The head of the ssd and ram models is where the previous request
  * ended, so that travel can be compared across models.
+ * pid and comm name the task that submitted the request's first bio, as
+ * blktrace's queue event does: the application's own for its reads and
+ * its direct or synchronous writes, the flusher's kworker for writeback,
+ * kswapd or the reclaiming task for a swap-out.
  */
 struct shikumi_blk_trace {
 	__u64 seq;		/* from 0 at load and reset; a gap: drops */
@@ -105,8 +109,33 @@ struct shikumi_blk_trace {
 	__u8 policy;		/* SHIKUMI_BLK_POLICY_* */
 	__u8 error;		/* 0, or a positive errno */
 	__u32 merged;		/* bios merged into this request */
+	__s32 pid;		/* who submitted its first bio; 0: not known */
+	__u32 flags;		/* SHIKUMI_BLK_F_*: why it was sent */
 	__u32 reserved;		/* zero */
+	char comm[16];		/* that task's name, NUL-padded */
 };
+
+/*
+ * A request's flags, as the driver receives them (the kernel's REQ_*).
+ * A disk without a volatile write cache never receives preflush and fua:
+ * the block layer drops them first.
+ */
+#define SHIKUMI_BLK_F_SYNC		(1U << 0)	/* someone waits for it */
+#define SHIKUMI_BLK_F_META		(1U << 1)	/* filesystem metadata */
+#define SHIKUMI_BLK_F_PRIO		(1U << 2)	/* boosted priority */
+#define SHIKUMI_BLK_F_READAHEAD		(1U << 3)	/* read before it is asked for */
+#define SHIKUMI_BLK_F_BACKGROUND	(1U << 4)	/* the flusher's background writeback */
+#define SHIKUMI_BLK_F_FUA		(1U << 5)	/* durable when complete */
+#define SHIKUMI_BLK_F_PREFLUSH		(1U << 6)	/* flush the cache first */
+#define SHIKUMI_BLK_F_SWAP		(1U << 7)	/* swap-in or swap-out */
+#define SHIKUMI_BLK_F_IDLE		(1U << 8)	/* nothing follows it soon */
+#define SHIKUMI_BLK_F_NOWAIT		(1U << 9)	/* fail rather than block */
+#define SHIKUMI_BLK_NR_FLAGS		10
+
+#define SHIKUMI_BLK_FLAG_NAMES {	\
+	"sync", "meta", "prio", "readahead", "background", "fua",	\
+	"preflush", "swap", "idle", "nowait",				\
+}
 
 /*
  * debugfs stats: one "key value" per line.  Keys, with OP one of read,
@@ -120,6 +149,7 @@ struct shikumi_blk_trace {
  *	head_travel N		sectors the head moved, in total
  *	head N			current head position
  *	trace_records N		records waiting in the trace buffer
+ *	trace_record_bytes N	sizeof(struct shikumi_blk_trace)
  *	trace_dropped N		records dropped because it was full
  *	OP.count N, OP.bytes N, OP.lat_ns N (sum of completed - queued)
  *	OP.lat_hist N0 N1 ... (SHIKUMI_BLK_HIST_BUCKETS counts)

@@ -441,13 +441,11 @@ record_work() {
 
 @test "enable, disable and unload in a loop under hackbench's load" {
 	command -v perf
-	# hackbench: a group of 20 senders and 20 receivers on pipes (more
-	# makes a TCG guest crawl), in a process group of their own so that
-	# all of them can be stopped
-	setsid perf bench sched messaging -p -g 1 -l 1000000 >/dev/null 2>&1 &
-	local load=$!
-	bg+=("$load")
-	sleep 1
+	# hackbench (busy_start): 20 senders and 20 receivers on pipes, at
+	# nice 19: they take every CPU the loop leaves idle, and switch
+	# all the time, but do not starve the loop's own commands (at nice 0,
+	# 6.1's scheduler made each echo wait 2-7 s behind them: 250 s a run)
+	busy_start
 	local i reader
 	for i in $(seq 9); do
 		echo 1 >"$CS/enable"
@@ -467,14 +465,14 @@ record_work() {
 			shikumi load shikumi_cstrace
 		fi
 	done
-	kill -0 "$load"
+	kill -0 "$SHIKUMI_BUSY"
 	# still traces
 	echo 1 >"$CS/enable"
 	nap 0.3
 	wait_written 100
 	echo 0 >"$CS/enable"
 	[ "$(stat_of written)" -gt 100 ]
-	kill -- "-$load"
+	busy_stop
 }
 
 @test "trace_pipe and trace_raw: poll() is quiet with nothing to read, readable at the first record, POLLHUP at the end" {

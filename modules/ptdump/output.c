@@ -30,12 +30,70 @@ __printf(2, 3) void shikumi_pt_printf(struct shikumi_pt_file *pf, const char *fm
 	va_end(args);
 }
 
+static const char * const shikumi_pt_np_names[] = {
+	[SHIKUMI_PT_NP_UNKNOWN]			= "not present",
+	[SHIKUMI_PT_NP_SWAP]			= "swap",
+	[SHIKUMI_PT_NP_MIGRATION_READ]		= "migration-read",
+	[SHIKUMI_PT_NP_MIGRATION_READ_EXCL]	= "migration-read-exclusive",
+	[SHIKUMI_PT_NP_MIGRATION_WRITE]		= "migration-write",
+	[SHIKUMI_PT_NP_DEVICE_PRIVATE_READ]	= "device-private-read",
+	[SHIKUMI_PT_NP_DEVICE_PRIVATE_WRITE]	= "device-private-write",
+	[SHIKUMI_PT_NP_DEVICE_EXCLUSIVE]	= "device-exclusive",
+	[SHIKUMI_PT_NP_HWPOISON]		= "hwpoison",
+	[SHIKUMI_PT_NP_MARKER]			= "marker",
+};
+
+static const char *shikumi_pt_np_name(u32 f)
+{
+	u32 kind = SHIKUMI_PT_NP_KIND(f);
+
+	return kind < ARRAY_SIZE(shikumi_pt_np_names) && shikumi_pt_np_names[kind] ?
+	       shikumi_pt_np_names[kind] : "not present";
+}
+
+/*
+ * A non-present entry: its kind, and with @val (the record's pfn) where it
+ * points: "swap type 0 offset 1234", "migration-write pfn 0x1a2b3"...
+ * Without @val (a summary's run, whose entries differ in it), the kind.
+ */
+static void shikumi_pt_np_string(char *s, size_t size, u32 f, const u64 *val)
+{
+	const char *sd = f & SHIKUMI_PT_F_SOFT_DIRTY ? " SD" : "";
+
+	switch (SHIKUMI_PT_NP_KIND(f)) {
+	case SHIKUMI_PT_NP_SWAP:
+		if (val)
+			scnprintf(s, size, "swap type %u offset %llu%s",
+				  SHIKUMI_PT_NP_SWAP_TYPE(f), *val, sd);
+		else
+			scnprintf(s, size, "swap type %u%s", SHIKUMI_PT_NP_SWAP_TYPE(f), sd);
+		return;
+	case SHIKUMI_PT_NP_UNKNOWN:
+		scnprintf(s, size, "not present%s", sd);
+		return;
+	case SHIKUMI_PT_NP_MARKER:
+		if (!val)
+			break;
+		scnprintf(s, size, "marker%s%s%s%s",
+			  *val & SHIKUMI_PT_MARK_UFFD_WP ? " uffd-wp" : "",
+			  *val & SHIKUMI_PT_MARK_POISONED ? " poisoned" : "",
+			  *val & SHIKUMI_PT_MARK_GUARD ? " guard" : "", sd);
+		return;
+	default:
+		if (!val)
+			break;
+		scnprintf(s, size, "%s pfn 0x%llx%s", shikumi_pt_np_name(f), *val, sd);
+		return;
+	}
+	scnprintf(s, size, "%s%s", shikumi_pt_np_name(f), sd);
+}
+
 static void shikumi_pt_flag_string(char *s, size_t size, u8 type, u32 f)
 {
 	const char *page;
 
 	if (type == SHIKUMI_PT_REC_NONPRESENT) {
-		strscpy(s, "not present (swap or migration entry)", size);
+		shikumi_pt_np_string(s, size, f, NULL);
 		return;
 	}
 	if (f & SHIKUMI_PT_F_ANON)
@@ -109,6 +167,27 @@ void shikumi_pt_flush_run(struct shikumi_pt_file *pf)
 			  shikumi_pt_level_names[run->level], flags);
 }
 
+/* view=translate: what a non-present entry means for the address */
+static void shikumi_pt_translate_np(struct shikumi_pt_file *pf, u32 flags,
+				    unsigned long val)
+{
+	switch (SHIKUMI_PT_NP_KIND(flags)) {
+	case SHIKUMI_PT_NP_SWAP:
+		shikumi_pt_printf(pf, "0x%lx -> swapped out, to slot %lu of swap area %u:",
+				  pf->q.addr, val, SHIKUMI_PT_NP_SWAP_TYPE(flags));
+		shikumi_pt_printf(pf, " an access is a major fault that reads it back\n");
+		break;
+	case SHIKUMI_PT_NP_MIGRATION_READ:
+	case SHIKUMI_PT_NP_MIGRATION_READ_EXCL:
+	case SHIKUMI_PT_NP_MIGRATION_WRITE:
+		shikumi_pt_printf(pf, "0x%lx -> being moved from pfn 0x%lx:", pf->q.addr, val);
+		shikumi_pt_printf(pf, " an access waits until the move is done\n");
+		break;
+	default:
+		break;
+	}
+}
+
 /* one leaf or non-present entry, in the query's view */
 void shikumi_pt_entry(struct shikumi_pt_file *pf, u8 type, int level,
 		      unsigned long va, u64 raw, unsigned long pfn, u32 flags)
@@ -149,12 +228,16 @@ void shikumi_pt_entry(struct shikumi_pt_file *pf, u8 type, int level,
 		return;
 	}
 
-	shikumi_pt_flag_string(fs, sizeof(fs), type, flags);
+	if (type == SHIKUMI_PT_REC_NONPRESENT)
+		shikumi_pt_np_string(fs, sizeof(fs), flags, &(u64){ pfn });
+	else
+		shikumi_pt_flag_string(fs, sizeof(fs), type, flags);
 	if (pf->q.view == SHIKUMI_PT_VIEW_TRANSLATE) {
 		if (type != SHIKUMI_PT_REC_LEAF) {
 			shikumi_pt_printf(pf, "%s[%3u]  0x%016llx  %s\n",
 					  shikumi_pt_level_names[level],
 					  pf->chain[level].index, raw, fs);
+			shikumi_pt_translate_np(pf, flags, pfn);
 			return;
 		}
 		shikumi_pt_printf(pf, "%s[%3u]  0x%016llx  %s page at pfn 0x%lx  %s\n",

@@ -66,14 +66,52 @@ static pgd_t *shikumi_pt_pgd_offset(struct mm_struct *mm, unsigned long addr)
 	return pgdp;
 }
 
+/* compat/mm.h's kinds, as the user API numbers them */
+static const u8 shikumi_pt_np_kinds[] = {
+	[SHIKUMI_LEAF_UNKNOWN]			= SHIKUMI_PT_NP_UNKNOWN,
+	[SHIKUMI_LEAF_SWAP]			= SHIKUMI_PT_NP_SWAP,
+	[SHIKUMI_LEAF_MIGRATION_READ]		= SHIKUMI_PT_NP_MIGRATION_READ,
+	[SHIKUMI_LEAF_MIGRATION_READ_EXCLUSIVE]	= SHIKUMI_PT_NP_MIGRATION_READ_EXCL,
+	[SHIKUMI_LEAF_MIGRATION_WRITE]		= SHIKUMI_PT_NP_MIGRATION_WRITE,
+	[SHIKUMI_LEAF_DEVICE_PRIVATE_READ]	= SHIKUMI_PT_NP_DEVICE_PRIVATE_READ,
+	[SHIKUMI_LEAF_DEVICE_PRIVATE_WRITE]	= SHIKUMI_PT_NP_DEVICE_PRIVATE_WRITE,
+	[SHIKUMI_LEAF_DEVICE_EXCLUSIVE]		= SHIKUMI_PT_NP_DEVICE_EXCLUSIVE,
+	[SHIKUMI_LEAF_HWPOISON]			= SHIKUMI_PT_NP_HWPOISON,
+	[SHIKUMI_LEAF_MARKER]			= SHIKUMI_PT_NP_MARKER,
+};
+
 /*
- * A swap or migration entry's bits are not the hardware's: only its
- * soft-dirty bit has a meaning here.
+ * A non-present entry's bits are not the hardware's: of those, only its
+ * soft-dirty bit has a meaning here.  The rest is the kernel's: what kind
+ * of entry it is, and for a swap entry the swap area (its type), in the
+ * record's flags; the swap offset, PFN or marker bits in *@val, the
+ * record's pfn.
  */
-static u32 shikumi_pt_nonpresent_flags(u64 raw)
+static u32 shikumi_pt_nonpresent_flags(u64 raw, struct shikumi_leaf leaf,
+				       unsigned long *val)
 {
-	return _PAGE_SWP_SOFT_DIRTY && (raw & _PAGE_SWP_SOFT_DIRTY) ?
-	       SHIKUMI_PT_F_SOFT_DIRTY : 0;
+	u32 flags = 0;
+
+	if (_PAGE_SWP_SOFT_DIRTY && (raw & _PAGE_SWP_SOFT_DIRTY))
+		flags |= SHIKUMI_PT_F_SOFT_DIRTY;
+	if (leaf.kind >= ARRAY_SIZE(shikumi_pt_np_kinds))
+		leaf.kind = SHIKUMI_LEAF_UNKNOWN;
+	flags |= (u32)shikumi_pt_np_kinds[leaf.kind] << SHIKUMI_PT_F_NP_KIND_SHIFT;
+	*val = leaf.kind == SHIKUMI_LEAF_UNKNOWN ? 0 : leaf.val;
+	if (leaf.kind == SHIKUMI_LEAF_MARKER)
+		*val = (leaf.val & SHIKUMI_LEAF_MARK_UFFD_WP ? SHIKUMI_PT_MARK_UFFD_WP : 0) |
+		       (leaf.val & SHIKUMI_LEAF_MARK_POISONED ? SHIKUMI_PT_MARK_POISONED : 0) |
+		       (leaf.val & SHIKUMI_LEAF_MARK_GUARD ? SHIKUMI_PT_MARK_GUARD : 0);
+	if (leaf.kind == SHIKUMI_LEAF_SWAP)
+		flags |= (leaf.type << SHIKUMI_PT_F_NP_SWAP_TYPE_SHIFT) &
+			 SHIKUMI_PT_F_NP_SWAP_TYPE;
+	return flags;
+}
+
+/* a non-present PTE, or a hugetlb PMD or PUD (which have the PTE's format) */
+static u32 shikumi_pt_nonpresent_pte(u64 raw, unsigned long *val)
+{
+	return shikumi_pt_nonpresent_flags(raw, shikumi_leaf_from_pte(__pte(raw)), val);
 }
 
 /* the entry's own bits, decoded */
@@ -196,8 +234,9 @@ static void shikumi_pt_walk_pte_fast(struct shikumi_pt_file *pf, pte_t *ptep,
 			continue;
 		if (!pte_present(pte)) {
 			nonpresent++;
-			pfn = 0;
-			flags = shikumi_pt_nonpresent_flags(raw);
+			if (stats)
+				continue;
+			flags = shikumi_pt_nonpresent_pte(raw, &pfn);
 			rec->type = SHIKUMI_PT_REC_NONPRESENT;
 		} else {
 			leaves++;
@@ -208,8 +247,6 @@ static void shikumi_pt_walk_pte_fast(struct shikumi_pt_file *pf, pte_t *ptep,
 			flags |= shikumi_pt_page_flags(pf, pfn, flags);
 			rec->type = SHIKUMI_PT_REC_LEAF;
 		}
-		if (stats)
-			continue;
 		/* every field: struct shikumi_pt_rec has no padding */
 		rec->level = SHIKUMI_PT_PTE;
 		rec->index = pte_index(addr);
@@ -271,6 +308,7 @@ static bool shikumi_pt_walk_pte(struct shikumi_pt_file *pf, pmd_t *pmdp, pmd_t p
 	do {
 		pte_t pte = ptep_get(ptep);
 		u64 raw = pte_val(pte);
+		unsigned long val;
 		u32 flags;
 
 		if (shikumi_pt_must_stop(pf, addr)) {
@@ -285,8 +323,9 @@ static bool shikumi_pt_walk_pte(struct shikumi_pt_file *pf, pmd_t *pmdp, pmd_t p
 			continue;
 		}
 		if (!pte_present(pte)) {
+			flags = shikumi_pt_nonpresent_pte(raw, &val);
 			shikumi_pt_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PTE,
-					 addr, raw, 0, shikumi_pt_nonpresent_flags(raw));
+					 addr, raw, val, flags);
 			continue;
 		}
 		flags = shikumi_pt_entry_flags(raw, SHIKUMI_PT_PTE);
@@ -337,6 +376,25 @@ static bool shikumi_pt_pmd_leaf(struct shikumi_pt_file *pf, pmd_t *pmdp, pmd_t p
 	return true;
 }
 
+/*
+ * A THP's migration entry, or a hugetlb page's swap-type entry (migration,
+ * hwpoison, marker), which hugetlb keeps in the PTE's format
+ */
+static void shikumi_pt_pmd_nonpresent(struct shikumi_pt_file *pf, pmd_t pmd,
+				      unsigned long addr)
+{
+	u64 raw = pmd_val(pmd);
+	unsigned long val;
+	u32 flags;
+
+	if (is_vm_hugetlb_page(pf->vma))
+		flags = shikumi_pt_nonpresent_pte(raw, &val);
+	else
+		flags = shikumi_pt_nonpresent_flags(raw, shikumi_leaf_from_pmd(pmd), &val);
+	shikumi_pt_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PMD, addr, raw,
+			 val, flags);
+}
+
 static bool shikumi_pt_walk_pmd(struct shikumi_pt_file *pf, pud_t pud,
 				unsigned long addr, unsigned long end)
 {
@@ -364,10 +422,7 @@ again:
 			continue;
 		}
 		if (!pmd_present(pmd)) {
-			/* a THP's migration entry */
-			shikumi_pt_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PMD,
-					 addr, pmd_val(pmd), 0,
-					 shikumi_pt_nonpresent_flags(pmd_val(pmd)));
+			shikumi_pt_pmd_nonpresent(pf, pmd, addr);
 			continue;
 		}
 		if (pmd_leaf(pmd)) {
@@ -413,6 +468,7 @@ static bool shikumi_pt_walk_pud(struct shikumi_pt_file *pf, p4d_t p4d,
 	unsigned long next;
 
 	do {
+		unsigned long val;
 		pud_t pud;
 
 		next = pud_addr_end(addr, end);
@@ -429,9 +485,11 @@ again:
 			continue;
 		}
 		if (!pud_present(pud)) {
+			/* only hugetlb's 1 GiB pages: the PTE's format */
+			u32 flags = shikumi_pt_nonpresent_pte(pud_val(pud), &val);
+
 			shikumi_pt_entry(pf, SHIKUMI_PT_REC_NONPRESENT, SHIKUMI_PT_PUD,
-					 addr, pud_val(pud), 0,
-					 shikumi_pt_nonpresent_flags(pud_val(pud)));
+					 addr, pud_val(pud), val, flags);
 			continue;
 		}
 		if (pud_leaf(pud)) {
@@ -604,7 +662,10 @@ static void shikumi_pt_header(struct shikumi_pt_file *pf)
 	shikumi_pt_printf(pf, "# flags: P present (pn: PROT_NONE), RW/ro, USR user,\n");
 	shikumi_pt_printf(pf, "#   A accessed, D dirty, NX/x, GLB global, PSE huge,\n");
 	shikumi_pt_printf(pf, "#   SD soft-dirty, SPC special;\n");
-	shikumi_pt_printf(pf, "#   page: anon/file/zero/pfn (no struct page)/kern, shared/excl\n");
+	shikumi_pt_printf(pf, "#   page: anon/file/zero/pfn (no struct page)/kern, shared/excl;\n");
+	shikumi_pt_printf(pf, "#   not present: swap type T offset O (slot O of swap area T),\n");
+	shikumi_pt_printf(pf, "#   migration-{read,read-exclusive,write} pfn P (moving),\n");
+	shikumi_pt_printf(pf, "#   device-private/device-exclusive/hwpoison pfn P, marker\n");
 }
 
 static void shikumi_pt_tail(struct shikumi_pt_file *pf)

@@ -31,7 +31,9 @@
  *			level and flags merged into one line (the default)
  *	view=full	one line per entry: every present translation with
  *			each level's index and raw value, and every
- *			non-present entry (swap, migration) with its raw value
+ *			non-present entry with its raw value and what it
+ *			holds: "swap type 0 offset 1234" (the slot in the
+ *			swap area), "migration-write pfn 0x...", ...
  *	view=translate	every level's entry for addr, down to the leaf or to
  *			the first empty entry
  *	view=stats	page-table pages per level and mapped pages per size,
@@ -94,9 +96,10 @@
 #define SHIKUMI_PT_REC_END	8	/* last record of every raw dump */
 
 /*
- * Flags of TABLE, LEAF and NONPRESENT records.  The first ten are the
- * entry's own bits (x86-64); the rest say what the kernel knows of the
- * page it maps.
+ * Flags of TABLE, LEAF and NONPRESENT records.  The first eleven are the
+ * entry's own bits (x86-64; of a NONPRESENT entry, only SOFT_DIRTY); in
+ * LEAF records, bits 16 and up say what the kernel knows of the page it
+ * maps.  NONPRESENT records use bits 11 to 23 instead, below.
  */
 #define SHIKUMI_PT_F_PRESENT	(1U << 0)	/* hardware present bit */
 #define SHIKUMI_PT_F_WRITE	(1U << 1)
@@ -114,6 +117,46 @@
 #define SHIKUMI_PT_F_SHARED	(1U << 18)	/* mapped more than once */
 #define SHIKUMI_PT_F_ZERO	(1U << 19)	/* the shared zero page */
 #define SHIKUMI_PT_F_NOPAGE	(1U << 20)	/* PFN without a struct page */
+
+/*
+ * A NONPRESENT record: the kernel's own entry in the hardware's place.
+ * What kind it is, in flags bits 11-15 (SHIKUMI_PT_NP_KIND(flags)); of a
+ * swap entry, the swap area in bits 16-23 (SHIKUMI_PT_NP_SWAP_TYPE(flags):
+ * the "type", 0 for the first area swapon'd); and in the record's pfn:
+ *	SWAP		the offset: the slot of the page in its swap area
+ *	MIGRATION_*	the PFN of the page being migrated (the old page)
+ *	DEVICE_*	the PFN of the device's (or the CPU's) page
+ *	HWPOISON	the PFN of the page that had a memory error
+ *	MARKER		SHIKUMI_PT_MARK_* bits: no page at all
+ *	UNKNOWN		0
+ * Like /proc/PID/pagemap, which shows a swap entry's type and offset only
+ * to the readers it shows PFNs to (CAP_SYS_ADMIN at open): this file
+ * cannot be opened without it.
+ */
+#define SHIKUMI_PT_F_NP_KIND_SHIFT	11
+#define SHIKUMI_PT_F_NP_KIND		(0x1fU << SHIKUMI_PT_F_NP_KIND_SHIFT)
+#define SHIKUMI_PT_F_NP_SWAP_TYPE_SHIFT	16
+#define SHIKUMI_PT_F_NP_SWAP_TYPE	(0xffU << SHIKUMI_PT_F_NP_SWAP_TYPE_SHIFT)
+#define SHIKUMI_PT_NP_KIND(flags) \
+	(((flags) & SHIKUMI_PT_F_NP_KIND) >> SHIKUMI_PT_F_NP_KIND_SHIFT)
+#define SHIKUMI_PT_NP_SWAP_TYPE(flags) \
+	(((flags) & SHIKUMI_PT_F_NP_SWAP_TYPE) >> SHIKUMI_PT_F_NP_SWAP_TYPE_SHIFT)
+
+#define SHIKUMI_PT_NP_UNKNOWN		0	/* a kind the module does not know */
+#define SHIKUMI_PT_NP_SWAP		1	/* swapped out: a fault reads it in */
+#define SHIKUMI_PT_NP_MIGRATION_READ	2	/* moving; was mapped read-only */
+#define SHIKUMI_PT_NP_MIGRATION_READ_EXCL 3	/* ... read-only, anon exclusive */
+#define SHIKUMI_PT_NP_MIGRATION_WRITE	4	/* ... was mapped writable */
+#define SHIKUMI_PT_NP_DEVICE_PRIVATE_READ 5	/* in device memory (HMM), read */
+#define SHIKUMI_PT_NP_DEVICE_PRIVATE_WRITE 6	/* ... writable */
+#define SHIKUMI_PT_NP_DEVICE_EXCLUSIVE	7	/* a device holds it for atomics */
+#define SHIKUMI_PT_NP_HWPOISON		8	/* the page had a memory error */
+#define SHIKUMI_PT_NP_MARKER		9	/* a PTE marker, below */
+
+/* the pfn of a MARKER record */
+#define SHIKUMI_PT_MARK_UFFD_WP		(1U << 0) /* userfaultfd write-protect */
+#define SHIKUMI_PT_MARK_POISONED	(1U << 1) /* the page was lost: SIGBUS */
+#define SHIKUMI_PT_MARK_GUARD		(1U << 2) /* MADV_GUARD_INSTALL */
 
 /* flags of the HEADER record */
 #define SHIKUMI_PT_H_P4D_FOLDED	(1U << 0)	/* 4-level paging: P4D = PGD */
@@ -148,7 +191,7 @@
  *	VMA		-	-	VMA_*	start	vm_flags  end
  *	TABLE		level	index	F_*	va	raw	  pfn of the table
  *	LEAF		level	index	F_*	va	raw	  pfn
- *	NONPRESENT	level	index	F_*	va	raw	  0
+ *	NONPRESENT	level	index	F_*,NP	va	raw	  offset/pfn/marks
  *	EMPTY		level	index	0	va	0	  0
  *	STATS		level	-	kept	-	leaves	  table pages
  *	END		-	-	E_*	next	entries   records before

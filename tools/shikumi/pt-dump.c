@@ -35,7 +35,8 @@ struct dump_ctx {
 static void run_flush(struct dump_ctx *c)
 {
 	struct run *r = &c->run;
-	char sz[24], bits[64], pg[32];
+	char sz[24], bits[64], pg[48];
+	uint32_t own = entry_bits(r->type, r->flags);
 
 	if (!r->active)
 		return;
@@ -49,16 +50,21 @@ static void run_flush(struct dump_ctx *c)
 		json_string(c->j, "type", r->type == SHIKUMI_PT_REC_LEAF ?
 			    "leaf" : "nonpresent");
 		json_u64(c->j, "count", r->count);
-		json_flags(c->j, "flags", r->flags);
+		json_flags(c->j, "flags", own);
+		if (r->type == SHIKUMI_PT_REC_NONPRESENT) {
+			json_string(c->j, "kind", np_kind_name(r->flags));
+			if (SHIKUMI_PT_NP_KIND(r->flags) == SHIKUMI_PT_NP_SWAP)
+				json_u64(c->j, "swap_type",
+					 SHIKUMI_PT_NP_SWAP_TYPE(r->flags));
+		}
 		json_object_end(c->j);
 		return;
 	}
 	printf("    0x%016llx-0x%016llx %6s %-3s %6llu  %s  %s\n", U(r->start),
 	       U(r->end), size_str(r->end - r->start, sz, sizeof(sz)),
-	       level_name(r->level), U(r->count),
-	       bits_str(r->flags, bits, sizeof(bits)),
+	       level_name(r->level), U(r->count), bits_str(own, bits, sizeof(bits)),
 	       r->type == SHIKUMI_PT_REC_LEAF ? page_str(r->flags, pg, sizeof(pg)) :
-	       "not present (swap or migration entry)");
+	       np_str(r->flags, false, 0, pg, sizeof(pg)));
 }
 
 static void vma_end(struct dump_ctx *c)
@@ -204,7 +210,8 @@ static const struct shikumi_pt_rec *table_above(const struct dump_ctx *c,
 static void entry_full(struct dump_ctx *c, const struct shikumi_pt_rec *r)
 {
 	uint64_t size = level_size(r->level, c->la57);
-	char sz[24], bits[64], pg[32], pfn[24];
+	bool np = r->type == SHIKUMI_PT_REC_NONPRESENT;
+	char sz[24], bits[64], pg[64], pfn[24];
 	unsigned int l;
 	size_t i;
 
@@ -215,13 +222,15 @@ static void entry_full(struct dump_ctx *c, const struct shikumi_pt_rec *r)
 			    "leaf" : "nonpresent");
 		json_string(c->j, "level", level_name(r->level));
 		json_u64(c->j, "size", size);
-		if (r->type == SHIKUMI_PT_REC_LEAF)
+		if (r->type == SHIKUMI_PT_REC_LEAF || (np && np_has_pfn(r->flags)))
 			json_u64(c->j, "pfn", r->pfn);
 		else
 			json_null(c->j, "pfn");
+		if (np)
+			json_np(c->j, r->flags, r->pfn);
 		json_hex(c->j, "raw", r->raw);
 		json_u64(c->j, "index", r->index);
-		json_flags(c->j, "flags", r->flags);
+		json_flags(c->j, "flags", entry_bits(r->type, r->flags));
 		json_string(c->j, "page", r->flags & SHIKUMI_PT_F_ZERO ? "zero" :
 			    r->flags & SHIKUMI_PT_F_ANON ? "anon" :
 			    r->flags & SHIKUMI_PT_F_FILE ? "file" : NULL);
@@ -248,15 +257,15 @@ static void entry_full(struct dump_ctx *c, const struct shikumi_pt_rec *r)
 		json_object_end(c->j);
 		return;
 	}
-	if (r->type == SHIKUMI_PT_REC_LEAF)
+	if (r->type == SHIKUMI_PT_REC_LEAF || (np && np_has_pfn(r->flags)))
 		snprintf(pfn, sizeof(pfn), "0x%llx", U(r->pfn));
 	else
 		snprintf(pfn, sizeof(pfn), "-");
 	printf("    0x%016llx %4s %-3s %-9s %s  %-11s ", U(r->va),
 	       size_str(size, sz, sizeof(sz)), level_name(r->level), pfn,
-	       bits_str(r->flags, bits, sizeof(bits)),
-	       r->type == SHIKUMI_PT_REC_LEAF ? page_str(r->flags, pg, sizeof(pg)) :
-	       "not-present");
+	       bits_str(entry_bits(r->type, r->flags), bits, sizeof(bits)),
+	       np ? np_str(r->flags, true, r->pfn, pg, sizeof(pg)) :
+	       page_str(r->flags, pg, sizeof(pg)));
 	for (l = 0; l < r->level && l < SHIKUMI_PT_LEVELS; l++) {
 		const struct shikumi_pt_rec *t = table_above(c, l, r->va);
 
@@ -324,6 +333,14 @@ static const struct cmd_help dump_help = {
 	"--full prints one line per page: its address, size (4K, 2M or 1G), PFN,\n"
 	"flags, what the page is (anon/file/zero, shared/excl), and every level's\n"
 	"index and raw entry from the PGD down.\n"
+	"An entry that is not present (!P) but not empty holds the kernel's own\n"
+	"record instead: 'swap type T offset O' for a page swapped out to slot O\n"
+	"of swap area T (the T-th swapon; an access is a major fault that reads it\n"
+	"back), 'migration-read', 'migration-read-exclusive' or 'migration-write'\n"
+	"and the PFN of a page being moved (an access waits for the move),\n"
+	"'device-private-*', 'device-exclusive' or 'hwpoison' and a PFN, or\n"
+	"'marker' (uffd-wp, poisoned, guard: no page at all).  A summary line of\n"
+	"them gives the kind (and swap area); --full gives the offset or PFN.\n"
 	"Flags, as in arch/x86/mm/dump_pagetables.c: RW/ro, USR, A(ccessed),\n"
 	"D(irty), PSE (a huge leaf), GLB, NX/x; !P not present, SD soft-dirty.\n"
 	"The executable and its shared libraries are read with libelf: each\n"

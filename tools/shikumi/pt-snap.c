@@ -197,8 +197,9 @@ struct entry *entries_of(const struct pt_dump *d, size_t *n)
 		if (r->type != SHIKUMI_PT_REC_LEAF && r->type != SHIKUMI_PT_REC_NONPRESENT)
 			continue;
 		e[(*n)++] = (struct entry){ r->va, r->type == SHIKUMI_PT_REC_LEAF ?
-					    r->pfn : 0, r->raw, r->flags, r->type,
-					    r->level };
+					    r->pfn : 0, r->raw,
+					    r->type == SHIKUMI_PT_REC_NONPRESENT ? r->pfn : 0,
+					    r->flags, r->type, r->level };
 	}
 	qsort(e, *n, sizeof(*e), cmp_entry);
 	return e;
@@ -210,6 +211,28 @@ static const char *const diff_keys[D_NR] = {
 	"new", "removed", "pfn_changed", "write_cleared", "write_set",
 	"other_flags", "unchanged",
 };
+
+/* A non-present entry of a diff: what it holds, or null for a present one. */
+static void diff_np_json(struct json *j, const char *key, const struct entry *e)
+{
+	if (e->type != SHIKUMI_PT_REC_NONPRESENT) {
+		json_null(j, key);
+		return;
+	}
+	json_object_begin(j, key);
+	if (np_has_pfn(e->flags))
+		json_u64(j, "pfn", e->np);
+	json_np(j, e->flags, e->np);
+	json_object_end(j);
+}
+
+/* A diff's entry as text: its page, or what a non-present entry holds. */
+static const char *diff_what(const struct entry *e, char *buf, size_t size)
+{
+	if (e->type == SHIKUMI_PT_REC_NONPRESENT)
+		return np_str(e->flags, true, e->np, buf, size);
+	return page_str(e->flags, buf, size);
+}
 
 static void diff_line_json(struct json *j, char sign, const struct entry *a,
 			   const struct entry *b, bool la57)
@@ -225,12 +248,14 @@ static void diff_line_json(struct json *j, char sign, const struct entry *a,
 	if (a) {
 		json_u64(j, "pfn_a", a->pfn);
 		json_hex(j, "raw_a", a->raw);
-		json_flags(j, "flags_a", a->flags);
+		json_flags(j, "flags_a", entry_bits(a->type, a->flags));
+		diff_np_json(j, "nonpresent_a", a);
 	}
 	if (b) {
 		json_u64(j, "pfn_b", b->pfn);
 		json_hex(j, "raw_b", b->raw);
-		json_flags(j, "flags_b", b->flags);
+		json_flags(j, "flags_b", entry_bits(b->type, b->flags));
+		diff_np_json(j, "nonpresent_b", b);
 	}
 	if (a && b) {
 		json_bool(j, "pfn_changed", a->pfn != b->pfn);
@@ -247,14 +272,14 @@ static void diff_line_text(char sign, const struct entry *a, const struct entry 
 			   bool la57)
 {
 	const struct entry *e = a ? a : b;
-	char sz[24], bits[64], pg[32], delta[256];
+	char sz[24], bits[64], pg[64], pgb[64], delta[256];
 
 	size_str(level_size(e->level, la57), sz, sizeof(sz));
 	if (!a || !b) {
 		printf("  %c 0x%016llx %4s %-3s pfn 0x%-9llx %s  %s\n", sign, U(e->va), sz,
-		       level_name(e->level), U(e->pfn), bits_str(e->flags, bits, sizeof(bits)),
-		       e->type == SHIKUMI_PT_REC_LEAF ? page_str(e->flags, pg, sizeof(pg)) :
-		       "not-present");
+		       level_name(e->level), U(e->pfn),
+		       bits_str(entry_bits(e->type, e->flags), bits, sizeof(bits)),
+		       diff_what(e, pg, sizeof(pg)));
 		return;
 	}
 	printf("  ~ 0x%016llx %4s %-3s", U(e->va), sz, level_name(e->level));
@@ -264,9 +289,14 @@ static void diff_line_text(char sign, const struct entry *a, const struct entry 
 		printf(" pfn 0x%llx", U(a->pfn));
 	if ((a->flags ^ b->flags) & SHIKUMI_PT_F_WRITE)
 		printf(", write bit %s", b->flags & SHIKUMI_PT_F_WRITE ? "set" : "cleared");
-	flag_delta(a->flags, b->flags, delta, sizeof(delta));
+	flag_delta(entry_bits(a->type, a->flags), entry_bits(b->type, b->flags),
+		   delta, sizeof(delta));
 	if (delta[0])
 		printf(",%s", delta);
+	/* swapped out or in, migrated, or another slot */
+	if ((a->type == SHIKUMI_PT_REC_NONPRESENT || b->type == SHIKUMI_PT_REC_NONPRESENT) &&
+	    (a->type != b->type || a->flags != b->flags || a->np != b->np))
+		printf(", %s -> %s", diff_what(a, pg, sizeof(pg)), diff_what(b, pgb, sizeof(pgb)));
 	printf("\n");
 }
 
@@ -279,7 +309,8 @@ static const struct cmd_help diff_help = {
 	"Lines: '+' new, '-' removed, '~' changed.  An entry may count in several\n"
 	"columns (a copy-on-write fault changes the PFN and sets the write bit).\n"
 	"An entry whose page size changed (a THP split or collapse) is removed and\n"
-	"new.",
+	"new.  A page swapped out (or in, or migrated) is a changed entry that\n"
+	"says so: '..., anon excl -> swap type 0 offset 1234'.",
 };
 
 /* One snapshot of a diff: its file, header and entries. */
@@ -317,7 +348,8 @@ static char diff_pair(const struct entry *a, const struct entry *b, uint64_t *co
 		count[b->flags & SHIKUMI_PT_F_WRITE ? D_WSET : D_WCLEAR]++;
 		changed = true;
 	}
-	if ((a->flags ^ b->flags) & ~SHIKUMI_PT_F_WRITE || a->type != b->type) {
+	if ((a->flags ^ b->flags) & ~SHIKUMI_PT_F_WRITE || a->type != b->type ||
+	    a->np != b->np) {
 		count[D_OTHER]++;
 		changed = true;
 	}

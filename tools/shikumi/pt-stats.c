@@ -18,8 +18,27 @@ struct walk_rss {
 	uint64_t rss_pages;	/* of which VmRSS counts */
 	uint64_t zero, nopage, hugetlb;	/* 4 KiB units VmRSS leaves out */
 	uint64_t deposits;	/* PTE pages deposited under anonymous THPs */
-	uint64_t nonpresent;
+	uint64_t nonpresent;	/* entries not present, of which: */
+	uint64_t swap;		/* swap entries: 4 KiB pages (VmSwap counts them) */
+	uint64_t migration;	/* entries of pages being moved */
 };
+
+static void walk_nonpresent(const struct shikumi_pt_rec *r, struct walk_rss *w)
+{
+	w->nonpresent++;
+	switch (SHIKUMI_PT_NP_KIND(r->flags)) {
+	case SHIKUMI_PT_NP_SWAP:
+		w->swap++;	/* a swap entry is a PTE: one 4 KiB page */
+		break;
+	case SHIKUMI_PT_NP_MIGRATION_READ:
+	case SHIKUMI_PT_NP_MIGRATION_READ_EXCL:
+	case SHIKUMI_PT_NP_MIGRATION_WRITE:
+		w->migration++;
+		break;
+	default:
+		break;
+	}
+}
 
 static void walk_rss(const struct pt_dump *d, struct walk_rss *w)
 {
@@ -35,7 +54,7 @@ static void walk_rss(const struct pt_dump *d, struct walk_rss *w)
 		if (r->type == SHIKUMI_PT_REC_VMA)
 			vf = r->flags;
 		if (r->type == SHIKUMI_PT_REC_NONPRESENT)
-			w->nonpresent++;
+			walk_nonpresent(r, w);
 		if (r->type != SHIKUMI_PT_REC_LEAF)
 			continue;
 		n = level_size(r->level, la57) / SZ_4K;
@@ -131,6 +150,9 @@ static const struct cmd_help stats_help = {
 	"         one PTE page deposited under each anonymous 2 MiB THP\n"
 	"  VmRSS  the resident pages; the zero page, pages with no struct page\n"
 	"         and hugetlb pages are not counted\n"
+	"  VmSwap the pages swapped out: the swap entries in the page tables\n"
+	"         (a swapped-out page of shared memory or tmpfs leaves its entry\n"
+	"         empty, and is in neither)\n"
 	"VmRSS may lag behind the tables, by a bound the kernel allows and the\n"
 	"command prints: per-CPU counters since 6.2, per-thread ones before.\n"
 	"Beyond it, the process ran meanwhile: kill -STOP it.\n"
@@ -145,7 +167,7 @@ struct stats_report {
 	struct pt_stats st;
 	struct walk_rss w;
 	struct rss_lag lag;
-	long long vmrss, vmpte;
+	long long vmrss, vmpte, vmswap;
 	uint64_t walk_pte_kb, slack, rss_kb, mapped;
 	bool pte_agree, rss_agree, rss_slack_ok;
 };
@@ -167,6 +189,7 @@ static int stats_gather(pid_t pid, const char *range, struct stats_report *s)
 	pt_dump_free(&d);
 	s->vmrss = proc_status_kb(pid, "VmRSS");
 	s->vmpte = proc_status_kb(pid, "VmPTE");
+	s->vmswap = proc_status_kb(pid, "VmSwap");
 	rss_lag(pid, &s->lag);
 	s->slack = s->lag.slack_kb;
 	proc_comm(pid, s->comm, sizeof(s->comm));
@@ -240,11 +263,18 @@ static void stats_json(const struct stats_report *s)
 	json_u64(j, "nopage_kb", w->nopage * 4);
 	json_u64(j, "hugetlb_kb", w->hugetlb * 4);
 	json_u64(j, "nonpresent_entries", w->nonpresent);
+	json_u64(j, "migration_entries", w->migration);
 	json_bool(j, "agree", s->rss_agree);
 	json_u64(j, "slack_kb", s->slack);
 	json_string(j, "lag_model", s->lag.percpu ? "percpu" : "split_rss");
 	json_u64(j, "threads", (uint64_t)s->lag.threads);
 	json_bool(j, "within_slack", s->rss_slack_ok);
+	json_object_end(j);
+	json_object_begin(j, "swap");
+	json_kernel_kb(j, s->vmswap);
+	json_u64(j, "walk_kb", w->swap * 4);
+	json_u64(j, "entries", w->swap);
+	json_bool(j, "agree", s->vmswap >= 0 && (uint64_t)s->vmswap == w->swap * 4);
 	json_object_end(j);
 	json_object_end(j);
 	json_free(j);
@@ -307,9 +337,15 @@ static void stats_text(const struct stats_report *s)
 		       s->rss_slack_ok ? "" : ": the process ran meanwhile (kill -STOP it)");
 	if (!s->rss_agree)
 		rss_lag_text(&s->lag);
-	if (w->nonpresent)
-		printf("%llu entries are not present (swapped out or migrating)\n",
-		       U(w->nonpresent));
+	if (w->swap || s->vmswap > 0)
+		printf("VmSwap: the kernel says %lld kB; the walk: %llu swap entries x 4 KiB = %llu kB: %s\n",
+		       s->vmswap, U(w->swap), U(w->swap * 4),
+		       s->vmswap >= 0 && (uint64_t)s->vmswap == w->swap * 4 ?
+		       "they agree" : "they differ (the kernel's counters may lag, as VmRSS's)");
+	if (w->nonpresent > w->swap)
+		printf("%llu entries are not present: %llu swapped out, %llu being migrated, %llu other\n",
+		       U(w->nonpresent), U(w->swap), U(w->migration),
+		       U(w->nonpresent - w->swap - w->migration));
 }
 
 int pt_stats_cmd(int argc, char **argv)

@@ -17,9 +17,12 @@ static void xlate_rec_json(struct json *j, const struct shikumi_pt_rec *r,
 	json_u64(j, "index", r->index);
 	json_string(j, "type", type);
 	json_hex(j, "raw", r->raw);
-	json_flags(j, "flags", r->flags);
-	if (r->type == SHIKUMI_PT_REC_TABLE || r->type == SHIKUMI_PT_REC_LEAF)
+	json_flags(j, "flags", entry_bits(r->type, r->flags));
+	if (r->type == SHIKUMI_PT_REC_TABLE || r->type == SHIKUMI_PT_REC_LEAF ||
+	    (r->type == SHIKUMI_PT_REC_NONPRESENT && np_has_pfn(r->flags)))
 		json_u64(j, "pfn", r->pfn);
+	if (r->type == SHIKUMI_PT_REC_NONPRESENT)
+		json_np(j, r->flags, r->pfn);
 	if (r->type == SHIKUMI_PT_REC_LEAF)
 		json_u64(j, "page_size", level_size(r->level, la57));
 	json_object_end(j);
@@ -27,7 +30,7 @@ static void xlate_rec_json(struct json *j, const struct shikumi_pt_rec *r,
 
 static void xlate_rec_text(const struct shikumi_pt_rec *r, const char *indent, bool la57)
 {
-	char bits[64], pg[32], sz[24];
+	char bits[64], pg[64], sz[24];
 
 	printf("%s%s[%3u] 0x%016llx  ", indent, level_name(r->level), r->index,
 	       U(r->raw));
@@ -46,8 +49,8 @@ static void xlate_rec_text(const struct shikumi_pt_rec *r, const char *indent, b
 		printf("empty: nothing is mapped here; an access would fault\n");
 		break;
 	default:
-		printf("not present: a swap or migration entry    %s\n",
-		       bits_str(r->flags, bits, sizeof(bits)));
+		printf("not present: %s    %s\n", np_str(r->flags, true, r->pfn, pg, sizeof(pg)),
+		       bits_str(entry_bits(r->type, r->flags), bits, sizeof(bits)));
 	}
 }
 
@@ -62,10 +65,37 @@ static void xlate_end_json(struct json *j, const struct xlate *x)
 		json_u64(j, "page_size", x->page_size);
 		json_u64(j, "phys", x->phys);
 	}
+	if (x->result == SHIKUMI_PT_REC_NONPRESENT) {
+		if (np_has_pfn(x->flags))
+			json_u64(j, "pfn", x->pfn);
+		json_np(j, x->flags, x->pfn);
+	}
+}
+
+/* What a non-present entry means for an access to the address. */
+static void xlate_np_text(const struct xlate *x, const char *indent)
+{
+	switch (SHIKUMI_PT_NP_KIND(x->flags)) {
+	case SHIKUMI_PT_NP_SWAP:
+		printf("%s=> swapped out: the page is in slot %llu of swap area %u (the\n"
+		       "%s   entry itself says where); an access is a major fault that reads it back\n",
+		       indent, U(x->pfn), SHIKUMI_PT_NP_SWAP_TYPE(x->flags), indent);
+		break;
+	case SHIKUMI_PT_NP_MIGRATION_READ:
+	case SHIKUMI_PT_NP_MIGRATION_READ_EXCL:
+	case SHIKUMI_PT_NP_MIGRATION_WRITE:
+		printf("%s=> being moved from pfn 0x%llx: an access waits until the move is done\n",
+		       indent, U(x->pfn));
+		break;
+	default:
+		break;
+	}
 }
 
 static void xlate_end_text(const struct xlate *x, uint64_t addr, const char *indent)
 {
+	if (x->result == SHIKUMI_PT_REC_NONPRESENT)
+		xlate_np_text(x, indent);
 	if (x->result == SHIKUMI_PT_REC_LEAF)
 		printf("%s=> physical address 0x%llx (pfn 0x%llx x 4096 + offset 0x%llx)\n",
 		       indent, U(x->phys), U(x->pfn), U(addr & (x->page_size - 1)));
@@ -111,6 +141,8 @@ void xlate_render(const struct pt_dump *d, uint64_t addr, struct json *j,
 			x->result = r->type;
 			x->flags = r->flags;
 		}
+		if (r->type == SHIKUMI_PT_REC_NONPRESENT)
+			x->pfn = r->pfn;	/* or the swap offset */
 		if (r->type == SHIKUMI_PT_REC_LEAF) {
 			x->pfn = r->pfn;
 			x->page_size = level_size(r->level, la57);
@@ -141,7 +173,13 @@ static const struct cmd_help translate_help = {
 	.summary = "Translate virtual address ADDR of process PID as the MMU does: every\n"
 		   "level's entry from the PGD down to the page (its PFN and size) or to\n"
 		   "the first empty entry.",
-	.details = "ADDR is decimal or 0x-prefixed hex.  Needs root and shikumi_ptdump.",
+	.details =
+	"ADDR is decimal or 0x-prefixed hex.  An entry that is not present but not\n"
+	"empty says what the kernel put there: 'swap type T offset O' (the page\n"
+	"is in slot O of swap area T; an access is a major fault that reads it\n"
+	"back), 'migration-write pfn P' (the page is being moved; an access\n"
+	"waits), device-private, device-exclusive, hwpoison or a marker.\n"
+	"Needs root and shikumi_ptdump.",
 };
 
 int pt_translate_cmd(int argc, char **argv)

@@ -126,6 +126,104 @@ void json_flags(struct json *j, const char *key, uint32_t f)
 	json_array_end(j);
 }
 
+/* ---- non-present entries --------------------------------------------------- */
+
+static const char *const np_kinds[] = {
+	[SHIKUMI_PT_NP_UNKNOWN] = "unknown",
+	[SHIKUMI_PT_NP_SWAP] = "swap",
+	[SHIKUMI_PT_NP_MIGRATION_READ] = "migration-read",
+	[SHIKUMI_PT_NP_MIGRATION_READ_EXCL] = "migration-read-exclusive",
+	[SHIKUMI_PT_NP_MIGRATION_WRITE] = "migration-write",
+	[SHIKUMI_PT_NP_DEVICE_PRIVATE_READ] = "device-private-read",
+	[SHIKUMI_PT_NP_DEVICE_PRIVATE_WRITE] = "device-private-write",
+	[SHIKUMI_PT_NP_DEVICE_EXCLUSIVE] = "device-exclusive",
+	[SHIKUMI_PT_NP_HWPOISON] = "hwpoison",
+	[SHIKUMI_PT_NP_MARKER] = "marker",
+};
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} marker_names[] = {
+	{ SHIKUMI_PT_MARK_UFFD_WP, "uffd-wp" },
+	{ SHIKUMI_PT_MARK_POISONED, "poisoned" },
+	{ SHIKUMI_PT_MARK_GUARD, "guard" },
+};
+
+/* The kind of a NONPRESENT record's entry: "swap", "migration-write"... */
+const char *np_kind_name(uint32_t f)
+{
+	uint32_t k = SHIKUMI_PT_NP_KIND(f);
+
+	return k < ARRAY_SIZE(np_kinds) && np_kinds[k] ? np_kinds[k] : "unknown";
+}
+
+/* Does the record's pfn hold a PFN (not a swap offset or markers)? */
+bool np_has_pfn(uint32_t f)
+{
+	switch (SHIKUMI_PT_NP_KIND(f)) {
+	case SHIKUMI_PT_NP_UNKNOWN:
+	case SHIKUMI_PT_NP_SWAP:
+	case SHIKUMI_PT_NP_MARKER:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
+ * A NONPRESENT record's entry, with @val (its pfn) if @with_val: "swap type 0
+ * offset 1234", "migration-write pfn 0x1a2b3", "marker guard"; without,
+ * what a run of them shares: "swap type 0", "migration-write".
+ */
+const char *np_str(uint32_t f, bool with_val, uint64_t val, char *buf, size_t size)
+{
+	size_t i, n;
+
+	if (SHIKUMI_PT_NP_KIND(f) == SHIKUMI_PT_NP_SWAP) {
+		n = (size_t)snprintf(buf, size, "swap type %u",
+				     SHIKUMI_PT_NP_SWAP_TYPE(f));
+		if (with_val && n < size)
+			snprintf(buf + n, size - n, " offset %llu", U(val));
+	} else if (SHIKUMI_PT_NP_KIND(f) == SHIKUMI_PT_NP_MARKER) {
+		n = (size_t)snprintf(buf, size, "marker");
+		for (i = 0; with_val && i < ARRAY_SIZE(marker_names) && n < size; i++)
+			if (val & marker_names[i].bit)
+				n += (size_t)snprintf(buf + n, size - n, " %s",
+						      marker_names[i].name);
+	} else if (SHIKUMI_PT_NP_KIND(f) == SHIKUMI_PT_NP_UNKNOWN) {
+		snprintf(buf, size, "not present");
+	} else if (with_val) {
+		snprintf(buf, size, "%s pfn 0x%llx", np_kind_name(f), U(val));
+	} else {
+		snprintf(buf, size, "%s", np_kind_name(f));
+	}
+	return buf;
+}
+
+/* A NONPRESENT record's entry, as JSON members of the current object. */
+void json_np(struct json *j, uint32_t f, uint64_t val)
+{
+	size_t i;
+
+	json_string(j, "kind", np_kind_name(f));
+	switch (SHIKUMI_PT_NP_KIND(f)) {
+	case SHIKUMI_PT_NP_SWAP:
+		json_u64(j, "swap_type", SHIKUMI_PT_NP_SWAP_TYPE(f));
+		json_u64(j, "swap_offset", val);
+		break;
+	case SHIKUMI_PT_NP_MARKER:
+		json_array_begin(j, "markers");
+		for (i = 0; i < ARRAY_SIZE(marker_names); i++)
+			if (val & marker_names[i].bit)
+				json_string(j, NULL, marker_names[i].name);
+		json_array_end(j);
+		break;
+	default:
+		break;
+	}
+}
+
 void json_hex(struct json *j, const char *key, uint64_t v)
 {
 	char buf[24];

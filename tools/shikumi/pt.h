@@ -48,6 +48,21 @@ const char *size_str(uint64_t bytes, char *buf, size_t size);
 const char *bits_str(uint32_t f, char *buf, size_t size);
 const char *page_str(uint32_t f, char *buf, size_t size);
 void json_flags(struct json *j, const char *key, uint32_t f);
+const char *np_kind_name(uint32_t f);
+bool np_has_pfn(uint32_t f);
+const char *np_str(uint32_t f, bool with_val, uint64_t val, char *buf, size_t size);
+void json_np(struct json *j, uint32_t f, uint64_t val);
+
+/*
+ * The entry's own bits among a record's flags: a NONPRESENT record's
+ * higher bits are its kind and swap type, not page flags.
+ */
+static inline uint32_t entry_bits(uint8_t type, uint32_t f)
+{
+	return type == SHIKUMI_PT_REC_NONPRESENT ?
+	       f & ((1U << SHIKUMI_PT_F_NP_KIND_SHIFT) - 1) : f;
+}
+
 void json_hex(struct json *j, const char *key, uint64_t v);
 const char *vma_kind(uint32_t vf);
 void vma_perms(uint32_t vf, char *s);
@@ -128,6 +143,7 @@ int pt_stats_cmd(int argc, char **argv);
 
 struct entry {
 	uint64_t va, pfn, raw;
+	uint64_t np;		/* NONPRESENT: the swap offset, PFN or markers */
 	uint32_t flags;
 	uint8_t type, level;
 };

@@ -359,6 +359,54 @@ pagemap_check() {
 	[[ $output == *"shikumi load shikumi_ptdump"* ]]
 }
 
+@test "shikumi pt dump, translate and stats: a swapped-out page's swap type and offset, and VmSwap" {
+	swap_on
+	out=$BATS_TEST_TMPDIR/swap.out
+	shikumi-pttest swap hold >"$out" &
+	TARGET_PID=$!
+	for _ in $(seq 600); do
+		grep -q '^back ' "$out" && break
+		nap 0.1
+	done
+	cat "$out"
+	kill -0 "$TARGET_PID"
+	read -r _ page _ type _ offset < <(grep '^page ' "$out")
+	read -r _ back < <(grep '^back ' "$out")
+	run shikumi pt translate "$TARGET_PID" "$page"
+	echo "$output"
+	[[ $output == *"pte["*"not present: swap type $type offset $offset "* ]]
+	[[ $output == *"=> swapped out: the page is in slot $offset of swap area $type"* ]]
+	run shikumi pt translate "$TARGET_PID" "$page" --json
+	[ "$(jq -r .result <<<"$output")" = nonpresent ]
+	[ "$(jq -r .kind <<<"$output")" = swap ]
+	[ "$(jq .swap_type <<<"$output")" -eq "$type" ]
+	[ "$(jq .swap_offset <<<"$output")" -eq "$offset" ]
+	[ "$(jq -r '.levels[-1].flags | index("anon")' <<<"$output")" = null ]
+	run shikumi pt dump "$TARGET_PID" --full --range "$page-$((page + 4096))"
+	echo "$output"
+	[[ $output == *" pte -  "*"swap type $type offset $offset "*"pte["* ]]
+	run shikumi pt dump "$TARGET_PID" --full --json --range "$page-$((page + 4096))"
+	[ "$(jq -r '.vmas[0].entries[0].kind' <<<"$output")" = swap ]
+	[ "$(jq '.vmas[0].entries[0].swap_offset' <<<"$output")" -eq "$offset" ]
+	[ "$(jq '.vmas[0].entries[0].pfn' <<<"$output")" = null ]
+	run shikumi pt dump "$TARGET_PID" --range "$back-$((back + 8 * 1024 * 1024))"
+	echo "$output"
+	[[ $output == *" pte "*"swap type $type"* ]]
+	# VmSwap counts the swap entries in the tables, as the walk does,
+	# within the lag of the kernel's counters
+	kill -STOP "$TARGET_PID"
+	run shikumi pt stats "$TARGET_PID" --json
+	echo "$output"
+	entries=$(jq .swap.entries <<<"$output")
+	[ "$entries" -ge 1536 ]
+	kb=$(jq .swap.kernel_kb <<<"$output")
+	d=$((kb - entries * 4))
+	[ "${d#-}" -le "$(jq .rss.slack_kb <<<"$output")" ]
+	echo "# VmSwap $kb kB, the walk $entries swap entries" >&3
+	run shikumi pt stats "$TARGET_PID"
+	[[ $output == *"VmSwap: the kernel says $kb kB; the walk: $entries swap entries"* ]]
+}
+
 @test "shikumi pt dump --json: a summary of the caller's own shell parses" {
 	run shikumi pt dump $$ --json
 	[ "$status" -eq 0 ]

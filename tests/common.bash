@@ -35,6 +35,7 @@ klog_since_mark() {
 # the rules are scripts/klog-scan's, applied without its wrapper
 common_teardown() {
 	local st
+	swap_off
 	busy_stop
 	fault_injection_end
 	klog_since_mark | awk -f "$SHIKUMI_ROOT/scripts/klog-scan.awk" &&
@@ -85,6 +86,33 @@ as_user() {
 
 module_loaded() {
 	[[ -d /sys/module/$1 ]]
+}
+
+# swap_on: swap on a 64 MiB shikumi_ramdisk, for this test only
+# (common_teardown swaps it off and unloads the disk, whatever happened;
+# kill the processes that have pages in it first, or swapoff reads them in)
+SHIKUMI_SWAP_DEV=/dev/shikumi-ram0
+swap_on() {
+	if module_loaded shikumi_ramdisk; then
+		shikumi unload ramdisk
+	fi
+	shikumi load ramdisk size_mb=64
+	SHIKUMI_SWAP_ON=1
+	for _ in $(seq 100); do
+		[[ -b $SHIKUMI_SWAP_DEV ]] && break
+		nap 0.1
+	done
+	mkswap "$SHIKUMI_SWAP_DEV" >/dev/null
+	swapon "$SHIKUMI_SWAP_DEV"
+}
+
+swap_off() {
+	[[ ${SHIKUMI_SWAP_ON:-0} -eq 1 ]] || return 0
+	SHIKUMI_SWAP_ON=0
+	if grep -q "^$SHIKUMI_SWAP_DEV " /proc/swaps; then
+		swapoff "$SHIKUMI_SWAP_DEV" || echo "swapoff $SHIKUMI_SWAP_DEV failed" >&2
+	fi
+	shikumi unload ramdisk || echo "shikumi unload ramdisk failed" >&2
 }
 
 # Reload a module with the given parameters: reload_module NAME [param=v...]

@@ -306,6 +306,64 @@ pagemap_pfn() {
 	exec 7>&-
 }
 
+@test "ptdump: swapped-out pages hold pagemap's swap type and offset; present and PROT_NONE pages its PFN" {
+	swap_on
+	run shikumi-pttest swap
+	echo "$output"
+	[ "$status" -eq 0 ]
+	read -r _ swapped _ present _ _ _ moved _ bad _ protnone <<<"${lines[0]}"
+	[ "$bad" -eq 0 ]
+	[ "$moved" -le 20 ]
+	# 3/4 of the 2048 pages at least, and the 128 read back
+	[ "$swapped" -ge 1536 ]
+	[ "$present" -ge 128 ]
+	[ "$protnone" -eq 16 ]
+	[[ ${lines[1]} == "page 0x"*" type "*" offset "* ]]
+	echo "# $swapped swapped pages agree with pagemap's type and offset, $present present ones its PFN" >&3
+}
+
+@test "ptdump: the text views say where a swapped-out page is, and what a fault on it does" {
+	swap_on
+	out=$BATS_TEST_TMPDIR/swap.out
+	shikumi-pttest swap hold >"$out" &
+	held=$!
+	for _ in $(seq 600); do
+		grep -q '^back ' "$out" && break
+		nap 0.1
+	done
+	cat "$out"
+	kill -0 "$held"
+	read -r _ page _ type _ offset < <(grep '^page ' "$out")
+	read -r _ back < <(grep '^back ' "$out")
+	exec 7<>"$DUMP"
+	query 7 "pid=$held view=translate addr=$page"
+	run cat <&7
+	echo "$output"
+	# SD: a new anonymous page is soft-dirty, and its swap entry keeps it
+	[[ ${lines[-2]} =~ ^pte\[[\ 0-9]+\]\ \ 0x[0-9a-f]{16}\ \ swap\ type\ $type\ offset\ $offset(\ SD)?$ ]]
+	[[ ${lines[-1]} == *"swapped out, to slot $offset of swap area $type: an access is a major fault"* ]]
+	query 7 "pid=$held view=full range=$page-$((page + 4096))"
+	run cat <&7
+	[ "$(grep -Ec "pte\[[ 0-9]*\]=0x[0-9a-f]{16} swap type $type offset $offset( SD)?\$" <<<"$output")" -eq 1 ]
+	# a summary merges the swap entries into runs, by swap area
+	query 7 "pid=$held view=summary range=$back-$((back + 8 * 1024 * 1024))"
+	run cat <&7
+	echo "$output"
+	grep -Eq "^  0x[0-9a-f]{16}-0x[0-9a-f]{16} +[0-9]+ x    pte  swap type $type( SD)?\$" <<<"$output"
+	exec 7>&-
+}
+
+@test "ptdump: an unprivileged process's pagemap hides where its pages are swapped, and the dump is refused" {
+	swap_on
+	run as_user shikumi-pttest swap-user
+	echo "$output"
+	[ "$status" -eq 0 ]
+	read -r _ swapped _ located _ dump <<<"$output"
+	[ "$swapped" -ge 1536 ]
+	[ "$located" -eq 0 ]
+	[[ $dump == EACCES || $dump == EPERM ]]
+}
+
 @test "ptdump: unprivileged callers are refused, and so is root without CAP_SYS_ADMIN" {
 	run as_user cat "$DUMP"
 	[ "$status" -ne 0 ]

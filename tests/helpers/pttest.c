@@ -16,6 +16,16 @@
  *				on: prints "pid PID tid TID", then sleeps
  *   shikumi-pttest hugetlb	map 2 MiB hugetlb pages, shared and private,
  *				write them, print where, sleep until killed
+ *   shikumi-pttest swap [hold]	write 8 MiB, swap most of it out
+ *				(MADV_PAGEOUT: needs swap on), read a little
+ *				back; check every page of its own dump against
+ *				its /proc/self/pagemap: swap type and offset of
+ *				the swapped, PFN of the present; print the
+ *				counts and one swapped page; exit 1 on any
+ *				difference; with hold, then sleep until killed
+ *   shikumi-pttest swap-user	the same swap-out, unprivileged: does
+ *				pagemap hide the swap offsets, and is the
+ *				dump refused?
  *
  * It reads the dump in the raw format of <shikumi/ptdump.h>.
  */
@@ -574,6 +584,189 @@ static int cmd_hugetlb(void)
 	return 0;
 }
 
+/* ---- swap ----------------------------------------------------------------- */
+
+#define SWAP_PAGES	2048		/* 8 MiB */
+#define SWAP_BACK	128		/* read back in after the page-out */
+#define SWAP_PROTNONE	16		/* of which the last are PROT_NONE */
+#define PM_SWAP_TYPE(e)	((e) & 0x1f)
+#define PM_SWAP_OFF(e)	(PM_PFN(e) >> 5)
+
+/*
+ * Map SWAP_PAGES of anonymous memory, write them, and page them out until
+ * at least 3/4 are in swap (a page the reclaim could not take this time
+ * is taken next time); then read SWAP_BACK of them back in.
+ */
+static char *swap_out(void)
+{
+	char *p = mmap(NULL, SWAP_PAGES * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i, swapped = 0;
+	int pm, tries;
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	madvise(p, SWAP_PAGES * PAGE, MADV_NOHUGEPAGE);
+	for (i = 0; i < SWAP_PAGES; i++)	/* not zero: a page worth keeping */
+		memset(p + i * PAGE, (int)(i % 251) + 1, 64);
+	pm = open_pagemap(getpid());
+	for (tries = 0; tries < 10 && swapped < SWAP_PAGES * 3 / 4; tries++) {
+		if (madvise(p, SWAP_PAGES * PAGE, MADV_PAGEOUT))
+			die("madvise(MADV_PAGEOUT)");
+		for (swapped = 0, i = 0; i < SWAP_PAGES; i++)
+			swapped += !!(pagemap_entry(pm, (uint64_t)(p + i * PAGE)) & PM_SWAP);
+	}
+	close(pm);
+	for (i = 0; i < SWAP_BACK; i++)
+		if (p[i * PAGE] != (char)(i % 251 + 1)) {
+			fprintf(stderr, "page %zu came back from swap changed\n", i);
+			exit(2);
+		}
+	return p;
+}
+
+/* The LEAF and NONPRESENT records of PID's PTEs in [start, start + n pages). */
+static void dump_ptes(pid_t pid, uint64_t start, size_t n, struct shikumi_pt_rec *slot)
+{
+	struct shikumi_pt_rec recs[512];
+	char q[160];
+	ssize_t got;
+	int fd, i;
+
+	memset(slot, 0, n * sizeof(*slot));
+	fd = open(DUMP, O_RDWR);
+	if (fd < 0)
+		die(DUMP);
+	snprintf(q, sizeof(q), "pid=%d view=full format=raw range=0x%" PRIx64 "-0x%" PRIx64,
+		 pid, start, start + n * PAGE);
+	if (write(fd, q, strlen(q)) < 0)
+		die("query");
+	while ((got = read(fd, recs, sizeof(recs))) > 0) {
+		for (i = 0; i < got / (ssize_t)sizeof(recs[0]); i++) {
+			struct shikumi_pt_rec *r = &recs[i];
+
+			if ((r->type != SHIKUMI_PT_REC_LEAF &&
+			     r->type != SHIKUMI_PT_REC_NONPRESENT) ||
+			    r->level != SHIKUMI_PT_PTE || r->va < start ||
+			    r->va >= start + n * PAGE)
+				continue;
+			slot[(r->va - start) / PAGE] = *r;
+		}
+	}
+	if (got < 0)
+		die("read " DUMP);
+	close(fd);
+}
+
+/*
+ * One page: does the dump's record @r say what pagemap's @e says?  A
+ * PROT_NONE page is present, for pagemap as for the MMU's walk of the
+ * kernel, and the dump says PROT_NONE.
+ */
+static bool swap_page_agrees(const struct shikumi_pt_rec *r, uint64_t e, uint64_t va,
+			     bool protnone)
+{
+	if (e & PM_PRESENT) {
+		if (r->type == SHIKUMI_PT_REC_LEAF && r->pfn == PM_PFN(e) &&
+		    !!(r->flags & SHIKUMI_PT_F_PROTNONE) == protnone)
+			return true;
+	} else if (e & PM_SWAP) {
+		if (r->type == SHIKUMI_PT_REC_NONPRESENT &&
+		    SHIKUMI_PT_NP_KIND(r->flags) == SHIKUMI_PT_NP_SWAP &&
+		    SHIKUMI_PT_NP_SWAP_TYPE(r->flags) == PM_SWAP_TYPE(e) &&
+		    r->pfn == PM_SWAP_OFF(e))
+			return true;
+	} else if (!r->type) {
+		return true;
+	}
+	printf("MISMATCH 0x%" PRIx64 ": pagemap 0x%" PRIx64 ", dump type %u flags 0x%x kind %u swap type %u pfn/offset 0x%llx\n",
+	       va, e, r->type, r->flags, SHIKUMI_PT_NP_KIND(r->flags),
+	       SHIKUMI_PT_NP_SWAP_TYPE(r->flags), (unsigned long long)r->pfn);
+	return false;
+}
+
+/*
+ * Its own dump against its own pagemap, read before and after the dump:
+ * a page that changed meanwhile (reclaim may take one) is left out.
+ */
+static int cmd_swap(bool hold)
+{
+	static struct shikumi_pt_rec slot[SWAP_PAGES];
+	static uint64_t before[SWAP_PAGES];
+	uint64_t swapped = 0, present = 0, none = 0, moved = 0, bad = 0, protnone = 0, e;
+	char *p = swap_out();
+	size_t i, shown = SWAP_PAGES;
+	int pm = open_pagemap(getpid());
+	bool pn;
+
+	if (mprotect(p + (SWAP_BACK - SWAP_PROTNONE) * PAGE, SWAP_PROTNONE * PAGE, PROT_NONE))
+		die("mprotect");
+	for (i = 0; i < SWAP_PAGES; i++)
+		before[i] = pagemap_entry(pm, (uint64_t)(p + i * PAGE));
+	dump_ptes(getpid(), (uint64_t)p, SWAP_PAGES, slot);
+	for (i = 0; i < SWAP_PAGES; i++) {
+		e = pagemap_entry(pm, (uint64_t)(p + i * PAGE));
+		if (e != before[i]) {
+			moved++;
+			continue;
+		}
+		pn = i >= SWAP_BACK - SWAP_PROTNONE && i < SWAP_BACK;
+		if (!swap_page_agrees(&slot[i], e, (uint64_t)(p + i * PAGE), pn)) {
+			bad++;
+			continue;
+		}
+		if (e & PM_PRESENT) {
+			present++;
+			protnone += pn;
+		} else if (e & PM_SWAP) {
+			swapped++;
+			if (shown == SWAP_PAGES && i >= SWAP_BACK)
+				shown = i;
+		} else {
+			none++;
+		}
+	}
+	close(pm);
+	printf("swapped %" PRIu64 " present %" PRIu64 " none %" PRIu64 " moved %" PRIu64 " mismatches %" PRIu64 " protnone %" PRIu64 "\n",
+	       swapped, present, none, moved, bad, protnone);
+	if (shown < SWAP_PAGES)
+		printf("page %p type %u offset %llu\n", (void *)(p + shown * PAGE),
+		       SHIKUMI_PT_NP_SWAP_TYPE(slot[shown].flags),
+		       (unsigned long long)slot[shown].pfn);
+	printf("back %p\n", (void *)p);
+	fflush(stdout);
+	if (bad || moved > SWAP_PAGES / 100)
+		return 1;
+	while (hold)
+		pause();
+	return 0;
+}
+
+/* Unprivileged: pagemap shows that a page is swapped, not where. */
+static int cmd_swap_user(void)
+{
+	uint64_t swapped = 0, located = 0, e;
+	char *p = swap_out();
+	int pm = open_pagemap(getpid()), fd;
+	size_t i;
+
+	for (i = 0; i < SWAP_PAGES; i++) {
+		e = pagemap_entry(pm, (uint64_t)(p + i * PAGE));
+		if (!(e & PM_SWAP))
+			continue;
+		swapped++;
+		located += PM_PFN(e) != 0;
+	}
+	close(pm);
+	fd = open(DUMP, O_RDWR);
+	printf("swapped %" PRIu64 " with_type_or_offset %" PRIu64 " dump %s\n",
+	       swapped, located, fd >= 0 ? "opened" : errno == EACCES ? "EACCES" :
+	       errno == EPERM ? "EPERM" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 static void *leader_exit_thread(void *unused)
 {
 	int i;
@@ -612,6 +805,12 @@ int main(int argc, char **argv)
 		return cmd_hugetlb();
 	if (argc == 2 && !strcmp(argv[1], "leader-exit"))
 		return cmd_leader_exit();
-	fprintf(stderr, "usage: shikumi-pttest hold [FILE] | check PID | cow | churn SECS | hugetlb | leader-exit\n");
+	if (argc == 2 && !strcmp(argv[1], "swap"))
+		return cmd_swap(false);
+	if (argc == 3 && !strcmp(argv[1], "swap") && !strcmp(argv[2], "hold"))
+		return cmd_swap(true);
+	if (argc == 2 && !strcmp(argv[1], "swap-user"))
+		return cmd_swap_user();
+	fprintf(stderr, "usage: shikumi-pttest hold [FILE] | check PID | cow | churn SECS | hugetlb | leader-exit | swap [hold] | swap-user\n");
 	return 2;
 }

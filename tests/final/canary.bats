@@ -17,11 +17,21 @@ setup_file() {
 	export CANARY
 	cp -r "$SHIKUMI_ROOT/tests/canary" "$CANARY"
 	make -s -C "/lib/modules/$(uname -r)/build" M="$CANARY" modules >&2
+	# how full lockdep's tables got over the suite (it gives up when one is)
+	awk '/lock-classes|direct dependencies|dependency chain|stack-trace entries|debug_locks/ {
+		gsub(/ +/, " "); sub(/^ /, ""); printf "%s%s", sep, $0; sep = "; "
+	} END { print "" }' /proc/lockdep_stats | sed 's/^/# lockdep: /' >&3
 }
 
 plant() { # BUG PATTERN: load the canary with bug=BUG; the log must show PATTERN
 	local log seg
 	common_setup
+	if [[ $1 == lockdep ]] && ! grep -qE '^ *debug_locks: +1$' /proc/lockdep_stats; then
+		echo "lockdep was off before the planted bug; what turned it off:"
+		dmesg | grep -B 5 -A 20 -E 'turning off the locking correctness validator|possible circular|possible recursive|inconsistent lock state' |
+			head -n 80
+		return 1
+	fi
 	echo "shikumi: planted bugs on" >/dev/kmsg
 	run insmod "$CANARY/shikumi_canary.ko" bug="$1"
 	if [[ $1 == leak ]]; then

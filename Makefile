@@ -46,10 +46,11 @@ lint:
 
 # A benchmark, not a test: shikumi_ramdisk against brd and null_blk, the
 # in-driver policies on the emulated HDD, and shikumi_ptdump against
-# /proc/PID/pagemap, in one guest boot.
+# /proc/PID/pagemap, shikumi_pgcache against fincore on a 1 GiB file (the
+# guest gets 3 GiB for it), in one guest boot.
 # KERNEL: 6.1, 6.12 or 7.x (default: the lab's default)
 bench: tools
-	./scripts/lab $(if $(KERNEL),--kernel $(KERNEL)) -- scripts/bench
+	./scripts/lab --mem 3072 $(if $(KERNEL),--kernel $(KERNEL)) -- scripts/bench
 
 # KVER: the kernel to install for (default: the running kernel)
 install: tools

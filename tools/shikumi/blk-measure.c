@@ -21,23 +21,6 @@
 
 #define MAX_ARGS	32
 
-static bool in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[PATH_MAX];
-	const char *p, *colon;
-
-	for (p = path ? path : "/usr/bin:/bin"; *p; p = colon + 1) {
-		colon = strchrnul(p, ':');
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(colon - p), p, prog);
-		if (!access(buf, X_OK))
-			return true;
-		if (!*colon)
-			break;
-	}
-	return false;
-}
-
 struct argv_buf {
 	char *v[MAX_ARGS + 1];
 	char s[MAX_ARGS][128];

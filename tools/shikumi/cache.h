@@ -16,6 +16,7 @@
 
 #define PGC_MODULE	"shikumi_pgcache"
 #define PGC_CACHE	SHIKUMI_DEBUGFS "/pgcache/cache"
+#define PGC_PAGE	4096ULL		/* the unit of the view's indexes */
 
 /* the flags of a folio, as the module reports them: 1 << KPF_* */
 #define PGC_F(kpf)	(1ULL << (kpf))
@@ -53,5 +54,6 @@ void pgc_json_flags(struct json *j, const char *key, uint64_t f);
 
 /* the verbs */
 int cache_show_cmd(int argc, char **argv);
+int cache_bench_cmd(int argc, char **argv);
 
 #endif

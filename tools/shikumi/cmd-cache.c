@@ -8,6 +8,8 @@
  *                              device's own cache) are in memory, in
  *                              folios of what size, dirty, under
  *                              writeback, mapped, active
+ *   bench      cache-bench.c   a benchmark: the view of a fully cached
+ *                              file against fincore and mincore()
  *
  * What they share: cache.c, the access layer of the module's file and the
  * flag names; cache.h, the family's private header.
@@ -17,6 +19,7 @@
 
 static const struct cmd cache_cmds[] = {
 	{ "show", cache_show_cmd, "a file's pages in the page cache, and their state" },
+	{ "bench", cache_bench_cmd, "a benchmark: the view of a cached file against fincore" },
 	{ NULL, NULL, NULL },
 };
 

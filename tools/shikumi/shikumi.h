@@ -247,6 +247,7 @@ int read_file_u64(const char *path, uint64_t *v);
 /* The shikumi source tree containing the current directory, or NULL. */
 const char *find_repo_root(void);
 uint64_t now_ns(void);
+bool in_path(const char *prog);
 
 /* ---- starting processes (spawn.c) ---- */
 

@@ -258,3 +258,21 @@ int parse_range(const char *s, uint64_t *a, uint64_t *b)
 	*dash = '\0';
 	return parse_addr(buf, a) || parse_addr(dash + 1, b) ? -1 : 0;
 }
+
+/* Whether @prog is a program in $PATH, as the shell would find it. */
+bool in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+	const char *p, *colon;
+
+	for (p = path ? path : "/usr/bin:/bin"; *p; p = colon + 1) {
+		colon = strchrnul(p, ':');
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(colon - p), p, prog);
+		if (!access(buf, X_OK))
+			return true;
+		if (!*colon)
+			break;
+	}
+	return false;
+}

@@ -116,6 +116,20 @@ summary() {
 	[[ $output == *"resident: 0 of 4096"* ]]
 }
 
+@test "pgcache: a tmpfs with huge=always caches 2 MiB folios: one record each, heads and tails as pagemap and kpageflags see them" {
+	mnt=$BATS_TEST_TMPDIR/huge
+	mkdir -p "$mnt"
+	mount -t tmpfs -o huge=always,size=16m shikumi-huge "$mnt"
+	run shikumi-pgctest large "$mnt/file" 4
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# $output" >&3
+	f=$mnt/file
+	[ "$(summary large_folios)" -eq 2 ]
+	[ "$(summary folios)" -eq 2 ]
+	[ "$(summary cached_pages)" -eq 1024 ]
+}
+
 @test "pgcache: the text view lists each folio once, and its totals are the summary's" {
 	fresh_fs
 	f=$mnt/text

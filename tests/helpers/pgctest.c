@@ -19,6 +19,10 @@
  *   shikumi-pgctest churn FILE SECS	truncate, rewrite and evict FILE in one
  *					thread while another reads the view:
  *					every read well-formed, none fails
+ *   shikumi-pgctest large FILE N	N MiB of FILE, on a tmpfs mounted
+ *					huge=always: 2 MiB folios in the view,
+ *					compound heads and tails and THPs in
+ *					kpageflags at pagemap's PFNs
  *
  * Flags of the view and of kpageflags are read a moment apart; a page
  * whose flags moved meanwhile (the view read twice disagrees with itself)
@@ -420,6 +424,66 @@ static int cmd_churn(const char *path, int secs)
 	return bad;
 }
 
+/* ---- large --------------------------------------------------------------- */
+
+/*
+ * FILE is on a tmpfs mounted huge=always, N MiB of it written: every 2 MiB
+ * of it is one folio of 512 pages in the view, whose PFN is the one
+ * pagemap gives for its first page, a compound head and a THP in
+ * kpageflags, its other pages compound tails at the PFNs that follow; and
+ * /proc/meminfo's ShmemHugePages holds at least as much.
+ */
+static int cmd_large(const char *path, uint64_t mib)
+{
+	uint64_t npages = mib << 8, i, e, kpf, large = 0, bad = 0;
+	int64_t huge_kb;
+	struct view v = { 0 };
+	volatile char *map;
+	int fd, pm, kf;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	kf = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pm < 0 || kf < 0)
+		die("open");
+	if (ftruncate(fd, (off_t)(npages * PAGE)))
+		die("ftruncate");
+	map = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap");
+	for (i = 0; i < npages; i++)
+		map[i * PAGE] = 1;
+	view_read(fd, npages, &v);
+	for (i = 0; i < npages; i++) {
+		const struct shikumi_pgc_rec *r = &v.page[i];
+
+		e = pread_u64(pm, (uint64_t)(uintptr_t)(map + i * PAGE) / PAGE, "pagemap");
+		kpf = pread_u64(kf, PM_PFN(e), "kpageflags");
+		if (r->nr_pages != 512 || r->index != (i & ~511ULL) || r->pfn != PM_PFN(e) ||
+		    !(r->flags & (1ULL << KPF_COMPOUND_HEAD)) ||
+		    !(kpf & (1ULL << (i % 512 ? KPF_COMPOUND_TAIL : KPF_COMPOUND_HEAD))) ||
+		    !(kpf & (1ULL << KPF_THP))) {
+			if (bad++ < 10)
+				fprintf(stderr, "page %" PRIu64 ": the view says a folio at %"
+					PRIu64 " of %u pages, pfn %#" PRIx64 " flags %#" PRIx64
+					"; pagemap pfn %#" PRIx64 ", kpageflags %#" PRIx64 "\n",
+					i, (uint64_t)r->index, r->nr_pages, (uint64_t)r->pfn,
+					(uint64_t)r->flags, (uint64_t)PM_PFN(e), kpf);
+			continue;
+		}
+		large += !(i % 512);
+	}
+	huge_kb = meminfo_kb("ShmemHugePages");
+	printf("large: %" PRIu64 " folios of 2 MiB in %" PRIu64 " records, %" PRIu64
+	       " pages differ from pagemap and kpageflags; ShmemHugePages %" PRId64 " kB\n",
+	       large, v.records, bad, huge_kb);
+	if (v.records != npages / 512 || huge_kb < (int64_t)(npages * 4))
+		bad++;
+	munmap((void *)map, npages * PAGE);
+	close(fd);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "resident"))
@@ -430,6 +494,8 @@ int main(int argc, char **argv)
 		return cmd_dirty(argv[2], strtoull(argv[3], NULL, 0));
 	if (argc == 4 && !strcmp(argv[1], "churn"))
 		return cmd_churn(argv[2], atoi(argv[3]));
-	fprintf(stderr, "usage: shikumi-pgctest resident|flags FILE | dirty FILE N | churn FILE SECS\n");
+	if (argc == 4 && !strcmp(argv[1], "large"))
+		return cmd_large(argv[2], strtoull(argv[3], NULL, 0));
+	fprintf(stderr, "usage: shikumi-pgctest resident|flags FILE | dirty FILE N | churn FILE SECS | large FILE MiB\n");
 	return 2;
 }

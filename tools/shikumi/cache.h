@@ -54,6 +54,7 @@ void pgc_json_flags(struct json *j, const char *key, uint64_t f);
 
 /* the verbs */
 int cache_show_cmd(int argc, char **argv);
+int cache_demo_cmd(int argc, char **argv);
 int cache_bench_cmd(int argc, char **argv);
 
 #endif

@@ -8,6 +8,11 @@
  *                              device's own cache) are in memory, in
  *                              folios of what size, dirty, under
  *                              writeback, mapped, active
+ *   demo       cache-demo.c    the book's experiments, read, write
+ *                              (cache-demo-write.c) and direct
+ *                              (cache-demo-read.c): the outside view
+ *                              beside the file's pages and the disk's
+ *                              requests (cache-demo-report.c)
  *   bench      cache-bench.c   a benchmark: the view of a fully cached
  *                              file against fincore and mincore()
  *
@@ -19,6 +24,7 @@
 
 static const struct cmd cache_cmds[] = {
 	{ "show", cache_show_cmd, "a file's pages in the page cache, and their state" },
+	{ "demo", cache_demo_cmd, "the book's experiments: read, write, direct" },
 	{ "bench", cache_bench_cmd, "a benchmark: the view of a cached file against fincore" },
 	{ NULL, NULL, NULL },
 };

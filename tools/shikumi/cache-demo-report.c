@@ -116,7 +116,7 @@ static void inside_row(const struct demo_step *s, const struct req_sum *r)
 	       r->write_bytes / 1024, r->ours, r->kworker);
 }
 
-/* Who sent the step's requests, and the sizes of its reads in order. */
+/* Who sent the step's requests; with readahead, its reads' sizes in order. */
 static void detail_rows(const struct demo_step *s, const struct req_sum *r)
 {
 	char flags[128];
@@ -130,7 +130,7 @@ static void detail_rows(const struct demo_step *s, const struct req_sum *r)
 		       i ? "" : s->label, OP_NAME(p->op), p->requests, p->bytes / 1024,
 		       p->pid, p->comm, flags);
 	}
-	for (i = 0; i < s->t.n; i++) {
+	for (i = 0; i < s->t.n && r->readahead; i++) {
 		if (s->t.r[i].op != SHIKUMI_BLK_OP_READ)
 			continue;
 		if (k % 12 == 0)
@@ -162,9 +162,8 @@ static void report_text(const struct demo *d, const struct req_sum *r)
 {
 	int i;
 
-	printf("shikumi cache demo %s: %" PRIu64 " KiB file %s on %s (disk %s), pid %d\n\n",
-	       d->name, d->size / 1024, d->path[0] ? d->path : d->dir, d->dev, d->disk,
-	       (int)d->pid);
+	printf("shikumi cache demo %s: a %" PRIu64 " KiB file in %s on %s (disk %s), pid %d\n\n",
+	       d->name, d->size / 1024, d->dir, d->dev, d->disk, (int)d->pid);
 	printf("outside: /proc/meminfo (kB, after the step), /proc/vmstat, /sys/block/%s/stat (changes)\n",
 	       d->disk);
 	printf("  %-22s %9s %9s %9s %8s %9s %8s %8s %7s %8s %7s %8s\n", "step", "ms",

@@ -346,9 +346,9 @@ int demo_remove_step(struct demo *d)
 /* ---- the table of the demos ----------------------------------------------- */
 
 static const struct cmd demo_cmds[] = {
-	{ "read",   demo_read_cmd,   "a first read goes to the disk with readahead, a second does not" },
-	{ "write",  demo_write_cmd,  "buffered writes stay dirty until the flusher or fsync writes them" },
-	{ "direct", demo_direct_cmd, "O_DIRECT reads and writes go to the disk and skip the cache" },
+	{ "read", demo_read_cmd, "a first read goes to the disk, readahead too; a second not" },
+	{ "write", demo_write_cmd, "written pages stay dirty until the flusher or fsync" },
+	{ "direct", demo_direct_cmd, "O_DIRECT goes to the disk and skips the page cache" },
 	{ NULL, NULL, NULL },
 };
 

@@ -30,18 +30,7 @@ __printf(2, 3) void shikumi_pt_printf(struct shikumi_pt_file *pf, const char *fm
 	va_end(args);
 }
 
-static const char * const shikumi_pt_np_names[] = {
-	[SHIKUMI_PT_NP_UNKNOWN]			= "not present",
-	[SHIKUMI_PT_NP_SWAP]			= "swap",
-	[SHIKUMI_PT_NP_MIGRATION_READ]		= "migration-read",
-	[SHIKUMI_PT_NP_MIGRATION_READ_EXCL]	= "migration-read-exclusive",
-	[SHIKUMI_PT_NP_MIGRATION_WRITE]		= "migration-write",
-	[SHIKUMI_PT_NP_DEVICE_PRIVATE_READ]	= "device-private-read",
-	[SHIKUMI_PT_NP_DEVICE_PRIVATE_WRITE]	= "device-private-write",
-	[SHIKUMI_PT_NP_DEVICE_EXCLUSIVE]	= "device-exclusive",
-	[SHIKUMI_PT_NP_HWPOISON]		= "hwpoison",
-	[SHIKUMI_PT_NP_MARKER]			= "marker",
-};
+static const char * const shikumi_pt_np_names[] = SHIKUMI_PT_NP_NAMES;
 
 static const char *shikumi_pt_np_name(u32 f)
 {

@@ -128,18 +128,7 @@ void json_flags(struct json *j, const char *key, uint32_t f)
 
 /* ---- non-present entries --------------------------------------------------- */
 
-static const char *const np_kinds[] = {
-	[SHIKUMI_PT_NP_UNKNOWN] = "unknown",
-	[SHIKUMI_PT_NP_SWAP] = "swap",
-	[SHIKUMI_PT_NP_MIGRATION_READ] = "migration-read",
-	[SHIKUMI_PT_NP_MIGRATION_READ_EXCL] = "migration-read-exclusive",
-	[SHIKUMI_PT_NP_MIGRATION_WRITE] = "migration-write",
-	[SHIKUMI_PT_NP_DEVICE_PRIVATE_READ] = "device-private-read",
-	[SHIKUMI_PT_NP_DEVICE_PRIVATE_WRITE] = "device-private-write",
-	[SHIKUMI_PT_NP_DEVICE_EXCLUSIVE] = "device-exclusive",
-	[SHIKUMI_PT_NP_HWPOISON] = "hwpoison",
-	[SHIKUMI_PT_NP_MARKER] = "marker",
-};
+static const char *const np_kinds[] = SHIKUMI_PT_NP_NAMES;
 
 static const struct {
 	uint32_t bit;

@@ -153,6 +153,24 @@
 #define SHIKUMI_PT_NP_HWPOISON		8	/* the page had a memory error */
 #define SHIKUMI_PT_NP_MARKER		9	/* a PTE marker, below */
 
+/*
+ * The kinds' names, as the module's text views and the CLI spell them: an
+ * initializer for a const char *const array indexed by the kinds above,
+ * shared so that the two cannot disagree.  SHIKUMI_PT_NP_UNKNOWN has no
+ * name here: each reader says it its own way.
+ */
+#define SHIKUMI_PT_NP_NAMES {						\
+	[SHIKUMI_PT_NP_SWAP]			= "swap",		\
+	[SHIKUMI_PT_NP_MIGRATION_READ]		= "migration-read",	\
+	[SHIKUMI_PT_NP_MIGRATION_READ_EXCL]	= "migration-read-exclusive", \
+	[SHIKUMI_PT_NP_MIGRATION_WRITE]		= "migration-write",	\
+	[SHIKUMI_PT_NP_DEVICE_PRIVATE_READ]	= "device-private-read", \
+	[SHIKUMI_PT_NP_DEVICE_PRIVATE_WRITE]	= "device-private-write", \
+	[SHIKUMI_PT_NP_DEVICE_EXCLUSIVE]	= "device-exclusive",	\
+	[SHIKUMI_PT_NP_HWPOISON]		= "hwpoison",		\
+	[SHIKUMI_PT_NP_MARKER]			= "marker",		\
+}
+
 /* the pfn of a MARKER record */
 #define SHIKUMI_PT_MARK_UFFD_WP		(1U << 0) /* userfaultfd write-protect */
 #define SHIKUMI_PT_MARK_POISONED	(1U << 1) /* the page was lost: SIGBUS */

@@ -115,7 +115,7 @@ int demo_open(struct demo *d, const char *name, uint64_t size_mib,
 	d->fd = -1;
 	d->pid = getpid();
 	d->size = size_mib << 20;
-	d->pages = d->size / DEMO_PAGE;
+	d->pages = d->size / PGC_PAGE;
 	if (!is_root()) {
 		p_err("needs root (drop_caches, debugfs, the vm sysctls)");
 		return -1;
@@ -126,7 +126,7 @@ int demo_open(struct demo *d, const char *name, uint64_t size_mib,
 		p_not_loaded(PGC_MODULE);
 		return -1;
 	}
-	if (posix_memalign(&d->buf, DEMO_PAGE, DEMO_CHUNK)) {
+	if (posix_memalign(&d->buf, PGC_PAGE, DEMO_CHUNK)) {
 		p_err("out of memory");
 		return -1;
 	}

@@ -17,7 +17,6 @@
 #include "cache.h"
 #include "blk.h"
 
-#define DEMO_PAGE	4096ULL
 #define DEMO_MAX_STEPS	8
 #define DEMO_CHUNK	(64 * 1024)	/* bytes a write() or an O_DIRECT read() */
 #define DEMO_DEFAULT_MIB	8

@@ -17,8 +17,6 @@
 
 #include "cache.h"
 
-#define PAGE	4096ULL
-
 static const struct {
 	uint64_t bit;
 	const char *name;
@@ -167,7 +165,7 @@ static int pgc_file_open(struct pgc_view *v)
 		close(fd);
 		return -1;
 	}
-	v->pages = (v->size + PAGE - 1) / PAGE;
+	v->pages = (v->size + PGC_PAGE - 1) / PGC_PAGE;
 	return fd;
 }
 

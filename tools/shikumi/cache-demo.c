@@ -349,11 +349,12 @@ static const struct cmd demo_cmds[] = {
 	{ "read", demo_read_cmd, "a first read goes to the disk, readahead too; a second not" },
 	{ "write", demo_write_cmd, "written pages stay dirty until the flusher or fsync" },
 	{ "direct", demo_direct_cmd, "O_DIRECT goes to the disk and skips the page cache" },
+	{ "swap", demo_swap_cmd, "pages pushed out to swap, and read back by major faults" },
 	{ NULL, NULL, NULL },
 };
 
 int cache_demo_cmd(int argc, char **argv)
 {
 	return run_subcommand(argc, argv, demo_cmds,
-			      "shikumi cache demo read|write|direct [OPTIONS]");
+			      "shikumi cache demo read|write|direct|swap [OPTIONS]");
 }

@@ -102,4 +102,7 @@ int demo_read_cmd(int argc, char **argv);
 int demo_direct_cmd(int argc, char **argv);
 int demo_write_cmd(int argc, char **argv);
 
+/* cache-demo-swap.c */
+int demo_swap_cmd(int argc, char **argv);
+
 #endif

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shikumi cache demo swap: anonymous pages pushed out to a swap area on a
+ * shikumi disk and faulted back in (chapters 4 and 8): the swap device,
+ * made by the demo if it is not swap yet, the demo's own region of memory
+ * and the steps.  The views and the report are in
+ * cache-demo-swap-report.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache-demo-swap.h"
+
+#define PAGEOUT_TRIES	8	/* MADV_PAGEOUT calls until every page is out */
+#define IDLE_WAIT_S	10	/* for the disk's requests in flight */
+#define SWAP_PRIO	32767	/* the demo's swap area comes first */
+
+static const struct cmd_help swap_help = {
+	.usage = "--dev DEV [--size MIB] [--pause] [-o FILE.svg] [--json]",
+	.summary = "Swap: fill SIZE of anonymous memory in this process, push it out to a swap\n"
+		   "area on the shikumi disk DEV with madvise(MADV_PAGEOUT), read it back\n"
+		   "from the swap cache, push it out again, and touch it: major faults, and\n"
+		   "reads of the slots the page-out wrote.",
+	.details =
+	"DEV is a whole shikumi disk (/dev/shikumi-ramN).  If it is active swap\n"
+	"(in /proc/swaps) the demo uses it as it is; otherwise it writes a swap\n"
+	"header on it, as mkswap does (whatever DEV held is lost; a mounted disk\n"
+	"is refused), swapon()s it with the highest priority and swapoff()s it at\n"
+	"the end, also on an error and on SIGINT, SIGTERM or SIGHUP.  Each step is\n"
+	"shown from outside (free's swap used, /proc/meminfo's SwapFree, sar -B's\n"
+	"pswpout, pswpin and pgmajfault from /proc/vmstat, the process's VmSwap\n"
+	"and VmRSS and its getrusage() ru_majflt and ru_minflt) and from inside:\n"
+	"the region's PTEs from shikumi_ptdump (present, or swap entries with the\n"
+	"device's swap type and the slot's offset) and the swap requests the disk\n"
+	"served (shikumi_ramdisk's trace; slot N is sectors 8N to 8N+7).  After\n"
+	"each page-out, the demo counts the pages whose slot a swap write of the\n"
+	"step covered (matched) and those whose slot none did (unmatched); after\n"
+	"each touch, the same with the reads and the slots the pages had before.\n"
+	"Slots that the step's requests covered and no page holds are counted as\n"
+	"stray.  The first page-out writes every page and leaves it in the swap\n"
+	"cache, so reading the pages back costs minor faults and no read.  The\n"
+	"pages are still clean copies of their slots, so the second page-out\n"
+	"drops them without writing, and the touch that follows is a major fault\n"
+	"and reads the same slots (swap readahead may read several slots for one\n"
+	"fault).  --pause stops the demo (SIGSTOP) after the first page-out and\n"
+	"says so on stderr, for another program to look at its pages (shikumi\n"
+	"pt dump PID, /proc/PID/pagemap); kill -CONT PID lets it go on.  -o plots\n"
+	"each page's slot against its index as SVG.  Needs root, shikumi_ramdisk\n"
+	"and shikumi_ptdump.",
+};
+
+static void on_signal(int sig)
+{
+	demo_signal = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP end the demo between two of its actions. */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* ---- the device ------------------------------------------------------------ */
+
+/* @d->path must be a whole shikumi disk: its name in @d->disk. */
+static int check_dev(struct swap_demo *d)
+{
+	char sys[64], real[PATH_MAX], p[PATH_MAX + 16], *base;
+	struct stat st;
+
+	if (stat(d->path, &st)) {
+		p_err("cannot use %s: %s", d->path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		p_err("%s is not a block device: give a shikumi disk, /dev/shikumi-ramN", d->path);
+		return -1;
+	}
+	d->rdev = st.st_rdev;
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
+	if (!realpath(sys, real)) {
+		p_err("cannot find %s in /sys/dev/block: %s", d->path, strerror(errno));
+		return -1;
+	}
+	base = strrchr(real, '/') + 1;
+	snprintf(p, sizeof(p), "%s/partition", real);
+	if (strncmp(base, DISK_PREFIX, strlen(DISK_PREFIX)) || !access(p, F_OK) ||
+	    !ctl_exists(base, "")) {
+		p_err("%s is %s, not a whole shikumi disk: shikumi load ramdisk, then give --dev /dev/shikumi-ram0",
+		      d->path, base);
+		return -1;
+	}
+	copy_str(d->disk, sizeof(d->disk), base);
+	d->nslots = disk_sectors(d->disk) / 8;
+	if (d->nslots < d->pages + 2) {
+		p_err("%s has %llu slots of 4 KiB: too small for %llu pages and the swap header",
+		      d->path, U(d->nslots), U(d->pages));
+		return -1;
+	}
+	return 0;
+}
+
+/* The swap type of @d's device: its place in /proc/swaps, or -1. */
+static int find_type(const struct swap_demo *d)
+{
+	char line[PATH_MAX + 128], name[PATH_MAX];
+	struct stat st;
+	int type = -1, i = 0;
+	FILE *f = fopen("/proc/swaps", "re");
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f))	/* the header */
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%4095s", name) == 1 && !stat(name, &st) &&
+		    S_ISBLK(st.st_mode) && st.st_rdev == d->rdev) {
+			type = i;
+			break;
+		}
+		i++;
+	}
+out:
+	fclose(f);
+	return type;
+}
+
+/* What mkswap writes: a version 1 header with no bad pages. */
+static int write_header(const struct swap_demo *d)
+{
+	unsigned char *h = calloc(1, PGC_PAGE);
+	uint32_t v[3] = { 1, (uint32_t)(d->nslots - 1), 0 };
+	int fd, ret = -1;
+
+	if (!h) {
+		p_err("out of memory");
+		return -1;
+	}
+	memcpy(h + 1024, v, sizeof(v));		/* version, last_page, nr_badpages */
+	memcpy(h + PGC_PAGE - 10, "SWAPSPACE2", 10);
+	fd = open(d->path, O_WRONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0) {
+		p_err("cannot open %s%s: %s", d->path, errno == EBUSY ? " (mounted or in use?)" : "",
+		      strerror(errno));
+		goto out;
+	}
+	if (pwrite(fd, h, PGC_PAGE, 0) != (ssize_t)PGC_PAGE || fsync(fd))
+		p_err("cannot write a swap header on %s: %s", d->path, strerror(errno));
+	else
+		ret = 0;
+	close(fd);
+out:
+	free(h);
+	return ret;
+}
+
+/* Use @d's device if it is swap; else make it swap (undone at the end). */
+static int swap_start(struct swap_demo *d)
+{
+	d->type = find_type(d);
+	if (d->type >= 0)
+		return 0;
+	if (write_header(d))
+		return -1;
+	if (swapon(d->path, SWAP_FLAG_PREFER | (SWAP_PRIO & SWAP_FLAG_PRIO_MASK))) {
+		p_err("swapon %s: %s", d->path, strerror(errno));
+		return -1;
+	}
+	d->made = true;
+	d->made_it = true;
+	d->type = find_type(d);
+	if (d->type < 0) {
+		p_err("%s is not in /proc/swaps after swapon", d->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int swap_stop(struct swap_demo *d)
+{
+	if (!d->made)
+		return 0;
+	d->made = false;
+	if (swapoff(d->path)) {
+		p_err("swapoff %s: %s; do it by hand", d->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Wait until the disk has no request in flight: the step's all traced. */
+static int wait_idle(const struct swap_demo *d)
+{
+	struct timespec ts = { 0, 5 * NSEC_PER_MSEC };
+	char p[PATH_MAX], buf[64];
+	unsigned long long r, w;
+	int i;
+
+	snprintf(p, sizeof(p), SYS_BLOCK "/%s/inflight", d->disk);
+	for (i = 0; i < IDLE_WAIT_S * 200; i++) {
+		if (read_file_str(p, buf, sizeof(buf)) ||
+		    sscanf(buf, "%llu %llu", &r, &w) != 2) {
+			p_err("cannot read %s", p);
+			return -1;
+		}
+		if (!r && !w)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	p_err("%s still has requests in flight after %d s", d->disk, IDLE_WAIT_S);
+	return -1;
+}
+
+/* ---- the steps --------------------------------------------------------------- */
+
+static struct swap_step *step_begin(struct swap_demo *d, const char *key,
+				    const char *label)
+{
+	struct swap_step *s = &d->step[d->nstep++];
+
+	s->key = key;
+	s->label = label;
+	swap_snap(&s->a);
+	s->t_ns = now_ns();
+	return s;
+}
+
+/* After the action: the outside, the region's PTEs, the step's requests. */
+static int step_end(struct swap_demo *d, struct swap_step *s, bool view)
+{
+	if (wait_idle(d))
+		return -1;
+	s->ns = now_ns() - s->t_ns;
+	swap_snap(&s->b);
+	if (view && swap_view(d, s))
+		return -1;
+	return drain_trace(d->disk, &s->t);
+}
+
+static int fill(struct swap_demo *d)
+{
+	uint64_t i;
+	void *p = mmap(NULL, d->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (p == MAP_FAILED) {
+		p_err("mmap %llu bytes: %s", U(d->size), strerror(errno));
+		return -1;
+	}
+	d->region = p;
+	d->base = (uintptr_t)p;
+	madvise(p, d->size, MADV_NOHUGEPAGE);	/* 4 KiB pages, one slot each */
+	for (i = 0; i < d->pages; i++)		/* not zero: a page worth keeping */
+		memset(d->region + i * PGC_PAGE, (int)(i % 251) + 1, 64);
+	return 0;
+}
+
+/* MADV_PAGEOUT until no page of the region is present (or give up). */
+static int pageout(struct swap_demo *d, struct swap_step *s)
+{
+	for (s->tries = 1; s->tries <= PAGEOUT_TRIES; s->tries++) {
+		if (madvise(d->region, d->size, MADV_PAGEOUT)) {
+			p_err("madvise(MADV_PAGEOUT): %s", strerror(errno));
+			return -1;
+		}
+		if (wait_idle(d) || swap_view(d, s))
+			return -1;
+		if (!s->v.present || demo_stopped())
+			break;
+	}
+	if (s->tries > PAGEOUT_TRIES)
+		s->tries = PAGEOUT_TRIES;
+	return demo_stopped();
+}
+
+/* Read one byte of every page; count those that came back unchanged. */
+static uint64_t touch_all(const struct swap_demo *d)
+{
+	uint64_t i, ok = 0;
+
+	for (i = 0; i < d->pages; i++)
+		ok += *(volatile char *)(d->region + i * PGC_PAGE) == (char)(i % 251 + 1);
+	return ok;
+}
+
+static int pageout_step(struct swap_demo *d, const char *key, const char *label,
+			int64_t *keep)
+{
+	struct swap_step *s = step_begin(d, key, label);
+
+	if (pageout(d, s) || step_end(d, s, true))
+		return -1;
+	swap_match(d, s, CHECK_WRITE, d->slot);
+	memcpy(keep, d->slot, d->pages * sizeof(*keep));
+	return 0;
+}
+
+static int touch_step(struct swap_demo *d, const char *key, const char *label,
+		      const int64_t *before)
+{
+	struct swap_step *s = step_begin(d, key, label);
+
+	s->intact = touch_all(d);
+	if (step_end(d, s, true))
+		return -1;
+	swap_match(d, s, CHECK_READ, before);
+	return demo_stopped();
+}
+
+/* Stop here for someone to look at the pages, if asked to. */
+static void pause_here(const struct swap_demo *d)
+{
+	if (!d->pause)
+		return;
+	fprintf(stderr, "shikumi cache demo swap: pid %d stopped with its pages at 0x%llx-0x%llx swapped out to %s (swap type %d); kill -CONT %d to go on\n",
+		(int)d->pid, U(d->base), U(d->base + d->size),
+		d->path, d->type, (int)d->pid);
+	fflush(stderr);
+	raise(SIGSTOP);
+}
+
+static int swap_steps(struct swap_demo *d)
+{
+	struct swap_step *s;
+
+	s = step_begin(d, "fill", "fill the region");
+	if (fill(d) || step_end(d, s, true) || demo_stopped())
+		return -1;
+	if (pageout_step(d, "pageout", "MADV_PAGEOUT", d->slot_out))
+		return -1;
+	pause_here(d);
+	if (touch_step(d, "swapcache", "read from swap cache", d->slot_out) ||
+	    pageout_step(d, "pageout_again", "MADV_PAGEOUT again", d->slot_again) ||
+	    touch_step(d, "swapin", "touch: swap-in", d->slot_again))
+		return -1;
+	s = step_begin(d, "munmap", "munmap");
+	if (munmap(d->region, d->size)) {
+		p_err("munmap: %s", strerror(errno));
+		return -1;
+	}
+	d->region = NULL;
+	return step_end(d, s, false);
+}
+
+/* Root, the modules, the device; the arrays; the trace starts empty. */
+static int swap_open(struct swap_demo *d)
+{
+	struct trace_buf t = { 0 };
+	int ret;
+
+	if (!is_root()) {
+		p_err("needs root (swapon, the page-table dump, the disk's trace): %s",
+		      strerror(EPERM));
+		return -1;
+	}
+	if (!module_is_loaded(RAMDISK_MODULE) || !module_is_loaded(PT_MODULE)) {
+		p_not_loaded(module_is_loaded(RAMDISK_MODULE) ? PT_MODULE : RAMDISK_MODULE);
+		return -1;
+	}
+	if (check_dev(d))
+		return -1;
+	d->slot = malloc(d->pages * sizeof(*d->slot));
+	d->slot_out = malloc(d->pages * sizeof(*d->slot));
+	d->slot_again = malloc(d->pages * sizeof(*d->slot));
+	d->cover = calloc(d->nslots, 1);
+	if (!d->slot || !d->slot_out || !d->slot_again || !d->cover) {
+		p_err("out of memory");
+		return -1;
+	}
+	catch_signals();
+	if (swap_start(d))
+		return -1;
+	ret = drain_trace(d->disk, &t);
+	trace_free(&t);
+	return ret;
+}
+
+static void swap_close(struct swap_demo *d)
+{
+	int i;
+
+	if (d->region)
+		munmap(d->region, d->size);
+	for (i = 0; i < d->nstep; i++)
+		trace_free(&d->step[i].t);
+	free(d->slot);
+	free(d->slot_out);
+	free(d->slot_again);
+	free(d->cover);
+}
+
+int demo_swap_cmd(int argc, char **argv)
+{
+	struct swap_demo d = { .pid = getpid(), .type = -1 };
+	uint64_t mib = DEMO_DEFAULT_MIB;
+	int first, ret = EXIT_FAIL;
+	const struct opt opts[] = {
+		OPT_STR(0, "dev", &d.path, "DEV", "a whole shikumi disk, swap or to be made swap"),
+		OPT_NUM('s', "size", &mib, "MIB", "the region's size (default 8)"),
+		OPT_BOOLEAN(0, "pause", &d.pause,
+			    "stop (SIGSTOP) after the first page-out until SIGCONT"),
+		OPT_STR('o', "output", &d.svg, "FILE.svg", "plot each page's slot"),
+		OPT_FINISH(),
+	};
+
+	first = parse_options(argc, argv, opts, &swap_help);
+	if (first < argc)
+		return usage_error(&swap_help, "unexpected argument '%s'", argv[first]);
+	if (!d.path)
+		return usage_error(&swap_help, "which disk? give --dev /dev/shikumi-ramN");
+	if (!mib || mib > 1024)
+		return usage_error(&swap_help, "--size: give 1 to 1024 MiB");
+	d.size = mib << 20;
+	d.pages = d.size / PGC_PAGE;
+	if (swap_open(&d) || swap_steps(&d))
+		goto out;
+	if (swap_stop(&d) || swap_report(&d) || (d.svg && swap_svg(&d)))
+		goto out;
+	ret = EXIT_OK;
+out:
+	swap_close(&d);
+	if (swap_stop(&d))
+		ret = EXIT_FAIL;
+	return ret;
+}

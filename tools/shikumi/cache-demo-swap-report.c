@@ -22,6 +22,7 @@ void swap_snap(struct swap_snap *s)
 
 	s->swap_total_kb = meminfo_kb("SwapTotal");
 	s->swap_free_kb = meminfo_kb("SwapFree");
+	s->swap_cached_kb = meminfo_kb("SwapCached");
 	s->pswpin = vmstat("pswpin");
 	s->pswpout = vmstat("pswpout");
 	s->pgmajfault = vmstat("pgmajfault");
@@ -42,7 +43,7 @@ static void view_rec(struct swap_demo *d, const struct shikumi_pt_rec *r,
 	if (r->va < base || i >= d->pages)
 		return;
 	if (r->type == SHIKUMI_PT_REC_LEAF) {
-		uint64_t n = r->level == SHIKUMI_PT_PTE ? 1 : level_size(r->level, false) / PGC_PAGE;
+		uint64_t n = level_size(r->level, false) / PGC_PAGE;
 
 		v->present += n < d->pages - i ? n : d->pages - i;
 	} else if (r->type == SHIKUMI_PT_REC_NONPRESENT && r->level == SHIKUMI_PT_PTE) {
@@ -78,7 +79,12 @@ int swap_view(struct swap_demo *d, struct swap_step *s)
 
 /* ---- the cross-check ------------------------------------------------------------ */
 
-/* Mark the slots the step's swap requests of @op covered; how many. */
+/*
+ * Mark the slots the step's requests of @op covered; how many.  The whole
+ * disk is the swap area, so all of them are swap I/O, but only the writes
+ * say so: the kernel sends its swap writes with REQ_SWAP and its swap
+ * reads without (mm/page_io.c), so the flag is counted, not required.
+ */
 static uint64_t cover_slots(struct swap_demo *d, const struct trace_buf *t,
 			    uint8_t op)
 {
@@ -88,7 +94,7 @@ static uint64_t cover_slots(struct swap_demo *d, const struct trace_buf *t,
 	for (i = 0; i < t->n; i++) {
 		const struct shikumi_blk_trace *r = &t->r[i];
 
-		if (r->op != op || !(r->flags & SHIKUMI_BLK_F_SWAP))
+		if (r->op != op)
 			continue;
 		for (a = r->sector / 8, b = (r->sector + r->bytes / 512 + 7) / 8;
 		     a < b && a < d->nslots; a++) {
@@ -157,8 +163,9 @@ static void outside_row(const struct swap_step *s)
 {
 	const struct swap_snap *a = &s->a, *b = &s->b;
 
-	printf("  %-22s %8.1f %9lld %9lld %+8lld %+8lld %+8lld %8lld %8lld %+7lld %+7lld\n",
+	printf("  %-22s %8.1f %9lld %9lld %10lld %+8lld %+8lld %+8lld %8lld %8lld %+7lld %+7lld\n",
 	       s->label, ms(s->ns), b->swap_total_kb - b->swap_free_kb, b->swap_free_kb,
+	       b->swap_cached_kb,
 	       b->pswpout - a->pswpout, b->pswpin - a->pswpin, b->pgmajfault - a->pgmajfault,
 	       b->vmswap_kb, b->vmrss_kb, b->majflt - a->majflt, b->minflt - a->minflt);
 }
@@ -193,7 +200,8 @@ static void senders_row(const struct swap_demo *d, const struct swap_step *s)
 			continue;
 		if (k == n) {
 			seen[n] = r;
-			count[n] = slots[n] = 0;
+			count[n] = 0;
+			slots[n] = 0;
 			n++;
 		}
 		count[k]++;
@@ -240,8 +248,8 @@ static void report_text(const struct swap_demo *d)
 	       d->size / 1024, U(d->base), (int)d->pid,
 	       d->path, d->type, d->made_it ? ", made by the demo" : "");
 	printf("outside: free and /proc/meminfo (kB, after), sar -B (/proc/vmstat, changes), the process (kB after; faults: changes)\n");
-	printf("  %-22s %8s %9s %9s %8s %8s %8s %8s %8s %7s %7s\n", "step", "ms", "SwapUsed",
-	       "SwapFree", "pswpout", "pswpin", "majflt", "VmSwap", "VmRSS", "ru_maj", "ru_min");
+	printf("  %-22s %8s %9s %9s %10s %8s %8s %8s %8s %8s %7s %7s\n", "step", "ms",
+	       "SwapUsed", "SwapFree", "SwapCached", "pswpout", "pswpin", "majflt", "VmSwap", "VmRSS", "ru_maj", "ru_min");
 	for (i = 0; i < d->nstep; i++)
 		outside_row(&d->step[i]);
 	printf("\ninside: the region's PTEs (shikumi_ptdump), the disk's requests (shikumi_ramdisk), the slots checked\n");
@@ -250,7 +258,7 @@ static void report_text(const struct swap_demo *d)
 	       "check", "pages", "matched", "unmatched", "stray", "same");
 	for (i = 0; i < d->nstep; i++)
 		inside_row(&d->step[i]);
-	printf("  (check: the pages' slots against the step's swap requests; same: in the slot of the first page-out)\n");
+	printf("  (check: the pages' slots against the step's requests; same: in the slot of the first page-out)\n");
 	printf("\nrequests by sender (op, count, 4 KiB slots, pid, comm, flags)\n");
 	for (i = 0; i < d->nstep; i++)
 		senders_row(d, &d->step[i]);
@@ -271,6 +279,7 @@ static void json_outside(struct json *j, const struct swap_step *s)
 	json_i64(j, "swap_free_kb", b->swap_free_kb);
 	json_i64(j, "swap_used_kb", b->swap_total_kb - b->swap_free_kb);
 	json_i64(j, "swap_free_kb_delta", b->swap_free_kb - a->swap_free_kb);
+	json_i64(j, "swap_cached_kb", b->swap_cached_kb);
 	json_i64(j, "pswpout_delta", b->pswpout - a->pswpout);
 	json_i64(j, "pswpin_delta", b->pswpin - a->pswpin);
 	json_i64(j, "pgmajfault_delta", b->pgmajfault - a->pgmajfault);

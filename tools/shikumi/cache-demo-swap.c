@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -39,9 +40,10 @@ static const struct cmd_help swap_help = {
 	"pswpout, pswpin and pgmajfault from /proc/vmstat, the process's VmSwap\n"
 	"and VmRSS and its getrusage() ru_majflt and ru_minflt) and from inside:\n"
 	"the region's PTEs from shikumi_ptdump (present, or swap entries with the\n"
-	"device's swap type and the slot's offset) and the swap requests the disk\n"
-	"served (shikumi_ramdisk's trace; slot N is sectors 8N to 8N+7).  After\n"
-	"each page-out, the demo counts the pages whose slot a swap write of the\n"
+	"device's swap type and the slot's offset) and the requests the disk\n"
+	"served (shikumi_ramdisk's trace; slot N is sectors 8N to 8N+7; the\n"
+	"kernel flags its swap writes, not its swap reads, as swap).  After\n"
+	"each page-out, the demo counts the pages whose slot a write of the\n"
 	"step covered (matched) and those whose slot none did (unmatched); after\n"
 	"each touch, the same with the reads and the slots the pages had before.\n"
 	"Slots that the step's requests covered and no page holds are counted as\n"
@@ -53,8 +55,10 @@ static const struct cmd_help swap_help = {
 	"fault).  --pause stops the demo (SIGSTOP) after the first page-out and\n"
 	"says so on stderr, for another program to look at its pages (shikumi\n"
 	"pt dump PID, /proc/PID/pagemap); kill -CONT PID lets it go on.  -o plots\n"
-	"each page's slot against its index as SVG.  Needs root, shikumi_ramdisk\n"
-	"and shikumi_ptdump.",
+	"each page's slot against its index as SVG.  The demo runs on one CPU\n"
+	"(the one it started on): madvise() drains only its own CPU's batches of\n"
+	"pages waiting for the LRU.  Needs root, shikumi_ramdisk and\n"
+	"shikumi_ptdump.",
 };
 
 static void on_signal(int sig)
@@ -333,6 +337,27 @@ static void pause_here(const struct swap_demo *d)
 	raise(SIGSTOP);
 }
 
+/*
+ * Run on one CPU: pages put back on the LRU, and those whose writeback
+ * ended, wait in per-CPU batches (holding a reference) until drained, and
+ * madvise() drains only its own CPU's.  A page in another CPU's batch
+ * would be skipped by MADV_PAGEOUT or stay in the swap cache.
+ */
+static int pin_cpu(cpu_set_t *old)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu < 0 ? 0 : cpu, &one);
+	if (sched_getaffinity(0, sizeof(*old), old) ||
+	    sched_setaffinity(0, sizeof(one), &one)) {
+		p_err("cannot run on one CPU: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int swap_steps(struct swap_demo *d)
 {
 	struct swap_step *s;
@@ -406,6 +431,7 @@ static void swap_close(struct swap_demo *d)
 int demo_swap_cmd(int argc, char **argv)
 {
 	struct swap_demo d = { .pid = getpid(), .type = -1 };
+	cpu_set_t cpus;
 	uint64_t mib = DEMO_DEFAULT_MIB;
 	int first, ret = EXIT_FAIL;
 	const struct opt opts[] = {
@@ -426,11 +452,14 @@ int demo_swap_cmd(int argc, char **argv)
 		return usage_error(&swap_help, "--size: give 1 to 1024 MiB");
 	d.size = mib << 20;
 	d.pages = d.size / PGC_PAGE;
-	if (swap_open(&d) || swap_steps(&d))
+	if (swap_open(&d) || pin_cpu(&cpus))
 		goto out;
-	if (swap_stop(&d) || swap_report(&d) || (d.svg && swap_svg(&d)))
+	ret = swap_steps(&d) ? EXIT_FAIL : EXIT_OK;
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	if (ret || swap_stop(&d) || swap_report(&d) || (d.svg && swap_svg(&d))) {
+		ret = EXIT_FAIL;
 		goto out;
-	ret = EXIT_OK;
+	}
 out:
 	swap_close(&d);
 	if (swap_stop(&d))

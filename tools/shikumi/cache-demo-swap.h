@@ -16,7 +16,7 @@
 
 /* the outside view at one moment: free, sar -B, the demo's own counters */
 struct swap_snap {
-	long long swap_total_kb, swap_free_kb;		/* /proc/meminfo */
+	long long swap_total_kb, swap_free_kb, swap_cached_kb;	/* /proc/meminfo */
 	long long pswpin, pswpout, pgmajfault;		/* /proc/vmstat */
 	long long vmswap_kb, vmrss_kb;			/* /proc/self/status */
 	long long majflt, minflt;			/* getrusage() */

@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# shikumi cache demo swap: the demo's slots against /proc/PID/pagemap, read
+# while the demo is stopped after its page-out (tests/helpers/swapcheck.c),
+# its counts against /proc/vmstat's pswpout and pswpin over the run, its
+# own cross-checks (every page's slot in the trace's writes, and in its
+# reads after the touch), and /proc/swaps as the demo found it.
+
+load common
+
+DISK=/dev/shikumi-ram0
+
+setup() {
+	common_setup
+	cd "$SHIKUMI_ROOT"
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+	module_loaded shikumi_ptdump || shikumi load shikumi_ptdump
+	reload_module shikumi_ramdisk size_mb=64
+	SHIKUMI_SWAP_ON=1	# common_teardown: swapoff if still on, unload
+	for _ in $(seq 100); do
+		[[ -b $DISK ]] && break
+		nap 0.1
+	done
+}
+
+teardown() {
+	common_teardown
+}
+
+@test "shikumi cache demo swap: each page's slot as pagemap shows it, in the trace's writes and reads, pswpout/pswpin" {
+	pm=$BATS_TEST_TMPDIR/pagemap
+	js=$BATS_TEST_TMPDIR/demo.json
+	run shikumi-swapcheck "$pm" "$js" -- shikumi cache demo swap --dev "$DISK" --size 4 \
+		--pause --json -o "$BATS_TEST_TMPDIR/swap.svg"
+	echo "$output"
+	read -r _ status_ _ stopped _ swapped _ pswpout _ pswpin <<<"${lines[-1]}"
+	[ "$status_" -eq 0 ]
+	summary=$(jq -r '.steps[] | "# \(.label): present \(.ptes.present) swap \(.ptes.swap), writes \(.requests.writes) reads \(.requests.reads), check \(.check.kind) \(.check.matched)/\(.check.pages) stray \(.check.stray_slots) same \(.check.same_slot_as_pageout), majflt \(.outside.ru_majflt_delta) minflt \(.outside.ru_minflt_delta), pswpout \(.outside.pswpout_delta) pswpin \(.outside.pswpin_delta) SwapCached \(.outside.swap_cached_kb) kB, calls \(.madv_pageout_calls)"' "$js")
+	echo "$summary"
+	echo "$summary" >&3
+	[ "$stopped" -eq 1 ]
+	pages=$(jq .pages "$js")
+	[ "$pages" -eq 1024 ]
+	# pagemap: every page a swap entry of the demo's type, in its slot
+	[ "$swapped" -eq "$pages" ]
+	jq -r '.slots_pageout[]' "$js" | diff - "$pm"
+	[ "$(jq .made_swap "$js")" = true ]
+	[[ $(</proc/swaps) != *"$DISK "* ]]
+	# the demo's own checks, against the trace
+	jq -e --argjson n "$pages" '.steps[] | select(.step == "pageout") |
+		.ptes.swap == $n and .check.matched == $n and .check.unmatched == 0 and
+		.check.stray_slots == 0 and .requests.slots_written == $n and
+		.outside.pswpout_delta >= $n' "$js"
+	# the first page-out left the pages in the swap cache: no read
+	jq -e --argjson n "$pages" '.steps[] | select(.step == "swapcache") |
+		.ptes.present == $n and .requests.reads == 0 and
+		.outside.ru_majflt_delta == 0 and .pages_intact == $n' "$js"
+	# clean copies of their slots: dropped without a write, same slots
+	jq -e --argjson n "$pages" '.steps[] | select(.step == "pageout_again") |
+		.ptes.swap == $n and .requests.writes == 0 and
+		.check.same_slot_as_pageout == $n and .outside.pswpout_delta == 0' "$js"
+	jq -e '.steps[] | select(.step == "pageout") | .requests.swap_flag == .requests.writes' "$js"
+	jq -e --argjson n "$pages" '.steps[] | select(.step == "swapin") |
+		.ptes.present == $n and .check.matched == $n and .check.unmatched == 0 and
+		.check.stray_slots == 0 and .check.same_slot_as_pageout == $n and
+		.outside.ru_majflt_delta >= 1 and .outside.ru_majflt_delta <= $n and
+		.pages_intact == $n and
+		.outside.pswpin_delta >= $n' "$js"
+	# vmstat over the whole run: at least every page out and in once
+	[ "$pswpout" -ge "$pages" ]
+	[ "$pswpin" -ge "$pages" ]
+	grep -q '<svg' "$BATS_TEST_TMPDIR/swap.svg"
+}
+
+@test "shikumi cache demo swap: not a block device, no --dev, not root" {
+	run shikumi cache demo swap --dev /dev/null
+	[ "$status" -eq 1 ]
+	[[ $output == *"not a block device"* ]]
+	run shikumi cache demo swap
+	[ "$status" -eq 2 ]
+	[[ $output == *"--dev"* ]]
+	run as_user "$SHIKUMI_ROOT/build/bin/shikumi" cache demo swap --dev "$DISK"
+	[ "$status" -eq 1 ]
+	[[ $output == *"needs root"* ]]
+	[[ $(</proc/swaps) != *"$DISK "* ]]
+}
+
+@test "shikumi cache demo swap: on a disk that is swap already, as text, which it leaves on" {
+	mkswap "$DISK" >/dev/null
+	swapon "$DISK"
+	run shikumi cache demo swap --dev "$DISK" --size 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"swap area $DISK (type "[0-9]")"* ]]
+	[[ $output == *"the first page-out put 256 of 256 pages in slots "* ]]
+	[[ $output == *"touch: swap-in"* ]]
+	[[ $(</proc/swaps) == *"$DISK "* ]]
+}

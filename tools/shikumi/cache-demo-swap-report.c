@@ -249,7 +249,8 @@ static void report_text(const struct swap_demo *d)
 	       d->path, d->type, d->made_it ? ", made by the demo" : "");
 	printf("outside: free and /proc/meminfo (kB, after), sar -B (/proc/vmstat, changes), the process (kB after; faults: changes)\n");
 	printf("  %-22s %8s %9s %9s %10s %8s %8s %8s %8s %8s %7s %7s\n", "step", "ms",
-	       "SwapUsed", "SwapFree", "SwapCached", "pswpout", "pswpin", "majflt", "VmSwap", "VmRSS", "ru_maj", "ru_min");
+	       "SwapUsed", "SwapFree", "SwapCached", "pswpout", "pswpin", "majflt", "VmSwap",
+	       "VmRSS", "ru_maj", "ru_min");
 	for (i = 0; i < d->nstep; i++)
 		outside_row(&d->step[i]);
 	printf("\ninside: the region's PTEs (shikumi_ptdump), the disk's requests (shikumi_ramdisk), the slots checked\n");

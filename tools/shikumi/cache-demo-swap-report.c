@@ -235,7 +235,7 @@ static void layout_text(const struct swap_demo *d)
 		runs += !i || d->slot_out[i - 1] < 0 || d->slot_out[i - 1] + 1 != o;
 	}
 	printf("\nthe first page-out put %" PRIu64 " of %" PRIu64 " pages in slots %lld-%lld"
-	       " (sectors %lld-%lld of %s) in %" PRIu64 " runs of consecutive slots\n",
+	       " (sectors %lld-%lld of %s) in %" PRIu64 " run(s) of consecutive slots\n",
 	       n, d->pages, (long long)lo, (long long)hi, (long long)lo * 8,
 	       (long long)hi * 8 + 7, d->disk, runs);
 }
@@ -259,7 +259,8 @@ static void report_text(const struct swap_demo *d)
 	       "check", "pages", "matched", "unmatched", "stray", "same");
 	for (i = 0; i < d->nstep; i++)
 		inside_row(&d->step[i]);
-	printf("  (check: the pages' slots against the step's requests; same: in the slot of the first page-out)\n");
+	printf("  (check: the pages' slots against the step's requests; same: in the slot of the first page-out;\n"
+	       "   a page found in the swap cache is not read, and a clean one dropped from it is not written)\n");
 	printf("\nrequests by sender (op, count, 4 KiB slots, pid, comm, flags)\n");
 	for (i = 0; i < d->nstep; i++)
 		senders_row(d, &d->step[i]);

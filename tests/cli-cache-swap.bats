@@ -97,3 +97,24 @@ teardown() {
 	[[ $output == *"touch: swap-in"* ]]
 	[[ $(</proc/swaps) == *"$DISK "* ]]
 }
+
+@test "shikumi cache demo swap: SIGTERM while paused after the page-out: the swap area it made is swapped off" {
+	err=$BATS_TEST_TMPDIR/err
+	shikumi cache demo swap --dev "$DISK" --size 1 --pause 2>"$err" &
+	pid=$!
+	for _ in $(seq 300); do
+		read -r _ _ state _ <"/proc/$pid/stat"
+		[[ $state == T ]] && break
+		nap 0.1
+	done
+	[[ $state == T ]]
+	[[ $(</proc/swaps) == *"$DISK "* ]]
+	kill -TERM "$pid"
+	kill -CONT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	cat "$err"
+	[ "$st" -eq 1 ]
+	[[ $(<"$err") == *"stopped by"* ]]
+	[[ $(</proc/swaps) != *"$DISK "* ]]
+}

@@ -408,6 +408,8 @@ static int swap_open(struct swap_demo *d)
 		p_err("out of memory");
 		return -1;
 	}
+	memset(d->slot_out, 0xff, d->pages * sizeof(*d->slot));		/* -1: none yet */
+	memset(d->slot_again, 0xff, d->pages * sizeof(*d->slot));
 	catch_signals();
 	if (swap_start(d))
 		return -1;

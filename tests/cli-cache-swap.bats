@@ -72,7 +72,7 @@ teardown() {
 	[[ $(<"$BATS_TEST_TMPDIR/swap.svg") == *"<svg"* ]]
 }
 
-@test "shikumi cache demo swap: not a block device, no --dev, not root" {
+@test "shikumi cache demo swap: not a block device, no --dev, not root, a disk with a file system" {
 	run shikumi cache demo swap --dev /dev/null
 	[ "$status" -eq 1 ]
 	[[ $output == *"not a block device"* ]]
@@ -83,6 +83,13 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"needs root"* ]]
 	[[ $(</proc/swaps) != *"$DISK "* ]]
+	# a file system on the disk is never overwritten
+	mkfs.ext4 -q -F "$DISK"
+	run shikumi cache demo swap --dev "$DISK" --size 1
+	[ "$status" -eq 1 ]
+	[[ $output == *"holds data"*"mkswap $DISK"* ]]
+	[[ $(</proc/swaps) != *"$DISK "* ]]
+	fsck.ext4 -fn "$DISK"
 }
 
 @test "shikumi cache demo swap: on a disk that is swap already, as text, which it leaves on" {

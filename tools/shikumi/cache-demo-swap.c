@@ -33,8 +33,9 @@ static const struct cmd_help swap_help = {
 	.details =
 	"DEV is a whole shikumi disk (/dev/shikumi-ramN).  If it is active swap (in\n"
 	"/proc/swaps) the demo uses it as it is; otherwise it writes a swap header\n"
-	"on it, as mkswap does (whatever DEV held is lost; a mounted disk is\n"
-	"refused), swapon()s it with the highest priority and swapoff()s it at the\n"
+	"on it, as mkswap does, if it is empty (its first 128 KiB zero, or an\n"
+	"inactive swap area: a disk with a file system or a partition table is\n"
+	"refused, and so is a mounted one), swapon()s it with the highest priority and swapoff()s it at the\n"
 	"end, also on an error and on SIGINT, SIGTERM or SIGHUP.  Each step is\n"
 	"shown from outside (free's swap used, /proc/meminfo's SwapFree, sar -B's\n"
 	"pswpout, pswpin and pgmajfault from /proc/vmstat, the process's VmSwap and\n"
@@ -174,13 +175,52 @@ out:
 	return ret;
 }
 
+/*
+ * The demo makes swap only of a disk with nothing on it: its first
+ * EMPTY_CHECK bytes all zero (where partition tables and the superblocks of
+ * ext4, XFS and btrfs live) or an inactive swap area's first page.
+ */
+#define EMPTY_CHECK	(128 * 1024)
+
+static int check_empty(const struct swap_demo *d)
+{
+	unsigned char *buf = malloc(EMPTY_CHECK);
+	size_t i, from = 0;
+	int fd, ret = -1;
+
+	if (!buf) {
+		p_err("out of memory");
+		return -1;
+	}
+	fd = open(d->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pread(fd, buf, EMPTY_CHECK, 0) != EMPTY_CHECK) {
+		p_err("cannot read %s: %s", d->path, strerror(errno));
+		goto out;
+	}
+	if (!memcmp(buf + PGC_PAGE - 10, "SWAPSPACE2", 10))
+		from = PGC_PAGE;
+	for (i = from; i < EMPTY_CHECK && !buf[i]; i++)
+		;
+	if (i < EMPTY_CHECK) {
+		p_err("%s holds data (byte %zu is not zero: a file system, a partition table?), which a swap header would destroy; give an empty shikumi disk, or make it swap yourself: mkswap %s && swapon %s",
+		      d->path, i, d->path, d->path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
+}
+
 /* Use @d's device if it is swap; else make it swap (undone at the end). */
 static int swap_start(struct swap_demo *d)
 {
 	d->type = find_type(d);
 	if (d->type >= 0)
 		return 0;
-	if (write_header(d))
+	if (check_empty(d) || write_header(d))
 		return -1;
 	if (swapon(d->path, SWAP_FLAG_PREFER | (SWAP_PRIO & SWAP_FLAG_PRIO_MASK))) {
 		p_err("swapon %s: %s", d->path, strerror(errno));

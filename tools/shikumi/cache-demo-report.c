@@ -162,8 +162,9 @@ static void report_text(const struct demo *d, const struct req_sum *r)
 {
 	int i;
 
-	printf("shikumi cache demo %s: a %" PRIu64 " KiB file in %s on %s (disk %s), pid %d\n\n",
-	       d->name, d->size / 1024, d->dir, d->dev, d->disk, (int)d->pid);
+	printf("shikumi cache demo %s: a %" PRIu64 " KiB %s in %s on %s (disk %s), pid %d\n\n",
+	       d->name, d->size / 1024, d->what ? d->what : "file", d->dir, d->dev, d->disk,
+	       (int)d->pid);
 	printf("outside: /proc/meminfo (kB, after the step), /proc/vmstat, /sys/block/%s/stat (changes)\n",
 	       d->disk);
 	printf("  %-22s %9s %9s %9s %8s %9s %8s %8s %7s %8s %7s %8s\n", "step", "ms",
@@ -184,6 +185,8 @@ static void report_text(const struct demo *d, const struct req_sum *r)
 		printf("\nvm.dirty_expire_centisecs %s and vm.dirty_writeback_centisecs %s, lowered to %llu and %llu during the demo, and put back\n",
 		       d->expire_old, d->interval_old, U(d->expire), U(d->interval));
 	samples_text(d);
+	if (d->own_text)
+		d->own_text(d);
 }
 
 /* ---- JSON ------------------------------------------------------------------- */
@@ -203,6 +206,10 @@ static void json_outside(struct json *j, const struct demo_step *s)
 	json_u64(j, "disk_read_sectors", b->rd_sectors - a->rd_sectors);
 	json_u64(j, "disk_writes", b->wr_ios - a->wr_ios);
 	json_u64(j, "disk_write_sectors", b->wr_sectors - a->wr_sectors);
+	json_i64(j, "buffers_kb", b->buffers_kb);
+	json_i64(j, "buffers_kb_delta", b->buffers_kb - a->buffers_kb);
+	json_i64(j, "mapped_kb", b->mapped_kb);
+	json_i64(j, "mapped_kb_delta", b->mapped_kb - a->mapped_kb);
 	json_object_end(j);
 }
 
@@ -287,6 +294,8 @@ static void report_json_steps(struct json *j, const struct demo *d,
 		json_double(j, "ms", ms(s->ns));
 		json_outside(j, s);
 		json_inside(j, s, &r[i]);
+		if (d->own_json)
+			d->own_json(j, d, i);
 		json_object_end(j);
 	}
 	json_array_end(j);

@@ -182,6 +182,8 @@ static void snap(const struct demo *d, struct demo_snap *s)
 	s->cached_kb = meminfo_kb("Cached");
 	s->dirty_kb = meminfo_kb("Dirty");
 	s->writeback_kb = meminfo_kb("Writeback");
+	s->buffers_kb = meminfo_kb("Buffers");
+	s->mapped_kb = meminfo_kb("Mapped");
 	s->pgpgin_kb = vmstat("pgpgin");
 	s->pgpgout_kb = vmstat("pgpgout");
 	disk_stat(d, s);

@@ -31,6 +31,7 @@
 /* the outside view at one moment */
 struct demo_snap {
 	long long cached_kb, dirty_kb, writeback_kb;	/* /proc/meminfo */
+	long long buffers_kb, mapped_kb;		/* /proc/meminfo */
 	long long pgpgin_kb, pgpgout_kb;		/* /proc/vmstat */
 	uint64_t rd_ios, rd_sectors, wr_ios, wr_sectors;	/* the disk's stat */
 };
@@ -71,6 +72,11 @@ struct demo {
 	char expire_old[32], interval_old[32];
 	uint64_t expire, interval;
 	bool lowered;
+	/* a demo's own part of the report (mmap, buffer), and its data */
+	const char *what;		/* the report's "file", if NULL */
+	void (*own_text)(const struct demo *d);
+	void (*own_json)(struct json *j, const struct demo *d, int step);
+	void *own;
 };
 
 extern volatile sig_atomic_t demo_signal;

@@ -351,6 +351,7 @@ static const struct cmd demo_cmds[] = {
 	{ "read", demo_read_cmd, "a first read goes to the disk, readahead too; a second not" },
 	{ "write", demo_write_cmd, "written pages stay dirty until the flusher or fsync" },
 	{ "direct", demo_direct_cmd, "O_DIRECT goes to the disk and skips the page cache" },
+	{ "mmap", demo_mmap_cmd, "two processes map one file: one PFN, a dirty PTE, msync" },
 	{ "swap", demo_swap_cmd, "pages pushed out to swap, and read back by major faults" },
 	{ NULL, NULL, NULL },
 };
@@ -358,5 +359,5 @@ static const struct cmd demo_cmds[] = {
 int cache_demo_cmd(int argc, char **argv)
 {
 	return run_subcommand(argc, argv, demo_cmds,
-			      "shikumi cache demo read|write|direct|swap [OPTIONS]");
+			      "shikumi cache demo read|write|direct|mmap|swap [OPTIONS]");
 }

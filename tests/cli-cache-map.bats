@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 #
-# shikumi cache demo mmap: the demo's claims against oracles of its own:
-# both processes' /proc/PID/pagemap and /proc/kpageflags
+# shikumi cache demo mmap and buffer: the demos' claims against oracles of
+# their own: both processes' /proc/PID/pagemap and /proc/kpageflags
 # (tests/helpers/mapshare.c), fincore(1), the disk's /sys/block/*/stat,
 # /proc/meminfo and the pid the test started.
 
@@ -116,4 +116,81 @@ slack() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"shikumi load shikumi_ptdump"* ]]
+}
+
+# buffers_kb: meminfo's Buffers
+buffers_kb() {
+	awk '$1 == "Buffers:" { print $2 }' /proc/meminfo
+}
+
+@test "cache demo buffer: reading the device fills its cache, Buffers by as much; walking the tree reads metadata, REQ_META, from the demo's pid; the disk's stat agrees" {
+	read -r r0 rs0 _ < <(disk_stat)
+	shikumi cache demo buffer --dir "$mnt" --size 4 --files 400 --keep --json \
+		>"$BATS_TEST_TMPDIR/out" &
+	pid=$!
+	wait "$pid"
+	read -r r1 rs1 _ < <(disk_stat)
+	out=$(<"$BATS_TEST_TMPDIR/out")
+	echo "$out"
+	[ "$(jq .pid <<<"$out")" -eq "$pid" ]
+	sl=$(slack)
+	# every read the disk served during the demo is in one of its steps
+	[ "$(jq '[.steps[].requests.reads] | add' <<<"$out")" -eq $((r1 - r0)) ]
+	[ "$(jq '[.steps[].requests.read_bytes] | add' <<<"$out")" -eq $(((rs1 - rs0) * 512)) ]
+	# the device's first 4 MiB, all cached, nothing read past them (the
+	# reads go out through the readahead code, flagged so, but only for
+	# the pages asked for); Buffers grew by what the device's cache gained
+	jq -e --argjson pid "$pid" --argjson sl "$sl" '
+		(.steps | map(.step == "read_device") | index(true)) as $i |
+		.steps[$i] as $s | .steps[$i - 1].device as $p |
+		($s.device.cached - $p.cached) as $gain |
+		$s.device.read_range_cached == 1024 and $gain > 900 and
+		$s.device.cached - 1024 == $p.cached - $p.read_range_cached and
+		($s.outside.buffers_kb_delta - 4 * $gain | fabs) <= $sl and
+		$s.requests.read_bytes <= 4194304 and
+		$s.requests.read_bytes == $s.outside.disk_read_sectors * 512 and
+		([$s.requests.senders[] | select(.op == "read") | .pid == $pid] | all)' <<<"$out"
+	# the walk: 400 files in 8 directories (and the tree's own) found; the
+	# device's cache grows, Buffers by as much; metadata reads, sent by
+	# the demo with the meta flag
+	jq -e --argjson pid "$pid" --argjson sl "$sl" '
+		(.steps | map(.step == "walk_tree") | index(true)) as $i |
+		.steps[$i] as $s | ($s.device.cached - .steps[$i - 1].device.cached) as $gain |
+		$s.device.files_found == 400 and $s.device.dirs_found == 9 and
+		$gain > 0 and ($s.outside.buffers_kb_delta - 4 * $gain | fabs) <= $sl and
+		$s.device.meta_reads > 0 and
+		([$s.requests.senders[] | select(.op == "read" and .pid == $pid and
+			(.flags | index("meta")))] | map(.requests) | add) == $s.device.meta_reads' <<<"$out"
+	# by the test's own hand: drop, stat the kept tree again: meminfo's
+	# Buffers grows, the disk reads
+	tree=$(jq -r '.dir + "/shikumi-cache-demo-buffer." + (.pid | tostring)' <<<"$out")
+	[ "$(find "$tree" -type f | wc -l)" -eq 400 ]
+	echo 3 >/proc/sys/vm/drop_caches
+	read -r r0 _ < <(disk_stat)
+	b0=$(buffers_kb)
+	ls -lR "$tree" >/dev/null
+	b1=$(buffers_kb)
+	read -r r1 _ < <(disk_stat)
+	echo "Buffers $b0 -> $b1 kB, reads $r0 -> $r1"
+	[ "$b1" -gt "$b0" ]
+	[ "$r1" -gt "$r0" ]
+	rm -r "$tree"
+}
+
+@test "cache demo buffer: the text report, the tree removed; bad --files, non-root: clear errors" {
+	run shikumi cache demo buffer --dir "$mnt" --size 1 --files 20
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"the device's own cache"*"walk the tree"* ]]
+	[ -z "$(ls "$mnt" | grep shikumi-cache-demo || true)" ]
+	run shikumi cache demo buffer --dir "$mnt" --files 0
+	[ "$status" -eq 2 ]
+	[[ $output == *"--files"* ]]
+	run shikumi cache demo buffer --dir "$mnt" --size 100
+	[ "$status" -eq 1 ]
+	[[ $output == *"fewer than --size"* ]]
+	[ -z "$(ls "$mnt" | grep shikumi-cache-demo || true)" ]
+	run as_user "$SHIKUMI_ROOT/build/bin/shikumi" cache demo buffer --dir "$mnt"
+	[ "$status" -eq 1 ]
+	[[ $output == *"needs root"* ]]
 }

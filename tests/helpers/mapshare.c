@@ -9,20 +9,14 @@
  * store, after it and after msync(MS_SYNC).  Prints "key value" lines:
  * pages, present (in both), same (one PFN in both), mapped (KPF_MMAP),
  * dirty_before, dirty_stored, dirty_synced.  Root only (PFNs).
- *
- * shikumi-mapshare -r FILE: the pages of FILE (a block device too) that
- * mincore(2) finds in the page cache, for the buffer demo's tests
- * (fincore(1) sizes a block device as 0 bytes).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <linux/kernel-page-flags.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -121,30 +115,6 @@ static void child_pfns(int fd, uint64_t *pfn, size_t pages)
 	}
 }
 
-/* mincore(2)'s count of @path's cached pages */
-static int resident(const char *path)
-{
-	uint64_t size = 0, i, n = 0;
-	unsigned char *vec;
-	struct stat st;
-	void *p;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || fstat(fd, &st))
-		die(path);
-	size = (uint64_t)st.st_size;
-	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &size))
-		die("BLKGETSIZE64");
-	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	vec = calloc(size / PAGE + 1, 1);
-	if (p == MAP_FAILED || !vec || mincore(p, size, vec))
-		die("mincore");
-	for (i = 0; i < (size + PAGE - 1) / PAGE; i++)
-		n += vec[i] & 1;
-	printf("%llu\n", (unsigned long long)n);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	int down[2], up[2];
@@ -155,10 +125,8 @@ int main(int argc, char **argv)
 	FILE *f;
 	pid_t pid;
 
-	if (argc == 3 && !strcmp(argv[1], "-r"))
-		return resident(argv[2]);
 	if (argc != 3 || stat(argv[1], &st)) {
-		fprintf(stderr, "usage: shikumi-mapshare FILE PFNS | -r FILE\n");
+		fprintf(stderr, "usage: shikumi-mapshare FILE PFNS\n");
 		return 2;
 	}
 	size = (size_t)st.st_size / PAGE * PAGE;

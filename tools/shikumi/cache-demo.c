@@ -352,6 +352,7 @@ static const struct cmd demo_cmds[] = {
 	{ "write", demo_write_cmd, "written pages stay dirty until the flusher or fsync" },
 	{ "direct", demo_direct_cmd, "O_DIRECT goes to the disk and skips the page cache" },
 	{ "mmap", demo_mmap_cmd, "two processes map one file: one PFN, a dirty PTE, msync" },
+	{ "buffer", demo_buffer_cmd, "the block device's own cache: raw reads, metadata" },
 	{ "swap", demo_swap_cmd, "pages pushed out to swap, and read back by major faults" },
 	{ NULL, NULL, NULL },
 };
@@ -359,5 +360,5 @@ static const struct cmd demo_cmds[] = {
 int cache_demo_cmd(int argc, char **argv)
 {
 	return run_subcommand(argc, argv, demo_cmds,
-			      "shikumi cache demo read|write|direct|mmap|swap [OPTIONS]");
+			      "shikumi cache demo read|write|direct|mmap|buffer|swap [OPTIONS]");
 }

@@ -108,8 +108,9 @@ int demo_read_cmd(int argc, char **argv);
 int demo_direct_cmd(int argc, char **argv);
 int demo_write_cmd(int argc, char **argv);
 
-/* cache-demo-mmap.c */
+/* cache-demo-mmap.c, cache-demo-buffer.c */
 int demo_mmap_cmd(int argc, char **argv);
+int demo_buffer_cmd(int argc, char **argv);
 
 /* cache-demo-swap.c */
 int demo_swap_cmd(int argc, char **argv);

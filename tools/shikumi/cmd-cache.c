@@ -10,9 +10,10 @@
  *                              writeback, mapped, active
  *   demo       cache-demo.c    the book's experiments, read, write
  *                              (cache-demo-write.c) and direct
- *                              (cache-demo-read.c): the outside view
- *                              beside the file's pages and the disk's
- *                              requests (cache-demo-report.c)
+ *                              (cache-demo-read.c), mmap and buffer
+ *                              (cache-demo-mmap.c, -buffer.c): the
+ *                              outside view beside the file's pages and
+ *                              the disk's requests (cache-demo-report.c)
  *   bench      cache-bench.c   a benchmark: the view of a fully cached
  *                              file against fincore and mincore()
  *
@@ -24,7 +25,7 @@
 
 static const struct cmd cache_cmds[] = {
 	{ "show", cache_show_cmd, "a file's pages in the page cache, and their state" },
-	{ "demo", cache_demo_cmd, "the book's experiments: read, write, direct" },
+	{ "demo", cache_demo_cmd, "the book's experiments: read, write, direct, mmap, buffer" },
 	{ "bench", cache_bench_cmd, "a benchmark: the view of a cached file against fincore" },
 	{ NULL, NULL, NULL },
 };

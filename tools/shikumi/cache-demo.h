@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * shikumi cache demo: what the demos' files share (cache-demo.c, the
- * frame; cache-demo-read.c, read and direct; cache-demo-write.c, write).
+ * frame; cache-demo-read.c, read and direct; cache-demo-write.c, write;
+ * cache-demo-mmap.c and cache-demo-buffer.c; cache-demo-swap.c has its
+ * own steps and report, in cache-demo-swap.h).
  * A demo is a row of steps.  Every step looks from outside (meminfo,
  * vmstat, the disk's stat) before and after its action, and from inside
  * (the file's pages in shikumi_pgcache, the requests in shikumi_ramdisk's

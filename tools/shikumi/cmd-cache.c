@@ -13,7 +13,10 @@
  *                              (cache-demo-read.c), mmap and buffer
  *                              (cache-demo-mmap.c, -buffer.c): the
  *                              outside view beside the file's pages and
- *                              the disk's requests (cache-demo-report.c)
+ *                              the disk's requests (cache-demo-report.c);
+ *                              swap (cache-demo-swap.c, its own report
+ *                              in cache-demo-swap-report.c): the PTEs'
+ *                              swap entries beside the disk's requests
  *   bench      cache-bench.c   a benchmark: the view of a fully cached
  *                              file against fincore and mincore()
  *
@@ -25,7 +28,7 @@
 
 static const struct cmd cache_cmds[] = {
 	{ "show", cache_show_cmd, "a file's pages in the page cache, and their state" },
-	{ "demo", cache_demo_cmd, "the book's experiments: read, write, direct, mmap, buffer" },
+	{ "demo", cache_demo_cmd, "the book's experiments: read, write, direct, mmap, buffer, swap" },
 	{ "bench", cache_bench_cmd, "a benchmark: the view of a cached file against fincore" },
 	{ NULL, NULL, NULL },
 };

@@ -28,7 +28,7 @@
 
 static const struct cmd cache_cmds[] = {
 	{ "show", cache_show_cmd, "a file's pages in the page cache, and their state" },
-	{ "demo", cache_demo_cmd, "the book's experiments: read, write, direct, mmap, buffer, swap" },
+	{ "demo", cache_demo_cmd, "the book's read, write, direct, mmap, buffer and swap" },
 	{ "bench", cache_bench_cmd, "a benchmark: the view of a cached file against fincore" },
 	{ NULL, NULL, NULL },
 };

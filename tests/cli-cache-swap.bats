@@ -108,7 +108,8 @@ teardown() {
 	err=$BATS_TEST_TMPDIR/err
 	shikumi cache demo swap --dev "$DISK" --size 1 --pause 2>"$err" &
 	pid=$!
-	for _ in $(seq 300); do
+	# up to 120 s: the page-out comes first, and a TCG guest may be slow
+	for _ in $(seq 1200); do
 		read -r _ _ state _ <"/proc/$pid/stat"
 		[[ $state == T ]] && break
 		nap 0.1

@@ -32,10 +32,25 @@
 #define PM_TYPE(e)	((e) & 0x1f)
 #define PM_OFFSET(e)	(((e) >> 5) & ((1ULL << 50) - 1))
 
+static pid_t demo;	/* the command, once forked (in the parent) */
+
+/*
+ * Never leave the demo stopped, with its swap area on: it is told to end
+ * (SIGTERM, then SIGCONT), and swaps off what it made.
+ */
+static void __attribute__((noreturn)) bail(void)
+{
+	if (demo > 0) {
+		kill(demo, SIGTERM);
+		kill(demo, SIGCONT);
+	}
+	exit(2);
+}
+
 static void die(const char *what)
 {
 	perror(what);
-	exit(2);
+	bail();
 }
 
 static long long vmstat(const char *key)
@@ -106,11 +121,11 @@ static long watch(pid_t pid, int err, const char *out, int *stopped)
 			s = strstr(line, "(swap type ");
 		if (!s || sscanf(s, "(swap type %u", &type) != 1) {
 			fprintf(stderr, "cannot parse the demo's stop line\n");
-			exit(2);
+			bail();
 		}
 		if (waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st)) {
 			fprintf(stderr, "the demo did not stop\n");
-			exit(2);
+			bail();
 		}
 		*stopped = 1;
 		n = pagemap(pid, a, b, type, out);
@@ -145,6 +160,7 @@ int main(int argc, char **argv)
 		die(argv[4]);
 	}
 	close(p[1]);
+	demo = pid;
 	swapped = watch(pid, p[0], argv[1], &stopped);
 	if (waitpid(pid, &st, 0) != pid)
 		die("waitpid");

@@ -33,6 +33,7 @@ struct bf_demo {
 	char devpath[PATH_MAX];		/* /dev/DEV */
 	char tree[PATH_MAX];		/* DIR/shikumi-cache-demo-buffer.PID */
 	uint64_t files, made;		/* asked for; made (to remove) */
+	uint64_t dirs;			/* directories made (to remove) */
 	uint64_t found_files, found_dirs;
 	struct bf_step st[DEMO_MAX_STEPS];
 };
@@ -83,9 +84,12 @@ static int tree_make(struct demo *d, struct bf_demo *b)
 	}
 	for (i = 0; i < b->files; i++) {
 		tree_name(b, i, false, p, sizeof(p));
-		if (i % PER_DIR == 0 && mkdir(p, 0700)) {
-			p_err("cannot make %s: %s", p, strerror(errno));
-			return -1;
+		if (i % PER_DIR == 0) {
+			if (mkdir(p, 0700)) {
+				p_err("cannot make %s: %s", p, strerror(errno));
+				return -1;
+			}
+			b->dirs = i / PER_DIR + 1;
 		}
 		tree_name(b, i, true, p, sizeof(p));
 		fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -115,8 +119,11 @@ static int tree_remove(struct bf_demo *b)
 		tree_name(b, i, true, p, sizeof(p));
 		if (unlink(p) && errno != ENOENT)
 			ret = -1;
-		tree_name(b, i, false, p, sizeof(p));
-		if ((i + 1 == b->made || i % PER_DIR == PER_DIR - 1) && rmdir(p) && errno != ENOENT)
+	}
+	/* every directory made, also one whose first file failed */
+	for (i = 0; i < b->dirs; i++) {
+		tree_name(b, i * PER_DIR, false, p, sizeof(p));
+		if (rmdir(p) && errno != ENOENT)
 			ret = -1;
 	}
 	if (rmdir(b->tree) && errno != ENOENT)

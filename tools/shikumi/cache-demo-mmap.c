@@ -101,14 +101,18 @@ static int child_start(struct demo *d, struct mm_demo *m)
 	int req[2], rep[2];
 	ssize_t n;
 
-	if (pipe2(req, O_CLOEXEC) || pipe2(rep, O_CLOEXEC)) {
+	if (pipe2(req, O_CLOEXEC)) {
 		p_err("pipe: %s", strerror(errno));
 		return -1;
+	}
+	if (pipe2(rep, O_CLOEXEC)) {
+		p_err("pipe: %s", strerror(errno));
+		goto close_req;
 	}
 	m->pid[1] = fork();
 	if (m->pid[1] < 0) {
 		p_err("fork: %s", strerror(errno));
-		return -1;
+		goto close_rep;
 	}
 	m->child = m->pid[1] > 0;
 	if (!m->pid[1]) {
@@ -128,6 +132,14 @@ static int child_start(struct demo *d, struct mm_demo *m)
 		return -1;
 	}
 	return 0;
+
+close_rep:
+	close(rep[0]);
+	close(rep[1]);
+close_req:
+	close(req[0]);
+	close(req[1]);
+	return -1;
 }
 
 /* Let the child go (closing its pipe) and reap it. */
@@ -139,8 +151,15 @@ static void child_stop(struct mm_demo *m)
 		close(m->rep);
 	m->req = -1;
 	m->rep = -1;
-	if (m->child && waitpid(m->pid[1], NULL, 0) < 0)
-		p_warn("waiting for pid %d: %s", (int)m->pid[1], strerror(errno));
+	if (m->child) {
+		pid_t r;
+
+		do
+			r = waitpid(m->pid[1], NULL, 0);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			p_warn("waiting for pid %d: %s", (int)m->pid[1], strerror(errno));
+	}
 	m->child = false;
 }
 

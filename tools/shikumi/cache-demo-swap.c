@@ -69,7 +69,11 @@ static void on_signal(int sig)
 	demo_signal = sig;
 }
 
-/* SIGINT, SIGTERM and SIGHUP end the demo between two of its actions. */
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT end the demo between two of its
+ * actions; SIGPIPE is ignored (a closed output is an error of a write),
+ * so that the swap area it made is always swapped off.
+ */
 static void catch_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -78,6 +82,8 @@ static void catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* ---- the device ------------------------------------------------------------ */
@@ -113,8 +119,13 @@ static int check_dev(struct swap_demo *d)
 	}
 	copy_str(d->disk, sizeof(d->disk), base);
 	d->nslots = disk_sectors(d->disk) / 8;
-	if (d->nslots < d->pages + 2) {
-		p_err("%s has %llu slots of 4 KiB: too small for %llu pages and the swap header",
+	/*
+	 * Over half full, swap is "full" to the kernel (vm_swap_full()), which
+	 * then frees a slot when its page comes back: the second page-out
+	 * would write again.
+	 */
+	if (d->nslots < 2 * d->pages + 2) {
+		p_err("%s has %llu slots of 4 KiB: %llu pages must fill at most half of them",
 		      d->path, U(d->nslots), U(d->pages));
 		return -1;
 	}
@@ -146,56 +157,23 @@ out:
 	return type;
 }
 
-/* What mkswap writes: a version 1 header with no bad pages. */
-static int write_header(const struct swap_demo *d)
-{
-	unsigned char *h = calloc(1, PGC_PAGE);
-	uint32_t v[3] = { 1, (uint32_t)(d->nslots - 1), 0 };
-	int fd, ret = -1;
-
-	if (!h) {
-		p_err("out of memory");
-		return -1;
-	}
-	memcpy(h + 1024, v, sizeof(v));		/* version, last_page, nr_badpages */
-	memcpy(h + PGC_PAGE - 10, "SWAPSPACE2", 10);
-	fd = open(d->path, O_WRONLY | O_EXCL | O_CLOEXEC);
-	if (fd < 0) {
-		p_err("cannot open %s%s: %s", d->path, errno == EBUSY ? " (mounted or in use?)" : "",
-		      strerror(errno));
-		goto out;
-	}
-	if (pwrite(fd, h, PGC_PAGE, 0) != (ssize_t)PGC_PAGE || fsync(fd))
-		p_err("cannot write a swap header on %s: %s", d->path, strerror(errno));
-	else
-		ret = 0;
-	close(fd);
-out:
-	free(h);
-	return ret;
-}
-
 /*
  * The demo makes swap only of a disk with nothing on it: its first
  * EMPTY_CHECK bytes all zero (where partition tables and the superblocks of
- * ext4, XFS and btrfs live) or an inactive swap area's first page.
+ * ext4, XFS and btrfs live) or an inactive swap area's first page.  @fd is
+ * the disk opened O_EXCL, which no mount or other exclusive opener can
+ * share, from this check to the header's write.
  */
 #define EMPTY_CHECK	(128 * 1024)
 
-static int check_empty(const struct swap_demo *d)
+static int check_empty(const struct swap_demo *d, int fd, unsigned char *buf)
 {
-	unsigned char *buf = malloc(EMPTY_CHECK);
+	ssize_t n = pread(fd, buf, EMPTY_CHECK, 0);
 	size_t i, from = 0;
-	int fd, ret = -1;
 
-	if (!buf) {
-		p_err("out of memory");
+	if (n != EMPTY_CHECK) {
+		p_err("cannot read %s: %s", d->path, n < 0 ? strerror(errno) : "short read");
 		return -1;
-	}
-	fd = open(d->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || pread(fd, buf, EMPTY_CHECK, 0) != EMPTY_CHECK) {
-		p_err("cannot read %s: %s", d->path, strerror(errno));
-		goto out;
 	}
 	if (!memcmp(buf + PGC_PAGE - 10, "SWAPSPACE2", 10))
 		from = PGC_PAGE;
@@ -204,13 +182,44 @@ static int check_empty(const struct swap_demo *d)
 	if (i < EMPTY_CHECK) {
 		p_err("%s holds data (byte %zu is not zero: a file system, a partition table?), which a swap header would destroy; give an empty shikumi disk, or make it swap yourself: mkswap %s && swapon %s",
 		      d->path, i, d->path, d->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* If the disk is empty, what mkswap writes: a version 1 header, no bad pages. */
+static int write_header(const struct swap_demo *d)
+{
+	unsigned char *h = calloc(1, EMPTY_CHECK);
+	uint32_t v[3] = { 1, (uint32_t)(d->nslots - 1), 0 };
+	ssize_t n;
+	int fd, ret = -1;
+
+	if (!h) {
+		p_err("out of memory");
+		return -1;
+	}
+	fd = open(d->path, O_RDWR | O_EXCL | O_CLOEXEC);
+	if (fd < 0) {
+		p_err("cannot open %s%s: %s", d->path, errno == EBUSY ? " (mounted or in use?)" : "",
+		      strerror(errno));
 		goto out;
 	}
-	ret = 0;
+	if (check_empty(d, fd, h))
+		goto out_close;
+	memset(h, 0, PGC_PAGE);
+	memcpy(h + 1024, v, sizeof(v));		/* version, last_page, nr_badpages */
+	memcpy(h + PGC_PAGE - 10, "SWAPSPACE2", 10);
+	n = pwrite(fd, h, PGC_PAGE, 0);
+	if (n != (ssize_t)PGC_PAGE || fsync(fd))
+		p_err("cannot write a swap header on %s: %s", d->path,
+		      n >= 0 && n != (ssize_t)PGC_PAGE ? "short write" : strerror(errno));
+	else
+		ret = 0;
+out_close:
+	close(fd);
 out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
+	free(h);
 	return ret;
 }
 
@@ -220,7 +229,7 @@ static int swap_start(struct swap_demo *d)
 	d->type = find_type(d);
 	if (d->type >= 0)
 		return 0;
-	if (check_empty(d) || write_header(d))
+	if (write_header(d))
 		return -1;
 	if (swapon(d->path, SWAP_FLAG_PREFER | (SWAP_PRIO & SWAP_FLAG_PRIO_MASK))) {
 		p_err("swapon %s: %s", d->path, strerror(errno));
@@ -236,19 +245,39 @@ static int swap_start(struct swap_demo *d)
 	return 0;
 }
 
+/*
+ * swapoff() gives up with EINTR when a signal comes while it reads the
+ * pages back: the signals wait until it is done.
+ */
 static int swap_stop(struct swap_demo *d)
 {
+	sigset_t all, old;
+	int r, err;
+
 	if (!d->made)
 		return 0;
 	d->made = false;
-	if (swapoff(d->path)) {
-		p_err("swapoff %s: %s; do it by hand", d->path, strerror(errno));
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	do
+		r = swapoff(d->path);
+	while (r && errno == EINTR);
+	err = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		p_err("swapoff %s: %s; do it by hand", d->path, strerror(err));
 		return -1;
 	}
 	return 0;
 }
 
-/* Wait until the disk has no request in flight: the step's all traced. */
+/*
+ * Wait until the disk has no request in flight and no page is under
+ * writeback: the step's requests are all traced.  inflight counts only the
+ * requests the disk has started; a page-out's writes may still wait in a
+ * plug that kblockd flushes, but their pages are under writeback from
+ * before they are sent until they complete.
+ */
 static int wait_idle(const struct swap_demo *d)
 {
 	struct timespec ts = { 0, 5 * NSEC_PER_MSEC };
@@ -263,11 +292,12 @@ static int wait_idle(const struct swap_demo *d)
 			p_err("cannot read %s", p);
 			return -1;
 		}
-		if (!r && !w)
+		if (!r && !w && vmstat("nr_writeback") == 0)
 			return 0;
 		nanosleep(&ts, NULL);
 	}
-	p_err("%s still has requests in flight after %d s", d->disk, IDLE_WAIT_S);
+	p_err("%s still has requests in flight, or pages under writeback, after %d s",
+	      d->disk, IDLE_WAIT_S);
 	return -1;
 }
 

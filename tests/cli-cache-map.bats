@@ -56,6 +56,8 @@ slack() {
 	[ "$(jq .pid <<<"$out")" -eq "$pid" ]
 	f=$(jq -r '.dir + "/shikumi-cache-demo." + (.pid | tostring)' <<<"$out")
 	sl=$(slack)
+	rt=$(jq '.steps[] | select(.step == "map") | .mapping.retouched' <<<"$out")
+	[[ $rt -eq 0 ]] || echo "# the kernel unmapped the file's pages between touch and look: touched again $rt time(s)" >&3
 	# mapped and read by both: the same 1024 PFNs, each page mapped twice,
 	# counted once in Mapped; nothing read from the disk (it was cached)
 	jq -e --argjson sl "$sl" '.steps[] | select(.step == "map") |

@@ -193,8 +193,9 @@ int pgc_view_read(const char *path, const char *range, struct pgc_view *v)
 		pgc_query_err(v, query, errno ? errno : EIO);
 		goto close_cache;
 	}
-	while ((n = read(cfd, buf, sizeof(buf))) > 0)
-		if (pgc_push(v, buf, (size_t)n / sizeof(buf[0])))
+	/* a signal (a demo's SIGTERM) interrupts the walk, which goes on */
+	while ((n = read(cfd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && pgc_push(v, buf, (size_t)n / sizeof(buf[0])))
 			goto close_cache;
 	if (n < 0) {
 		p_err("reading %s: %s", PGC_CACHE, strerror(errno));

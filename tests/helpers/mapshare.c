@@ -45,6 +45,8 @@ static unsigned char *map_read(const char *path, size_t size)
 	if (p == MAP_FAILED)
 		die("mmap");
 	close(fd);
+	/* as the demo's: 4 KiB pages, which khugepaged leaves alone */
+	madvise((void *)p, size, MADV_NOHUGEPAGE);
 	for (i = 0; i < size; i += PAGE)
 		(void)p[i];
 	return (unsigned char *)p;

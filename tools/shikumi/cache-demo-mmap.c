@@ -58,7 +58,9 @@ static const struct cmd_help mmap_help = {
 		   "and leaves the page and the PTEs clean.",
 	.details =
 	"The demo writes the file and fsyncs it, then it and a child it forks map\n"
-	"it MAP_SHARED and read every page.  The demo stores a byte into every\n"
+	"it MAP_SHARED, with MADV_NOHUGEPAGE, and read every page (without it, on\n"
+	"7.x, khugepaged may collapse the file's folios into 2 MiB ones, mapped by\n"
+	"PMDs: it unmaps every PTE while it does).  The demo stores a byte into every\n"
 	"page through its mapping and calls msync(MS_SYNC); at the end both unmap.\n"
 	"Besides the steps' outside and inside views (as in 'shikumi cache demo\n"
 	"read'; meminfo's Mapped counts each mapped page once), each step shows\n"
@@ -88,6 +90,7 @@ static void __attribute__((noreturn)) child_run(const char *path, uint64_t size,
 	p = fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p != MAP_FAILED) {
 		va = (uintptr_t)p;
+		madvise(p, size, MADV_NOHUGEPAGE);	/* 4 KiB pages, as the demo's */
 		touch(va, size, PGC_PAGE, false);
 	} else {
 		p_err("child: cannot map %s: %s", path, strerror(errno));
@@ -280,9 +283,10 @@ static int retouch(struct demo *d, struct mm_demo *m)
 
 /*
  * The map step's look.  Between the touch and the look the kernel may
- * unmap a file's pages from every page table (seen on 7.2, once in about
- * six runs: both processes' PTEs gone, the page cache's mapcounts 0,
- * meminfo's Mapped 4 MiB down); then both touch again and the demo looks
+ * unmap a file's pages from every page table: on 7.2, before the mappings
+ * were MADV_NOHUGEPAGE, once in about six runs khugepaged collapsed the
+ * file's 64 folios of 16 pages into 2 of 512 and unmapped every PTE while
+ * it did.  Should anything else do it, both touch again and the demo looks
  * again, up to MM_LOOKS times, and counts it (the report says so).
  */
 static int map_look(struct demo *d, struct mm_demo *m, struct demo_step *s)
@@ -324,6 +328,8 @@ static int map_both(struct demo *d, struct mm_demo *m)
 		return -1;
 	}
 	m->va[0] = (uintptr_t)m->map;
+	/* no collapse into 2 MiB folios by khugepaged, no PMD mapping */
+	madvise(m->map, d->size, MADV_NOHUGEPAGE);
 	touch(m->va[0], d->size, PGC_PAGE, false);
 	m->mapped = true;
 	return 0;

@@ -65,6 +65,7 @@ teardown() {
 			.outside.ru_majflt_delta <= $n and .pages_intact == $n and
 			.outside.pswpin_delta >= $n)]]
 		| map(select(.[1] | not) | .[0]) | join(" ")' "$js")
+	[ "$(jq '[.steps[].requests.trace_dropped] | add' "$js")" -eq 0 ]
 	[ -z "$failed" ]
 	# vmstat over the whole run: at least every page out and in once
 	[ "$pswpout" -ge 1024 ]
@@ -124,4 +125,25 @@ teardown() {
 	[ "$st" -eq 1 ]
 	[[ $(<"$err") == *"stopped by"* ]]
 	[[ $(</proc/swaps) != *"$DISK "* ]]
+}
+
+@test "shikumi cache demo swap: a trace too small for the swap-in's reads: the records dropped are counted, the unread slots unmatched" {
+	reload_module shikumi_ramdisk size_mb=64 trace_entries=16
+	for _ in $(seq 100); do
+		[[ -b $DISK ]] && break
+		nap 0.1
+	done
+	run shikumi cache demo swap --dev "$DISK" --size 1 --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# 256 pages come back in dozens of reads; the trace keeps 16
+	dropped=$(jq '.steps[] | select(.step == "swapin") | .requests.trace_dropped' <<<"$output")
+	unmatched=$(jq '.steps[] | select(.step == "swapin") | .check.unmatched' <<<"$output")
+	echo "# swap-in with 16 trace entries: $dropped records dropped, $unmatched pages unmatched" >&3
+	[ "$dropped" -gt 0 ]
+	[ "$unmatched" -gt 0 ]
+	# the disk's own count of reads covers what the trace missed
+	[ "$(jq '.steps[] | select(.step == "swapin") | .requests.reads + .requests.trace_dropped' <<<"$output")" -ge 17 ]
+	run shikumi cache demo swap --dev "$DISK" --size 1
+	[[ $output == *"had no room for "*" records in step 'touch: swap-in'"* ]]
 }

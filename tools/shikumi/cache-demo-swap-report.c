@@ -268,6 +268,10 @@ static void report_text(const struct swap_demo *d)
 	printf("MADV_PAGEOUT calls: %d, then %d; pages read back unchanged: %" PRIu64
 	       " from the swap cache, %" PRIu64 " after the swap-in\n", d->step[1].tries,
 	       d->step[3].tries, d->step[2].intact, d->step[4].intact);
+	for (i = 0; i < d->nstep; i++)
+		if (d->step[i].dropped)
+			printf("the trace had no room for %" PRIu64 " records in step '%s': its counts are short (a smaller --size, or load shikumi_ramdisk with a larger trace_entries)\n",
+			       d->step[i].dropped, d->step[i].label);
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
@@ -307,6 +311,7 @@ static void json_inside(struct json *j, const struct swap_step *s)
 	json_u64(j, "writes", s->writes);
 	json_u64(j, "reads", s->reads);
 	json_u64(j, "swap_flag", s->swap_flag);
+	json_u64(j, "trace_dropped", s->dropped);
 	json_u64(j, "by_demo", s->by_us);
 	json_u64(j, "slots_written", s->write_slots);
 	json_u64(j, "slots_read", s->read_slots);

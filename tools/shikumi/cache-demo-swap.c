@@ -160,24 +160,25 @@ out:
 /*
  * The demo makes swap only of a disk with nothing on it: its first
  * EMPTY_CHECK bytes all zero (where partition tables and the superblocks of
- * ext4, XFS and btrfs live) or an inactive swap area's first page.  @fd is
- * the disk opened O_EXCL, which no mount or other exclusive opener can
- * share, from this check to the header's write.
+ * ext4, XFS and btrfs live), or an inactive swap area (a first page with
+ * mkswap's signature).  @fd is the disk opened O_EXCL, which no mount or
+ * other exclusive opener can share, from this check to the header's write.
  */
 #define EMPTY_CHECK	(128 * 1024)
 
 static int check_empty(const struct swap_demo *d, int fd, unsigned char *buf)
 {
 	ssize_t n = pread(fd, buf, EMPTY_CHECK, 0);
-	size_t i, from = 0;
+	size_t i;
 
 	if (n != EMPTY_CHECK) {
 		p_err("cannot read %s: %s", d->path, n < 0 ? strerror(errno) : "short read");
 		return -1;
 	}
+	/* an inactive swap area: its slots hold nothing anyone keeps */
 	if (!memcmp(buf + PGC_PAGE - 10, "SWAPSPACE2", 10))
-		from = PGC_PAGE;
-	for (i = from; i < EMPTY_CHECK && !buf[i]; i++)
+		return 0;
+	for (i = 0; i < EMPTY_CHECK && !buf[i]; i++)
 		;
 	if (i < EMPTY_CHECK) {
 		p_err("%s holds data (byte %zu is not zero: a file system, a partition table?), which a swap header would destroy; give an empty shikumi disk, or make it swap yourself: mkswap %s && swapon %s",
@@ -308,8 +309,12 @@ static struct swap_step *step_begin(struct swap_demo *d, const char *key,
 {
 	struct swap_step *s = &d->step[d->nstep++];
 
+	struct blk_stats st = { 0 };
+
 	s->key = key;
 	s->label = label;
+	if (!read_stats(d->disk, &st))
+		s->dropped_a = st.trace_dropped;
 	swap_snap(&s->a);
 	s->t_ns = now_ns();
 	return s;
@@ -318,13 +323,20 @@ static struct swap_step *step_begin(struct swap_demo *d, const char *key,
 /* After the action: the outside, the region's PTEs, the step's requests. */
 static int step_end(struct swap_demo *d, struct swap_step *s, bool view)
 {
+	struct blk_stats st = { 0 };
+
 	if (wait_idle(d))
 		return -1;
 	s->ns = now_ns() - s->t_ns;
 	swap_snap(&s->b);
 	if (view && swap_view(d, s))
 		return -1;
-	return drain_trace(d->disk, &s->t);
+	if (drain_trace(d->disk, &s->t))
+		return -1;
+	/* records the trace had no room for: the step's counts are short */
+	if (!read_stats(d->disk, &st) && st.trace_dropped > s->dropped_a)
+		s->dropped = st.trace_dropped - s->dropped_a;
+	return 0;
 }
 
 static int fill(struct swap_demo *d)

@@ -50,6 +50,7 @@ struct swap_step {
 	struct trace_buf t;
 	struct swap_check c;
 	uint64_t reads, writes, swap_flag, by_us, read_slots, write_slots;
+	uint64_t dropped_a, dropped;	/* the trace's trace_dropped: before; the step's */
 };
 
 struct swap_demo {

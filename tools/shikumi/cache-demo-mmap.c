@@ -86,6 +86,7 @@ static void __attribute__((noreturn)) child_run(const char *path, uint64_t size,
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	p = fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p != MAP_FAILED) {
@@ -358,12 +359,8 @@ static int mmap_steps(struct demo *d, struct mm_demo *m)
 	struct demo_step *s;
 
 	s = demo_step_begin(d, "write", "write + fsync");
-	if (!s || demo_create(d, 0) || demo_write_all(d))
+	if (!s || demo_create(d, 0) || demo_write_all(d) || demo_fsync(d))
 		return -1;
-	if (fsync(d->fd)) {
-		p_err("fsync %s: %s", d->path, strerror(errno));
-		return -1;
-	}
 	if (mm_step_end(d, s) || demo_stopped())
 		return -1;
 	s = demo_step_begin(d, "map", "map, read in two procs");

@@ -69,12 +69,8 @@ static int read_steps(struct demo *d)
 	struct demo_step *s;
 
 	s = demo_step_begin(d, "write", "write + fsync");
-	if (!s || demo_create(d, 0) || demo_write_all(d))
+	if (!s || demo_create(d, 0) || demo_write_all(d) || demo_fsync(d))
 		return -1;
-	if (fsync(d->fd)) {
-		p_err("fsync %s: %s", d->path, strerror(errno));
-		return -1;
-	}
 	if (demo_step_end(d, s) || demo_stopped())
 		return -1;
 	s = demo_step_begin(d, "drop_caches", "drop_caches");

@@ -32,59 +32,36 @@ static const struct cmd_help swap_help = {
 		   "reads of the slots the page-out wrote.",
 	.details =
 	"DEV is a whole shikumi disk (/dev/shikumi-ramN).  If it is active swap (in\n"
-	"/proc/swaps) the demo uses it as it is; otherwise it writes a swap header\n"
-	"on it, as mkswap does, if it is empty (its first 128 KiB zero, or an\n"
-	"inactive swap area: a disk with a file system or a partition table is\n"
-	"refused, and so is a mounted one), swapon()s it with the highest priority and swapoff()s it at the\n"
-	"end, also on an error and on SIGINT, SIGTERM or SIGHUP.  Each step is\n"
-	"shown from outside (free's swap used, /proc/meminfo's SwapFree, sar -B's\n"
-	"pswpout, pswpin and pgmajfault from /proc/vmstat, the process's VmSwap and\n"
-	"VmRSS and its getrusage() ru_majflt and ru_minflt) and from inside: the\n"
-	"region's PTEs from shikumi_ptdump (present, or swap entries with the\n"
-	"device's swap type and the slot's offset) and the requests the disk served\n"
-	"(shikumi_ramdisk's trace; slot N is sectors 8N to 8N+7; the kernel flags\n"
-	"its swap writes, not its swap reads, as swap).  After each page-out, the\n"
-	"demo counts the pages whose slot a write of the step covered (matched) and\n"
-	"those whose slot none did (unmatched); after each touch, the same with the\n"
-	"reads and the slots the pages had before. Slots that the step's requests\n"
+	"/proc/swaps) the demo uses it as it is; otherwise it writes a swap header on\n"
+	"it, as mkswap does, if it is empty (its first 128 KiB zero, or an inactive\n"
+	"swap area: a disk with a file system or a partition table is refused, and so\n"
+	"is a mounted one), swapon()s it with the highest priority and swapoff()s it\n"
+	"at the end, also on an error and on SIGINT, SIGTERM, SIGHUP or SIGQUIT.  Each\n"
+	"step is shown from outside (free's swap used, /proc/meminfo's SwapFree,\n"
+	"sar -B's pswpout, pswpin and pgmajfault from /proc/vmstat, the process's\n"
+	"VmSwap and VmRSS and its getrusage() ru_majflt and ru_minflt) and from\n"
+	"inside: the region's PTEs from shikumi_ptdump (present, or swap entries with\n"
+	"the device's swap type and the slot's offset) and the requests the disk\n"
+	"served (shikumi_ramdisk's trace; slot N is sectors 8N to 8N+7; the kernel\n"
+	"flags its swap writes, not its swap reads, as swap).  After each page-out,\n"
+	"the demo counts the pages whose slot a write of the step covered (matched)\n"
+	"and those whose slot none did (unmatched); after each touch, the same with\n"
+	"the reads and the slots the pages had before. Slots that the step's requests\n"
 	"covered and no page holds are counted as stray.  Pages that go elsewhere\n"
-	"(another swap area of higher priority, or zswap, which keeps them\n"
-	"compressed in memory and never writes their slot) are counted, not hidden:\n"
-	"other swap types in the PTE counts, and unmatched slots.  The first\n"
-	"page-out writes every page and leaves it in the swap cache, so reading the\n"
-	"pages back costs minor faults and no read.  The pages are still clean\n"
-	"copies of their slots, so the second page-out drops them without writing,\n"
-	"and the touch that follows is a major fault and reads the same slots (swap\n"
-	"readahead may read several slots for one fault).  --pause stops the demo\n"
-	"(SIGSTOP) after the first page-out and says so on stderr, for another\n"
-	"program to look at its pages (shikumi pt dump PID, /proc/PID/pagemap);\n"
-	"kill -CONT PID lets it go on.  -o plots each page's slot against its index\n"
-	"as SVG.  The demo runs on one CPU (the one it started on): madvise()\n"
-	"drains only its own CPU's batches of pages waiting for the LRU.  Needs\n"
-	"root, shikumi_ramdisk and shikumi_ptdump.",
+	"(another swap area of higher priority, or zswap, which keeps them compressed\n"
+	"in memory and never writes their slot) are counted, not hidden: other swap\n"
+	"types in the PTE counts, and unmatched slots.  The first page-out writes\n"
+	"every page and leaves it in the swap cache, so reading the pages back costs\n"
+	"minor faults and no read.  The pages are still clean copies of their slots,\n"
+	"so the second page-out drops them without writing, and the touch that\n"
+	"follows is a major fault and reads the same slots (swap readahead may read\n"
+	"several slots for one fault).  --pause stops the demo (SIGSTOP) after the\n"
+	"first page-out and says so on stderr, for another program to look at its\n"
+	"pages (shikumi pt dump PID, /proc/PID/pagemap); kill -CONT PID lets it go\n"
+	"on.  -o plots each page's slot against its index as SVG.  The demo runs on one\n"
+	"CPU (the one it started on): madvise() drains only its own CPU's batches of\n"
+	"pages waiting for the LRU.  Needs root, shikumi_ramdisk and shikumi_ptdump.",
 };
-
-static void on_signal(int sig)
-{
-	demo_signal = sig;
-}
-
-/*
- * SIGINT, SIGTERM, SIGHUP and SIGQUIT end the demo between two of its
- * actions; SIGPIPE is ignored (a closed output is an error of a write),
- * so that the swap area it made is always swapped off.
- */
-static void catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 /* ---- the device ------------------------------------------------------------ */
 
@@ -492,7 +469,7 @@ static int swap_open(struct swap_demo *d)
 	}
 	memset(d->slot_out, 0xff, d->pages * sizeof(*d->slot));		/* -1: none yet */
 	memset(d->slot_again, 0xff, d->pages * sizeof(*d->slot));
-	catch_signals();
+	demo_catch_signals();
 	if (swap_start(d))
 		return -1;
 	ret = drain_trace(d->disk, &t);

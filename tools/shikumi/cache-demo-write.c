@@ -34,7 +34,8 @@ static const struct cmd_help write_help = {
 	"100 ms until all are written: the writes come from the flusher's kworker,\n"
 	"not sync; whether they carry the background flag is up to the file system\n"
 	"(ext4 sends its data writeback without it).  The old values are put back\n"
-	"after the fsync, also on an error and on SIGINT, SIGTERM or SIGHUP.\n"
+	"after the fsync, also on an error and on SIGINT, SIGTERM, SIGHUP or\n"
+	"SIGQUIT.\n"
 	"The second write's fsync() sends the writes from this process, with the\n"
 	"sync flag, and leaves no page dirty.  -o plots the dirty pages over time\n"
 	"as SVG.  The steps are shown as in 'shikumi cache demo read'; the file is\n"
@@ -201,12 +202,8 @@ static int write_steps(struct demo *d)
 	if (!s || demo_write_all(d) || demo_step_end(d, s))
 		return -1;
 	s = demo_step_begin(d, "fsync", "fsync");
-	if (!s)
+	if (!s || demo_fsync(d))
 		return -1;
-	if (fsync(d->fd)) {
-		p_err("fsync %s: %s", d->path, strerror(errno));
-		return -1;
-	}
 	if (demo_step_end(d, s) || demo_stopped() || restore_sysctls(d))
 		return -1;
 	return demo_remove_step(d);

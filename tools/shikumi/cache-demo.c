@@ -27,8 +27,12 @@ static void on_signal(int sig)
 	demo_signal = sig;
 }
 
-/* SIGINT, SIGTERM and SIGHUP end the demo between two of its actions. */
-static void catch_signals(void)
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT end a demo between two of its
+ * actions; SIGPIPE is ignored (a closed output is an error of a write), so
+ * that what a demo changed (sysctls, a swap area) is always put back.
+ */
+void demo_catch_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
@@ -36,6 +40,8 @@ static void catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* -1 after saying so if a signal asked the demo to stop */
@@ -132,7 +138,7 @@ int demo_open(struct demo *d, const char *name, uint64_t size_mib,
 	}
 	for (b = d->buf, i = 0; i < DEMO_CHUNK; i++)
 		b[i] = (unsigned char)(i * 31 + 7);
-	catch_signals();
+	demo_catch_signals();
 	if (drain_trace(d->disk, &t)) {
 		trace_free(&t);
 		return -1;
@@ -246,6 +252,15 @@ int demo_create(struct demo *d, int flags)
 	if (d->fd < 0) {
 		p_err("cannot create %s: %s", d->path, strerror(errno));
 		d->path[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int demo_fsync(struct demo *d)
+{
+	if (fsync(d->fd)) {
+		p_err("fsync %s: %s", d->path, strerror(errno));
 		return -1;
 	}
 	return 0;

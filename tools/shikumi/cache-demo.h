@@ -97,6 +97,8 @@ struct demo_step *demo_step_begin(struct demo *d, const char *key,
 int demo_step_end(struct demo *d, struct demo_step *s);
 int demo_create(struct demo *d, int flags);
 int demo_write_all(struct demo *d);
+int demo_fsync(struct demo *d);
+void demo_catch_signals(void);
 int demo_read_all(struct demo *d, size_t chunk);
 int demo_drop_caches(void);
 int demo_view(struct demo *d, uint64_t *dirty, uint64_t *writeback);

@@ -19,13 +19,8 @@ setup() {
 	module_loaded shikumi_ptdump || shikumi load shikumi_ptdump
 	reload_module shikumi_ramdisk size_mb=64
 	udevadm settle 2>/dev/null || true
-	# no ext4lazyinit in the background, whose I/O would fall outside the
-	# demo's steps but inside the disk's stat: inode tables and journal
-	# written now, and no prefetch of the block bitmaps after the mount
-	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$DISK"
 	mnt=$BATS_TEST_TMPDIR/mnt
-	mkdir -p "$mnt"
-	mount -o no_prefetch_block_bitmaps "$DISK" "$mnt"
+	ext4_quiet "$DISK" "$mnt"
 }
 
 teardown() {

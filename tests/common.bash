@@ -88,6 +88,16 @@ module_loaded() {
 	[[ -d /sys/module/$1 ]]
 }
 
+# ext4_quiet DISK MNT: ext4 on DISK, mounted at MNT, with no ext4lazyinit
+# I/O in the background (it would fall outside a demo's steps but inside
+# the disk's stat): inode tables and journal written by mkfs, and no
+# prefetch of the block bitmaps after the mount
+ext4_quiet() {
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$1"
+	mkdir -p "$2"
+	mount -o no_prefetch_block_bitmaps "$1" "$2"
+}
+
 # swap_on: swap on a 64 MiB shikumi_ramdisk, for this test only
 # (common_teardown swaps it off and unloads the disk, whatever happened;
 # kill the processes that have pages in it first, or swapoff reads them in)

@@ -35,6 +35,9 @@
  * headers.  An hrtimer completes each request when the model says it is
  * done and starts the next one.
  *
+ * A volatile write cache with power cuts (chapters 7 and 9), off by
+ * default, is modelled in cache.c.
+ *
  * Every completed request is recorded in a trace buffer and in the
  * statistics, both read through debugfs; see
  * include/uapi/shikumi/ramdisk.h.
@@ -328,7 +331,8 @@ static u32 shikumi_rd_flags(const struct request *rq)
 /* blk-mq                                                               */
 /* ------------------------------------------------------------------ */
 
-static blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq)
+/* Move the data of @rq; the write cache (cache.c) calls it too. */
+blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq)
 {
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
@@ -383,8 +387,14 @@ static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->flags = shikumi_rd_flags(rq);
 	shikumi_rd_origin(rq, cmd);
 
-	/* the data moves now; the model only decides when we complete */
-	cmd->status = shikumi_rd_do(rd, rq);
+	/*
+	 * The data moves now; the model only decides when we complete.
+	 * With the write cache off and the power on, one branch.
+	 */
+	if (unlikely(READ_ONCE(rd->wc_flags)))
+		cmd->status = shikumi_rd_cache_do(rd, rq);
+	else
+		cmd->status = shikumi_rd_do(rd, rq);
 
 	now = ktime_get_ns();
 	spin_lock_irqsave(&rd->lock, flags);
@@ -476,6 +486,7 @@ static void shikumi_rd_init_state(struct shikumi_rd *rd, unsigned int index)
 	shikumi_hrtimer_setup(&rd->timer, shikumi_rd_timer_fn, CLOCK_MONOTONIC,
 			      HRTIMER_MODE_ABS_SOFT);
 	rd->trace_size = shikumi_rd_trace_entries;
+	shikumi_rd_cache_init(rd);
 }
 
 /* everything a disk needs, before any disk is visible */
@@ -542,6 +553,7 @@ static void shikumi_rd_free(struct shikumi_rd *rd)
 	hrtimer_cancel(&rd->timer);
 	put_disk(rd->disk);
 	blk_mq_free_tag_set(&rd->tag_set);
+	shikumi_rd_cache_free(rd);
 	shikumi_rd_free_pages(rd);
 	kvfree(rd->trace);
 }

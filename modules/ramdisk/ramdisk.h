@@ -57,7 +57,21 @@ struct shikumi_rd_stats {
 	u64 errors;
 	u64 merged;
 	u64 head_travel;
+	/* the write cache, cache.c */
+	u64 cache_flushes;
+	u64 cache_fua_writes;
+	u64 cache_destages;
+	u64 power_cuts;
+	u64 cut_dropped;
+	u64 cut_kept;
 };
+
+/* rd->wc_flags: anything but 0 takes the cache's path (cache.c) */
+#define SHIKUMI_RD_WC_ON	BIT(0)	/* the write cache is on */
+#define SHIKUMI_RD_POWER_OFF	BIT(1)	/* every request fails */
+#define SHIKUMI_RD_WC_KB_MIN	1024
+#define SHIKUMI_RD_WC_KB_MAX	(1024 * 1024)
+#define SHIKUMI_RD_WC_KB_DEFAULT	16384
 
 /* Per request, in the request's PDU. */
 struct shikumi_rd_cmd {
@@ -90,6 +104,18 @@ struct shikumi_rd {
 	struct xarray pages;		/* page index -> struct page */
 	atomic_long_t nr_pages;		/* pages in the xarray */
 	struct mutex model_lock;	/* serializes model switches */
+
+	/*
+	 * The write cache (cache.c).  wc_flags is read without a lock on
+	 * every request, written under wc_lock; wc_lock serializes the
+	 * cache's writes, flushes, cuts and switches, and guards the log.
+	 */
+	u8 wc_flags;
+	struct mutex wc_lock;
+	struct xarray wc_log;		/* page index -> struct shikumi_rd_undo */
+	unsigned long wc_pages;		/* entries in wc_log */
+	u32 wc_kb;			/* capacity of the log, in KiB of pages */
+	u64 wc_last_seed;
 
 	spinlock_t lock;		/* protects everything below */
 	u8 model;
@@ -137,6 +163,19 @@ struct shikumi_rd {
 	struct dentry *debugfs;
 };
 
+/* cache.c */
+blk_status_t shikumi_rd_cache_do(struct shikumi_rd *rd, struct request *rq);
+int shikumi_rd_cache_set(struct shikumi_rd *rd, bool on);
+int shikumi_rd_cache_set_kb(struct shikumi_rd *rd, u32 kb);
+int shikumi_rd_power_off(struct shikumi_rd *rd, bool torn, bool have_seed,
+			 u64 seed);
+void shikumi_rd_power_on(struct shikumi_rd *rd);
+void shikumi_rd_cache_init(struct shikumi_rd *rd);
+void shikumi_rd_cache_free(struct shikumi_rd *rd);
+
+/* main.c */
+blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq);
+
 /* origin.c */
 int shikumi_rd_origin_init(const struct block_device_operations *fops);
 void shikumi_rd_origin_exit(void);
@@ -156,6 +195,7 @@ extern const struct attribute_group *shikumi_rd_groups[];
 void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 			u64 now);
 void shikumi_rd_debugfs_add(struct shikumi_rd *rd);
+struct shikumi_blk_trace *shikumi_rd_trace_slot(struct shikumi_rd *rd);
 
 /* sched.c, inline: shikumi_rd_queue_rq() calls them for every request */
 

@@ -7,6 +7,7 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/capability.h>
 #include <linux/device.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -195,6 +196,111 @@ static ssize_t shikumi_rd_reset_store(struct device *dev,
 static struct device_attribute shikumi_rd_attr_reset =
 	__ATTR(reset, 0200, NULL, shikumi_rd_reset_store);
 
+/*
+ * The write cache and the power (cache.c).  Changing them needs
+ * CAP_SYS_ADMIN, as the block layer's own queue/write_cache does: a
+ * power cut loses data.
+ */
+static ssize_t shikumi_rd_write_cache_show(struct device *dev,
+					   struct device_attribute *attr,
+					   char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%d\n",
+			  !!(READ_ONCE(rd->wc_flags) & SHIKUMI_RD_WC_ON));
+}
+
+static ssize_t shikumi_rd_write_cache_store(struct device *dev,
+					    struct device_attribute *attr,
+					    const char *buf, size_t count)
+{
+	bool on;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = kstrtobool(buf, &on);
+	if (ret)
+		return ret;
+	ret = shikumi_rd_cache_set(shikumi_rd_from_dev(dev), on);
+	return ret ?: count;
+}
+
+static struct device_attribute shikumi_rd_attr_write_cache =
+	__ATTR(write_cache, 0644, shikumi_rd_write_cache_show,
+	       shikumi_rd_write_cache_store);
+
+static ssize_t shikumi_rd_write_cache_kb_show(struct device *dev,
+					      struct device_attribute *attr,
+					      char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(shikumi_rd_from_dev(dev)->wc_kb));
+}
+
+static ssize_t shikumi_rd_write_cache_kb_store(struct device *dev,
+					       struct device_attribute *attr,
+					       const char *buf, size_t count)
+{
+	u32 kb;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = kstrtou32(buf, 0, &kb);
+	if (ret)
+		return ret;
+	ret = shikumi_rd_cache_set_kb(shikumi_rd_from_dev(dev), kb);
+	return ret ?: count;
+}
+
+static struct device_attribute shikumi_rd_attr_write_cache_kb =
+	__ATTR(write_cache_kb, 0644, shikumi_rd_write_cache_kb_show,
+	       shikumi_rd_write_cache_kb_store);
+
+static ssize_t shikumi_rd_power_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%s\n", READ_ONCE(rd->wc_flags) &
+			  SHIKUMI_RD_POWER_OFF ? "off" : "on");
+}
+
+/* "on", "off", "off torn" or "off torn SEED" */
+static ssize_t shikumi_rd_power_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t count)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	char words[3][24];
+	bool have_seed = false;
+	u64 seed = 0;
+	int n, ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	n = sscanf(buf, "%23s %23s %23s", words[0], words[1], words[2]);
+	if (n == 1 && !strcmp(words[0], "on")) {
+		shikumi_rd_power_on(rd);
+		return count;
+	}
+	if (n < 1 || strcmp(words[0], "off") ||
+	    (n >= 2 && strcmp(words[1], "torn")))
+		return -EINVAL;
+	if (n == 3) {
+		ret = kstrtou64(words[2], 0, &seed);
+		if (ret)
+			return ret;
+		have_seed = true;
+	}
+	ret = shikumi_rd_power_off(rd, n >= 2, have_seed, seed);
+	return ret ?: count;
+}
+
+static struct device_attribute shikumi_rd_attr_power =
+	__ATTR(power, 0644, shikumi_rd_power_show, shikumi_rd_power_store);
+
 /* The model and policy parameters: u32 fields of struct shikumi_rd_params. */
 struct shikumi_rd_param_attr {
 	struct device_attribute attr;
@@ -277,6 +383,9 @@ static struct attribute *shikumi_rd_attrs[] = {
 	&shikumi_rd_choice_policy.attr.attr,
 	&shikumi_rd_attr_queue_depth.attr,
 	&shikumi_rd_attr_reset.attr,
+	&shikumi_rd_attr_write_cache.attr,
+	&shikumi_rd_attr_write_cache_kb.attr,
+	&shikumi_rd_attr_power.attr,
 	&shikumi_rd_param_hdd_rpm.attr.attr,
 	&shikumi_rd_param_hdd_settle_us.attr.attr,
 	&shikumi_rd_param_hdd_full_seek_us.attr.attr,

@@ -53,15 +53,11 @@ void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 		rd->stats.errors++;
 	rd->held--;
 
-	if (rd->trace_count == rd->trace_size) {
-		rd->trace_seq++;
-		rd->trace_dropped++;
+	t = shikumi_rd_trace_slot(rd);
+	if (!t)
 		return;
-	}
-	t = &rd->trace[(rd->trace_tail + rd->trace_count) % rd->trace_size];
-	rd->trace_count++;
 	*t = (struct shikumi_blk_trace) {
-		.seq		= rd->trace_seq++,
+		.seq		= t->seq,
 		.queued_ns	= cmd->queued_ns,
 		.dispatched_ns	= cmd->dispatched_ns,
 		.completed_ns	= now,
@@ -79,6 +75,25 @@ void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 	memcpy(t->comm, cmd->comm, sizeof(t->comm));
 }
 
+/*
+ * The next record of the trace, its seq set, for the caller to fill; NULL
+ * if the trace is full (the record is counted dropped).  rd->lock held.
+ */
+struct shikumi_blk_trace *shikumi_rd_trace_slot(struct shikumi_rd *rd)
+{
+	struct shikumi_blk_trace *t;
+
+	if (rd->trace_count == rd->trace_size) {
+		rd->trace_seq++;
+		rd->trace_dropped++;
+		return NULL;
+	}
+	t = &rd->trace[(rd->trace_tail + rd->trace_count) % rd->trace_size];
+	rd->trace_count++;
+	t->seq = rd->trace_seq++;
+	return t;
+}
+
 /* ------------------------------------------------------------------ */
 /* debugfs: /sys/kernel/debug/shikumi/shikumi-ramN/                     */
 /* ------------------------------------------------------------------ */
@@ -90,7 +105,7 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 	u64 records, dropped;
 	unsigned int held, i, b;
 	sector_t head;
-	u8 model, policy;
+	u8 model, policy, wc_flags;
 
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
@@ -104,6 +119,7 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 	model = rd->model;
 	policy = rd->policy;
 	spin_unlock_irq(&rd->lock);
+	wc_flags = READ_ONCE(rd->wc_flags);
 
 	seq_printf(m, "model %s\npolicy %s\n", shikumi_rd_model_names[model],
 		   shikumi_rd_policy_names[policy]);
@@ -124,6 +140,15 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 			seq_printf(m, " %llu", os->hist[b]);
 		seq_putc(m, '\n');
 	}
+	seq_printf(m, "write_cache %d\nwrite_cache_kb %u\npower_off %d\n",
+		   !!(wc_flags & SHIKUMI_RD_WC_ON), READ_ONCE(rd->wc_kb),
+		   !!(wc_flags & SHIKUMI_RD_POWER_OFF));
+	seq_printf(m, "cache_flushes %llu\ncache_fua_writes %llu\ncache_destages %llu\n",
+		   s->cache_flushes, s->cache_fua_writes, s->cache_destages);
+	seq_printf(m, "cache_log_pages %lu\npower_cuts %llu\n",
+		   READ_ONCE(rd->wc_pages), s->power_cuts);
+	seq_printf(m, "cut_sectors_dropped %llu\ncut_sectors_kept %llu\ncut_last_seed %llu\n",
+		   s->cut_dropped, s->cut_kept, READ_ONCE(rd->wc_last_seed));
 	kfree(s);
 	return 0;
 }
@@ -227,7 +252,7 @@ static int shikumi_rd_flags_format(char *buf, size_t size, u32 flags)
 static int shikumi_rd_trace_format(char *line, size_t size, loff_t pos,
 				   const struct shikumi_blk_trace *t)
 {
-	char flags[96];
+	char flags[128];
 	int n = 0;
 
 	if (!pos)

@@ -145,4 +145,31 @@ static inline int shikumi_blk_set_rotational(struct request_queue *q,
 #endif
 }
 
+/*
+ * Say whether the disk has a volatile write cache, and FUA with it: the
+ * block layer then sends flushes and FUA writes, else it drops them.
+ * v6.11: BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA, set by an atomic limits
+ * update (committed frozen from v6.14 and 6.12.y); before,
+ * blk_queue_write_cache().
+ */
+static inline int shikumi_blk_set_write_cache(struct request_queue *q, bool on)
+{
+#ifdef SHIKUMI_HAVE_BLK_FEAT_WRITE_CACHE
+	struct queue_limits lim = queue_limits_start_update(q);
+
+	if (on)
+		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
+	else
+		lim.features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA);
+#ifdef SHIKUMI_HAVE_LIMITS_COMMIT_FROZEN
+	return queue_limits_commit_update_frozen(q, &lim);
+#else
+	return queue_limits_commit_update(q, &lim);
+#endif
+#else
+	blk_queue_write_cache(q, on, on);
+	return 0;
+#endif
+}
+
 #endif /* _SHIKUMI_COMPAT_BLK_H */

@@ -16,6 +16,29 @@
  *	pages		pages of memory the disk holds		(ro)
  *	reset		write 1: zero the statistics, empty the trace and
  *			restart its sequence numbers (wo)
+ *	write_cache	0 | 1: the volatile write cache model (rw, off
+ *			by default); writing needs CAP_SYS_ADMIN (EPERM)
+ *	write_cache_kb	its capacity in KiB, 1024-1048576, default
+ *			16384 (rw, CAP_SYS_ADMIN)
+ *	power		on | off (read); write "off", "off torn",
+ *			"off torn SEED" (a power cut) or "on"
+ *			(CAP_SYS_ADMIN; EBUSY to cut a disk that is off)
+ *
+ * The write cache (modules/ramdisk/cache.c).  With write_cache 1 the disk
+ * says it has a volatile write cache and FUA (queue/write_cache "write
+ * back", queue/fua 1).  A write is not durable until a flush
+ * (REQ_OP_FLUSH, which makes every write durable) or, for its own
+ * sectors, until it is written with REQ_FUA.  Discard and write-zeroes
+ * are durable at once.  When more than write_cache_kb of pages hold
+ * non-durable sectors, the cache destages: everything becomes durable.
+ * Turning the cache off destages too.
+ * A power cut ("off") puts every non-durable sector back to its durable
+ * content; "off torn SEED" keeps each one or not, independently: sector S
+ * is kept iff bit 63 of shikumi_blk_torn_mix(SEED + S) is set, so the same
+ * seed on the same writes keeps the same sectors.  Without a SEED the
+ * module picks one at random and reports it (cut_last_seed in stats, and
+ * the kernel log).  While the power is off every request fails with EIO;
+ * "on" resumes.
  *
  *  /sys/kernel/debug/shikumi/shikumi-ramN/	(debugfs, root only;
  *						 trace and trace_raw also
@@ -58,6 +81,8 @@
 #define SHIKUMI_BLK_OP_FLUSH		2
 #define SHIKUMI_BLK_OP_DISCARD		3
 #define SHIKUMI_BLK_OP_WRITE_ZEROES	4
+/* not a request: a power cut, one record per run of sectors it decided */
+#define SHIKUMI_BLK_OP_POWERCUT		5
 
 /*
  * Their names, as sysfs, the trace and the CLI spell them: initializers
@@ -83,6 +108,7 @@
 	[SHIKUMI_BLK_OP_FLUSH]		= "flush",		\
 	[SHIKUMI_BLK_OP_DISCARD]	= "discard",		\
 	[SHIKUMI_BLK_OP_WRITE_ZEROES]	= "write_zeroes",	\
+	[SHIKUMI_BLK_OP_POWERCUT]	= "powercut",		\
 }
 
 /*
@@ -130,11 +156,30 @@ struct shikumi_blk_trace {
 #define SHIKUMI_BLK_F_SWAP		(1U << 7)	/* swap-in or swap-out */
 #define SHIKUMI_BLK_F_IDLE		(1U << 8)	/* nothing follows it soon */
 #define SHIKUMI_BLK_F_NOWAIT		(1U << 9)	/* fail rather than block */
-#define SHIKUMI_BLK_NR_FLAGS		10
+/*
+ * Only on SHIKUMI_BLK_OP_POWERCUT records, each a run of non-durable
+ * sectors (sector, bytes) in one page: torn, the cut was "off torn";
+ * dropped, the run went back to its durable content (else it was kept).
+ */
+#define SHIKUMI_BLK_F_TORN		(1U << 10)
+#define SHIKUMI_BLK_F_DROPPED		(1U << 11)
+#define SHIKUMI_BLK_NR_FLAGS		12
 
 #define SHIKUMI_BLK_FLAG_NAMES {	\
 	"sync", "meta", "prio", "readahead", "background", "fua",	\
-	"preflush", "swap", "idle", "nowait",				\
+	"preflush", "swap", "idle", "nowait", "torn", "dropped",	\
+}
+
+/*
+ * The torn cut's choice: splitmix64's finalizer.  Sector S survives a cut
+ * "off torn SEED" iff shikumi_blk_torn_mix(SEED + S) >> 63 is 1.
+ */
+static inline __u64 shikumi_blk_torn_mix(__u64 x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
 }
 
 /*
@@ -153,6 +198,20 @@ struct shikumi_blk_trace {
  *	trace_dropped N		records dropped because it was full
  *	OP.count N, OP.bytes N, OP.lat_ns N (sum of completed - queued)
  *	OP.lat_hist N0 N1 ... (SHIKUMI_BLK_HIST_BUCKETS counts)
+ *	(OP is never powercut: a cut is not a request.)
+ *	write_cache N		1: the write cache is on
+ *	write_cache_kb N	its capacity
+ *	power_off N		1: the power is off
+ *	cache_flushes N		flushes the cache received while on
+ *	cache_fua_writes N	FUA writes it received while on
+ *	cache_destages N	times it was full and made everything durable
+ *				(turning it off counts too)
+ *	cache_log_pages N	pages with non-durable sectors now
+ *	power_cuts N		power cuts
+ *	cut_sectors_dropped N	non-durable sectors the cuts put back
+ *	cut_sectors_kept N	non-durable sectors torn cuts kept
+ *	cut_last_seed N		the seed of the last torn cut
+ * The keys after OP.lat_hist may grow: readers skip keys they do not know.
  * Latency bucket 0 holds latencies below 1 us; bucket i > 0 holds
  * [2^(i-1), 2^i) us; the last bucket holds everything above.
  */

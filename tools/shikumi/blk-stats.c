@@ -22,6 +22,10 @@ static const struct {
 	K(submitted), K(completed), K(in_driver), K(errors), K(merged),
 	K(head_travel), K(head), K(trace_records), K(trace_dropped),
 	K(trace_record_bytes),
+	K(write_cache), K(write_cache_kb), K(power_off), K(cache_flushes),
+	K(cache_fua_writes), K(cache_destages), K(cache_log_pages),
+	K(power_cuts), K(cut_sectors_dropped), K(cut_sectors_kept),
+	K(cut_last_seed),
 #undef K
 };
 
@@ -183,9 +187,17 @@ static void stats_text(const char *disk, const struct blk_stats *st)
 	       (unsigned long long)st->merged);
 	printf("  head: travelled %llu sectors, now at %llu\n",
 	       (unsigned long long)st->head_travel, (unsigned long long)st->head);
-	printf("  trace: %llu records waiting, %llu dropped\n\n",
+	printf("  trace: %llu records waiting, %llu dropped\n",
 	       (unsigned long long)st->trace_records,
 	       (unsigned long long)st->trace_dropped);
+	if (st->write_cache_kb)
+		printf("  write cache: %s, power %s; %llu flushes, %llu FUA writes, %llu destages; %llu power cuts\n",
+		       st->write_cache ? "on" : "off", st->power_off ? "off" : "on",
+		       (unsigned long long)st->cache_flushes,
+		       (unsigned long long)st->cache_fua_writes,
+		       (unsigned long long)st->cache_destages,
+		       (unsigned long long)st->power_cuts);
+	printf("\n");
 	printf("%-13s %10s %14s %10s %10s %10s\n", "OP", "COUNT", "BYTES",
 	       "MEAN_US", "P50_US", "P99_US");
 	for (op = 0; op < OP_NR; op++) {

@@ -17,7 +17,7 @@
 /* the module's own names: <uapi/shikumi/ramdisk.h> */
 const char *const model_names[] = SHIKUMI_BLK_MODEL_NAMES;
 const char *const policy_names[] = SHIKUMI_BLK_POLICY_NAMES;
-const char *const op_names[OP_NR] = SHIKUMI_BLK_OP_NAMES;
+const char *const op_names[OP_NAMES_NR] = SHIKUMI_BLK_OP_NAMES;
 const char *const flag_names[SHIKUMI_BLK_NR_FLAGS] = SHIKUMI_BLK_FLAG_NAMES;
 
 const char *name_of(const char *const *names, size_t n, unsigned int i)

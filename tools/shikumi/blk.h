@@ -20,14 +20,15 @@
 #define DISK_PREFIX	"shikumi-ram"
 #define DEFAULT_DISK	DISK_PREFIX "0"
 #define RAMDISK_MODULE	"shikumi_ramdisk"
-#define OP_NR		5
+#define OP_NR		5	/* request operations, in the stats */
+#define OP_NAMES_NR	(SHIKUMI_BLK_OP_POWERCUT + 1)	/* and in the trace */
 
 #define DISK_OPT(v)	OPT_STR('d', "disk", (v), "NAME", \
 				"the disk (default " DEFAULT_DISK ")")
 
 extern const char *const model_names[SHIKUMI_BLK_MODEL_HDD + 1];
 extern const char *const policy_names[SHIKUMI_BLK_POLICY_DEADLINE + 1];
-extern const char *const op_names[OP_NR];
+extern const char *const op_names[OP_NAMES_NR];
 extern const char *const flag_names[SHIKUMI_BLK_NR_FLAGS];
 
 const char *name_of(const char *const *names, size_t n, unsigned int i);
@@ -35,7 +36,7 @@ int index_of(const char *const *names, size_t n, const char *s);
 
 #define MODEL_NAME(i)	name_of(model_names, ARRAY_SIZE(model_names), (i))
 #define POLICY_NAME(i)	name_of(policy_names, ARRAY_SIZE(policy_names), (i))
-#define OP_NAME(i)	name_of(op_names, OP_NR, (i))
+#define OP_NAME(i)	name_of(op_names, OP_NAMES_NR, (i))
 
 /* blk.c: the access layer */
 char *read_all(int fd, size_t *lenp);
@@ -69,11 +70,26 @@ struct blk_stats {
 	uint64_t submitted, completed, in_driver, errors, merged;
 	uint64_t head_travel, head, trace_records, trace_dropped;
 	uint64_t trace_record_bytes;	/* 0: a module that does not say */
+	/* the write cache; write_cache_kb 0: a module without one */
+	uint64_t write_cache, write_cache_kb, power_off;
+	uint64_t cache_flushes, cache_fua_writes, cache_destages;
+	uint64_t cache_log_pages, power_cuts;
+	uint64_t cut_sectors_dropped, cut_sectors_kept, cut_last_seed;
 	struct op_stats op[OP_NR];
 };
 
 int read_stats(const char *disk, struct blk_stats *st);
 int blk_stats(int argc, char **argv);
+
+/* blk-cache.c */
+int blk_cache(int argc, char **argv);
+int need_disk_arg(int argc, char **argv, int *first, char *disk, size_t size,
+		  const struct cmd_help *help);
+void p_ctl_err(const char *disk, const char *key, const char *what, int err);
+
+/* blk-power.c */
+int blk_powercut(int argc, char **argv);
+int blk_poweron(int argc, char **argv);
 
 /* blk-ctl.c */
 int blk_policy(int argc, char **argv);

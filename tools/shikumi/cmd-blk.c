@@ -10,6 +10,9 @@
  *   plot     blk-plot.c     the head's path under each policy, random reads
  *   measure  blk-measure.c  the book's chapter 9 measure.sh, with fio
  *   bench    blk-bench.c    shikumi against brd and null_blk; hdd policies
+ *   cache    blk-cache.c    the volatile write cache: show, on, off, size
+ *   powercut blk-power.c    cut the power: non-durable writes lost or torn
+ *   poweron  blk-power.c    power the disk on again
  *
  * blk.c is the access layer (the disk's sysfs controls and queue, debugfs),
  * blk.h the family's private header; the JSON reader for fio's reports is
@@ -32,6 +35,9 @@ static const struct cmd blk_cmds[] = {
 	{ "plot",    blk_plot,    "the head's path under each policy (SVG)" },
 	{ "measure", blk_measure, "the book's measure.sh: elevators, read-ahead (fio)" },
 	{ "bench",   blk_bench,   "shikumi vs brd and null_blk; policies under hdd (fio)" },
+	{ "cache",   blk_cache,   "show or set the volatile write cache (on, off, size)" },
+	{ "powercut", blk_powercut, "cut the power: unflushed writes are lost, or torn" },
+	{ "poweron", blk_poweron, "power the disk on again after a cut" },
 	{ NULL, NULL, NULL },
 };
 

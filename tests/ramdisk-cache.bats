@@ -136,11 +136,12 @@ fresh_ramdisk() {
 	run as_user sh -c "echo off >$CTL/power"
 	[ "$status" -ne 0 ]
 	[[ $output == *"Permission denied"* ]]
-	# root without CAP_SYS_ADMIN: the module's own check
-	run setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin sh -c "echo off >$CTL/power"
+	# root without CAP_SYS_ADMIN: the module's own check (bash, whose
+	# echo says why a write failed; dash's says "I/O error")
+	run setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin bash -c "echo off >$CTL/power"
 	[ "$status" -ne 0 ]
 	[[ $output == *"Operation not permitted"* ]]
-	run setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin sh -c "echo 1 >$CTL/write_cache"
+	run setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin bash -c "echo 1 >$CTL/write_cache"
 	[ "$status" -ne 0 ]
 	[[ $output == *"Operation not permitted"* ]]
 	[ "$(cat "$CTL/power")" = on ]

@@ -238,9 +238,9 @@ static blk_status_t shikumi_rd_cache_write(struct shikumi_rd *rd,
 	}
 	if (!nr)
 		return BLK_STS_OK;
-	if (fua)
+	if (fua) {
 		shikumi_rd_count(rd, &rd->stats.cache_fua_writes, 1);
-	else if (req_op(rq) == REQ_OP_WRITE) {
+	} else if (req_op(rq) == REQ_OP_WRITE) {
 		/* the durable content is saved before it is overwritten */
 		st = shikumi_rd_log_range(rd, sector, nr);
 		if (st)
@@ -392,9 +392,10 @@ static void shikumi_rd_cut_page(struct shikumi_rd *rd, pgoff_t idx,
 	for (s = find_first_bit(u->dirty, spp); s < spp;
 	     s = find_next_bit(u->dirty, spp, e + 1)) {
 		d = test_bit(s, drop);
-		for (e = s; e + 1 < spp && test_bit(e + 1, u->dirty) &&
-			    test_bit(e + 1, drop) == d; e++)
-			;
+		e = s;
+		while (e + 1 < spp && test_bit(e + 1, u->dirty) &&
+		       test_bit(e + 1, drop) == d)
+			e++;
 		shikumi_rd_cut_record(rd, idx, s, e,
 				      tflag | (d ? SHIKUMI_BLK_F_DROPPED : 0));
 	}

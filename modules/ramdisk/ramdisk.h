@@ -111,7 +111,7 @@ struct shikumi_rd {
 	 * cache's writes, flushes, cuts and switches, and guards the log.
 	 */
 	u8 wc_flags;
-	struct mutex wc_lock;
+	struct mutex wc_lock;		/* the cache's writes, cuts, switches */
 	struct xarray wc_log;		/* page index -> struct shikumi_rd_undo */
 	unsigned long wc_pages;		/* entries in wc_log */
 	u32 wc_kb;			/* capacity of the log, in KiB of pages */

@@ -101,6 +101,20 @@ fault_load() { # MODULE [PARAMS [shikumi-faultload OPTIONS...]]
 		--verify_fatal=1 --verify_state_save=0 --output-format=terse >/dev/null
 }
 
+@test "fault: ramdisk I/O with the write cache on: the undo log's allocations failing give errors, never wrong or lost data" {
+	local sys=/sys/block/shikumi-ram0/shikumi
+	reload_module shikumi_ramdisk size_mb=16
+	echo 1 >"$sys/write_cache"
+	fault_injection_begin
+	run shikumi-faultload io /dev/shikumi-ram0 200
+	fault_injection_end
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# cache on: ${lines[-1]}" >&3
+	grep -q '^cache_log_pages [1-9]' /sys/kernel/debug/shikumi/shikumi-ram0/stats
+	echo 0 >"$sys/write_cache"
+}
+
 @test "fault: ramdisk RWF_NOWAIT writes whose allocations fail get EAGAIN, never EIO" {
 	reload_module shikumi_ramdisk size_mb=16
 	fault_injection_begin

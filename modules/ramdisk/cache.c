@@ -129,7 +129,7 @@ static void shikumi_rd_store_copy(struct shikumi_rd *rd, pgoff_t idx,
 
 /* Page @idx's log entry, made with the page's content now.  wc_lock held. */
 static struct shikumi_rd_undo *shikumi_rd_log_get(struct shikumi_rd *rd,
-						  pgoff_t idx)
+						  pgoff_t idx, gfp_t gfp)
 {
 	struct shikumi_rd_undo *u = xa_load(&rd->wc_log, idx);
 	void *mem;
@@ -137,17 +137,17 @@ static struct shikumi_rd_undo *shikumi_rd_log_get(struct shikumi_rd *rd,
 
 	if (u)
 		return u;
-	u = kzalloc(sizeof(*u), GFP_NOIO | __GFP_NOWARN);
+	u = kzalloc(sizeof(*u), gfp | __GFP_NOWARN);
 	if (!u)
 		return NULL;
-	u->copy = alloc_page(GFP_NOIO | __GFP_NOWARN);
+	u->copy = alloc_page(gfp | __GFP_NOWARN);
 	if (!u->copy)
 		goto free_undo;
 	mem = kmap_local_page(u->copy);
 	shikumi_rd_store_copy(rd, idx, mem, 0, SHIKUMI_RD_SECTORS_PER_PAGE - 1,
 			      false);
 	kunmap_local(mem);
-	ret = xa_insert(&rd->wc_log, idx, u, GFP_NOIO | __GFP_NOWARN);
+	ret = xa_insert(&rd->wc_log, idx, u, gfp | __GFP_NOWARN);
 	if (ret)
 		goto free_copy;
 	WRITE_ONCE(rd->wc_pages, rd->wc_pages + 1);
@@ -163,11 +163,13 @@ free_undo:
 /*
  * Before a write of [@sector, @sector + @nr): save the durable content of
  * every page it touches that the log does not hold yet, and mark its
- * sectors.  A log that would outgrow the cache destages first.  wc_lock
- * held.
+ * sectors.  A log that would outgrow the cache destages first.  No
+ * memory: the write fails before it changes anything, with EIO, or EAGAIN
+ * for a REQ_NOWAIT one (GFP_NOWAIT), as a store page's allocation does.
+ * wc_lock held.
  */
 static blk_status_t shikumi_rd_log_range(struct shikumi_rd *rd, sector_t sector,
-					 unsigned int nr)
+					 unsigned int nr, gfp_t gfp)
 {
 	const unsigned int spp = SHIKUMI_RD_SECTORS_PER_PAGE;
 	pgoff_t first = sector / spp, last = (sector + nr - 1) / spp, idx;
@@ -185,9 +187,9 @@ static blk_status_t shikumi_rd_log_range(struct shikumi_rd *rd, sector_t sector,
 		sector_t lo = max_t(sector_t, sector, (sector_t)idx * spp);
 		sector_t hi = min_t(sector_t, sector + nr, (sector_t)(idx + 1) * spp);
 
-		u = shikumi_rd_log_get(rd, idx);
+		u = shikumi_rd_log_get(rd, idx, gfp);
 		if (!u)
-			return BLK_STS_RESOURCE;
+			return gfp == GFP_NOWAIT ? BLK_STS_AGAIN : BLK_STS_IOERR;
 		bitmap_set(u->dirty, lo - (sector_t)idx * spp, hi - lo);
 	}
 	return BLK_STS_OK;
@@ -242,7 +244,9 @@ static blk_status_t shikumi_rd_cache_write(struct shikumi_rd *rd,
 		shikumi_rd_count(rd, &rd->stats.cache_fua_writes, 1);
 	} else if (req_op(rq) == REQ_OP_WRITE) {
 		/* the durable content is saved before it is overwritten */
-		st = shikumi_rd_log_range(rd, sector, nr);
+		st = shikumi_rd_log_range(rd, sector, nr,
+					  rq->cmd_flags & REQ_NOWAIT ?
+					  GFP_NOWAIT : GFP_NOIO);
 		if (st)
 			return st;
 	}
@@ -269,7 +273,12 @@ blk_status_t shikumi_rd_cache_do(struct shikumi_rd *rd, struct request *rq)
 	if (req_op(rq) == REQ_OP_READ)
 		return shikumi_rd_do(rd, rq);
 
-	mutex_lock(&rd->wc_lock);
+	if (rq->cmd_flags & REQ_NOWAIT) {
+		if (!mutex_trylock(&rd->wc_lock))
+			return BLK_STS_AGAIN;
+	} else {
+		mutex_lock(&rd->wc_lock);
+	}
 	if (rd->wc_flags & SHIKUMI_RD_POWER_OFF) {
 		st = BLK_STS_IOERR;
 	} else if (!(rd->wc_flags & SHIKUMI_RD_WC_ON)) {

@@ -43,6 +43,7 @@ fresh_ramdisk() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^ok' <<<"$output")" -eq 4 ]
+	grep '^ok 3' <<<"$output" | sed 's/^/# /' >&3
 	# the trace holds the cuts' runs: powercut records, torn and dropped
 	run shikumi blk trace -d "$DISK" --json
 	[ "$status" -eq 0 ]

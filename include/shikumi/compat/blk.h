@@ -116,26 +116,39 @@ static inline void shikumi_blk_unfreeze_queue(struct request_queue *q,
 #endif
 }
 
-/*
- * Change the rotational flag of a live disk.  v6.11: it is a queue feature,
- * changed through an atomic limits update, which v6.14 (and 6.12.y) commits
- * with the queue frozen.  Before v6.11 it is the queue flag NONROT.
- */
-static inline int shikumi_blk_set_rotational(struct request_queue *q,
-					     bool rotational)
-{
 #ifdef SHIKUMI_HAVE_BLK_FEAT
+/*
+ * v6.11: set and clear features (rotational, write cache, FUA) of a live
+ * disk through an atomic limits update, which v6.14 (and 6.12.y) commits
+ * with the queue frozen.
+ */
+static inline int shikumi_blk_update_features(struct request_queue *q,
+					      blk_features_t set,
+					      blk_features_t clear)
+{
 	struct queue_limits lim = queue_limits_start_update(q);
 
-	if (rotational)
-		lim.features |= BLK_FEAT_ROTATIONAL;
-	else
-		lim.features &= ~BLK_FEAT_ROTATIONAL;
+	lim.features &= ~clear;
+	lim.features |= set;
 #ifdef SHIKUMI_HAVE_LIMITS_COMMIT_FROZEN
 	return queue_limits_commit_update_frozen(q, &lim);
 #else
 	return queue_limits_commit_update(q, &lim);
 #endif
+}
+#endif
+
+/*
+ * Change the rotational flag of a live disk: a queue feature from v6.11,
+ * before it the queue flag NONROT.
+ */
+static inline int shikumi_blk_set_rotational(struct request_queue *q,
+					     bool rotational)
+{
+#ifdef SHIKUMI_HAVE_BLK_FEAT
+	if (rotational)
+		return shikumi_blk_update_features(q, BLK_FEAT_ROTATIONAL, 0);
+	return shikumi_blk_update_features(q, 0, BLK_FEAT_ROTATIONAL);
 #else
 	if (rotational)
 		blk_queue_flag_clear(QUEUE_FLAG_NONROT, q);
@@ -148,24 +161,15 @@ static inline int shikumi_blk_set_rotational(struct request_queue *q,
 /*
  * Say whether the disk has a volatile write cache, and FUA with it: the
  * block layer then sends flushes and FUA writes, else it drops them.
- * v6.11: BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA, set by an atomic limits
- * update (committed frozen from v6.14 and 6.12.y); before,
- * blk_queue_write_cache().
+ * Queue features from v6.11 (which brought BLK_FEAT_WRITE_CACHE and
+ * BLK_FEAT_FUA with the rotational one); before, blk_queue_write_cache().
  */
 static inline int shikumi_blk_set_write_cache(struct request_queue *q, bool on)
 {
-#ifdef SHIKUMI_HAVE_BLK_FEAT_WRITE_CACHE
-	struct queue_limits lim = queue_limits_start_update(q);
+#ifdef SHIKUMI_HAVE_BLK_FEAT
+	const blk_features_t wc = BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
 
-	if (on)
-		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
-	else
-		lim.features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA);
-#ifdef SHIKUMI_HAVE_LIMITS_COMMIT_FROZEN
-	return queue_limits_commit_update_frozen(q, &lim);
-#else
-	return queue_limits_commit_update(q, &lim);
-#endif
+	return shikumi_blk_update_features(q, on ? wc : 0, on ? 0 : wc);
 #else
 	blk_queue_write_cache(q, on, on);
 	return 0;

@@ -60,6 +60,16 @@ setup() {
 	rm -rf "/lib/modules/$KVER/updates/shikumi"
 }
 
+# "HITS CALLS" of the compiler cache so far; with "HITS CALLS" of before,
+# the difference since
+ccache_hits() {
+	command -v ccache >/dev/null || { echo "0 0 (no ccache)"; return; }
+	ccache --print-stats | awk -v before="${1:-0 0}" '
+		$1 ~ /^(direct|preprocessed)_cache_hit$/ { hit += $2 }
+		$1 == "cache_miss" { miss += $2 }
+		END { split(before, b, " "); print hit - b[1], hit + miss - b[2] }'
+}
+
 dkms_add() {
 	dkms remove shikumi/0.1 --all >/dev/null 2>&1 || true
 	rm -rf /usr/src/shikumi-0.1
@@ -87,8 +97,15 @@ dkms_add() {
 	[[ ${SHIKUMI_TEST_DKMS:-} != skip ]] ||
 		skip "the in-guest DKMS build rotates over the kernels; this run's is on ${SHIKUMI_TEST_DKMS_ON:-another}, and the host built for this one"
 	dkms_add
+	# the compiles the host's DKMS build of the same files made are found
+	# in the compiler cache (scripts/ccache.bash); the rest runs here
+	# shellcheck source=scripts/ccache.bash
+	. "$SHIKUMI_ROOT/scripts/ccache.bash"
+	before=$(ccache_hits)
 	run dkms install shikumi/0.1 -k "$KVER"
+	echo "$output"
 	[ "$status" -eq 0 ]
+	echo "# compiles found in the compiler cache, of all: $(ccache_hits "$before")" >&3
 	dkms status shikumi/0.1 -k "$KVER" | grep -q ': installed'
 	modinfo -n shikumi_chrdev | grep -q '/updates/dkms/'
 	modprobe shikumi_chrdev

@@ -4,8 +4,15 @@
 # scheduler that keeps --jobs of them running.  Sourced by scripts/check,
 # which sets root, out, phases, state, jobs, files, ready and debug_part.
 #
-# A job is a kernel (6.1, 6.12, 7.x) or a part of the debug kernel's suite
-# (debug:a, debug:b), each one guest boot.
+# A job is one guest boot: a kernel (6.1, 6.12, 7.x), a half of a
+# kernel's suite (6.1:1, 6.1:2), or a part of the debug kernel's suite
+# (debug:a, debug:b).
+#
+# With more than one lane, the whole suite of each of Debian's kernels is
+# split over two guests, by the seconds each file took on that kernel the
+# last time (check-file-times): two boots of 5-15 s more, and jobs of
+# 300-450 s that fill the lanes around the debug kernel's two parts of
+# 1,000-1,300 s, which alone left the lanes 200-400 s apart.
 
 # The debug kernel's suite runs about three times slower than the others,
 # so it is split over two boots, each with its own kmemleak scan at the
@@ -107,18 +114,82 @@ job_list() {
 		if [[ $k == debug && ${#files[@]} -eq 0 && ($jobs -gt 1 || $debug_part -eq 1) ]]; then
 			echo debug:a
 			echo debug:b
+		elif [[ $k != debug && ${#files[@]} -eq 0 && $jobs -gt 1 ]]; then
+			echo "$k:1 $(half_files "$k" 1 cost)"
+			echo "$k:2 $(half_files "$k" 2 cost)"
 		else
 			echo "$k"
 		fi
 	done
 }
 
-# Jobs on stdin, in the order that finishes soonest by this machine's
-# last run (or an estimate).  A lane takes the next job as soon as it is
-# free, so an order is tried by playing that out over $jobs lanes; every
-# order of up to 8 jobs is tried, longest first among equals (and beyond
-# 8 jobs, longest first alone).  The in-guest DKMS build (about 4
-# minutes) is kept apart and added to the kernel whose turn it is.
+# The files of half N (1 or 2) of kernel K's suite, or with "cost" the
+# seconds they took on K the last time, the boot included (nothing when K
+# was never timed).  Heaviest first, each file goes to the half with fewer
+# seconds so far; a file never timed counts 20 s.  The in-guest DKMS build
+# counts in its file on the kernel whose turn it is.
+half_files() { # K N [cost]
+	local f
+
+	for f in "$root"/tests/*.bats; do
+		echo "${f##*/}"
+	done | awk -v k="$1" -v n="$2" -v cost="${3:-}" -v dkms_on="${DKMS_ON:-}" \
+		-v times="$state/check-file-times" -v jobtimes="$state/check-times" '
+	BEGIN {
+		while ((getline l < times) > 0) {
+			split(l, f, " ")
+			if (f[1] == k) {
+				t[f[2]] = f[3]
+				known = 1
+			}
+		}
+		dkms = 240
+		while ((getline l < jobtimes) > 0) {
+			split(l, f, " ")
+			if (f[1] == "dkms")
+				dkms = f[2]
+		}
+	}
+	{
+		m++
+		name[m] = $0
+		c[m] = ($0 in t) ? t[$0] : 20
+		if ($0 == "install.bats" && k == dkms_on)
+			c[m] += dkms
+	}
+	END {
+		for (i = 1; i <= m; i++) {
+			o[i] = i
+			for (j = i; j > 1 && c[o[j]] > c[o[j - 1]]; j--) {
+				x = o[j]; o[j] = o[j - 1]; o[j - 1] = x
+			}
+		}
+		for (i = 1; i <= m; i++) {
+			h = load[1] <= load[2] ? 1 : 2
+			load[h] += c[o[i]]
+			half[o[i]] = h
+		}
+		if (cost != "") {
+			# the boot and the runner before the first test
+			if (known)
+				printf "%d\n", load[n] + 15
+			exit
+		}
+		for (i = 1; i <= m; i++)
+			if (half[i] == n)
+				print "tests/" name[i]
+	}'
+}
+
+# Jobs on stdin ("JOB [SECONDS]"), in the order that finishes soonest by
+# this machine's last run (or the seconds given, or an estimate).  A lane
+# takes the next job as soon as it is free, so an order is tried by
+# playing it out over $jobs lanes: every order is searched, depth first,
+# longest first among equals, and a branch is left as soon as it cannot
+# end sooner than the best so far (it already ends later, or its work
+# spread evenly over the lanes would).  The in-guest DKMS build (about 4
+# minutes) is kept apart and added to the kernel whose turn it is (a half
+# of a kernel's suite is given its seconds with the build counted).
 longest_first() {
 	awk -v times="$state/check-times" -v dkms_on="$DKMS_ON" -v lanes="${jobs:-1}" '
 	BEGIN {
@@ -135,47 +206,50 @@ longest_first() {
 		if (lanes < 1)
 			lanes = 1
 	}
-	{
-		key = $0
+	NF {
+		key = $1
 		sub(/^pti:.*/, "pti", key)
 		n++
-		name[n] = $0
-		t[n] = (key in est) ? est[key] : 1000
+		name[n] = $1
+		if (NF > 1)
+			t[n] = $2
+		else if (key in est)
+			t[n] = est[key]
+		else if (key ~ /:[12]$/ && substr(key, 1, length(key) - 2) in est)
+			t[n] = int(est[substr(key, 1, length(key) - 2)] / 2)
+		else
+			t[n] = 1000
+		left += t[n]
 	}
-	# the time the lanes take for the jobs in perm[1..n], in that order
-	function play(   i, l, min, end) {
+	# place the jobs not yet placed, from position k on; end: the latest
+	# lane so far; left: the seconds of the jobs not yet placed
+	function search(k, end, left,   j, l, min, sum, last, e) {
+		sum = left
 		for (l = 1; l <= lanes; l++)
-			load[l] = 0
-		for (i = 1; i <= n; i++) {
-			min = 1
-			for (l = 2; l <= lanes; l++)
-				if (load[l] < load[min])
-					min = l
-			load[min] += t[perm[i]]
-		}
-		end = 0
-		for (l = 1; l <= lanes; l++)
-			if (load[l] > end)
-				end = load[l]
-		return end
-	}
-	# every order of the jobs not yet placed, from position k on
-	function search(k,   j, end) {
+			sum += load[l]
+		if (best >= 0 && (end >= best || sum / lanes >= best))
+			return
 		if (k > n) {
-			end = play()
-			if (best < 0 || end < best) {
-				best = end
-				for (j = 1; j <= n; j++)
-					order[j] = perm[j]
-			}
+			best = end
+			for (j = 1; j <= n; j++)
+				order[j] = perm[j]
 			return
 		}
+		min = 1
+		for (l = 2; l <= lanes; l++)
+			if (load[l] < load[min])
+				min = l
+		last = -1
 		for (j = 1; j <= n; j++) {
-			if (used[byt[j]])
+			if (used[byt[j]] || t[byt[j]] == last)
 				continue
+			last = t[byt[j]]
 			used[byt[j]] = 1
 			perm[k] = byt[j]
-			search(k + 1)
+			load[min] += t[byt[j]]
+			e = load[min] > end ? load[min] : end
+			search(k + 1, e, left - t[byt[j]])
+			load[min] -= t[byt[j]]
 			used[byt[j]] = 0
 		}
 	}
@@ -188,10 +262,9 @@ longest_first() {
 			}
 		}
 		for (i = 1; i <= n; i++)
-			order[i] = perm[i] = byt[i]
+			order[i] = byt[i]
 		best = -1
-		if (n <= 8)
-			search(1)
+		search(1, 0, left)
 		for (i = 1; i <= n; i++)
 			print name[order[i]]
 	}'
@@ -216,8 +289,34 @@ remember_times() {
 			remember_time dkms "$dkms"
 		fi
 		[[ $job != pti:* ]] || job=pti
-		remember_time "$job" "$secs"
+		remember_file_times "$job" "${dkms:-0}"
+		# a half's seconds come from its files' (half_files)
+		[[ $job == *:[12] ]] || remember_time "$job" "$secs"
 	done
+}
+
+# Each file's seconds in JOB, a kernel or a half of one, for the next
+# run's halves (check-file-times: "KERNEL FILE SECONDS"); the in-guest
+# DKMS build's DKMS seconds apart
+remember_file_times() { # JOB DKMS
+	local k=${1%%:*} times=$root/build/test-results/$(job_file "$1").files
+
+	[[ $k != debug && $k != pti && -s $times ]] || return 0
+	touch "$state/check-file-times"
+	awk -v k="$k" -v dkms="$2" '
+		FNR == NR {
+			if ($1 == "install.bats")
+				$2 = $2 > dkms ? $2 - dkms : 0
+			if (NF == 2)
+				now[$1] = $2
+			next
+		}
+		!($1 == k && $2 in now)
+		END {
+			for (f in now)
+				print k, f, now[f]
+		}' "$times" "$state/check-file-times" >"$state/check-file-times.new"
+	mv "$state/check-file-times.new" "$state/check-file-times"
 }
 
 remember_time() { # JOB SECONDS
@@ -231,7 +330,7 @@ remember_time() { # JOB SECONDS
 # (scripts/check-progress), and its status and wall time to
 # build/check/JOB.rc
 run_one() {
-	local job=$1 k=${1%%:*} name rc timeout=2400 run=(tests/run) dkms= lab=() pti=
+	local job=$1 k=${1%%:*} name rc timeout=2400 run=(tests/run) dkms= lab=() pti= half
 
 	name=$(job_file "$job")
 	run+=(--name "$name")
@@ -250,6 +349,11 @@ run_one() {
 		lab=(--append pti=on)
 		pti=1
 		run+=(--no-canary tests/pti.bats)
+		;;
+	*:[12])
+		# a half of the suite, by the files' last times (half_files)
+		mapfile -t half < <(half_files "$k" "${job##*:}")
+		run+=("${half[@]}")
 		;;
 	*)
 		run+=("${files[@]}")

@@ -12,7 +12,9 @@
 #   /sys/module), and each load that survives must unload.
 # - I/O: O_DIRECT writes and reads of shikumi_ramdisk with their Nth
 #   allocation failed, on every service model: errors, never wrong or lost
-#   data; then fio verifies the disk still works.
+#   data; a write whose GFP_NOWAIT allocation in ->queue_rq() failed is
+#   deferred to the driver's work item (counted in its stats) and must
+#   read back whole; then fio verifies the disk still works.
 #   While chrdev's and the ramdisk's load, a thread opens their first
 #   device: no open may succeed during a load that then fails, for the
 #   kernel frees the module of a failed init whatever user space holds.

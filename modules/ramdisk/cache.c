@@ -34,11 +34,22 @@
  *
  * Locking.  rd->wc_flags (cache on, power off) is read once per request
  * without a lock: with it 0, the ram model's fast path pays one branch.
- * Anything else comes here.  wc_lock, a mutex (->queue_rq may sleep:
- * BLK_MQ_F_BLOCKING), serializes the writes, flushes, cuts and switches
- * of the cache, and guards the log; a request that found the cache on
- * checks again under it.  Reads take no lock: they only check the power.
- * Counters are updated under rd->lock, as every other statistic.
+ * Anything else comes here.  wc_lock, a mutex, serializes the writes,
+ * flushes, cuts and switches of the cache, and guards the log; a request
+ * that found the cache on checks again under it.  Reads take no lock:
+ * they only check the power.  Counters are updated under rd->lock, as
+ * every other statistic.
+ *
+ * ->queue_rq() must not sleep.  It serves a request here when it can
+ * without sleeping: it takes wc_lock with mutex_trylock() and allocates
+ * the log with GFP_NOWAIT.  What would sleep returns BLK_STS_AGAIN, and
+ * the request is deferred to the disk's work item, which comes back with
+ * @may_sleep (main.c): when wc_lock is taken (a cut, a switch, another
+ * writer), when an allocation fails, and when the log must be walked
+ * whole (a flush, a destage, a discard), which may take long and
+ * reschedules.  The writes that keep the cache filling, the common case,
+ * stay inline.  A spinlock instead of wc_lock would hold off every other
+ * writer through a cut or a flush of up to write_cache_kb of pages.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -93,9 +104,11 @@ static void shikumi_rd_log_drop(struct shikumi_rd *rd)
 
 static void shikumi_rd_count(struct shikumi_rd *rd, u64 *counter, u64 n)
 {
-	spin_lock_irq(&rd->lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&rd->lock, flags);
 	*counter += n;
-	spin_unlock_irq(&rd->lock);
+	spin_unlock_irqrestore(&rd->lock, flags);
 }
 
 /*
@@ -163,9 +176,10 @@ free_undo:
 /*
  * Before a write of [@sector, @sector + @nr): save the durable content of
  * every page it touches that the log does not hold yet, and mark its
- * sectors.  A log that would outgrow the cache destages first.  No
- * memory: the write fails before it changes anything, with EIO, or EAGAIN
- * for a REQ_NOWAIT one (GFP_NOWAIT), as a store page's allocation does.
+ * sectors.  A log that would outgrow the cache destages first, unless
+ * @gfp is GFP_NOWAIT (->queue_rq(): the request is deferred).  No memory:
+ * the write fails before it changes anything, with EIO, or with
+ * BLK_STS_AGAIN for GFP_NOWAIT, as a store page's allocation does.
  * wc_lock held.
  */
 static blk_status_t shikumi_rd_log_range(struct shikumi_rd *rd, sector_t sector,
@@ -180,6 +194,8 @@ static blk_status_t shikumi_rd_log_range(struct shikumi_rd *rd, sector_t sector,
 		if (!xa_load(&rd->wc_log, idx))
 			fresh++;
 	if ((rd->wc_pages + fresh) * SHIKUMI_RD_PAGE_KB > READ_ONCE(rd->wc_kb)) {
+		if (gfp == GFP_NOWAIT)
+			return BLK_STS_AGAIN;
 		shikumi_rd_log_drop(rd);
 		shikumi_rd_count(rd, &rd->stats.cache_destages, 1);
 	}
@@ -227,7 +243,7 @@ static void shikumi_rd_log_settle(struct shikumi_rd *rd, sector_t sector,
 }
 
 static blk_status_t shikumi_rd_cache_write(struct shikumi_rd *rd,
-					   struct request *rq)
+					   struct request *rq, gfp_t gfp)
 {
 	sector_t sector = blk_rq_pos(rq);
 	unsigned int nr = blk_rq_sectors(rq);
@@ -244,52 +260,65 @@ static blk_status_t shikumi_rd_cache_write(struct shikumi_rd *rd,
 		shikumi_rd_count(rd, &rd->stats.cache_fua_writes, 1);
 	} else if (req_op(rq) == REQ_OP_WRITE) {
 		/* the durable content is saved before it is overwritten */
-		st = shikumi_rd_log_range(rd, sector, nr,
-					  rq->cmd_flags & REQ_NOWAIT ?
-					  GFP_NOWAIT : GFP_NOIO);
+		st = shikumi_rd_log_range(rd, sector, nr, gfp);
 		if (st)
 			return st;
 	}
-	st = shikumi_rd_do(rd, rq);
+	st = shikumi_rd_do(rd, rq, gfp);
 	if (fua || req_op(rq) != REQ_OP_WRITE)
 		shikumi_rd_log_settle(rd, sector, nr);
 	return st;
+}
+
+/* Would @rq walk the whole log (see "Locking" above)?  wc_lock held. */
+static bool shikumi_rd_walks_log(struct shikumi_rd *rd, struct request *rq)
+{
+	if (!rd->wc_pages)
+		return false;
+	return req_op(rq) == REQ_OP_FLUSH || req_op(rq) == REQ_OP_DISCARD ||
+	       req_op(rq) == REQ_OP_WRITE_ZEROES ||
+	       (rq->cmd_flags & REQ_PREFLUSH);
 }
 
 /**
  * shikumi_rd_cache_do() - serve @rq with the cache on or the power off
  * @rd: the disk
  * @rq: the request
+ * @may_sleep: called from the work item, not from ->queue_rq()
  *
- * Called by ->queue_rq() in place of shikumi_rd_do() when rd->wc_flags
- * is not 0.  Return: the request's status.
+ * Called in place of shikumi_rd_do() when rd->wc_flags is not 0.
+ * Return: the request's status; BLK_STS_AGAIN if !@may_sleep and it
+ * cannot be served without sleeping (nothing has changed on the disk
+ * that serving it again would not redo).
  */
-blk_status_t shikumi_rd_cache_do(struct shikumi_rd *rd, struct request *rq)
+blk_status_t shikumi_rd_cache_do(struct shikumi_rd *rd, struct request *rq,
+				 bool may_sleep)
 {
+	gfp_t gfp = may_sleep ? GFP_NOIO : GFP_NOWAIT;
 	blk_status_t st;
 
 	if (READ_ONCE(rd->wc_flags) & SHIKUMI_RD_POWER_OFF)
 		return BLK_STS_IOERR;
 	if (req_op(rq) == REQ_OP_READ)
-		return shikumi_rd_do(rd, rq);
+		return shikumi_rd_do(rd, rq, gfp);
 
-	if (rq->cmd_flags & REQ_NOWAIT) {
-		if (!mutex_trylock(&rd->wc_lock))
-			return BLK_STS_AGAIN;
-	} else {
+	if (may_sleep)
 		mutex_lock(&rd->wc_lock);
-	}
+	else if (!mutex_trylock(&rd->wc_lock))
+		return BLK_STS_AGAIN;
 	if (rd->wc_flags & SHIKUMI_RD_POWER_OFF) {
 		st = BLK_STS_IOERR;
 	} else if (!(rd->wc_flags & SHIKUMI_RD_WC_ON)) {
 		/* switched off while we waited: it destaged */
-		st = shikumi_rd_do(rd, rq);
+		st = shikumi_rd_do(rd, rq, gfp);
+	} else if (!may_sleep && shikumi_rd_walks_log(rd, rq)) {
+		st = BLK_STS_AGAIN;
 	} else if (req_op(rq) == REQ_OP_FLUSH) {
 		shikumi_rd_log_drop(rd);
 		shikumi_rd_count(rd, &rd->stats.cache_flushes, 1);
 		st = BLK_STS_OK;
 	} else {
-		st = shikumi_rd_cache_write(rd, rq);
+		st = shikumi_rd_cache_write(rd, rq, gfp);
 	}
 	mutex_unlock(&rd->wc_lock);
 	return st;

@@ -9,14 +9,23 @@
  * selectable in /sys/block/shikumi-ramN/queue/scheduler.
  *
  * Storage is an xarray of pages, indexed by page number, allocated on the
- * first write (GFP_NOIO: we are on the I/O path) and freed by discard,
- * write-zeroes and unload.  A read of a page never written returns zeroes.
+ * first write and freed by discard, write-zeroes and unload.  A read of a
+ * page never written returns zeroes.
+ *
+ * ->queue_rq() never sleeps (no BLK_MQ_F_BLOCKING): a first write
+ * allocates with GFP_NOWAIT.  If that fails, or the write cache's lock is
+ * taken or its log must be walked (cache.c), the request is deferred: a
+ * work item on a WQ_MEM_RECLAIM workqueue (this is the I/O path, swap
+ * may be on this disk) moves the data again, whole, with GFP_NOIO, and
+ * completes the request as ->queue_rq() would have (shikumi_rd_defer_fn()).
+ * A REQ_NOWAIT request is never deferred: it fails with BLK_STS_AGAIN,
+ * as brd's does.
  * Pages are freed through RCU: a copy runs under rcu_read_lock(), so a
  * discard racing with a read or write of the same page never frees memory
  * that is still being copied.
  *
- * Service models.  ->queue_rq() always moves the data at once, in process
- * context; a model only decides when the request completes:
+ * Service models.  ->queue_rq() (or the work item) always moves the data
+ * at once; a model only decides when the request completes:
  *
  *  ram	complete in ->queue_rq(), the performance path;
  *  ssd	a fixed latency plus transfer at a bandwidth, on N channels;
@@ -56,6 +65,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include <shikumi/compat/blk.h>
@@ -158,9 +168,9 @@ static void shikumi_rd_free_page_rcu(struct rcu_head *head)
 
 /*
  * Copy one segment, never crossing a page of the disk.  A first write to a
- * page allocates it with @gfp: GFP_NOIO, which may sleep, or GFP_NOWAIT
- * for a REQ_NOWAIT request, which then fails with BLK_STS_AGAIN ("would
- * block") rather than wait for memory in its submitter's context, as brd.
+ * page allocates it with @gfp: GFP_NOWAIT in ->queue_rq(), which then
+ * fails with BLK_STS_AGAIN ("would block": the request is deferred, or
+ * fails if it is REQ_NOWAIT, as brd's), or GFP_NOIO in the work item.
  */
 static blk_status_t shikumi_rd_copy(struct shikumi_rd *rd, void *buf,
 				    sector_t sector, unsigned int len, bool write,
@@ -197,9 +207,9 @@ static blk_status_t shikumi_rd_copy(struct shikumi_rd *rd, void *buf,
 	return BLK_STS_OK;
 }
 
-static blk_status_t shikumi_rd_rw(struct shikumi_rd *rd, struct request *rq)
+static blk_status_t shikumi_rd_rw(struct shikumi_rd *rd, struct request *rq,
+				  gfp_t gfp)
 {
-	gfp_t gfp = rq->cmd_flags & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
 	bool write = rq_data_dir(rq) == WRITE;
 	sector_t sector = blk_rq_pos(rq);
 	struct req_iterator iter;
@@ -331,13 +341,16 @@ static u32 shikumi_rd_flags(const struct request *rq)
 /* blk-mq                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Move the data of @rq; the write cache (cache.c) calls it too. */
-blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq)
+/*
+ * Move the data of @rq, allocating with @gfp (see shikumi_rd_copy()); the
+ * write cache (cache.c) calls it too.
+ */
+blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq, gfp_t gfp)
 {
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
-		return shikumi_rd_rw(rd, rq);
+		return shikumi_rd_rw(rd, rq, gfp);
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
 		shikumi_rd_discard(rd, blk_rq_pos(rq), blk_rq_sectors(rq));
@@ -349,20 +362,109 @@ blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq)
 	}
 }
 
+/*
+ * Move the data of @rq: in ->queue_rq(), which must not sleep, or in the
+ * work item, which may.  With the write cache off and the power on, one
+ * branch.  BLK_STS_AGAIN from ->queue_rq(): it would have to sleep.
+ */
+static blk_status_t shikumi_rd_move(struct shikumi_rd *rd, struct request *rq,
+				    bool may_sleep)
+{
+	if (unlikely(READ_ONCE(rd->wc_flags)))
+		return shikumi_rd_cache_do(rd, rq, may_sleep);
+	return shikumi_rd_do(rd, rq, may_sleep ? GFP_NOIO : GFP_NOWAIT);
+}
+
+/*
+ * The data of @rq has moved (cmd->status says how): account for it and
+ * complete it (ram, an error, no data), or give it to the model.  The ram
+ * model takes rd->lock once.  The model cannot change under us: a switch
+ * freezes the queue, which waits for every request, deferred ones too.
+ */
+static void shikumi_rd_complete(struct shikumi_rd *rd, struct request *rq,
+				struct shikumi_rd_cmd *cmd)
+{
+	bool inline_model = READ_ONCE(rd->model) == SHIKUMI_BLK_MODEL_RAM;
+	unsigned long flags;
+	LIST_HEAD(done);
+	u64 now;
+
+	now = ktime_get_ns();
+	spin_lock_irqsave(&rd->lock, flags);
+	if (inline_model) {
+		/* the fast path takes the lock once */
+		rd->held++;
+		rd->stats.submitted++;
+	}
+	rd->stats.merged += cmd->merged;
+	if (inline_model || cmd->status != BLK_STS_OK ||
+	    (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE)) {
+		shikumi_rd_move_head(rd, cmd, cmd->queued_ns);
+		shikumi_rd_account(rd, cmd, now);
+		spin_unlock_irqrestore(&rd->lock, flags);
+		blk_mq_end_request(rq, cmd->status);
+		return;
+	}
+	shikumi_rd_enqueue(rd, cmd);
+	shikumi_rd_run(rd, now, &done);
+	spin_unlock_irqrestore(&rd->lock, flags);
+	shikumi_rd_end_all(&done);
+}
+
+/*
+ * The work item: serve the deferred requests, each from the start (the
+ * copy is idempotent, and a partly done cache write is redone as a
+ * whole: its log entries are there already), then complete them as
+ * ->queue_rq() would have.  The same dispatch as ->queue_rq()'s: a power
+ * cut that came in between fails the request, as one submitted after it.
+ *
+ * Every deferred request holds its queue's usage count until it ends
+ * here: a model switch (a freeze) and del_gendisk() at unload wait for
+ * this function to end them all, and the workqueue is destroyed only
+ * after del_gendisk(), when no request can be deferred any more.
+ */
+static void shikumi_rd_defer_fn(struct work_struct *work)
+{
+	struct shikumi_rd *rd = container_of(work, struct shikumi_rd, defer_work);
+	struct shikumi_rd_cmd *cmd, *next;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&rd->lock);
+	list_splice_init(&rd->deferred, &list);
+	spin_unlock_irq(&rd->lock);
+
+	list_for_each_entry_safe(cmd, next, &list, fifo) {
+		struct request *rq = blk_mq_rq_from_pdu(cmd);
+
+		list_del_init(&cmd->fifo);
+		cmd->status = shikumi_rd_move(rd, rq, true);
+		shikumi_rd_complete(rd, rq, cmd);
+		cond_resched();
+	}
+}
+
+static void shikumi_rd_defer(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&rd->lock, flags);
+	list_add_tail(&cmd->fifo, &rd->deferred);
+	rd->stats.deferred++;
+	spin_unlock_irqrestore(&rd->lock, flags);
+	queue_work(rd->wq, &rd->defer_work);
+}
+
 static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 					const struct blk_mq_queue_data *bd)
 {
 	struct shikumi_rd *rd = hctx->queue->queuedata;
 	struct request *rq = bd->rq;
 	struct shikumi_rd_cmd *cmd = blk_mq_rq_to_pdu(rq);
-	/* a model switch freezes the queue, so it cannot change under us */
-	bool inline_model = READ_ONCE(rd->model) == SHIKUMI_BLK_MODEL_RAM;
 	unsigned long flags;
 	struct bio *bio;
-	LIST_HEAD(done);
-	u64 now;
 
-	if (!inline_model) {
+	/* a model switch freezes the queue, so it cannot change under us */
+	if (READ_ONCE(rd->model) != SHIKUMI_BLK_MODEL_RAM) {
 		spin_lock_irqsave(&rd->lock, flags);
 		if (rd->held >= rd->depth) {
 			/* blk-mq runs the queue again when one of ours completes */
@@ -387,35 +489,14 @@ static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	cmd->flags = shikumi_rd_flags(rq);
 	shikumi_rd_origin(rq, cmd);
 
-	/*
-	 * The data moves now; the model only decides when we complete.
-	 * With the write cache off and the power on, one branch.
-	 */
-	if (unlikely(READ_ONCE(rd->wc_flags)))
-		cmd->status = shikumi_rd_cache_do(rd, rq);
-	else
-		cmd->status = shikumi_rd_do(rd, rq);
-
-	now = ktime_get_ns();
-	spin_lock_irqsave(&rd->lock, flags);
-	if (inline_model) {
-		/* the fast path takes the lock once */
-		rd->held++;
-		rd->stats.submitted++;
-	}
-	rd->stats.merged += cmd->merged;
-	if (inline_model || cmd->status != BLK_STS_OK ||
-	    (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE)) {
-		shikumi_rd_move_head(rd, cmd, cmd->queued_ns);
-		shikumi_rd_account(rd, cmd, now);
-		spin_unlock_irqrestore(&rd->lock, flags);
-		blk_mq_end_request(rq, cmd->status);
+	/* the data moves now; the model only decides when we complete */
+	cmd->status = shikumi_rd_move(rd, rq, false);
+	if (unlikely(cmd->status == BLK_STS_AGAIN) &&
+	    !(rq->cmd_flags & REQ_NOWAIT)) {
+		shikumi_rd_defer(rd, cmd);
 		return BLK_STS_OK;
 	}
-	shikumi_rd_enqueue(rd, cmd);
-	shikumi_rd_run(rd, now, &done);
-	spin_unlock_irqrestore(&rd->lock, flags);
-	shikumi_rd_end_all(&done);
+	shikumi_rd_complete(rd, rq, cmd);
 	return BLK_STS_OK;
 }
 
@@ -483,6 +564,8 @@ static void shikumi_rd_init_state(struct shikumi_rd *rd, unsigned int index)
 	INIT_LIST_HEAD(&rd->dir_fifo[READ]);
 	INIT_LIST_HEAD(&rd->dir_fifo[WRITE]);
 	INIT_LIST_HEAD(&rd->serving);
+	INIT_LIST_HEAD(&rd->deferred);
+	INIT_WORK(&rd->defer_work, shikumi_rd_defer_fn);
 	shikumi_hrtimer_setup(&rd->timer, shikumi_rd_timer_fn, CLOCK_MONOTONIC,
 			      HRTIMER_MODE_ABS_SOFT);
 	rd->trace_size = shikumi_rd_trace_entries;
@@ -508,6 +591,17 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 	rd->trace = kvcalloc(rd->trace_size, sizeof(*rd->trace), GFP_KERNEL);
 	if (!rd->trace)
 		return -ENOMEM;
+	/*
+	 * The I/O path: it must make progress when memory is short.  Unbound,
+	 * as loop's: a slow path that may wait, on no CPU in particular
+	 * (7.x wants WQ_PERCPU or WQ_UNBOUND said).
+	 */
+	rd->wq = alloc_workqueue(SHIKUMI_RD_NAME "%u", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				 0, index);
+	if (!rd->wq) {
+		ret = -ENOMEM;
+		goto free_trace;
+	}
 
 	rd->tag_set.ops = &shikumi_rd_mq_ops;
 	rd->tag_set.nr_hw_queues = 1;
@@ -515,14 +609,14 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 	rd->tag_set.numa_node = NUMA_NO_NODE;
 	rd->tag_set.cmd_size = sizeof(struct shikumi_rd_cmd);
 	/*
-	 * queue_rq allocates pages with GFP_NOIO, which may sleep.  A RAM
+	 * queue_rq never sleeps: what would is deferred to rd->wq.  A RAM
 	 * disk starts without an elevator, as brd; any can be chosen.
 	 */
-	rd->tag_set.flags = SHIKUMI_BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING |
+	rd->tag_set.flags = SHIKUMI_BLK_MQ_F_SHOULD_MERGE |
 			    BLK_MQ_F_NO_SCHED_BY_DEFAULT;
 	ret = blk_mq_alloc_tag_set(&rd->tag_set);
 	if (ret)
-		goto free_trace;
+		goto destroy_wq;
 
 	disk = shikumi_blk_mq_alloc_disk(&rd->tag_set, &lim, rd);
 	if (IS_ERR(disk)) {
@@ -542,17 +636,23 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 
 free_tag_set:
 	blk_mq_free_tag_set(&rd->tag_set);
+destroy_wq:
+	destroy_workqueue(rd->wq);
 free_trace:
 	kvfree(rd->trace);
 	return ret;
 }
 
-/* a disk never added, or deleted: no request of it is left */
+/*
+ * A disk never added, or deleted: no request of it is left, none in the
+ * work item either (del_gendisk() waited for them), and none can come.
+ */
 static void shikumi_rd_free(struct shikumi_rd *rd)
 {
 	hrtimer_cancel(&rd->timer);
 	put_disk(rd->disk);
 	blk_mq_free_tag_set(&rd->tag_set);
+	destroy_workqueue(rd->wq);
 	shikumi_rd_cache_free(rd);
 	shikumi_rd_free_pages(rd);
 	kvfree(rd->trace);
@@ -562,7 +662,10 @@ static void shikumi_rd_del(struct shikumi_rd *rd)
 {
 	/* first, so no reader of the trace or stats is left */
 	shikumi_debugfs_remove(rd->debugfs);
-	/* drains the queue: the timer completes every request we hold */
+	/*
+	 * Drains the queue: the timer completes every request we hold, the
+	 * work item every deferred one; the workqueue goes after it.
+	 */
 	del_gendisk(rd->disk);
 }
 

@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include <uapi/shikumi/ramdisk.h>
@@ -57,6 +58,7 @@ struct shikumi_rd_stats {
 	u64 errors;
 	u64 merged;
 	u64 head_travel;
+	u64 deferred;			/* requests moved to the work item */
 	/* the write cache, cache.c */
 	u64 cache_flushes;
 	u64 cache_fua_writes;
@@ -76,7 +78,8 @@ struct shikumi_rd_stats {
 /* Per request, in the request's PDU. */
 struct shikumi_rd_cmd {
 	struct rb_node node;		/* in sorted[dir] while waiting */
-	struct list_head fifo;		/* waiting: rd->fifo; serving: rd->serving */
+	/* deferred: rd->deferred; waiting: rd->fifo; serving: rd->serving */
+	struct list_head fifo;
 	struct list_head dir_fifo;	/* waiting: rd->dir_fifo[dir] */
 	u64 seq;			/* arrival order, breaks ties in sorted[] */
 	u64 queued_ns;
@@ -117,6 +120,13 @@ struct shikumi_rd {
 	u32 wc_kb;			/* capacity of the log, in KiB of pages */
 	u64 wc_last_seed;
 
+	/*
+	 * Requests ->queue_rq() could not serve without sleeping, served by
+	 * defer_work on wq (main.c: shikumi_rd_defer_fn()).
+	 */
+	struct workqueue_struct *wq;
+	struct work_struct defer_work;
+
 	spinlock_t lock;		/* protects everything below */
 	u8 model;
 	u8 policy;
@@ -148,6 +158,7 @@ struct shikumi_rd {
 	u8 dl_dir;			/* deadline: direction of the batch */
 	unsigned int dl_batch;		/* deadline: requests in the batch */
 	unsigned int dl_starved;	/* deadline: times writes were passed over */
+	struct list_head deferred;	/* waiting for defer_work */
 
 	struct shikumi_rd_stats stats;
 
@@ -164,7 +175,8 @@ struct shikumi_rd {
 };
 
 /* cache.c */
-blk_status_t shikumi_rd_cache_do(struct shikumi_rd *rd, struct request *rq);
+blk_status_t shikumi_rd_cache_do(struct shikumi_rd *rd, struct request *rq,
+				 bool may_sleep);
 int shikumi_rd_cache_set(struct shikumi_rd *rd, bool on);
 int shikumi_rd_cache_set_kb(struct shikumi_rd *rd, u32 kb);
 int shikumi_rd_power_off(struct shikumi_rd *rd, bool torn, bool have_seed,
@@ -174,7 +186,7 @@ void shikumi_rd_cache_init(struct shikumi_rd *rd);
 void shikumi_rd_cache_free(struct shikumi_rd *rd);
 
 /* main.c */
-blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq);
+blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq, gfp_t gfp);
 
 /* origin.c */
 int shikumi_rd_origin_init(const struct block_device_operations *fops);

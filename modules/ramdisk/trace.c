@@ -149,6 +149,7 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 		   READ_ONCE(rd->wc_pages), s->power_cuts);
 	seq_printf(m, "cut_sectors_dropped %llu\ncut_sectors_kept %llu\ncut_last_seed %llu\n",
 		   s->cut_dropped, s->cut_kept, READ_ONCE(rd->wc_last_seed));
+	seq_printf(m, "deferred %llu\n", s->deferred);
 	kfree(s);
 	return 0;
 }

@@ -29,9 +29,16 @@
  *	must fail with EIO, ENOMEM or EAGAIN and leave its block all zero (never
  *	written) or whole; a successful one must read back; a read must give
  *	the right data or an error, never wrong data; the reference area must
- *	survive.  At least one write must have failed inside the driver.
- *	--nowait: the writes are RWF_NOWAIT, which must never fail with EIO,
- *	only EAGAIN (the driver allocates with GFP_NOWAIT for REQ_NOWAIT).
+ *	survive.  The driver's ->queue_rq() allocates with GFP_NOWAIT (its
+ *	store's pages, the write cache's undo log) and defers a request that
+ *	cannot get memory to its work item, which allocates again with
+ *	GFP_NOIO, out of reach of fail-nth: a write whose fault was injected
+ *	there succeeds, and the driver's "deferred" counter (debugfs stats)
+ *	goes up by one.  At least one write must have been deferred so, and
+ *	each deferred one must read back whole at once.
+ *	--nowait: the writes are RWF_NOWAIT, which are never deferred (the
+ *	counter must not move) and must never fail with EIO, only EAGAIN; at
+ *	least one must.
  *
  * Both end with a one-line summary; exit status 1 on any violation.
  */
@@ -356,6 +363,30 @@ static int do_load(const char *ko, const char *params, bool all,
 
 /* ---- io ---------------------------------------------------------------- */
 
+/* The driver's "deferred" counter, from DEV's debugfs stats. */
+static unsigned long long read_deferred(const char *dev)
+{
+	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+	unsigned long long v = 0;
+	char path[256], line[256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/shikumi/%s/stats", name);
+	f = fopen(path, "re");
+	if (!f)
+		die(path);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "deferred %llu", &v) == 1)
+			found = true;
+	fclose(f);
+	if (!found) {
+		errno = ENOENT;
+		die("no deferred counter in the stats");
+	}
+	return v;
+}
+
 static void fill(unsigned char *buf, unsigned long block, unsigned int gen)
 {
 	uint64_t x = block * 0x9e3779b97f4a7c15ULL + gen + 1;
@@ -422,6 +453,8 @@ static int do_io(const char *dev, unsigned long writes)
 {
 	aio_context_t ctx = 0;
 	unsigned long n, b, injected = 0, wfail = 0, rfail = 0, eio = 0, eagain = 0;
+	unsigned long deferred = 0, deferred_hit = 0;
+	unsigned long long d0, d1, dstart;
 	unsigned char *buf, *want, *got;
 	unsigned char *state;		/* per block: 0 zero, 1 pattern */
 	unsigned long nblocks = REF_BLOCKS + 1 + writes;
@@ -468,6 +501,7 @@ static int do_io(const char *dev, unsigned long writes)
 	/* an O_DIRECT read of a block that holds a page allocates nothing */
 	if (!wpoints)
 		die("no fault point in a write");
+	dstart = read_deferred(dev);
 
 	for (n = 1; n <= writes; n++) {
 		ssize_t r;
@@ -476,10 +510,26 @@ static int do_io(const char *dev, unsigned long writes)
 		b = REF_BLOCKS + n;
 		k = 1 + (n - 1) % wpoints;
 		fill(buf, b, 0);
+		d0 = read_deferred(dev);
 		r = aio_write(ctx, fd, buf, b * BLK, k, &hit, NULL);
 		e = r < 0 ? -r : 0;
 		r = r < 0 ? -1 : r;
 		injected += hit;
+		d1 = read_deferred(dev);
+		if (d1 != d0) {
+			/* the driver's GFP_NOWAIT failed; its work item redid it */
+			deferred++;
+			deferred_hit += hit;
+			if (io_nowait)
+				violation("write %lu, RWF_NOWAIT, was deferred", n);
+			if (r != BLK)
+				violation("write %lu was deferred and failed: %s",
+					  n, r < 0 ? strerror(e) : "short");
+			else if (pread(fd, got, BLK, b * BLK) != BLK ||
+				 memcmp(buf, got, BLK))
+				violation("write %lu was deferred: block %lu does not read back",
+					  n, b);
+		}
 		if (r == BLK) {
 			state[b] = 1;
 		} else if (r < 0) {
@@ -542,14 +592,19 @@ static int do_io(const char *dev, unsigned long writes)
 			violation("block %lu holds neither zeros nor its data after a failed write",
 				  b);
 	}
-	if (!io_nowait && !eio)
-		violation("no write failed with EIO: no fault reached the driver");
+	if (!io_nowait && !deferred_hit)
+		violation("no write with a fault injected was deferred: no fault reached the driver");
 	if (io_nowait && !eagain)
 		violation("no RWF_NOWAIT write failed with EAGAIN");
+	d1 = read_deferred(dev);
+	if (d1 - dstart != deferred)
+		violation("the driver deferred %llu requests, %lu of them writes seen deferred",
+			  d1 - dstart, deferred);
 
-	printf("faultload io %s%s: %lu writes and %lu reads (%lu and %lu fault points each), %lu faults injected, %lu writes failed (%lu EIO, %lu EAGAIN), %lu reads failed",
+	printf("faultload io %s%s: %lu writes and %lu reads (%lu and %lu fault points each), %lu faults injected, %lu writes deferred (%lu with a fault injected) and read back, %lu writes failed (%lu EIO, %lu EAGAIN), %lu reads failed",
 	       dev, io_nowait ? " (RWF_NOWAIT writes)" : "", writes, writes,
-	       wpoints, rpoints, injected, wfail, eio, eagain, rfail);
+	       wpoints, rpoints, injected, deferred, deferred_hit, wfail, eio,
+	       eagain, rfail);
 	print_errnos();
 	printf(", %lu blocks verified, %d violations\n", nblocks, failures);
 	syscall(SYS_io_destroy, ctx);

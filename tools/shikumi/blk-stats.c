@@ -25,7 +25,7 @@ static const struct {
 	K(write_cache), K(write_cache_kb), K(power_off), K(cache_flushes),
 	K(cache_fua_writes), K(cache_destages), K(cache_log_pages),
 	K(power_cuts), K(cut_sectors_dropped), K(cut_sectors_kept),
-	K(cut_last_seed),
+	K(cut_last_seed), K(deferred),
 #undef K
 };
 
@@ -181,10 +181,10 @@ static void stats_text(const char *disk, const struct blk_stats *st)
 	int op;
 
 	printf("%s: model %s, policy %s\n", disk, st->model, st->policy);
-	printf("  requests: %llu submitted, %llu completed, %llu in the driver, %llu errors, %llu bios merged\n",
+	printf("  requests: %llu submitted, %llu completed, %llu in the driver, %llu errors, %llu bios merged, %llu deferred\n",
 	       (unsigned long long)st->submitted, (unsigned long long)st->completed,
 	       (unsigned long long)st->in_driver, (unsigned long long)st->errors,
-	       (unsigned long long)st->merged);
+	       (unsigned long long)st->merged, (unsigned long long)st->deferred);
 	printf("  head: travelled %llu sectors, now at %llu\n",
 	       (unsigned long long)st->head_travel, (unsigned long long)st->head);
 	printf("  trace: %llu records waiting, %llu dropped\n",

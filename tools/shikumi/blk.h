@@ -75,6 +75,7 @@ struct blk_stats {
 	uint64_t cache_flushes, cache_fua_writes, cache_destages;
 	uint64_t cache_log_pages, power_cuts;
 	uint64_t cut_sectors_dropped, cut_sectors_kept, cut_last_seed;
+	uint64_t deferred;	/* served by the driver's work item */
 	struct op_stats op[OP_NR];
 };
 

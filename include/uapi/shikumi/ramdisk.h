@@ -211,6 +211,10 @@ static inline __u64 shikumi_blk_torn_mix(__u64 x)
  *	cut_sectors_dropped N	non-durable sectors the cuts put back
  *	cut_sectors_kept N	non-durable sectors torn cuts kept
  *	cut_last_seed N		the seed of the last torn cut
+ *	deferred N		requests served later by the driver's work item,
+ *				because serving them at once would have slept
+ *				(no page without waiting for memory, the write
+ *				cache's lock taken or its log to walk)
  * The keys after OP.lat_hist may grow: readers skip keys they do not know.
  * Latency bucket 0 holds latencies below 1 us; bucket i > 0 holds
  * [2^(i-1), 2^i) us; the last bucket holds everything above.

@@ -53,7 +53,8 @@ free_kb() {
 
 @test "ramdisk: out-of-range parameters refuse the load" {
 	shikumi unload ramdisk 2>/dev/null || true
-	for p in size_mb=0 size_mb=65537 nr_disks=0 nr_disks=17 queue_depth=0; do
+	for p in size_mb=0 size_mb=65537 nr_disks=0 nr_disks=17 queue_depth=0 \
+		nr_hw_queues=65; do
 		run shikumi load ramdisk "$p"
 		[ "$status" -eq 1 ]
 		! module_loaded shikumi_ramdisk

@@ -96,6 +96,13 @@ SHIKUMI_PARAM_OPS_UINT(shikumi_rd_queue_depth, 1, BLK_MQ_MAX_DEPTH);
 module_param_cb(queue_depth, &shikumi_rd_queue_depth_ops, &shikumi_rd_queue_depth, 0444);
 MODULE_PARM_DESC(queue_depth, "Device queue depth (tags), 1-10240. Default: 128");
 
+/* 0: one per possible CPU, as null_blk's submit_queues */
+static unsigned int shikumi_rd_nr_hw_queues;
+SHIKUMI_PARAM_OPS_UINT(shikumi_rd_nr_hw_queues, 0, SHIKUMI_RD_MAX_HW_QUEUES);
+module_param_cb(nr_hw_queues, &shikumi_rd_nr_hw_queues_ops, &shikumi_rd_nr_hw_queues, 0444);
+MODULE_PARM_DESC(nr_hw_queues,
+		 "Hardware queues of each disk, 1-64, 0: one per possible CPU. Default: 0");
+
 static unsigned int shikumi_rd_trace_entries = 65536;
 SHIKUMI_PARAM_OPS_UINT(shikumi_rd_trace_entries, SHIKUMI_RD_TRACE_MIN, SHIKUMI_RD_TRACE_MAX);
 module_param_cb(trace_entries, &shikumi_rd_trace_entries_ops, &shikumi_rd_trace_entries, 0444);
@@ -377,9 +384,15 @@ static blk_status_t shikumi_rd_move(struct shikumi_rd *rd, struct request *rq,
 
 /*
  * The data of @rq has moved (cmd->status says how): account for it and
- * complete it (ram, an error, no data), or give it to the model.  The ram
- * model takes rd->lock once.  The model cannot change under us: a switch
- * freezes the queue, which waits for every request, deferred ones too.
+ * complete it (ram, an error, no data), or give it to the model.  The
+ * model cannot change under us: a switch freezes the queue, which waits
+ * for every request, deferred ones too.
+ *
+ * The ram model counts on this CPU's statistics, and takes rd->lock only
+ * for the trace.  ssd and hdd have one state for the disk, the head or
+ * the channels, as a real drive has one actuator and one controller:
+ * every hardware queue feeds the one queue of the model in rd, under
+ * rd->lock, and the model serves them in the order its policy picks.
  */
 static void shikumi_rd_complete(struct shikumi_rd *rd, struct request *rq,
 				struct shikumi_rd_cmd *cmd)
@@ -390,17 +403,24 @@ static void shikumi_rd_complete(struct shikumi_rd *rd, struct request *rq,
 	u64 now;
 
 	now = ktime_get_ns();
-	spin_lock_irqsave(&rd->lock, flags);
+	this_cpu_add(rd->req_stats->merged, cmd->merged);
 	if (inline_model) {
-		/* the fast path takes the lock once */
-		rd->held++;
-		rd->stats.submitted++;
-	}
-	rd->stats.merged += cmd->merged;
-	if (inline_model || cmd->status != BLK_STS_OK ||
-	    (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE)) {
+		this_cpu_inc(rd->req_stats->submitted);
 		shikumi_rd_move_head(rd, cmd, cmd->queued_ns);
 		shikumi_rd_account(rd, cmd, now);
+		spin_lock_irqsave(&rd->lock, flags);
+		shikumi_rd_trace(rd, cmd, now);
+		spin_unlock_irqrestore(&rd->lock, flags);
+		blk_mq_end_request(rq, cmd->status);
+		return;
+	}
+	spin_lock_irqsave(&rd->lock, flags);
+	if (cmd->status != BLK_STS_OK ||
+	    (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE)) {
+		shikumi_rd_move_head(rd, cmd, cmd->queued_ns);
+		rd->held--;
+		shikumi_rd_account(rd, cmd, now);
+		shikumi_rd_trace(rd, cmd, now);
 		spin_unlock_irqrestore(&rd->lock, flags);
 		blk_mq_end_request(rq, cmd->status);
 		return;
@@ -447,9 +467,9 @@ static void shikumi_rd_defer(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd)
 {
 	unsigned long flags;
 
+	this_cpu_inc(rd->req_stats->deferred);
 	spin_lock_irqsave(&rd->lock, flags);
 	list_add_tail(&cmd->fifo, &rd->deferred);
-	rd->stats.deferred++;
 	spin_unlock_irqrestore(&rd->lock, flags);
 	queue_work(rd->wq, &rd->defer_work);
 }
@@ -458,6 +478,7 @@ static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 					const struct blk_mq_queue_data *bd)
 {
 	struct shikumi_rd *rd = hctx->queue->queuedata;
+	struct shikumi_rd_queue *queue = hctx->driver_data;
 	struct request *rq = bd->rq;
 	struct shikumi_rd_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	unsigned long flags;
@@ -472,9 +493,10 @@ static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 			return BLK_STS_RESOURCE;
 		}
 		rd->held++;
-		rd->stats.submitted++;
 		spin_unlock_irqrestore(&rd->lock, flags);
+		this_cpu_inc(rd->req_stats->submitted);
 	}
+	atomic64_inc(&queue->served);
 
 	blk_mq_start_request(rq);
 	cmd->queued_ns = ktime_get_ns();
@@ -506,8 +528,19 @@ static enum blk_eh_timer_return shikumi_rd_timeout(struct request *rq)
 	return BLK_EH_RESET_TIMER;
 }
 
+/* Each hardware queue's state: the CPUs blk-mq maps to it share it. */
+static int shikumi_rd_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+				unsigned int index)
+{
+	struct shikumi_rd *rd = data;
+
+	hctx->driver_data = &rd->queues[index];
+	return 0;
+}
+
 static const struct blk_mq_ops shikumi_rd_mq_ops = {
 	.queue_rq	= shikumi_rd_queue_rq,
+	.init_hctx	= shikumi_rd_init_hctx,
 	.timeout	= shikumi_rd_timeout,
 };
 
@@ -591,6 +624,17 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 	rd->trace = kvcalloc(rd->trace_size, sizeof(*rd->trace), GFP_KERNEL);
 	if (!rd->trace)
 		return -ENOMEM;
+	rd->req_stats = alloc_percpu(struct shikumi_rd_req_stats);
+	if (!rd->req_stats) {
+		ret = -ENOMEM;
+		goto free_trace;
+	}
+	rd->nr_queues = shikumi_rd_nr_hw_queues ?: num_possible_cpus();
+	rd->queues = kcalloc(rd->nr_queues, sizeof(*rd->queues), GFP_KERNEL);
+	if (!rd->queues) {
+		ret = -ENOMEM;
+		goto free_req_stats;
+	}
 	/*
 	 * The I/O path: it must make progress when memory is short.  Unbound,
 	 * as loop's: a slow path that may wait, on no CPU in particular
@@ -600,11 +644,12 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 				 0, index);
 	if (!rd->wq) {
 		ret = -ENOMEM;
-		goto free_trace;
+		goto free_queues;
 	}
 
 	rd->tag_set.ops = &shikumi_rd_mq_ops;
-	rd->tag_set.nr_hw_queues = 1;
+	rd->tag_set.nr_hw_queues = rd->nr_queues;
+	rd->tag_set.driver_data = rd;
 	rd->tag_set.queue_depth = shikumi_rd_queue_depth;
 	rd->tag_set.numa_node = NUMA_NO_NODE;
 	rd->tag_set.cmd_size = sizeof(struct shikumi_rd_cmd);
@@ -617,6 +662,8 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 	ret = blk_mq_alloc_tag_set(&rd->tag_set);
 	if (ret)
 		goto destroy_wq;
+	/* blk-mq makes no more queues than CPU ids */
+	rd->nr_queues = rd->tag_set.nr_hw_queues;
 
 	disk = shikumi_blk_mq_alloc_disk(&rd->tag_set, &lim, rd);
 	if (IS_ERR(disk)) {
@@ -638,6 +685,10 @@ free_tag_set:
 	blk_mq_free_tag_set(&rd->tag_set);
 destroy_wq:
 	destroy_workqueue(rd->wq);
+free_queues:
+	kfree(rd->queues);
+free_req_stats:
+	free_percpu(rd->req_stats);
 free_trace:
 	kvfree(rd->trace);
 	return ret;
@@ -655,6 +706,8 @@ static void shikumi_rd_free(struct shikumi_rd *rd)
 	destroy_workqueue(rd->wq);
 	shikumi_rd_cache_free(rd);
 	shikumi_rd_free_pages(rd);
+	kfree(rd->queues);
+	free_percpu(rd->req_stats);
 	kvfree(rd->trace);
 }
 

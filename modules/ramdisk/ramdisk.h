@@ -23,6 +23,7 @@
 #define SHIKUMI_RD_MINORS	16	/* partitions per disk, the whole disk included */
 #define SHIKUMI_RD_SECTORS_PER_PAGE	(PAGE_SIZE >> SECTOR_SHIFT)
 #define SHIKUMI_RD_MAX_CHANNELS	64
+#define SHIKUMI_RD_MAX_HW_QUEUES	64
 #define SHIKUMI_RD_NR_OPS	(SHIKUMI_BLK_OP_WRITE_ZEROES + 1)
 #define SHIKUMI_RD_TRACE_MIN	16
 #define SHIKUMI_RD_TRACE_MAX	(4U * 1024 * 1024)
@@ -51,14 +52,24 @@ struct shikumi_rd_opstats {
 	u64 hist[SHIKUMI_BLK_HIST_BUCKETS];
 };
 
-struct shikumi_rd_stats {
+/*
+ * The requests' statistics, per CPU: each CPU adds to its own with
+ * this_cpu_*() (safe against interrupts), with no lock; a reader sums
+ * them (trace.c).  A reset does not write them: it notes their sums in
+ * rd->req_base, and readers subtract that.
+ */
+struct shikumi_rd_req_stats {
 	struct shikumi_rd_opstats op[SHIKUMI_RD_NR_OPS];
 	u64 submitted;
 	u64 completed;
 	u64 errors;
 	u64 merged;
-	u64 head_travel;
 	u64 deferred;			/* requests moved to the work item */
+};
+
+/* The rest, under rd->lock: the models' head, the write cache, cuts. */
+struct shikumi_rd_stats {
+	u64 head_travel;
 	/* the write cache, cache.c */
 	u64 cache_flushes;
 	u64 cache_fua_writes;
@@ -100,8 +111,19 @@ struct shikumi_rd_cmd {
 	u8 channel;
 };
 
+/*
+ * A hardware queue: what blk-mq maps some CPUs to (its cpu_list in
+ * /sys/block/NAME/mq/N/).  Only those CPUs touch it, on their own line.
+ */
+struct shikumi_rd_queue {
+	atomic64_t served;		/* requests ->queue_rq() took, since load */
+} ____cacheline_aligned_in_smp;
+
 struct shikumi_rd {
 	unsigned int index;
+	struct shikumi_rd_queue *queues;	/* nr_queues of them */
+	unsigned int nr_queues;			/* hardware queues */
+	struct shikumi_rd_req_stats __percpu *req_stats;
 	struct gendisk *disk;
 	struct blk_mq_tag_set tag_set;
 	struct xarray pages;		/* page index -> struct page */
@@ -161,6 +183,7 @@ struct shikumi_rd {
 	struct list_head deferred;	/* waiting for defer_work */
 
 	struct shikumi_rd_stats stats;
+	struct shikumi_rd_req_stats req_base;	/* req_stats' sums at the last reset */
 
 	/* the trace: a ring of records that is never overwritten */
 	struct shikumi_blk_trace *trace;
@@ -204,22 +227,29 @@ extern const char * const shikumi_rd_policy_names[];
 extern const struct attribute_group *shikumi_rd_groups[];
 
 /* trace.c */
+void shikumi_rd_req_sum(struct shikumi_rd *rd, struct shikumi_rd_req_stats *sum);
 void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 			u64 now);
+void shikumi_rd_trace(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
+		      u64 now);
 void shikumi_rd_debugfs_add(struct shikumi_rd *rd);
 struct shikumi_blk_trace *shikumi_rd_trace_slot(struct shikumi_rd *rd);
 
 /* sched.c, inline: shikumi_rd_queue_rq() calls them for every request */
 
-/* The head moves to @cmd, which starts now.  rd->lock held. */
+/*
+ * The head moves to @cmd, which starts now.  rd->lock held; the ram
+ * model has no head and no lock: it notes where the last model left it.
+ */
 static inline void shikumi_rd_move_head(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 					u64 start)
 {
 	cmd->dispatched_ns = start;
-	cmd->head = rd->head;
-	cmd->model = rd->model;
-	cmd->policy = rd->policy;
-	if (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE)
+	cmd->head = READ_ONCE(rd->head);
+	cmd->model = READ_ONCE(rd->model);
+	cmd->policy = READ_ONCE(rd->policy);
+	if (cmd->model == SHIKUMI_BLK_MODEL_RAM ||
+	    (cmd->op != SHIKUMI_BLK_OP_READ && cmd->op != SHIKUMI_BLK_OP_WRITE))
 		return;
 	rd->stats.head_travel += cmd->sector > rd->head ? cmd->sector - rd->head :
 							  rd->head - cmd->sector;

@@ -359,7 +359,9 @@ void shikumi_rd_run(struct shikumi_rd *rd, u64 now, struct list_head *done)
 		if (cmd && cmd->done_ns <= now) {
 			list_move_tail(&cmd->fifo, done);
 			rd->nr_serving--;
+			rd->held--;
 			shikumi_rd_account(rd, cmd, now);
+			shikumi_rd_trace(rd, cmd, now);
 			continue;
 		}
 		if (!rd->nr_waiting || rd->nr_serving >= shikumi_rd_channels(rd))

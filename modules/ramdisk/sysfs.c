@@ -174,6 +174,7 @@ static ssize_t shikumi_rd_reset_store(struct device *dev,
 				      const char *buf, size_t count)
 {
 	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+	struct shikumi_rd_req_stats *r;
 	bool reset;
 	int ret;
 
@@ -182,14 +183,21 @@ static ssize_t shikumi_rd_reset_store(struct device *dev,
 		return ret;
 	if (!reset)
 		return -EINVAL;
+	r = kmalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	/* the CPUs' counters are theirs: a reset notes where they are */
+	shikumi_rd_req_sum(rd, r);
 	/* a reader copying out what it peeked will not consume it now */
 	spin_lock_irq(&rd->lock);
+	rd->req_base = *r;
 	memset(&rd->stats, 0, sizeof(rd->stats));
 	rd->trace_count = 0;
 	rd->trace_seq = 0;
 	rd->trace_dropped = 0;
 	rd->trace_gen++;
 	spin_unlock_irq(&rd->lock);
+	kfree(r);
 	return count;
 }
 

@@ -36,22 +36,30 @@ static unsigned int shikumi_rd_hist_bucket(u64 lat_ns)
 	return min_t(unsigned int, fls64(us), SHIKUMI_BLK_HIST_BUCKETS - 1);
 }
 
-/* Account for a request the model has finished, and trace it.  rd->lock held. */
+/*
+ * Account for a request that has finished, on this CPU's statistics: no
+ * lock, and this_cpu_*() are safe against the timer's completions.
+ */
 void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 			u64 now)
 {
-	struct shikumi_rd_opstats *os = &rd->stats.op[cmd->op];
+	struct shikumi_rd_req_stats __percpu *st = rd->req_stats;
 	u64 lat = now - cmd->queued_ns;
-	struct shikumi_blk_trace *t;
 
-	os->count++;
-	os->bytes += cmd->bytes;
-	os->lat_ns += lat;
-	os->hist[shikumi_rd_hist_bucket(lat)]++;
-	rd->stats.completed++;
+	this_cpu_inc(st->op[cmd->op].count);
+	this_cpu_add(st->op[cmd->op].bytes, cmd->bytes);
+	this_cpu_add(st->op[cmd->op].lat_ns, lat);
+	this_cpu_inc(st->op[cmd->op].hist[shikumi_rd_hist_bucket(lat)]);
+	this_cpu_inc(st->completed);
 	if (cmd->status != BLK_STS_OK)
-		rd->stats.errors++;
-	rd->held--;
+		this_cpu_inc(st->errors);
+}
+
+/* Trace a request that has finished.  rd->lock held. */
+void shikumi_rd_trace(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
+		      u64 now)
+{
+	struct shikumi_blk_trace *t;
 
 	t = shikumi_rd_trace_slot(rd);
 	if (!t)
@@ -73,6 +81,38 @@ void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 		.flags		= cmd->flags,
 	};
 	memcpy(t->comm, cmd->comm, sizeof(t->comm));
+}
+
+/*
+ * Every CPU's request statistics, summed into @sum.  A CPU may be adding
+ * as we read: each counter is read whole (64 bits), the set is not a
+ * snapshot.
+ */
+void shikumi_rd_req_sum(struct shikumi_rd *rd, struct shikumi_rd_req_stats *sum)
+{
+	u64 *out = (u64 *)sum;
+	unsigned int cpu, i;
+
+	BUILD_BUG_ON(sizeof(*sum) % sizeof(u64));
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const u64 *c = (const u64 *)per_cpu_ptr(rd->req_stats, cpu);
+
+		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
+			out[i] += READ_ONCE(c[i]);
+	}
+}
+
+/* @sum less what it was at the last reset.  rd->lock held. */
+static void shikumi_rd_req_since_reset(struct shikumi_rd *rd,
+				       struct shikumi_rd_req_stats *sum)
+{
+	const u64 *base = (const u64 *)&rd->req_base;
+	u64 *out = (u64 *)sum;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
+		out[i] -= base[i];
 }
 
 /*
@@ -101,20 +141,29 @@ struct shikumi_blk_trace *shikumi_rd_trace_slot(struct shikumi_rd *rd)
 static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 {
 	struct shikumi_rd *rd = m->private;
+	struct shikumi_rd_req_stats *r;
 	struct shikumi_rd_stats *s;
 	u64 records, dropped;
-	unsigned int held, i, b;
+	unsigned int i, b;
+	s64 in_driver;
 	sector_t head;
 	u8 model, policy, wc_flags;
 
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
+	r = kmalloc(sizeof(*r), GFP_KERNEL);
+	if (!s || !r) {
+		kfree(s);
+		kfree(r);
 		return -ENOMEM;
+	}
+	shikumi_rd_req_sum(rd, r);
+	/* taken in and not completed yet: counted in full, not since reset */
+	in_driver = max_t(s64, 0, (s64)(r->submitted - r->completed));
 	spin_lock_irq(&rd->lock);
+	shikumi_rd_req_since_reset(rd, r);
 	*s = rd->stats;
 	records = rd->trace_count;
 	dropped = rd->trace_dropped;
-	held = rd->held;
 	head = rd->head;
 	model = rd->model;
 	policy = rd->policy;
@@ -123,14 +172,14 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 
 	seq_printf(m, "model %s\npolicy %s\n", shikumi_rd_model_names[model],
 		   shikumi_rd_policy_names[policy]);
-	seq_printf(m, "submitted %llu\ncompleted %llu\nin_driver %u\n",
-		   s->submitted, s->completed, held);
+	seq_printf(m, "submitted %llu\ncompleted %llu\nin_driver %lld\n",
+		   r->submitted, r->completed, in_driver);
 	seq_printf(m, "errors %llu\nmerged %llu\nhead_travel %llu\nhead %llu\n",
-		   s->errors, s->merged, s->head_travel, (u64)head);
+		   r->errors, r->merged, s->head_travel, (u64)head);
 	seq_printf(m, "trace_records %llu\ntrace_dropped %llu\ntrace_record_bytes %zu\n",
 		   records, dropped, sizeof(struct shikumi_blk_trace));
 	for (i = 0; i < SHIKUMI_RD_NR_OPS; i++) {
-		const struct shikumi_rd_opstats *os = &s->op[i];
+		const struct shikumi_rd_opstats *os = &r->op[i];
 		const char *name = shikumi_rd_op_names[i];
 
 		seq_printf(m, "%s.count %llu\n%s.bytes %llu\n%s.lat_ns %llu\n",
@@ -149,7 +198,8 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 		   READ_ONCE(rd->wc_pages), s->power_cuts);
 	seq_printf(m, "cut_sectors_dropped %llu\ncut_sectors_kept %llu\ncut_last_seed %llu\n",
 		   s->cut_dropped, s->cut_kept, READ_ONCE(rd->wc_last_seed));
-	seq_printf(m, "deferred %llu\n", s->deferred);
+	seq_printf(m, "deferred %llu\n", r->deferred);
+	kfree(r);
 	kfree(s);
 	return 0;
 }
@@ -338,11 +388,29 @@ static const struct file_operations shikumi_rd_trace_fops = {
 	.llseek		= noop_llseek,
 };
 
+/*
+ * queues: one line per hardware queue, "N served COUNT": the requests its
+ * ->queue_rq() took since load (the reset does not touch them).  Which
+ * CPUs feed queue N is the kernel's map: /sys/block/NAME/mq/N/cpu_list.
+ */
+static int shikumi_rd_queues_show(struct seq_file *m, void *unused)
+{
+	struct shikumi_rd *rd = m->private;
+	unsigned int i;
+
+	for (i = 0; i < rd->nr_queues; i++)
+		seq_printf(m, "%u served %lld\n", i,
+			   (s64)atomic64_read(&rd->queues[i].served));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(shikumi_rd_queues);
+
 /* /sys/kernel/debug/shikumi/ is shared: see <shikumi/debugfs.h> */
 void shikumi_rd_debugfs_add(struct shikumi_rd *rd)
 {
 	rd->debugfs = shikumi_debugfs_create_dir(rd->disk->disk_name);
 	debugfs_create_file("stats", 0400, rd->debugfs, rd, &shikumi_rd_stats_fops);
+	debugfs_create_file("queues", 0400, rd->debugfs, rd, &shikumi_rd_queues_fops);
 	debugfs_create_file("trace", 0400, rd->debugfs, rd, &shikumi_rd_trace_fops);
 	debugfs_create_file("trace_raw", 0400, rd->debugfs, rd,
 			    &shikumi_rd_trace_raw_fops);

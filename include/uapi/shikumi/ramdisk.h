@@ -193,6 +193,7 @@ static inline __u64 shikumi_blk_torn_mix(__u64 x)
  *	merged N		bios merged into requests before they reached us
  *	head_travel N		sectors the head moved, in total
  *	head N			current head position
+ *				(the ram model has no head: it moves neither)
  *	trace_records N		records waiting in the trace buffer
  *	trace_record_bytes N	sizeof(struct shikumi_blk_trace)
  *	trace_dropped N		records dropped because it was full

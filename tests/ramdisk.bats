@@ -61,6 +61,31 @@ free_kb() {
 	done
 }
 
+@test "ramdisk: hardware queues, one per possible CPU or as asked; reads on each CPU land on the queue its cpu_list names" {
+	local possible n q want
+	possible=$(awk -F, '{ for (i = 1; i <= NF; i++) { split($i, r, "-"); n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } } END { print n }' \
+		/sys/devices/system/cpu/possible)
+	# 3: blk-mq makes no more queues than CPUs
+	for n in 0 1 3; do
+		fresh_ramdisk size_mb=16 nr_hw_queues=$n
+		want=$((n && n < possible ? n : possible))
+		# the kernel's map is checked, and each CPU's reads counted
+		run shikumi-rdqueues "$DISK" --queues $want
+		echo "$output"
+		[ "$status" -eq 0 ]
+		echo "# nr_hw_queues=$n: ${lines[-1]}" >&3
+		# the CLI shows the kernel's map and the driver's counts
+		run shikumi blk info -d shikumi-ram0 --json
+		[ "$status" -eq 0 ]
+		[ "$(jq '.disks[0].hw_queues | length' <<<"$output")" -eq $want ]
+		for q in $(seq 0 $(($(jq '.disks[0].hw_queues | length' <<<"$output") - 1))); do
+			[ "$(jq -r ".disks[0].hw_queues[$q].cpus" <<<"$output")" = "$(cat "$SYS/mq/$q/cpu_list")" ]
+			[ "$(jq ".disks[0].hw_queues[$q].served" <<<"$output")" -eq \
+				"$(awk -v q=$q '$1 == q { print $3 }' /sys/kernel/debug/shikumi/shikumi-ram0/queues)" ]
+		done
+	done
+}
+
 @test "ramdisk: fio verify=crc32c, 4 jobs, buffered and O_DIRECT" {
 	fresh_ramdisk size_mb=64
 	for direct in 0 1; do

@@ -295,12 +295,23 @@ static const struct cmd_help info_help = {
 	.usage = "[-d NAME] [--json]",
 	.summary = "List the disks (or the one named): major:minor, size, service model,\n"
 		   "policy, queue depth, the stock queue's rotational flag, elevator and\n"
-		   "read-ahead, the memory held, and the current model's parameters.",
+		   "read-ahead, the memory held, the current model's parameters, and the\n"
+		   "hardware queues: the CPUs blk-mq maps to each (its cpu_list) and the\n"
+		   "requests each served since load (from debugfs: root only).",
+};
+
+#define MAX_HW_QUEUES	1024
+
+struct hw_queue {
+	char cpus[256];		/* /sys/block/NAME/mq/N/cpu_list */
+	int64_t served;		/* -1: not known (no debugfs) */
 };
 
 struct disk_info {
 	char name[64], dev[32], model[16], policy[16], sched[32];
 	uint64_t bytes, queue_depth, rotational, read_ahead_kb, pages;
+	unsigned int nr_queues;
+	struct hw_queue *queues;
 };
 
 static uint64_t ctl_u64(const char *disk, const char *key)
@@ -323,6 +334,44 @@ static uint64_t queue_u64(const char *disk, const char *key)
 	return v;
 }
 
+/* The requests each queue served, from the driver's debugfs "queues". */
+static void get_served(const char *disk, struct disk_info *d)
+{
+	char p[PATH_MAX], line[128];
+	unsigned int q;
+	long long n;
+	FILE *f;
+
+	for (q = 0; q < d->nr_queues; q++)
+		d->queues[q].served = -1;
+	snprintf(p, sizeof(p), DEBUGFS_DIR "/%s/queues", disk);
+	f = fopen(p, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u served %lld", &q, &n) == 2 && q < d->nr_queues)
+			d->queues[q].served = n;
+	fclose(f);
+}
+
+/* The hardware queues, numbered 0 up, as the kernel lists them in mq/. */
+static void get_queues(const char *disk, struct disk_info *d)
+{
+	char p[PATH_MAX];
+	unsigned int q;
+
+	d->queues = calloc(MAX_HW_QUEUES, sizeof(*d->queues));
+	if (!d->queues)
+		return;
+	for (q = 0; q < MAX_HW_QUEUES; q++) {
+		snprintf(p, sizeof(p), SYS_BLOCK "/%s/mq/%u/cpu_list", disk, q);
+		if (read_file_str(p, d->queues[q].cpus, sizeof(d->queues[q].cpus)))
+			break;
+	}
+	d->nr_queues = q;
+	get_served(disk, d);
+}
+
 static void get_info(const char *disk, struct disk_info *d)
 {
 	char p[PATH_MAX];
@@ -343,6 +392,7 @@ static void get_info(const char *disk, struct disk_info *d)
 	d->pages = ctl_u64(disk, "pages");
 	d->rotational = queue_u64(disk, "rotational");
 	d->read_ahead_kb = queue_u64(disk, "read_ahead_kb");
+	get_queues(disk, d);
 }
 
 static void human(char *buf, size_t size, double bytes)
@@ -363,6 +413,7 @@ static void human(char *buf, size_t size, double bytes)
 static void info_json(struct json *j, const struct disk_info *d)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	unsigned int q;
 
 	json_object_begin(j, NULL);
 	json_string(j, "name", d->name);
@@ -378,6 +429,18 @@ static void info_json(struct json *j, const struct disk_info *d)
 	json_u64(j, "memory_bytes", d->pages * page);
 	params_json(j, "model_params", d->name, d->model);
 	params_json(j, "policy_params", d->name, d->policy);
+	json_array_begin(j, "hw_queues");
+	for (q = 0; q < d->nr_queues; q++) {
+		json_object_begin(j, NULL);
+		json_u64(j, "queue", q);
+		json_string(j, "cpus", d->queues[q].cpus);
+		if (d->queues[q].served < 0)
+			json_null(j, "served");
+		else
+			json_u64(j, "served", (uint64_t)d->queues[q].served);
+		json_object_end(j);
+	}
+	json_array_end(j);
 	json_object_end(j);
 }
 
@@ -385,6 +448,7 @@ static void info_text(const struct disk_info *d)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	char size[16], mem[16], keys[256];
+	unsigned int q;
 
 	human(size, sizeof(size), (double)d->bytes);
 	human(mem, sizeof(mem), (double)(d->pages * page));
@@ -404,6 +468,13 @@ static void info_text(const struct disk_info *d)
 		printf("%-14s %s: ", "", d->policy);
 		params_text(d->name, d->policy, stdout);
 		printf("\n");
+	}
+	for (q = 0; q < d->nr_queues; q++) {
+		printf("%-14s hw queue %u: cpus %s, ", "", q, d->queues[q].cpus);
+		if (d->queues[q].served < 0)
+			printf("served ? (debugfs needs root)\n");
+		else
+			printf("served %lld\n", (long long)d->queues[q].served);
 	}
 }
 
@@ -457,6 +528,7 @@ int blk_info(int argc, char **argv)
 				info_json(j, &d);
 			else
 				info_text(&d);
+			free(d.queues);
 		}
 		free(list[i]);
 	}

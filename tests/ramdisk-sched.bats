@@ -83,7 +83,8 @@ travel() {
 	for w in "model floppy" "model hdd2" "model ''" "policy elevator" \
 		"policy cfq" "hdd_rpm 0" "hdd_rpm 99999" "hdd_rpm -1" \
 		"ssd_channels 0" "ssd_channels 65" "queue_depth 0" \
-		"queue_depth 100000" "hdd_media_mbps abc" "reset 0"; do
+		"queue_depth 100000" "hdd_media_mbps abc" "reset 0" \
+		"nr_hw_queues 65" "nr_hw_queues -1"; do
 		set -- $w
 		# bash, not dash: dash's echo calls every write error EIO
 		run bash -c "echo $2 > $CTL/$1"
@@ -173,7 +174,8 @@ travel() {
 }
 
 @test "ramdisk models: the trace is every request fio issued, once, with drops counted past its size" {
-	fresh_ramdisk size_mb=16 trace_entries=64
+	# one queue, one ring: fio's requests in the order it sent them
+	fresh_ramdisk size_mb=16 trace_entries=64 nr_hw_queues=1
 	echo hdd >"$CTL/model"
 	udevadm settle 2>/dev/null || true
 	echo 1 >"$CTL/reset"
@@ -250,7 +252,7 @@ travel() {
 	done
 }
 
-@test "ramdisk models: switching model and policy under live I/O loses nothing" {
+@test "ramdisk models: switching model, policy and hardware queues under live I/O loses nothing" {
 	fresh_ramdisk size_mb=32
 	echo ssd >"$CTL/model"
 	udevadm settle 2>/dev/null || true
@@ -262,6 +264,7 @@ travel() {
 		--output="$BATS_TEST_TMPDIR/live.json" &
 	fio_pid=$!
 	n=0
+	q=1
 	while kill -0 "$fio_pid" 2>/dev/null; do
 		for m in hdd ram ssd; do
 			echo "$m" >"$CTL/model"
@@ -272,6 +275,8 @@ travel() {
 			n=$((n + 1))
 		done
 		echo $((1 + RANDOM % 64)) >"$CTL/queue_depth"
+		# and the hardware queues: 0 (per CPU), 1, 2, 3 (capped)
+		echo $((q++ % 4)) >"$CTL/nr_hw_queues"
 	done
 	wait "$fio_pid"
 	fio_pid=

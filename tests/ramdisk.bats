@@ -84,6 +84,41 @@ free_kb() {
 				"$(awk -v q=$q '$1 == q { print $3 }' /sys/kernel/debug/shikumi/shikumi-ram0/queues)" ]
 		done
 	done
+	# at run time, as null_blk's submit_queues: blk-mq maps the CPUs again
+	for n in 1 0; do
+		echo $n >"$SYS/shikumi/nr_hw_queues"
+		want=$((n ? n : possible))
+		[ "$(cat "$SYS/shikumi/nr_hw_queues")" -eq $want ]
+		run shikumi-rdqueues "$DISK" --queues $want
+		echo "$output"
+		[ "$status" -eq 0 ]
+		echo "# nr_hw_queues $n at run time: ${lines[-1]}" >&3
+	done
+	for bad in 65 -1 x; do
+		run bash -c "echo $bad >$SYS/shikumi/nr_hw_queues"
+		[ "$status" -ne 0 ]
+		[[ $output == *"Invalid argument"* ]]
+	done
+	run as_user sh -c "echo 1 >$SYS/shikumi/nr_hw_queues"
+	[ "$status" -ne 0 ]
+	[[ $output == *"Permission denied"* ]]
+	[ "$(cat "$SYS/shikumi/nr_hw_queues")" -eq "$possible" ]
+}
+
+@test "ramdisk: the trace is a ring per hardware queue, merged: each request once, numbered in completion order; drops counted and shown as gaps in seq" {
+	# one reader per CPU at once, each on its own queue and ring
+	fresh_ramdisk size_mb=16
+	run shikumi-rdqueues "$DISK" --trace
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# ${lines[-1]}" >&3
+	# 32 records shared by the rings: each reader fills its own, then drops
+	fresh_ramdisk size_mb=16 trace_entries=32
+	run shikumi-rdqueues "$DISK" --trace --reads 40
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# ${lines[-1]}" >&3
+	[[ ${lines[-1]} =~ \ ([1-9][0-9]*)\ dropped ]]
 }
 
 @test "ramdisk: fio verify=crc32c, 4 jobs, buffered and O_DIRECT" {

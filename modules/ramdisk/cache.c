@@ -366,17 +366,22 @@ int shikumi_rd_cache_set_kb(struct shikumi_rd *rd, u32 kb)
 	return 0;
 }
 
-/* Trace one run [@lo, @hi] of page @idx that a cut decided. */
+/*
+ * Trace one run [@lo, @hi] of page @idx that a cut decided, in the first
+ * hardware queue's ring: a cut is the disk's, no queue's.
+ */
 static void shikumi_rd_cut_record(struct shikumi_rd *rd, pgoff_t idx,
 				  unsigned int lo, unsigned int hi, u32 flags)
 {
 	u64 now = ktime_get_ns();
+	struct shikumi_rd_ring *ring = &rd->queues[0].ring;
 	struct shikumi_blk_trace *t;
 	char comm[TASK_COMM_LEN];
 
 	get_task_comm(comm, current);
 	spin_lock_irq(&rd->lock);
-	t = shikumi_rd_trace_slot(rd);
+	spin_lock(&ring->lock);
+	t = shikumi_rd_ring_slot(ring);
 	if (t) {
 		*t = (struct shikumi_blk_trace) {
 			.seq		= t->seq,
@@ -394,6 +399,7 @@ static void shikumi_rd_cut_record(struct shikumi_rd *rd, pgoff_t idx,
 		};
 		memcpy(t->comm, comm, sizeof(t->comm));
 	}
+	spin_unlock(&ring->lock);
 	spin_unlock_irq(&rd->lock);
 }
 

@@ -463,6 +463,14 @@ static void shikumi_rd_defer_fn(struct work_struct *work)
 	}
 }
 
+/*
+ * The module's one workqueue, for every disk's deferred requests: the I/O
+ * path, so it must make progress when memory is short (WQ_MEM_RECLAIM: a
+ * rescuer thread).  Unbound, as loop's: a slow path that may wait, on no
+ * CPU in particular (7.x wants WQ_PERCPU or WQ_UNBOUND said).
+ */
+static struct workqueue_struct *shikumi_rd_wq;
+
 static void shikumi_rd_defer(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd)
 {
 	unsigned long flags;
@@ -471,7 +479,7 @@ static void shikumi_rd_defer(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd)
 	spin_lock_irqsave(&rd->lock, flags);
 	list_add_tail(&cmd->fifo, &rd->deferred);
 	spin_unlock_irqrestore(&rd->lock, flags);
-	queue_work(rd->wq, &rd->defer_work);
+	queue_work(shikumi_rd_wq, &rd->defer_work);
 }
 
 static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -497,6 +505,7 @@ static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 		this_cpu_inc(rd->req_stats->submitted);
 	}
 	atomic64_inc(&queue->served);
+	cmd->queue = queue - rd->queues;
 
 	blk_mq_start_request(rq);
 	cmd->queued_ns = ktime_get_ns();
@@ -563,6 +572,47 @@ static const struct block_device_operations shikumi_rd_fops = {
 	.open		= shikumi_rd_open,
 };
 
+/*
+ * Change the number of hardware queues at run time (sysfs nr_hw_queues),
+ * as null_blk's submit_queues: @nr, 0 for one per possible CPU, at most
+ * max_queues.  The trace's rings are made for the new number first (what
+ * may fail fails before anything changed); then, with the queue frozen,
+ * blk-mq remaps the CPUs and the trace starts again, empty, in the new
+ * rings.  If blk-mq cannot, it keeps the old queues, and so do we.
+ */
+int shikumi_rd_set_nr_queues(struct shikumi_rd *rd, unsigned int nr)
+{
+	struct request_queue *q = rd->disk->queue;
+	struct shikumi_blk_trace *rec;
+	unsigned int memflags;
+	int ret = 0;
+
+	nr = min_t(unsigned int, nr ?: num_possible_cpus(), rd->max_queues);
+	mutex_lock(&rd->model_lock);
+	if (nr == rd->nr_queues)
+		goto unlock;
+	/* before the freeze: reclaim may have to write to this disk */
+	rec = shikumi_rd_rings_storage(rd, nr);
+	if (!rec) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	memflags = shikumi_blk_freeze_queue(q);
+	blk_mq_update_nr_hw_queues(&rd->tag_set, nr);
+	if (rd->tag_set.nr_hw_queues == nr) {
+		rec = shikumi_rd_rings_replace(rd, rec, nr);
+	} else {
+		pr_warn("%s: could not change to %u hardware queues, still %u\n",
+			rd->disk->disk_name, nr, rd->tag_set.nr_hw_queues);
+		ret = -ENOMEM;
+	}
+	shikumi_blk_unfreeze_queue(q, memflags);
+	kvfree(rec);
+unlock:
+	mutex_unlock(&rd->model_lock);
+	return ret;
+}
+
 /* ------------------------------------------------------------------ */
 /* Setup and teardown                                                   */
 /* ------------------------------------------------------------------ */
@@ -599,9 +649,9 @@ static void shikumi_rd_init_state(struct shikumi_rd *rd, unsigned int index)
 	INIT_LIST_HEAD(&rd->serving);
 	INIT_LIST_HEAD(&rd->deferred);
 	INIT_WORK(&rd->defer_work, shikumi_rd_defer_fn);
+	rd->trace_entries = shikumi_rd_trace_entries;
 	shikumi_hrtimer_setup(&rd->timer, shikumi_rd_timer_fn, CLOCK_MONOTONIC,
 			      HRTIMER_MODE_ABS_SOFT);
-	rd->trace_size = shikumi_rd_trace_entries;
 	shikumi_rd_cache_init(rd);
 }
 
@@ -621,30 +671,21 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 	int ret;
 
 	shikumi_rd_init_state(rd, index);
-	rd->trace = kvcalloc(rd->trace_size, sizeof(*rd->trace), GFP_KERNEL);
-	if (!rd->trace)
+	/* blk-mq makes no more queues than CPU ids */
+	rd->max_queues = min_t(unsigned int, SHIKUMI_RD_MAX_HW_QUEUES, nr_cpu_ids);
+	rd->nr_queues = min_t(unsigned int,
+			      shikumi_rd_nr_hw_queues ?: num_possible_cpus(),
+			      rd->max_queues);
+	rd->queues = kcalloc(rd->max_queues, sizeof(*rd->queues), GFP_KERNEL);
+	if (!rd->queues)
 		return -ENOMEM;
+	ret = shikumi_rd_rings_alloc(rd);
+	if (ret)
+		goto free_queues;
 	rd->req_stats = alloc_percpu(struct shikumi_rd_req_stats);
 	if (!rd->req_stats) {
 		ret = -ENOMEM;
-		goto free_trace;
-	}
-	rd->nr_queues = shikumi_rd_nr_hw_queues ?: num_possible_cpus();
-	rd->queues = kcalloc(rd->nr_queues, sizeof(*rd->queues), GFP_KERNEL);
-	if (!rd->queues) {
-		ret = -ENOMEM;
-		goto free_req_stats;
-	}
-	/*
-	 * The I/O path: it must make progress when memory is short.  Unbound,
-	 * as loop's: a slow path that may wait, on no CPU in particular
-	 * (7.x wants WQ_PERCPU or WQ_UNBOUND said).
-	 */
-	rd->wq = alloc_workqueue(SHIKUMI_RD_NAME "%u", WQ_UNBOUND | WQ_MEM_RECLAIM,
-				 0, index);
-	if (!rd->wq) {
-		ret = -ENOMEM;
-		goto free_queues;
+		goto free_rings;
 	}
 
 	rd->tag_set.ops = &shikumi_rd_mq_ops;
@@ -654,16 +695,16 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 	rd->tag_set.numa_node = NUMA_NO_NODE;
 	rd->tag_set.cmd_size = sizeof(struct shikumi_rd_cmd);
 	/*
-	 * queue_rq never sleeps: what would is deferred to rd->wq.  A RAM
+	 * queue_rq never sleeps: what would is deferred to shikumi_rd_wq.  A RAM
 	 * disk starts without an elevator, as brd; any can be chosen.
 	 */
 	rd->tag_set.flags = SHIKUMI_BLK_MQ_F_SHOULD_MERGE |
 			    BLK_MQ_F_NO_SCHED_BY_DEFAULT;
 	ret = blk_mq_alloc_tag_set(&rd->tag_set);
 	if (ret)
-		goto destroy_wq;
-	/* blk-mq makes no more queues than CPU ids */
-	rd->nr_queues = rd->tag_set.nr_hw_queues;
+		goto free_req_stats;
+	/* fewer in a kdump kernel: the rings of the others stay empty */
+	WRITE_ONCE(rd->nr_queues, rd->tag_set.nr_hw_queues);
 
 	disk = shikumi_blk_mq_alloc_disk(&rd->tag_set, &lim, rd);
 	if (IS_ERR(disk)) {
@@ -683,14 +724,12 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 
 free_tag_set:
 	blk_mq_free_tag_set(&rd->tag_set);
-destroy_wq:
-	destroy_workqueue(rd->wq);
-free_queues:
-	kfree(rd->queues);
 free_req_stats:
 	free_percpu(rd->req_stats);
-free_trace:
-	kvfree(rd->trace);
+free_rings:
+	shikumi_rd_rings_free(rd);
+free_queues:
+	kfree(rd->queues);
 	return ret;
 }
 
@@ -703,12 +742,13 @@ static void shikumi_rd_free(struct shikumi_rd *rd)
 	hrtimer_cancel(&rd->timer);
 	put_disk(rd->disk);
 	blk_mq_free_tag_set(&rd->tag_set);
-	destroy_workqueue(rd->wq);
+	/* the work item may be past its last request, not yet returned */
+	flush_work(&rd->defer_work);
 	shikumi_rd_cache_free(rd);
 	shikumi_rd_free_pages(rd);
-	kfree(rd->queues);
 	free_percpu(rd->req_stats);
-	kvfree(rd->trace);
+	shikumi_rd_rings_free(rd);
+	kfree(rd->queues);
 }
 
 static void shikumi_rd_del(struct shikumi_rd *rd)
@@ -717,7 +757,7 @@ static void shikumi_rd_del(struct shikumi_rd *rd)
 	shikumi_debugfs_remove(rd->debugfs);
 	/*
 	 * Drains the queue: the timer completes every request we hold, the
-	 * work item every deferred one; the workqueue goes after it.
+	 * work item every deferred one.
 	 */
 	del_gendisk(rd->disk);
 }
@@ -742,11 +782,16 @@ static int __init shikumi_rd_init(void)
 		goto exit_origin;
 	}
 
+	shikumi_rd_wq = alloc_workqueue(SHIKUMI_RD_NAME, WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!shikumi_rd_wq) {
+		ret = -ENOMEM;
+		goto unregister_blkdev;
+	}
 	shikumi_rd_disks = kcalloc(shikumi_rd_nr_disks,
 				   sizeof(*shikumi_rd_disks), GFP_KERNEL);
 	if (!shikumi_rd_disks) {
 		ret = -ENOMEM;
-		goto unregister_blkdev;
+		goto destroy_wq;
 	}
 	for (i = 0; i < shikumi_rd_nr_disks; i++) {
 		ret = shikumi_rd_alloc(&shikumi_rd_disks[i], i);
@@ -777,6 +822,8 @@ free_disks:
 	kfree(shikumi_rd_disks);
 	/* as in shikumi_rd_exit() */
 	rcu_barrier();
+destroy_wq:
+	destroy_workqueue(shikumi_rd_wq);
 unregister_blkdev:
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
 exit_origin:
@@ -793,6 +840,7 @@ static void __exit shikumi_rd_exit(void)
 		shikumi_rd_free(&shikumi_rd_disks[i]);
 	}
 	kfree(shikumi_rd_disks);
+	destroy_workqueue(shikumi_rd_wq);
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
 	shikumi_rd_origin_exit();
 	/* pages discarded just before unload may still wait for RCU */

@@ -109,6 +109,18 @@ struct shikumi_rd_cmd {
 	u8 model;
 	u8 policy;
 	u8 channel;
+	u8 queue;			/* the hardware queue that took it */
+};
+
+/* A hardware queue's part of the trace (ring.c). */
+struct shikumi_rd_ring {
+	spinlock_t lock;		/* protects the ring; the innermost lock */
+	struct shikumi_blk_trace *rec;	/* size records, in rd->trace */
+	unsigned int size;
+	unsigned int tail;		/* oldest record */
+	unsigned int count;
+	u32 skipped;			/* dropped since the last record kept */
+	u64 dropped;			/* since load or the last reset */
 };
 
 /*
@@ -117,12 +129,21 @@ struct shikumi_rd_cmd {
  */
 struct shikumi_rd_queue {
 	atomic64_t served;		/* requests ->queue_rq() took, since load */
+	struct shikumi_rd_ring ring;
 } ____cacheline_aligned_in_smp;
+
+/* What a reader of the trace took from each ring (ring.c). */
+struct shikumi_rd_peek {
+	unsigned int gen;		/* the trace's, when peeked */
+	u64 seq;			/* the next record's number after these */
+	unsigned int taken[];		/* per ring; then the rings' counts */
+};
 
 struct shikumi_rd {
 	unsigned int index;
-	struct shikumi_rd_queue *queues;	/* nr_queues of them */
-	unsigned int nr_queues;			/* hardware queues */
+	struct shikumi_rd_queue *queues;	/* max_queues of them */
+	unsigned int max_queues;		/* the most it may have: CPU ids, 64 */
+	unsigned int nr_queues;			/* hardware queues now: model_lock */
 	struct shikumi_rd_req_stats __percpu *req_stats;
 	struct gendisk *disk;
 	struct blk_mq_tag_set tag_set;
@@ -144,10 +165,21 @@ struct shikumi_rd {
 
 	/*
 	 * Requests ->queue_rq() could not serve without sleeping, served by
-	 * defer_work on wq (main.c: shikumi_rd_defer_fn()).
+	 * defer_work on the module's workqueue (main.c: shikumi_rd_defer_fn()).
 	 */
-	struct workqueue_struct *wq;
 	struct work_struct defer_work;
+
+	/*
+	 * The trace: a ring per hardware queue, in queues[], whose records
+	 * are never overwritten (ring.c); their storage, and what readers
+	 * keep under trace_lock.
+	 */
+	struct shikumi_blk_trace *trace;
+	unsigned int trace_entries;	/* records in all, shared by the rings */
+	spinlock_t trace_lock;		/* the rings' tails and the two below */
+	unsigned int trace_gen;		/* resets of the trace */
+	u64 trace_seq;			/* the next record's number */
+	struct mutex trace_read_lock;	/* one reader at a time */
 
 	spinlock_t lock;		/* protects everything below */
 	u8 model;
@@ -185,15 +217,6 @@ struct shikumi_rd {
 	struct shikumi_rd_stats stats;
 	struct shikumi_rd_req_stats req_base;	/* req_stats' sums at the last reset */
 
-	/* the trace: a ring of records that is never overwritten */
-	struct shikumi_blk_trace *trace;
-	unsigned int trace_size;
-	unsigned int trace_tail;	/* oldest record */
-	unsigned int trace_count;
-	unsigned int trace_gen;		/* resets of the trace */
-	u64 trace_seq;
-	u64 trace_dropped;
-	struct mutex trace_read_lock;	/* one reader at a time */
 	struct dentry *debugfs;
 };
 
@@ -210,6 +233,7 @@ void shikumi_rd_cache_free(struct shikumi_rd *rd);
 
 /* main.c */
 blk_status_t shikumi_rd_do(struct shikumi_rd *rd, struct request *rq, gfp_t gfp);
+int shikumi_rd_set_nr_queues(struct shikumi_rd *rd, unsigned int nr);
 
 /* origin.c */
 int shikumi_rd_origin_init(const struct block_device_operations *fops);
@@ -233,7 +257,24 @@ void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 void shikumi_rd_trace(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 		      u64 now);
 void shikumi_rd_debugfs_add(struct shikumi_rd *rd);
-struct shikumi_blk_trace *shikumi_rd_trace_slot(struct shikumi_rd *rd);
+
+/* ring.c */
+int shikumi_rd_rings_alloc(struct shikumi_rd *rd);
+struct shikumi_blk_trace *shikumi_rd_rings_storage(struct shikumi_rd *rd,
+						   unsigned int nq);
+struct shikumi_blk_trace *shikumi_rd_rings_replace(struct shikumi_rd *rd,
+						   struct shikumi_blk_trace *rec,
+						   unsigned int nq);
+void shikumi_rd_rings_free(struct shikumi_rd *rd);
+struct shikumi_blk_trace *shikumi_rd_ring_slot(struct shikumi_rd_ring *ring);
+void shikumi_rd_rings_count(struct shikumi_rd *rd, u64 *records, u64 *dropped);
+void shikumi_rd_rings_reset(struct shikumi_rd *rd);
+struct shikumi_rd_peek *shikumi_rd_peek_alloc(struct shikumi_rd *rd);
+unsigned int shikumi_rd_rings_peek(struct shikumi_rd *rd,
+				   struct shikumi_blk_trace *buf,
+				   unsigned int max, struct shikumi_rd_peek *pk);
+void shikumi_rd_rings_consume(struct shikumi_rd *rd,
+			      const struct shikumi_rd_peek *pk);
 
 /* sched.c, inline: shikumi_rd_queue_rq() calls them for every request */
 

@@ -169,6 +169,41 @@ static struct device_attribute shikumi_rd_attr_queue_depth =
 	__ATTR(queue_depth, 0644, shikumi_rd_queue_depth_show,
 	       shikumi_rd_queue_depth_store);
 
+static ssize_t shikumi_rd_nr_hw_queues_show(struct device *dev,
+					    struct device_attribute *attr,
+					    char *buf)
+{
+	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(rd->nr_queues));
+}
+
+/*
+ * Remapping every CPU's I/O needs CAP_SYS_ADMIN, as null_blk's configfs
+ * and the block layer's own queue attributes that change the device do.
+ */
+static ssize_t shikumi_rd_nr_hw_queues_store(struct device *dev,
+					     struct device_attribute *attr,
+					     const char *buf, size_t count)
+{
+	unsigned int nr;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = kstrtouint(buf, 0, &nr);
+	if (ret)
+		return ret;
+	if (nr > SHIKUMI_RD_MAX_HW_QUEUES)
+		return -EINVAL;
+	ret = shikumi_rd_set_nr_queues(shikumi_rd_from_dev(dev), nr);
+	return ret ?: count;
+}
+
+static struct device_attribute shikumi_rd_attr_nr_hw_queues =
+	__ATTR(nr_hw_queues, 0644, shikumi_rd_nr_hw_queues_show,
+	       shikumi_rd_nr_hw_queues_store);
+
 static ssize_t shikumi_rd_reset_store(struct device *dev,
 				      struct device_attribute *attr,
 				      const char *buf, size_t count)
@@ -188,15 +223,12 @@ static ssize_t shikumi_rd_reset_store(struct device *dev,
 		return -ENOMEM;
 	/* the CPUs' counters are theirs: a reset notes where they are */
 	shikumi_rd_req_sum(rd, r);
-	/* a reader copying out what it peeked will not consume it now */
 	spin_lock_irq(&rd->lock);
 	rd->req_base = *r;
 	memset(&rd->stats, 0, sizeof(rd->stats));
-	rd->trace_count = 0;
-	rd->trace_seq = 0;
-	rd->trace_dropped = 0;
-	rd->trace_gen++;
 	spin_unlock_irq(&rd->lock);
+	/* a reader copying out what it peeked will not consume it now */
+	shikumi_rd_rings_reset(rd);
 	kfree(r);
 	return count;
 }
@@ -390,6 +422,7 @@ static struct attribute *shikumi_rd_attrs[] = {
 	&shikumi_rd_choice_model.attr.attr,
 	&shikumi_rd_choice_policy.attr.attr,
 	&shikumi_rd_attr_queue_depth.attr,
+	&shikumi_rd_attr_nr_hw_queues.attr,
 	&shikumi_rd_attr_reset.attr,
 	&shikumi_rd_attr_write_cache.attr,
 	&shikumi_rd_attr_write_cache_kb.attr,

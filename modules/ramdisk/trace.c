@@ -55,32 +55,39 @@ void shikumi_rd_account(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 		this_cpu_inc(st->errors);
 }
 
-/* Trace a request that has finished.  rd->lock held. */
+/*
+ * Trace a request that has finished, in the ring of the hardware queue
+ * that took it (ring.c): the ram path takes no lock of the disk's.
+ */
 void shikumi_rd_trace(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd,
 		      u64 now)
 {
+	struct shikumi_rd_ring *ring = &rd->queues[cmd->queue].ring;
 	struct shikumi_blk_trace *t;
+	unsigned long flags;
 
-	t = shikumi_rd_trace_slot(rd);
-	if (!t)
-		return;
-	*t = (struct shikumi_blk_trace) {
-		.seq		= t->seq,
-		.queued_ns	= cmd->queued_ns,
-		.dispatched_ns	= cmd->dispatched_ns,
-		.completed_ns	= now,
-		.sector		= cmd->sector,
-		.head		= cmd->head,
-		.bytes		= cmd->bytes,
-		.op		= cmd->op,
-		.model		= cmd->model,
-		.policy		= cmd->policy,
-		.error		= -blk_status_to_errno(cmd->status),
-		.merged		= cmd->merged,
-		.pid		= cmd->pid,
-		.flags		= cmd->flags,
-	};
-	memcpy(t->comm, cmd->comm, sizeof(t->comm));
+	spin_lock_irqsave(&ring->lock, flags);
+	t = shikumi_rd_ring_slot(ring);
+	if (t) {
+		*t = (struct shikumi_blk_trace) {
+			.seq		= t->seq,
+			.queued_ns	= cmd->queued_ns,
+			.dispatched_ns	= cmd->dispatched_ns,
+			.completed_ns	= now,
+			.sector		= cmd->sector,
+			.head		= cmd->head,
+			.bytes		= cmd->bytes,
+			.op		= cmd->op,
+			.model		= cmd->model,
+			.policy		= cmd->policy,
+			.error		= -blk_status_to_errno(cmd->status),
+			.merged		= cmd->merged,
+			.pid		= cmd->pid,
+			.flags		= cmd->flags,
+		};
+		memcpy(t->comm, cmd->comm, sizeof(t->comm));
+	}
+	spin_unlock_irqrestore(&ring->lock, flags);
 }
 
 /*
@@ -115,25 +122,6 @@ static void shikumi_rd_req_since_reset(struct shikumi_rd *rd,
 		out[i] -= base[i];
 }
 
-/*
- * The next record of the trace, its seq set, for the caller to fill; NULL
- * if the trace is full (the record is counted dropped).  rd->lock held.
- */
-struct shikumi_blk_trace *shikumi_rd_trace_slot(struct shikumi_rd *rd)
-{
-	struct shikumi_blk_trace *t;
-
-	if (rd->trace_count == rd->trace_size) {
-		rd->trace_seq++;
-		rd->trace_dropped++;
-		return NULL;
-	}
-	t = &rd->trace[(rd->trace_tail + rd->trace_count) % rd->trace_size];
-	rd->trace_count++;
-	t->seq = rd->trace_seq++;
-	return t;
-}
-
 /* ------------------------------------------------------------------ */
 /* debugfs: /sys/kernel/debug/shikumi/shikumi-ramN/                     */
 /* ------------------------------------------------------------------ */
@@ -159,11 +147,10 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 	shikumi_rd_req_sum(rd, r);
 	/* taken in and not completed yet: counted in full, not since reset */
 	in_driver = max_t(s64, 0, (s64)(r->submitted - r->completed));
+	shikumi_rd_rings_count(rd, &records, &dropped);
 	spin_lock_irq(&rd->lock);
 	shikumi_rd_req_since_reset(rd, r);
 	*s = rd->stats;
-	records = rd->trace_count;
-	dropped = rd->trace_dropped;
 	head = rd->head;
 	model = rd->model;
 	policy = rd->policy;
@@ -206,41 +193,14 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(shikumi_rd_stats);
 
 /*
- * Copy up to @max of the oldest records to @buf, a kernel buffer, without
- * consuming them; *@gen is the trace's generation.  Only the readers,
- * one at a time under trace_read_lock, take records out, and a full trace
- * drops new records, so they are still the oldest when the reader has
- * copied them to the user and consumes them, unless a reset came between
- * (the generation changed).  No control waits for trace_read_lock: a
- * reader stalled in a fault on its buffer holds up other readers only,
- * and they wait for it interruptibly.
+ * Readers copy the oldest records (ring.c's peek), copy them to the user,
+ * then take them out (consume): only readers take records out, one at a
+ * time under trace_read_lock, and full rings drop new records, so the
+ * records peeked are still the oldest when the copy is done, unless a
+ * reset came between.  No control waits for trace_read_lock: a reader
+ * stalled in a fault on its buffer holds up other readers only, and they
+ * wait for it interruptibly.
  */
-static unsigned int shikumi_rd_trace_peek(struct shikumi_rd *rd,
-					  struct shikumi_blk_trace *buf,
-					  unsigned int max, unsigned int *gen)
-{
-	unsigned int n, i;
-
-	spin_lock_irq(&rd->lock);
-	n = min(max, rd->trace_count);
-	for (i = 0; i < n; i++)
-		buf[i] = rd->trace[(rd->trace_tail + i) % rd->trace_size];
-	*gen = rd->trace_gen;
-	spin_unlock_irq(&rd->lock);
-	return n;
-}
-
-static void shikumi_rd_trace_consume(struct shikumi_rd *rd, unsigned int n,
-				     unsigned int gen)
-{
-	spin_lock_irq(&rd->lock);
-	if (rd->trace_gen == gen) {
-		rd->trace_tail = (rd->trace_tail + n) % rd->trace_size;
-		rd->trace_count -= n;
-	}
-	spin_unlock_irq(&rd->lock);
-}
-
 #define SHIKUMI_RD_TRACE_CHUNK	64
 
 /* trace_raw: whole struct shikumi_blk_trace records, consumed as read. */
@@ -248,25 +208,26 @@ static ssize_t shikumi_rd_trace_raw_read(struct file *file, char __user *ubuf,
 					 size_t count, loff_t *ppos)
 {
 	struct shikumi_rd *rd = file->private_data;
+	size_t want = count / sizeof(struct shikumi_blk_trace), done = 0;
 	struct shikumi_blk_trace *buf;
-	size_t want = count / sizeof(*buf), done = 0;
-	unsigned int gen;
-	ssize_t ret = 0;
+	struct shikumi_rd_peek *pk;
+	ssize_t ret = -ENOMEM;
 
 	if (count && !want)
 		return -EINVAL;
 	buf = kmalloc_array(SHIKUMI_RD_TRACE_CHUNK, sizeof(*buf), GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	if (mutex_lock_interruptible(&rd->trace_read_lock)) {
-		kfree(buf);
-		return -ERESTARTSYS;
-	}
+	pk = shikumi_rd_peek_alloc(rd);
+	if (!buf || !pk)
+		goto free;
+	ret = -ERESTARTSYS;
+	if (mutex_lock_interruptible(&rd->trace_read_lock))
+		goto free;
+	ret = 0;
 	while (done < want) {
-		unsigned int n = shikumi_rd_trace_peek(rd, buf,
+		unsigned int n = shikumi_rd_rings_peek(rd, buf,
 						       min_t(size_t, want - done,
 							     SHIKUMI_RD_TRACE_CHUNK),
-						       &gen);
+						       pk);
 
 		if (!n)
 			break;
@@ -274,12 +235,14 @@ static ssize_t shikumi_rd_trace_raw_read(struct file *file, char __user *ubuf,
 			ret = -EFAULT;
 			break;
 		}
-		shikumi_rd_trace_consume(rd, n, gen);
+		shikumi_rd_rings_consume(rd, pk);
 		done += n;
 		if (fatal_signal_pending(current))
 			break;
 	}
 	mutex_unlock(&rd->trace_read_lock);
+free:
+	kfree(pk);
 	kfree(buf);
 	if (!done)
 		return ret;
@@ -327,21 +290,22 @@ static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
 				     size_t count, loff_t *ppos)
 {
 	struct shikumi_rd *rd = file->private_data;
+	struct shikumi_rd_peek *pk;
 	struct shikumi_blk_trace t;
-	unsigned int gen;
+	ssize_t ret = -ENOMEM;
 	size_t done = 0;
-	ssize_t ret = 0;
 	char *line;
 	int len;
 
 	line = kmalloc(SHIKUMI_RD_TRACE_LINE, GFP_KERNEL);
-	if (!line)
-		return -ENOMEM;
-	if (mutex_lock_interruptible(&rd->trace_read_lock)) {
-		kfree(line);
-		return -ERESTARTSYS;
-	}
-	while (shikumi_rd_trace_peek(rd, &t, 1, &gen)) {
+	pk = shikumi_rd_peek_alloc(rd);
+	if (!line || !pk)
+		goto free;
+	ret = -ERESTARTSYS;
+	if (mutex_lock_interruptible(&rd->trace_read_lock))
+		goto free;
+	ret = 0;
+	while (shikumi_rd_rings_peek(rd, &t, 1, pk)) {
 		len = shikumi_rd_trace_format(line, SHIKUMI_RD_TRACE_LINE, *ppos, &t);
 		if (len > count - done) {
 			if (!done)
@@ -352,13 +316,15 @@ static ssize_t shikumi_rd_trace_read(struct file *file, char __user *ubuf,
 			ret = -EFAULT;
 			break;
 		}
-		shikumi_rd_trace_consume(rd, 1, gen);
+		shikumi_rd_rings_consume(rd, pk);
 		done += len;
 		*ppos += len;
 		if (fatal_signal_pending(current))
 			break;
 	}
 	mutex_unlock(&rd->trace_read_lock);
+free:
+	kfree(pk);
 	kfree(line);
 	return done ?: ret;
 }
@@ -398,7 +364,7 @@ static int shikumi_rd_queues_show(struct seq_file *m, void *unused)
 	struct shikumi_rd *rd = m->private;
 	unsigned int i;
 
-	for (i = 0; i < rd->nr_queues; i++)
+	for (i = 0; i < READ_ONCE(rd->nr_queues); i++)
 		seq_printf(m, "%u served %lld\n", i,
 			   (s64)atomic64_read(&rd->queues[i].served));
 	return 0;

@@ -4,6 +4,7 @@
  * queue the kernel maps that CPU to?  (tests/ramdisk.bats)
  *
  *   shikumi-rdqueues DEV [--queues N] [--reads N]
+ *   shikumi-rdqueues DEV --trace [--reads N]
  *
  * Reads the kernel's own map, /sys/block/NAME/mq/Q/cpu_list for every
  * hardware queue Q, and checks it: every CPU this task may run on is in
@@ -14,10 +15,22 @@
  * after: the queue cpu_list names must have served at least READS more,
  * and every other queue fewer than READS (nobody else's I/O is ours).
  * One line per CPU, a summary last; exit status 1 on any violation.
+ *
+ * --trace: the trace's per-queue rings, merged.  After a reset and a
+ * drain of the trace, one thread per CPU (up to 16), each pinned to its
+ * CPU, all released at once, reads READS blocks of its own with O_DIRECT.
+ * Then trace_raw must hold, against the disk's own stats: every record
+ * numbered from 0 with no gap, in completion order; each thread's
+ * records its own blocks, each once, or dropped when its ring was full;
+ * kept and dropped adding up to the requests completed.  Then each thread
+ * reads one block more: the records dropped show now as gaps in seq,
+ * just before those records, as many as stats counted dropped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,7 +38,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <shikumi/ramdisk.h>
+
 #define MAX_QUEUES	1024
+#define MAX_THREADS	16
+#define MAX_RECORDS	65536
 #define BLK		4096
 
 static int failures;
@@ -111,25 +128,212 @@ static void read_served(const char *name, long long *served, int nq)
 		violation("%s has %d queues, mq/ has %d", path, seen, nq);
 }
 
+/* A value from the disk's debugfs stats ("key value" lines). */
+static long long stat_of(const char *name, const char *key)
+{
+	char path[256], k[64];
+	long long v, found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/shikumi/%s/stats", name);
+	f = fopen(path, "re");
+	if (!f)
+		die(path);
+	while (fscanf(f, "%63s %lld%*[^\n]", k, &v) == 2)
+		if (!strcmp(k, key))
+			found = v;
+	fclose(f);
+	if (found < 0)
+		violation("%s: no %s", path, key);
+	return found;
+}
+
+/* Everything trace_raw holds now, into @rec; returns how many. */
+static int drain(const char *name, struct shikumi_blk_trace *rec, int max)
+{
+	char path[256];
+	ssize_t n;
+	int fd, got = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/shikumi/%s/trace_raw", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(path);
+	while (got < max) {
+		n = read(fd, rec + got, (size_t)(max - got) * sizeof(*rec));
+		if (n < 0)
+			die(path);
+		if (!n)
+			break;
+		got += n / sizeof(*rec);
+	}
+	close(fd);
+	return got;
+}
+
+struct reader {
+	pthread_t thread;
+	int cpu, fd, reads, first;	/* its blocks: first .. first + reads - 1 */
+	pid_t tid;
+	pthread_barrier_t *start;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	cpu_set_t one;
+	void *buf;
+	int i;
+
+	r->tid = gettid();
+	CPU_ZERO(&one);
+	CPU_SET(r->cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		die("sched_setaffinity");
+	if (posix_memalign(&buf, BLK, BLK))
+		die("posix_memalign");
+	pthread_barrier_wait(r->start);
+	for (i = 0; i < r->reads; i++)
+		if (pread(r->fd, buf, BLK, (off_t)(r->first + i) * BLK) != BLK)
+			die("pread");
+	free(buf);
+	return NULL;
+}
+
+/* Run @nr readers, all at once; each reads its @reads blocks from @first. */
+static void run_readers(struct reader *rd, int nr, int reads, int first)
+{
+	pthread_barrier_t start;
+	int t;
+
+	pthread_barrier_init(&start, NULL, nr);
+	for (t = 0; t < nr; t++) {
+		rd[t].reads = reads;
+		rd[t].first = first + t * reads;
+		rd[t].start = &start;
+		if (pthread_create(&rd[t].thread, NULL, reader_fn, &rd[t]))
+			die("pthread_create");
+	}
+	for (t = 0; t < nr; t++)
+		pthread_join(rd[t].thread, NULL);
+	pthread_barrier_destroy(&start);
+}
+
+/* Each reader's records in @rec: its own blocks, once each; returns kept. */
+static int check_readers(const struct reader *rd, int nr,
+			 const struct shikumi_blk_trace *rec, int n)
+{
+	static unsigned char seen[MAX_THREADS * MAX_RECORDS / 16];
+	int t, i, ours = 0;
+	long long blk;
+
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < n; i++) {
+		for (t = 0; t < nr && rec[i].pid != rd[t].tid; t++)
+			;
+		if (t == nr)
+			continue;
+		blk = (long long)rec[i].sector / (BLK / 512) - rd[t].first;
+		if (rec[i].op != SHIKUMI_BLK_OP_READ || rec[i].bytes != BLK ||
+		    blk < 0 || blk >= rd[t].reads || rec[i].sector % (BLK / 512))
+			violation("reader on cpu %d: a record not of its reads: seq %llu sector %llu bytes %u",
+				  rd[t].cpu, (unsigned long long)rec[i].seq,
+				  (unsigned long long)rec[i].sector, rec[i].bytes);
+		else if (seen[rd[t].first + blk]++)
+			violation("reader on cpu %d: block %lld traced twice", rd[t].cpu,
+				  rd[t].first + blk);
+		ours++;
+	}
+	return ours;
+}
+
+static int trace_check(int fd, const char *name, const cpu_set_t *allowed,
+		       int reads)
+{
+	static struct shikumi_blk_trace rec[MAX_RECORDS];
+	struct reader rd[MAX_THREADS];
+	long long dropped, completed, records, gaps = 0, c0, d0;
+	char path[256];
+	int nr = 0, cpu, n, i, ours, after;
+	FILE *f;
+
+	for (cpu = 0; cpu < CPU_SETSIZE && nr < MAX_THREADS; cpu++)
+		if (CPU_ISSET(cpu, allowed))
+			rd[nr++] = (struct reader){ .cpu = cpu, .fd = fd };
+	if (reads < 1 || (long long)reads * (nr + 1) > MAX_RECORDS / 16) {
+		fprintf(stderr, "rdqueues: --reads %d: too many for %d CPUs\n", reads, nr);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/sys/block/%s/shikumi/reset", name);
+	f = fopen(path, "we");
+	if (!f || fputs("1\n", f) < 0 || fclose(f))
+		die(path);
+	drain(name, rec, MAX_RECORDS);
+	c0 = stat_of(name, "completed");
+	d0 = stat_of(name, "trace_dropped");
+
+	run_readers(rd, nr, reads, 0);
+	dropped = stat_of(name, "trace_dropped") - d0;
+	completed = stat_of(name, "completed") - c0;
+	records = stat_of(name, "trace_records");
+	n = drain(name, rec, MAX_RECORDS);
+	if (n != records)
+		violation("trace_raw gave %d records, stats said %lld", n, records);
+	for (i = 0; i < n; i++) {
+		if (rec[i].seq != (unsigned long long)i)
+			violation("record %d has seq %llu: a gap, or out of order", i,
+				  (unsigned long long)rec[i].seq);
+		if (i && rec[i].completed_ns < rec[i - 1].completed_ns)
+			violation("record %d completed before record %d", i, i - 1);
+	}
+	ours = check_readers(rd, nr, rec, n);
+	if (ours + dropped < (long long)nr * reads || n + dropped != completed)
+		violation("%d of our %d reads kept, %lld dropped; %d kept in all, %lld completed",
+			  ours, nr * reads, dropped, n, completed);
+
+	/* one read more each, one after the other: the drops show as gaps */
+	for (i = 0; i < nr; i++)
+		run_readers(&rd[i], 1, 1, nr * reads + i);
+	after = drain(name, rec, MAX_RECORDS);
+	for (i = 0; i < after; i++) {
+		unsigned long long want = (i ? rec[i - 1].seq + 1 : (unsigned long long)n);
+
+		if (rec[i].seq < want)
+			violation("seq %llu after %llu", (unsigned long long)rec[i].seq,
+				  want - 1);
+		else
+			gaps += rec[i].seq - want;
+	}
+	if (gaps != dropped || check_readers(rd, nr, rec, after) != nr)
+		violation("then %d more records, %lld numbers skipped, %lld dropped",
+			  after, gaps, dropped);
+	printf("rdqueues %s --trace: %d readers of %d blocks, one per CPU: %d records kept in order, %lld dropped, %lld seq skipped after; %d violations\n",
+	       name, nr, reads, n, dropped, gaps, failures);
+	return failures || nr < 2 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static cpu_set_t map[MAX_QUEUES];
 	static long long before[MAX_QUEUES], after[MAX_QUEUES];
 	int nq, want_queues = -1, reads = 64, cpu, q, i, fd, tested = 0;
+	bool trace = false;
 	const char *dev, *name;
 	cpu_set_t allowed, one;
 	void *buf;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: shikumi-rdqueues DEV [--queues N] [--reads N]\n");
+		fprintf(stderr, "usage: shikumi-rdqueues DEV [--queues N] [--reads N] [--trace]\n");
 		return 2;
 	}
 	dev = argv[1];
-	for (i = 2; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--queues"))
-			want_queues = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--reads"))
-			reads = atoi(argv[i + 1]);
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--trace"))
+			trace = true;
+		else if (!strcmp(argv[i], "--queues") && i + 1 < argc)
+			want_queues = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--reads") && i + 1 < argc)
+			reads = atoi(argv[++i]);
 	}
 	name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
 	nq = read_map(name, map);
@@ -142,6 +346,8 @@ int main(int argc, char **argv)
 	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0)
 		die(dev);
+	if (trace)
+		return trace_check(fd, name, &allowed, reads);
 	if (posix_memalign(&buf, BLK, BLK))
 		die("posix_memalign");
 

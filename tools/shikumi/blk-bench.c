@@ -17,7 +17,7 @@
 /* ---- bench: shikumi against brd and null_blk -------------------------------- */
 
 #define NDEV		3
-#define NTEST		2
+#define NTEST		4
 #define MAX_REPEAT	100
 
 struct bench_dev {
@@ -29,6 +29,7 @@ struct bench_dev {
 struct bench {
 	char disk[64];
 	uint64_t size, runtime, repeat;
+	unsigned int cpus;	/* jobs of the per-CPU tests, null_blk's queues */
 	struct bench_dev dev[NDEV];
 	/* [test][dev][repeat], [policy][repeat] */
 	struct fio_result res[NTEST][NDEV][MAX_REPEAT];
@@ -36,12 +37,19 @@ struct bench {
 	double hdd_travel[ARRAY_SIZE(policy_names)][MAX_REPEAT];
 };
 
+/* one job, then one job per CPU (each QD32): one queue, then all of them */
 static const struct {
 	const char *name, *rw, *bs;
+	bool per_cpu;
 } bench_tests[NTEST] = {
-	{ "randread_4k", "randread", "4k" },
-	{ "read_1m", "read", "1M" },
+	{ "randread_4k", "randread", "4k", false },
+	{ "read_1m", "read", "1M", false },
+	{ "randread_4k_per_cpu", "randread", "4k", true },
+	{ "read_1m_per_cpu", "read", "1M", true },
 };
+
+/* IOPS for the 4K tests, bandwidth for the 1M ones */
+#define BENCH_FIELD(t)	(bench_tests[t].bs[1] == 'M')
 
 static double median(const double *v, size_t n)
 {
@@ -103,11 +111,13 @@ static int modprobe(char *const *argv, struct bench_dev *dev)
 
 static int bench_load(struct bench *b)
 {
-	char brd_kb[64], nb_gb[64];
+	char brd_kb[64], nb_gb[64], nb_q[64];
 	char *brd[] = { "modprobe", "brd", "rd_nr=1", brd_kb, NULL };
+	/* a queue per CPU, as shikumi's: its best for the per-CPU jobs */
 	char *nb[] = { "modprobe", "null_blk", "nr_devices=1", "memory_backed=1",
-		       nb_gb, "queue_mode=2", "irqmode=0", "submit_queues=1", NULL };
+		       nb_gb, "queue_mode=2", "irqmode=0", nb_q, NULL };
 
+	snprintf(nb_q, sizeof(nb_q), "submit_queues=%u", b->cpus);
 	snprintf(brd_kb, sizeof(brd_kb), "rd_size=%llu",
 		 (unsigned long long)(b->size >> 10));
 	/* null_blk sizes in whole GiB; only the part fio touches gets memory */
@@ -174,6 +184,7 @@ static int bench_devices(struct bench *b)
 			job.name = bench_tests[t].name;
 			job.rw = bench_tests[t].rw;
 			job.bs = bench_tests[t].bs;
+			job.numjobs = bench_tests[t].per_cpu ? b->cpus : 1;
 			/* rotate the order so that drift falls on every device */
 			for (k = 0; k < NDEV; k++) {
 				d = (int)((k + r) % NDEV);
@@ -265,10 +276,10 @@ static void bench_json_devices(struct json *j, const struct bench *b)
 
 		snprintf(key, sizeof(key), "shikumi_vs_%s", b->dev[d].label);
 		json_object_begin(j, key);
-		json_double(j, "randread_4k_iops",
-			    bench_median(b, 0, 0, 0) / bench_median(b, 0, d, 0));
-		json_double(j, "read_1m_bw",
-			    bench_median(b, 1, 0, 1) / bench_median(b, 1, d, 1));
+		for (t = 0; t < NTEST; t++)
+			json_double(j, bench_tests[t].name,
+				    bench_median(b, t, 0, BENCH_FIELD(t)) /
+				    bench_median(b, t, d, BENCH_FIELD(t)));
 		json_object_end(j);
 	}
 }
@@ -302,20 +313,30 @@ static void bench_text(const struct bench *b)
 	double fifo_iops = median(b->hdd_iops[0], b->repeat);
 	double fifo_travel = median(b->hdd_travel[0], b->repeat);
 	size_t p;
-	int d;
+	int d, t;
 
-	printf("medians of %llu runs of %llu s, fio libaio QD32 direct, %llu MiB\n\n",
+	printf("medians of %llu runs of %llu s, fio libaio QD32 direct, %llu MiB;\n"
+	       "1 job, then %u jobs (one per CPU; null_blk with as many queues)\n\n",
 	       (unsigned long long)b->repeat, (unsigned long long)b->runtime,
-	       (unsigned long long)(b->size >> 20));
-	printf("%-9s %-18s %14s %14s\n", "DEVICE", "NODE", "4K_RAND_IOPS", "1M_SEQ_MB/s");
-	for (d = 0; d < NDEV; d++)
-		printf("%-9s %-18s %14.0f %14.0f\n", b->dev[d].label, b->dev[d].node,
-		       bench_median(b, 0, d, 0), bench_median(b, 1, d, 1) / 1e6);
-	for (d = 1; d < NDEV; d++)
-		printf("shikumi/%-8s %.2f (4K IOPS), %.2f (1M bandwidth)\n",
-		       b->dev[d].label,
-		       bench_median(b, 0, 0, 0) / bench_median(b, 0, d, 0),
-		       bench_median(b, 1, 0, 1) / bench_median(b, 1, d, 1));
+	       (unsigned long long)(b->size >> 20), b->cpus);
+	printf("%-9s %-14s %12s %12s %12s %12s\n", "", "", "1 JOB", "",
+	       "PER CPU", "");
+	printf("%-9s %-14s %12s %12s %12s %12s\n", "DEVICE", "NODE", "4K_IOPS",
+	       "1M_MB/s", "4K_IOPS", "1M_MB/s");
+	for (d = 0; d < NDEV; d++) {
+		printf("%-9s %-14s", b->dev[d].label, b->dev[d].node);
+		for (t = 0; t < NTEST; t++)
+			printf(" %12.0f", bench_median(b, t, d, BENCH_FIELD(t)) /
+			       (BENCH_FIELD(t) ? 1e6 : 1));
+		printf("\n");
+	}
+	for (d = 1; d < NDEV; d++) {
+		printf("shikumi/%-8s", b->dev[d].label);
+		for (t = 0; t < NTEST; t++)
+			printf(" %12.2f", bench_median(b, t, 0, BENCH_FIELD(t)) /
+			       bench_median(b, t, d, BENCH_FIELD(t)));
+		printf("\n");
+	}
 	printf("\nmodel hdd, 4K random reads at QD32:\n");
 	printf("%-9s %10s %14s %12s %14s\n", "POLICY", "IOPS", "TRAVEL/REQ",
 	       "IOPS/FIFO", "TRAVEL/FIFO");
@@ -375,7 +396,8 @@ static const struct cmd_help bench_help = {
 	.usage = "[-d NAME] [--runtime S] [--repeat N] [--json]",
 	.summary = "A benchmark, not a test.  Compare the disk (model ram) with brd and\n"
 		   "null_blk of the same size: fio 4K random reads and 1M sequential reads,\n"
-		   "libaio, QD32, O_DIRECT, medians of N runs with the devices alternating.\n"
+		   "libaio, QD32, O_DIRECT, with one job and with one job per CPU, medians\n"
+		   "of N runs with the devices alternating.\n"
 		   "Then, under the hdd model, 4K random reads at QD32 with each policy:\n"
 		   "IOPS and head travel per request.  Needs root and fio.",
 	.details = "brd and null_blk are loaded (and unloaded after) unless they are loaded\n"
@@ -420,6 +442,7 @@ int blk_bench(int argc, char **argv)
 	b->size = disk_sectors(b->disk) * 512;
 	b->runtime = runtime;
 	b->repeat = repeat;
+	b->cpus = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 	b->dev[0] = (struct bench_dev){ .label = "shikumi", .module = RAMDISK_MODULE };
 	b->dev[1] = (struct bench_dev){ .label = "brd", .module = "brd", .node = "/dev/ram0" };
 	b->dev[2] = (struct bench_dev){ .label = "null_blk", .module = "null_blk",

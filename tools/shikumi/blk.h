@@ -92,6 +92,9 @@ void p_ctl_err(const char *disk, const char *key, const char *what, int err);
 int blk_powercut(int argc, char **argv);
 int blk_poweron(int argc, char **argv);
 
+/* blk-demo-powercut.c */
+int blk_demo(int argc, char **argv);
+
 /* blk-ctl.c */
 int blk_policy(int argc, char **argv);
 int blk_model(int argc, char **argv);

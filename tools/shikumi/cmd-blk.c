@@ -13,6 +13,8 @@
  *   cache    blk-cache.c    the volatile write cache: show, on, off, size
  *   powercut blk-power.c    cut the power: non-durable writes lost or torn
  *   poweron  blk-power.c    power the disk on again
+ *   demo     blk-demo-powercut.c  power cuts under ext4, barriers on and off
+ *                                 (the report: blk-demo-powercut-report.c)
  *
  * blk.c is the access layer (the disk's sysfs controls and queue, debugfs),
  * blk.h the family's private header; the JSON reader for fio's reports is
@@ -38,6 +40,7 @@ static const struct cmd blk_cmds[] = {
 	{ "cache",   blk_cache,   "show or set the volatile write cache (on, off, size)" },
 	{ "powercut", blk_powercut, "cut the power: unflushed writes are lost, or torn" },
 	{ "poweron", blk_poweron, "power the disk on again after a cut" },
+	{ "demo",    blk_demo,    "powercut: ext4 through power cuts, barriers on and off" },
 	{ NULL, NULL, NULL },
 };
 

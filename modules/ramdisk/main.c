@@ -15,8 +15,9 @@
  * ->queue_rq() never sleeps (no BLK_MQ_F_BLOCKING): a first write
  * allocates with GFP_NOWAIT.  If that fails, or the write cache's lock is
  * taken or its log must be walked (cache.c), the request is deferred: a
- * work item on a WQ_MEM_RECLAIM workqueue (this is the I/O path, swap
- * may be on this disk) moves the data again, whole, with GFP_NOIO, and
+ * work item on kblockd, the block layer's WQ_MEM_RECLAIM workqueue (this
+ * is the I/O path, swap may be on this disk), moves the data again, whole,
+ * with GFP_NOIO, and
  * completes the request as ->queue_rq() would have (shikumi_rd_defer_fn()).
  * A REQ_NOWAIT request is never deferred: it fails with BLK_STS_AGAIN,
  * as brd's does.
@@ -440,8 +441,9 @@ static void shikumi_rd_complete(struct shikumi_rd *rd, struct request *rq,
  *
  * Every deferred request holds its queue's usage count until it ends
  * here: a model switch (a freeze) and del_gendisk() at unload wait for
- * this function to end them all, and the workqueue is destroyed only
- * after del_gendisk(), when no request can be deferred any more.
+ * this function to end them all, and the disk is freed only after
+ * del_gendisk() and a flush of the work item, when no request can be
+ * deferred any more and the function has returned.
  */
 static void shikumi_rd_defer_fn(struct work_struct *work)
 {
@@ -463,14 +465,6 @@ static void shikumi_rd_defer_fn(struct work_struct *work)
 	}
 }
 
-/*
- * The module's one workqueue, for every disk's deferred requests: the I/O
- * path, so it must make progress when memory is short (WQ_MEM_RECLAIM: a
- * rescuer thread).  Unbound, as loop's: a slow path that may wait, on no
- * CPU in particular (7.x wants WQ_PERCPU or WQ_UNBOUND said).
- */
-static struct workqueue_struct *shikumi_rd_wq;
-
 static void shikumi_rd_defer(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd)
 {
 	unsigned long flags;
@@ -479,7 +473,12 @@ static void shikumi_rd_defer(struct shikumi_rd *rd, struct shikumi_rd_cmd *cmd)
 	spin_lock_irqsave(&rd->lock, flags);
 	list_add_tail(&cmd->fifo, &rd->deferred);
 	spin_unlock_irqrestore(&rd->lock, flags);
-	queue_work(shikumi_rd_wq, &rd->defer_work);
+	/*
+	 * kblockd: the block layer's own workqueue for the I/O path
+	 * (WQ_MEM_RECLAIM, with a rescuer), where blk-mq runs the queues of
+	 * drivers that may sleep; a work item of ours may sleep there too.
+	 */
+	kblockd_schedule_work(&rd->defer_work);
 }
 
 static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -695,7 +694,7 @@ static int shikumi_rd_alloc(struct shikumi_rd *rd, unsigned int index)
 	rd->tag_set.numa_node = NUMA_NO_NODE;
 	rd->tag_set.cmd_size = sizeof(struct shikumi_rd_cmd);
 	/*
-	 * queue_rq never sleeps: what would is deferred to shikumi_rd_wq.  A RAM
+	 * queue_rq never sleeps: what would is deferred to kblockd.  A RAM
 	 * disk starts without an elevator, as brd; any can be chosen.
 	 */
 	rd->tag_set.flags = SHIKUMI_BLK_MQ_F_SHOULD_MERGE |
@@ -782,16 +781,11 @@ static int __init shikumi_rd_init(void)
 		goto exit_origin;
 	}
 
-	shikumi_rd_wq = alloc_workqueue(SHIKUMI_RD_NAME, WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	if (!shikumi_rd_wq) {
-		ret = -ENOMEM;
-		goto unregister_blkdev;
-	}
 	shikumi_rd_disks = kcalloc(shikumi_rd_nr_disks,
 				   sizeof(*shikumi_rd_disks), GFP_KERNEL);
 	if (!shikumi_rd_disks) {
 		ret = -ENOMEM;
-		goto destroy_wq;
+		goto unregister_blkdev;
 	}
 	for (i = 0; i < shikumi_rd_nr_disks; i++) {
 		ret = shikumi_rd_alloc(&shikumi_rd_disks[i], i);
@@ -822,8 +816,6 @@ free_disks:
 	kfree(shikumi_rd_disks);
 	/* as in shikumi_rd_exit() */
 	rcu_barrier();
-destroy_wq:
-	destroy_workqueue(shikumi_rd_wq);
 unregister_blkdev:
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
 exit_origin:
@@ -840,7 +832,6 @@ static void __exit shikumi_rd_exit(void)
 		shikumi_rd_free(&shikumi_rd_disks[i]);
 	}
 	kfree(shikumi_rd_disks);
-	destroy_workqueue(shikumi_rd_wq);
 	unregister_blkdev(shikumi_rd_major, SHIKUMI_RD_NAME);
 	shikumi_rd_origin_exit();
 	/* pages discarded just before unload may still wait for RCU */

@@ -165,7 +165,7 @@ struct shikumi_rd {
 
 	/*
 	 * Requests ->queue_rq() could not serve without sleeping, served by
-	 * defer_work on the module's workqueue (main.c: shikumi_rd_defer_fn()).
+	 * defer_work on kblockd (main.c: shikumi_rd_defer_fn()).
 	 */
 	struct work_struct defer_work;
 

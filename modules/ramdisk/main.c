@@ -389,11 +389,12 @@ static blk_status_t shikumi_rd_move(struct shikumi_rd *rd, struct request *rq,
  * model cannot change under us: a switch freezes the queue, which waits
  * for every request, deferred ones too.
  *
- * The ram model counts on this CPU's statistics, and takes rd->lock only
- * for the trace.  ssd and hdd have one state for the disk, the head or
- * the channels, as a real drive has one actuator and one controller:
- * every hardware queue feeds the one queue of the model in rd, under
- * rd->lock, and the model serves them in the order its policy picks.
+ * The ram model counts on this CPU's statistics and traces in its
+ * hardware queue's ring: no lock of the disk's.  ssd and hdd have one
+ * state for the disk, the head or the channels, as a real drive has one
+ * actuator and one controller: every hardware queue feeds the one queue
+ * of the model in rd, under rd->lock, and the model serves them in the
+ * order its policy picks.
  */
 static void shikumi_rd_complete(struct shikumi_rd *rd, struct request *rq,
 				struct shikumi_rd_cmd *cmd)
@@ -401,17 +402,15 @@ static void shikumi_rd_complete(struct shikumi_rd *rd, struct request *rq,
 	bool inline_model = READ_ONCE(rd->model) == SHIKUMI_BLK_MODEL_RAM;
 	unsigned long flags;
 	LIST_HEAD(done);
+	bool restart;
 	u64 now;
 
 	now = ktime_get_ns();
 	this_cpu_add(rd->req_stats->merged, cmd->merged);
 	if (inline_model) {
-		this_cpu_inc(rd->req_stats->submitted);
 		shikumi_rd_move_head(rd, cmd, cmd->queued_ns);
 		shikumi_rd_account(rd, cmd, now);
-		spin_lock_irqsave(&rd->lock, flags);
 		shikumi_rd_trace(rd, cmd, now);
-		spin_unlock_irqrestore(&rd->lock, flags);
 		blk_mq_end_request(rq, cmd->status);
 		return;
 	}
@@ -422,14 +421,14 @@ static void shikumi_rd_complete(struct shikumi_rd *rd, struct request *rq,
 		rd->held--;
 		shikumi_rd_account(rd, cmd, now);
 		shikumi_rd_trace(rd, cmd, now);
-		spin_unlock_irqrestore(&rd->lock, flags);
-		blk_mq_end_request(rq, cmd->status);
-		return;
+		list_add_tail(&cmd->fifo, &done);
+	} else {
+		shikumi_rd_enqueue(rd, cmd);
+		shikumi_rd_run(rd, now, &done);
 	}
-	shikumi_rd_enqueue(rd, cmd);
-	shikumi_rd_run(rd, now, &done);
+	restart = shikumi_rd_room_again(rd);
 	spin_unlock_irqrestore(&rd->lock, flags);
-	shikumi_rd_end_all(&done);
+	shikumi_rd_end_all(rd, &done, restart);
 }
 
 /*
@@ -495,14 +494,21 @@ static blk_status_t shikumi_rd_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (READ_ONCE(rd->model) != SHIKUMI_BLK_MODEL_RAM) {
 		spin_lock_irqsave(&rd->lock, flags);
 		if (rd->held >= rd->depth) {
-			/* blk-mq runs the queue again when one of ours completes */
+			/*
+			 * As virtio_blk with its ring full: this queue waits,
+			 * stopped, until the model has room again and starts
+			 * it (shikumi_rd_room_again()), whichever queue's
+			 * request made the room.
+			 */
+			blk_mq_stop_hw_queue(hctx);
+			rd->refused = true;
 			spin_unlock_irqrestore(&rd->lock, flags);
-			return BLK_STS_RESOURCE;
+			return BLK_STS_DEV_RESOURCE;
 		}
 		rd->held++;
 		spin_unlock_irqrestore(&rd->lock, flags);
-		this_cpu_inc(rd->req_stats->submitted);
 	}
+	this_cpu_inc(rd->req_stats->submitted);
 	atomic64_inc(&queue->served);
 	cmd->queue = queue - rd->queues;
 
@@ -575,38 +581,42 @@ static const struct block_device_operations shikumi_rd_fops = {
  * Change the number of hardware queues at run time (sysfs nr_hw_queues),
  * as null_blk's submit_queues: @nr, 0 for one per possible CPU, at most
  * max_queues.  The trace's rings are made for the new number first (what
- * may fail fails before anything changed); then, with the queue frozen,
- * blk-mq remaps the CPUs and the trace starts again, empty, in the new
- * rings.  If blk-mq cannot, it keeps the old queues, and so do we.
+ * may fail fails before anything changed); blk-mq freezes the queue and
+ * maps the CPUs again; then the trace starts again, empty, in the new
+ * rings (a record that came meanwhile went to an old ring, or was
+ * dropped by a ring of no queue: see ring.c).  If blk-mq cannot, it
+ * keeps the old queues, and so do we.  Not while the disk goes away:
+ * del_gendisk() waits for this store, and in newer kernels holds a lock
+ * blk_mq_update_nr_hw_queues() takes.
  */
 int shikumi_rd_set_nr_queues(struct shikumi_rd *rd, unsigned int nr)
 {
-	struct request_queue *q = rd->disk->queue;
-	struct shikumi_blk_trace *rec;
-	unsigned int memflags;
+	struct shikumi_blk_trace *rec, *old;
 	int ret = 0;
 
 	nr = min_t(unsigned int, nr ?: num_possible_cpus(), rd->max_queues);
 	mutex_lock(&rd->model_lock);
+	if (rd->dying) {
+		ret = -ENODEV;
+		goto unlock;
+	}
 	if (nr == rd->nr_queues)
 		goto unlock;
-	/* before the freeze: reclaim may have to write to this disk */
 	rec = shikumi_rd_rings_storage(rd, nr);
 	if (!rec) {
 		ret = -ENOMEM;
 		goto unlock;
 	}
-	memflags = shikumi_blk_freeze_queue(q);
 	blk_mq_update_nr_hw_queues(&rd->tag_set, nr);
 	if (rd->tag_set.nr_hw_queues == nr) {
-		rec = shikumi_rd_rings_replace(rd, rec, nr);
+		old = shikumi_rd_rings_replace(rd, rec, nr);
 	} else {
 		pr_warn("%s: could not change to %u hardware queues, still %u\n",
 			rd->disk->disk_name, nr, rd->tag_set.nr_hw_queues);
+		old = rec;
 		ret = -ENOMEM;
 	}
-	shikumi_blk_unfreeze_queue(q, memflags);
-	kvfree(rec);
+	kvfree(old);
 unlock:
 	mutex_unlock(&rd->model_lock);
 	return ret;
@@ -741,7 +751,7 @@ static void shikumi_rd_free(struct shikumi_rd *rd)
 	hrtimer_cancel(&rd->timer);
 	put_disk(rd->disk);
 	blk_mq_free_tag_set(&rd->tag_set);
-	/* the work item may be past its last request, not yet returned */
+	/* after a load that failed, shikumi_rd_del() has not flushed it */
 	flush_work(&rd->defer_work);
 	shikumi_rd_cache_free(rd);
 	shikumi_rd_free_pages(rd);
@@ -750,15 +760,26 @@ static void shikumi_rd_free(struct shikumi_rd *rd)
 	kfree(rd->queues);
 }
 
-static void shikumi_rd_del(struct shikumi_rd *rd)
+/* The disk goes: its queues change no more (shikumi_rd_set_nr_queues()). */
+static void shikumi_rd_del_gendisk(struct shikumi_rd *rd)
 {
-	/* first, so no reader of the trace or stats is left */
-	shikumi_debugfs_remove(rd->debugfs);
+	mutex_lock(&rd->model_lock);
+	rd->dying = true;
+	mutex_unlock(&rd->model_lock);
 	/*
 	 * Drains the queue: the timer completes every request we hold, the
 	 * work item every deferred one.
 	 */
 	del_gendisk(rd->disk);
+}
+
+static void shikumi_rd_del(struct shikumi_rd *rd)
+{
+	/* first, so no reader of the trace or stats is left */
+	shikumi_debugfs_remove(rd->debugfs);
+	shikumi_rd_del_gendisk(rd);
+	/* the work item may be past its last request, not yet returned */
+	flush_work(&rd->defer_work);
 }
 
 /*
@@ -808,7 +829,7 @@ static int __init shikumi_rd_init(void)
 
 del_disks:
 	while (added--)
-		del_gendisk(shikumi_rd_disks[added].disk);
+		shikumi_rd_del_gendisk(&shikumi_rd_disks[added]);
 	i = shikumi_rd_nr_disks;
 free_disks:
 	while (i--)

@@ -136,6 +136,7 @@ struct shikumi_rd_queue {
 struct shikumi_rd_peek {
 	unsigned int gen;		/* the trace's, when peeked */
 	u64 seq;			/* the next record's number after these */
+	unsigned int nr;		/* rings when peeked */
 	unsigned int taken[];		/* per ring; then the rings' counts */
 };
 
@@ -186,6 +187,8 @@ struct shikumi_rd {
 	u8 policy;
 	unsigned int depth;		/* requests the device holds at once */
 	unsigned int held;		/* requests it holds now */
+	bool refused;			/* a queue stopped: held reached depth */
+	bool dying;			/* unloading: no more queue changes */
 	struct shikumi_rd_params p;
 
 	/* the driver's queue, for the ssd and hdd models */
@@ -297,12 +300,32 @@ static inline void shikumi_rd_move_head(struct shikumi_rd *rd, struct shikumi_rd
 	rd->head = cmd->sector + (cmd->bytes >> SECTOR_SHIFT);
 }
 
-static inline void shikumi_rd_end_all(struct list_head *done)
+/*
+ * The model holds fewer requests than its depth again: may the hardware
+ * queues it stopped for want of room (->queue_rq()) start again?  Once.
+ * rd->lock held.
+ */
+static inline bool shikumi_rd_room_again(struct shikumi_rd *rd)
+{
+	if (!rd->refused || rd->held >= rd->depth)
+		return false;
+	rd->refused = false;
+	return true;
+}
+
+/*
+ * End the requests on @done, and start the queues stopped for want of
+ * room if @restart (shikumi_rd_room_again()).  rd->lock not held.
+ */
+static inline void shikumi_rd_end_all(struct shikumi_rd *rd, struct list_head *done,
+				      bool restart)
 {
 	struct shikumi_rd_cmd *cmd, *next;
 
 	list_for_each_entry_safe(cmd, next, done, fifo)
 		blk_mq_end_request(blk_mq_rq_from_pdu(cmd), cmd->status);
+	if (restart)
+		blk_mq_start_stopped_hw_queues(rd->disk->queue, true);
 }
 
 #endif

@@ -182,11 +182,14 @@ unsigned int shikumi_rd_rings_peek(struct shikumi_rd *rd,
 				   struct shikumi_blk_trace *buf,
 				   unsigned int max, struct shikumi_rd_peek *pk)
 {
-	unsigned int nq = rd->nr_queues, *avail = pk->taken + nq;
-	unsigned int i, n;
+	unsigned int nq, *avail, i, n;
 	u64 seq;
 
 	spin_lock_irq(&rd->trace_lock);
+	/* their number changes only under trace_lock (rings_replace()) */
+	nq = rd->nr_queues;
+	avail = pk->taken + nq;
+	pk->nr = nq;
 	pk->gen = rd->trace_gen;
 	seq = rd->trace_seq;
 	for (i = 0; i < nq; i++) {
@@ -235,7 +238,7 @@ void shikumi_rd_rings_consume(struct shikumi_rd *rd,
 
 	spin_lock_irq(&rd->trace_lock);
 	if (rd->trace_gen == pk->gen) {
-		for (i = 0; i < rd->nr_queues; i++) {
+		for (i = 0; i < pk->nr; i++) {
 			struct shikumi_rd_ring *ring = &rd->queues[i].ring;
 
 			if (!pk->taken[i])

@@ -378,10 +378,12 @@ enum hrtimer_restart shikumi_rd_timer_fn(struct hrtimer *timer)
 	struct shikumi_rd *rd = container_of(timer, struct shikumi_rd, timer);
 	unsigned long flags;
 	LIST_HEAD(done);
+	bool restart;
 
 	spin_lock_irqsave(&rd->lock, flags);
 	shikumi_rd_run(rd, ktime_get_ns(), &done);
+	restart = shikumi_rd_room_again(rd);
 	spin_unlock_irqrestore(&rd->lock, flags);
-	shikumi_rd_end_all(&done);
+	shikumi_rd_end_all(rd, &done, restart);
 	return HRTIMER_NORESTART;
 }

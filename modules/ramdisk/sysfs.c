@@ -150,6 +150,7 @@ static ssize_t shikumi_rd_queue_depth_store(struct device *dev,
 {
 	struct shikumi_rd *rd = shikumi_rd_from_dev(dev);
 	unsigned int depth;
+	bool restart;
 	int ret;
 
 	ret = kstrtouint(buf, 0, &depth);
@@ -159,8 +160,11 @@ static ssize_t shikumi_rd_queue_depth_store(struct device *dev,
 		return -EINVAL;
 	spin_lock_irq(&rd->lock);
 	rd->depth = depth;
+	restart = shikumi_rd_room_again(rd);
 	spin_unlock_irq(&rd->lock);
-	/* a deeper queue takes requests blk-mq held back */
+	/* a deeper queue takes requests blk-mq held back, or we stopped */
+	if (restart)
+		blk_mq_start_stopped_hw_queues(rd->disk->queue, true);
 	blk_mq_run_hw_queues(rd->disk->queue, true);
 	return count;
 }
@@ -221,9 +225,12 @@ static ssize_t shikumi_rd_reset_store(struct device *dev,
 	r = kmalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
-	/* the CPUs' counters are theirs: a reset notes where they are */
-	shikumi_rd_req_sum(rd, r);
+	/*
+	 * The CPUs' counters are theirs: a reset notes where they are, under
+	 * rd->lock, as readers subtract it
+	 */
 	spin_lock_irq(&rd->lock);
+	shikumi_rd_req_sum(rd, r);
 	rd->req_base = *r;
 	memset(&rd->stats, 0, sizeof(rd->stats));
 	spin_unlock_irq(&rd->lock);

@@ -144,11 +144,12 @@ static int shikumi_rd_stats_show(struct seq_file *m, void *unused)
 		kfree(r);
 		return -ENOMEM;
 	}
+	shikumi_rd_rings_count(rd, &records, &dropped);
+	/* under rd->lock: no reset between the sums and the base */
+	spin_lock_irq(&rd->lock);
 	shikumi_rd_req_sum(rd, r);
 	/* taken in and not completed yet: counted in full, not since reset */
 	in_driver = max_t(s64, 0, (s64)(r->submitted - r->completed));
-	shikumi_rd_rings_count(rd, &records, &dropped);
-	spin_lock_irq(&rd->lock);
 	shikumi_rd_req_since_reset(rd, r);
 	*s = rd->stats;
 	head = rd->head;

@@ -30,6 +30,7 @@ struct bench {
 	char disk[64];
 	uint64_t size, runtime, repeat;
 	unsigned int cpus;	/* jobs of the per-CPU tests, null_blk's queues */
+	char queues[16];	/* shikumi's hardware queues */
 	struct bench_dev dev[NDEV];
 	/* [test][dev][repeat], [policy][repeat] */
 	struct fio_result res[NTEST][NDEV][MAX_REPEAT];
@@ -129,6 +130,11 @@ static int bench_load(struct bench *b)
 	    !read_file_str("/sys/module/null_blk/parameters/memory_backed", nb_gb,
 			   sizeof(nb_gb)) && !strcmp(nb_gb, "0"))
 		p_warn("null_blk was loaded without memory_backed=1: its reads touch no memory");
+	if (!b->dev[2].loaded &&
+	    !read_file_str("/sys/module/null_blk/parameters/submit_queues", nb_gb,
+			   sizeof(nb_gb)) && strtoul(nb_gb, NULL, 10) != b->cpus)
+		p_warn("null_blk was loaded with submit_queues=%s, not one per CPU (%u)",
+		       nb_gb, b->cpus);
 	return 0;
 }
 
@@ -316,24 +322,28 @@ static void bench_text(const struct bench *b)
 	int d, t;
 
 	printf("medians of %llu runs of %llu s, fio libaio QD32 direct, %llu MiB;\n"
-	       "1 job, then %u jobs (one per CPU; null_blk with as many queues)\n\n",
+	       "1 job, then %u jobs (one per CPU); hardware queues: shikumi %s,\n"
+	       "null_blk %u (brd has none: it takes bios)\n\n",
 	       (unsigned long long)b->repeat, (unsigned long long)b->runtime,
-	       (unsigned long long)(b->size >> 20), b->cpus);
-	printf("%-9s %-14s %12s %12s %12s %12s\n", "", "", "1 JOB", "",
+	       (unsigned long long)(b->size >> 20), b->cpus, b->queues, b->cpus);
+	printf("%-18s %-18s %11s %11s %11s %11s\n", "", "", "1 JOB", "",
 	       "PER CPU", "");
-	printf("%-9s %-14s %12s %12s %12s %12s\n", "DEVICE", "NODE", "4K_IOPS",
+	printf("%-18s %-18s %11s %11s %11s %11s\n", "DEVICE", "NODE", "4K_IOPS",
 	       "1M_MB/s", "4K_IOPS", "1M_MB/s");
 	for (d = 0; d < NDEV; d++) {
-		printf("%-9s %-14s", b->dev[d].label, b->dev[d].node);
+		printf("%-18s %-18s", b->dev[d].label, b->dev[d].node);
 		for (t = 0; t < NTEST; t++)
-			printf(" %12.0f", bench_median(b, t, d, BENCH_FIELD(t)) /
+			printf(" %11.0f", bench_median(b, t, d, BENCH_FIELD(t)) /
 			       (BENCH_FIELD(t) ? 1e6 : 1));
 		printf("\n");
 	}
 	for (d = 1; d < NDEV; d++) {
-		printf("shikumi/%-8s", b->dev[d].label);
+		char label[32];
+
+		snprintf(label, sizeof(label), "shikumi/%s", b->dev[d].label);
+		printf("%-18s %-18s", label, "(ratio)");
 		for (t = 0; t < NTEST; t++)
-			printf(" %12.2f", bench_median(b, t, 0, BENCH_FIELD(t)) /
+			printf(" %11.2f", bench_median(b, t, 0, BENCH_FIELD(t)) /
 			       bench_median(b, t, d, BENCH_FIELD(t)));
 		printf("\n");
 	}
@@ -363,6 +373,8 @@ static void bench_report(const struct bench *b)
 	json_u64(j, "size_bytes", b->size);
 	json_u64(j, "runtime", b->runtime);
 	json_u64(j, "repeat", b->repeat);
+	json_u64(j, "jobs_per_cpu_test", b->cpus);
+	json_string(j, "shikumi_hw_queues", b->queues);
 	bench_json_devices(j, b);
 	bench_json_hdd(j, b);
 	json_object_end(j);
@@ -442,7 +454,10 @@ int blk_bench(int argc, char **argv)
 	b->size = disk_sectors(b->disk) * 512;
 	b->runtime = runtime;
 	b->repeat = repeat;
-	b->cpus = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	b->cpus = sysconf(_SC_NPROCESSORS_ONLN) > 0 ?
+		  (unsigned int)sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	if (ctl_read(b->disk, "nr_hw_queues", b->queues, sizeof(b->queues)))
+		snprintf(b->queues, sizeof(b->queues), "1");
 	b->dev[0] = (struct bench_dev){ .label = "shikumi", .module = RAMDISK_MODULE };
 	b->dev[1] = (struct bench_dev){ .label = "brd", .module = "brd", .node = "/dev/ram0" };
 	b->dev[2] = (struct bench_dev){ .label = "null_blk", .module = "null_blk",

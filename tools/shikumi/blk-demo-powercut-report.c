@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "blk.h"
 #include "blk-demo-powercut.h"
@@ -133,6 +134,10 @@ static void pc_round_json(struct json *j, const struct pc_demo *d,
 	json_object_begin(j, NULL);
 	json_u64(j, "seed", x->seed);
 	json_bool(j, "mounted", x->mounted);
+	if (x->mounted)
+		json_null(j, "mount_error");
+	else
+		json_string(j, "mount_error", strerror(x->mount_errno));
 	json_i64(j, "fsck_exit", x->fsck);
 	json_bool(j, "fsck_clean", !x->fsck);
 	json_u64(j, "flushes", x->flushes);
@@ -162,7 +167,7 @@ void pc_report_json(const struct pc_demo *d)
 	json_object_begin(j, NULL);
 	json_string(j, "disk", d->disk);
 	json_u64(j, "files", d->files);
-	json_u64(j, "file_bytes", 16 * 1024);
+	json_u64(j, "file_bytes", PC_FILE_BYTES);
 	json_array_begin(j, "modes");
 	for (m = 0; m < PC_MODES; m++) {
 		if (!d->mode[m].run)

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,36 +25,8 @@
 #include "blk.h"
 #include "blk-demo-powercut.h"
 
-#define PC_FILE_BYTES	(16 * 1024)
 #define PC_LABEL	"shikumi-pcut"	/* the demo's ext4s, which it may remake */
 #define PC_HEAD_BYTES	(128 * 1024)	/* what must be zero on an empty disk */
-
-static volatile sig_atomic_t pc_signal;
-
-static void pc_on_signal(int sig)
-{
-	pc_signal = sig;
-}
-
-static void pc_catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = pc_on_signal };
-	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	size_t i;
-
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static int pc_stopped(void)
-{
-	if (!pc_signal)
-		return 0;
-	p_err("stopped by %s", strsignal(pc_signal));
-	return -1;
-}
 
 /* POSIX cksum's CRC, as cksum(1) prints it: CRC-32/CKSUM of the data and its length. */
 static uint32_t crc_bytes(uint32_t crc, const unsigned char *p, size_t n)
@@ -103,14 +74,16 @@ static void pc_fill(unsigned char *buf, size_t n, uint64_t x)
 static int pc_write(const char *path, const unsigned char *buf, bool durable)
 {
 	int fd, err = 0;
+	ssize_t n;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		p_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (write(fd, buf, PC_FILE_BYTES) != PC_FILE_BYTES)
-		err = errno ? errno : EIO;
+	n = write(fd, buf, PC_FILE_BYTES);
+	if (n != PC_FILE_BYTES)
+		err = n < 0 ? errno : EIO;
 	else if (durable && fsync(fd))
 		err = errno;
 	else if (!durable && sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE |
@@ -155,7 +128,7 @@ static int pc_load(const struct pc_demo *d, int m, struct pc_round *r)
 		p_err("out of memory");
 		return -1;
 	}
-	for (i = 0; i < d->files && !ret && !pc_signal; i++) {
+	for (i = 0; i < d->files && !ret && !demo_signal; i++) {
 		struct pc_file *f = &r->file[i];
 
 		snprintf(f->name, sizeof(f->name), "fsynced-%llu", (unsigned long long)i);
@@ -170,7 +143,7 @@ static int pc_load(const struct pc_demo *d, int m, struct pc_round *r)
 			ret = pc_write(path, buf, false);
 	}
 	free(buf);
-	return ret ?: pc_stopped();
+	return ret ?: demo_stopped();
 }
 
 /* Cut the power, torn by the round's seed; what it dropped and kept. */
@@ -192,17 +165,25 @@ static int pc_cut(const struct pc_demo *d, struct pc_round *r)
 		return -1;
 	r->dropped = s1.cut_sectors_dropped - s0.cut_sectors_dropped;
 	r->kept = s1.cut_sectors_kept - s0.cut_sectors_kept;
-	/* what it writes back fails: the power is off */
-	if (umount2(d->mnt, 0) && umount2(d->mnt, MNT_DETACH)) {
+	/*
+	 * What it writes back fails: the power is off.  Not lazily: a mount
+	 * still alive would be found again by the next, with no replay.
+	 */
+	if (umount2(d->mnt, 0)) {
 		p_err("cannot unmount %s: %s", d->mnt, strerror(errno));
 		return -1;
 	}
-	/* the device's page cache still holds what the disk lost: drop it */
+	/*
+	 * The device's page cache still holds what the disk lost: drop it
+	 * (its writeback fails, the power is off; what matters is the drop)
+	 */
 	fd = open(d->dev, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ioctl(fd, BLKFLSBUF, 0);
-		close(fd);
+	if (fd < 0) {
+		p_err("%s: %s", d->dev, strerror(errno));
+		return -1;
 	}
+	ioctl(fd, BLKFLSBUF, 0);
+	close(fd);
 	err = ctl_write(d->disk, "power", "on");
 	if (err) {
 		p_ctl_err(d->disk, "power", "power on", err);
@@ -220,6 +201,7 @@ static int pc_judge(const struct pc_demo *d, const struct pc_mode *mode,
 	uint64_t i;
 
 	r->mounted = !mount(d->dev, d->mnt, "ext4", 0, mode->mount_opts);
+	r->mount_errno = r->mounted ? 0 : errno;
 	r->intact = 0;
 	for (i = 0; i < d->files; i++) {
 		snprintf(path, sizeof(path), "%s/%s", d->mnt, r->file[i].name);
@@ -230,9 +212,14 @@ static int pc_judge(const struct pc_demo *d, const struct pc_mode *mode,
 		p_err("cannot unmount %s: %s", d->mnt, strerror(errno));
 		return -1;
 	}
-	r->fsck = run_prog(fsck, NULL);
-	if (r->fsck < 0 || r->fsck == 127)
+	/* its version on stderr, its findings on stdout: the verdict is its code */
+	r->fsck = run_prog_err(fsck, NULL, "/dev/null");
+	if (r->fsck < 0 || r->fsck >= 8) {
+		if (r->fsck >= 8 && r->fsck != 127)
+			p_err("fsck.ext4 -fn %s could not check it (exit code %d)", d->dev,
+			      r->fsck);
 		return -1;
+	}
 	return 0;
 }
 
@@ -246,7 +233,7 @@ static int pc_round(struct pc_demo *d, int m, struct pc_round *r)
 
 	ret = run_prog(mkfs, NULL);
 	if (ret) {
-		if (ret != 127)
+		if (!demo_stopped() && ret != 127)
 			p_err("mkfs.ext4 %s failed (exit code %d)", d->dev, ret);
 		return -1;
 	}
@@ -319,8 +306,10 @@ static int pc_run(struct pc_demo *d)
 	uint64_t r;
 
 	if (ctl_read(d->disk, "write_cache", wc, sizeof(wc)) ||
-	    ctl_read(d->disk, "power", power, sizeof(power)))
+	    ctl_read(d->disk, "power", power, sizeof(power))) {
+		p_err("cannot read the write cache and power of %s", d->disk);
 		return -1;
+	}
 	if (strncmp(power, "on", 2)) {
 		p_err("the power of %s is off (shikumi blk poweron %s)", d->disk, d->disk);
 		return -1;
@@ -342,13 +331,22 @@ static int pc_run(struct pc_demo *d)
 					d->mode[m].name, (unsigned long long)r + 1,
 					(unsigned long long)d->rounds,
 					(unsigned long long)d->seed + r);
-			ret = pc_round(d, m, &d->mode[m].round[r]) ?: pc_stopped();
+			ret = pc_round(d, m, &d->mode[m].round[r]) ?: demo_stopped();
 		}
 	/* whatever happened: not mounted, the power on, the cache as it was */
-	umount2(d->mnt, MNT_DETACH);
+	if (umount2(d->mnt, 0) && errno != EINVAL)
+		p_err("cannot unmount %s: %s", d->mnt, strerror(errno));
 	rmdir(d->mnt);
-	ctl_write(d->disk, "power", "on");
-	ctl_write(d->disk, "write_cache", wc[0] == '1' ? "1" : "0");
+	err = ctl_write(d->disk, "power", "on");
+	if (err) {
+		p_ctl_err(d->disk, "power", "power on", err);
+		ret = -1;
+	}
+	err = ctl_write(d->disk, "write_cache", wc[0] == '1' ? "1" : "0");
+	if (err) {
+		p_ctl_err(d->disk, "write_cache", "put back the write cache of", err);
+		ret = -1;
+	}
 	return ret;
 }
 
@@ -411,8 +409,11 @@ static int blk_demo_powercut(int argc, char **argv)
 	d->rounds = 5;
 	d->files = 16;
 	d->seed = 1;
-	d->mode[0] = (struct pc_mode){ .name = "barrier", .mount_opts = "barrier" };
-	d->mode[1] = (struct pc_mode){ .name = "nobarrier", .mount_opts = "barrier=0" };
+	/* no bitmap prefetch: no reads of its own around the cut */
+	d->mode[0] = (struct pc_mode){ .name = "barrier",
+				       .mount_opts = "barrier,no_prefetch_block_bitmaps" };
+	d->mode[1] = (struct pc_mode){ .name = "nobarrier",
+				       .mount_opts = "barrier=0,no_prefetch_block_bitmaps" };
 	ret = pc_args(argc, argv, d);
 	if (ret)
 		goto out;
@@ -423,7 +424,7 @@ static int blk_demo_powercut(int argc, char **argv)
 	}
 	snprintf(d->dev, sizeof(d->dev), "/dev/%s", d->disk);
 	snprintf(d->mnt, sizeof(d->mnt), "/tmp/shikumi-powercut.XXXXXX");
-	pc_catch_signals();
+	demo_catch_signals();
 	if (pc_check_disk(d) || pc_run(d))
 		goto out;
 	if (opt_json)

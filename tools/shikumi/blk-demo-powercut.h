@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define PC_FILE_BYTES	(16 * 1024)
 #define PC_MAX_ROUNDS	64
 #define PC_MAX_FILES	64
 #define PC_MODES	2	/* with barriers, then barrier=0 */
@@ -23,6 +24,7 @@ struct pc_file {
 struct pc_round {
 	uint64_t seed;
 	bool mounted;		/* the mount after the cut (journal replay) worked */
+	int mount_errno;	/* why not */
 	int fsck;		/* fsck.ext4 -fn's exit code: 0 clean */
 	unsigned int intact;	/* fsynced files intact */
 	/* the disk's counts over the load, up to the cut */

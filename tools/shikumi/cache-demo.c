@@ -20,39 +20,6 @@
 		"mkdir -p /mnt/shikumi; mount /dev/shikumi-ram0 /mnt/shikumi; " \
 		"then give --dir /mnt/shikumi"
 
-volatile sig_atomic_t demo_signal;
-
-static void on_signal(int sig)
-{
-	demo_signal = sig;
-}
-
-/*
- * SIGINT, SIGTERM, SIGHUP and SIGQUIT end a demo between two of its
- * actions; SIGPIPE is ignored (a closed output is an error of a write), so
- * that what a demo changed (sysctls, a swap area) is always put back.
- */
-void demo_catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-/* -1 after saying so if a signal asked the demo to stop */
-int demo_stopped(void)
-{
-	if (!demo_signal)
-		return 0;
-	p_err("stopped by %s", strsignal(demo_signal));
-	return -1;
-}
-
 /* The options every demo takes, checked; 0 or an exit code. */
 int demo_args(int argc, char **argv, const struct opt *opts,
 	      const struct cmd_help *help, const char *const *dir,

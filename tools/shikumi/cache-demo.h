@@ -81,8 +81,6 @@ struct demo {
 	void *own;
 };
 
-extern volatile sig_atomic_t demo_signal;
-
 /* cache-demo.c */
 int demo_args(int argc, char **argv, const struct opt *opts,
 	      const struct cmd_help *help, const char *const *dir,
@@ -91,14 +89,12 @@ int demo_remove_step(struct demo *d);
 int demo_open(struct demo *d, const char *name, uint64_t size_mib,
 	      const char *dir);
 void demo_close(struct demo *d);
-int demo_stopped(void);
 struct demo_step *demo_step_begin(struct demo *d, const char *key,
 				  const char *label);
 int demo_step_end(struct demo *d, struct demo_step *s);
 int demo_create(struct demo *d, int flags);
 int demo_write_all(struct demo *d);
 int demo_fsync(struct demo *d);
-void demo_catch_signals(void);
 int demo_read_all(struct demo *d, size_t chunk);
 int demo_drop_caches(void);
 int demo_view(struct demo *d, uint64_t *dirty, uint64_t *writeback);

@@ -6,6 +6,7 @@
 #ifndef SHIKUMI_H
 #define SHIKUMI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -272,6 +273,7 @@ struct spawn {
 	bool pin;		/* pinned to @cpu */
 	int cpu;
 	const char *out;	/* stdout to this file, created */
+	const char *err;	/* stderr to this file, created */
 	struct gate *gate;	/* waits at it */
 	char *const *argv;	/* then exec this (PATH searched), or */
 	void (*fn)(int index, void *arg);	/* run this, then exit 0 */
@@ -290,7 +292,14 @@ int child_reap(struct child *c, bool block, int *status, struct rusage *ru);
 int exit_code(int status);
 void child_kill(struct child *c);
 int run_prog(char *const *argv, const char *out);
+int run_prog_err(char *const *argv, const char *out, const char *err);
 int pin_to(int cpu);
+
+/* ---- a demo's signals (demo-signal.c) ---- */
+
+extern volatile sig_atomic_t demo_signal;
+void demo_catch_signals(void);
+int demo_stopped(void);
 
 /* ---- CPU and pid lists (cpus.c) ---- */
 

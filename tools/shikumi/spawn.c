@@ -98,6 +98,14 @@ static void __attribute__((noreturn)) child_run(const struct spawn *how, int err
 			_exit(126);
 		}
 	}
+	if (how->err) {
+		fd = open(how->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+			fprintf(stderr, "%s: cannot write %s: %s\n", prog_name, how->err,
+				strerror(errno));
+			_exit(126);
+		}
+	}
 	if (how->gate) {
 		close(how->gate->w);
 		do
@@ -219,7 +227,13 @@ void child_kill(struct child *c)
  */
 int run_prog(char *const *argv, const char *out)
 {
-	struct spawn how = { .argv = argv, .out = out ? out : "/dev/null" };
+	return run_prog_err(argv, out, NULL);
+}
+
+/* The same, its stderr into @err too (NULL: ours). */
+int run_prog_err(char *const *argv, const char *out, const char *err)
+{
+	struct spawn how = { .argv = argv, .out = out ? out : "/dev/null", .err = err };
 	struct child c;
 	int e, status;
 

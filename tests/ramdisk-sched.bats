@@ -115,8 +115,10 @@ travel() {
 	as_user cat "$CTL/model" "$CTL/hdd_rpm" >/dev/null
 }
 
-@test "ramdisk models: fio verify=crc32c, 2 jobs, under every policy and model" {
-	fresh_ramdisk size_mb=32
+@test "ramdisk models: fio verify=crc32c, 2 jobs on 2 CPUs and 2 hardware queues, under every policy and model" {
+	fresh_ramdisk size_mb=32 nr_hw_queues=2
+	[ "$(ls -d "$SYS"/mq/* | wc -l)" -eq 2 ]
+	awk '{ print $3 }' "$DBG/queues" >"$BATS_TEST_TMPDIR/served0"
 	for m in ram ssd hdd; do
 		echo "$m" >"$CTL/model"
 		for p in fifo sstf clook deadline; do
@@ -124,6 +126,7 @@ travel() {
 			echo 1 >"$CTL/reset"
 			run_fio "v-$m-$p" --direct=1 --ioengine=libaio --iodepth=8 \
 				--rw=randwrite --bsrange=4k-64k --size=1M --numjobs=2 \
+				--cpus_allowed=0,1 --cpus_allowed_policy=split \
 				--offset_increment=8M --verify=crc32c --verify_fatal=1 --verify_state_save=0 \
 				--do_verify=1 --group_reporting
 			[ "$(fio_json "v-$m-$p" '.jobs[0].write.io_bytes')" -eq $((2 << 20)) ]
@@ -135,6 +138,9 @@ travel() {
 			[ "$(stat_of errors)" -eq 0 ]
 		done
 	done
+	# one job per CPU: both hardware queues served (each 12 runs of I/O)
+	awk '{ print $3 }' "$DBG/queues" | paste "$BATS_TEST_TMPDIR/served0" - |
+		awk '{ d = $2 - $1; print "# queue " NR - 1 " served " d > "/dev/stderr"; if (d < 12) bad = 1 } END { exit bad }'
 }
 
 @test "ramdisk models: statistics add up, and agree with /sys/block/*/stat" {

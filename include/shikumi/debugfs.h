@@ -27,7 +27,17 @@
 /* a dead root is gone within microseconds; this bounds the wait to ~1 s */
 #define SHIKUMI_DEBUGFS_TRIES	1000
 
-/* The shared directory, with a reference, or an ERR_PTR */
+/*
+ * The shared directory, with a reference, or an ERR_PTR: -EEXIST when
+ * another module made it meanwhile, -EAGAIN when it went again before we
+ * held it; the caller tries again.
+ *
+ * debugfs_create_dir() gives no reference to its caller: the directory
+ * is held by debugfs alone, and another module's shikumi_debugfs_root_trim()
+ * may find it empty and remove it at once, making the dentry negative
+ * (d_delete() of the last reference).  So the new directory is looked up
+ * again, as debugfs_lookup() takes a reference on a positive dentry only.
+ */
 static inline struct dentry *shikumi_debugfs_root_get(void)
 {
 	struct dentry *root = debugfs_lookup(SHIKUMI_DEBUGFS_ROOT, NULL);
@@ -36,8 +46,8 @@ static inline struct dentry *shikumi_debugfs_root_get(void)
 		return root;
 	root = debugfs_create_dir(SHIKUMI_DEBUGFS_ROOT, NULL);
 	if (IS_ERR(root))
-		return root;	/* -EEXIST: another module made it meanwhile */
-	return dget(root);
+		return root;
+	return debugfs_lookup(SHIKUMI_DEBUGFS_ROOT, NULL) ?: ERR_PTR(-EAGAIN);
 }
 
 /*
@@ -58,10 +68,10 @@ static inline struct dentry *shikumi_debugfs_create_dir(const char *name)
 			dput(root);
 			if (!IS_ERR(dir) || PTR_ERR(dir) != -ENOENT)
 				return dir;
-		} else if (PTR_ERR(root) != -EEXIST) {
+		} else if (PTR_ERR(root) != -EEXIST && PTR_ERR(root) != -EAGAIN) {
 			return root;
 		}
-		/* the root is dead and not yet gone, or was just created */
+		/* the root is dead and not yet gone, was just made, or went */
 		usleep_range(100, 1000);
 	}
 	return dir;

@@ -131,7 +131,7 @@ static void read_served(const char *name, long long *served, int nq)
 /* A value from the disk's debugfs stats ("key value" lines). */
 static long long stat_of(const char *name, const char *key)
 {
-	char path[256], k[64];
+	char path[256], line[512], k[64];
 	long long v, found = -1;
 	FILE *f;
 
@@ -139,8 +139,9 @@ static long long stat_of(const char *name, const char *key)
 	f = fopen(path, "re");
 	if (!f)
 		die(path);
-	while (fscanf(f, "%63s %lld%*[^\n]", k, &v) == 2)
-		if (!strcmp(k, key))
+	/* some values are names ("model ram"): a line at a time */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", k, &v) == 2 && !strcmp(k, key))
 			found = v;
 	fclose(f);
 	if (found < 0)

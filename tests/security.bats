@@ -297,8 +297,8 @@ print defined $n ? "wrote $n\n" : "refused $!\n";' "$bg" "$start"
 		n=$((n + 1))
 	done
 	echo "# $n parameters" >&3
-	# chrdev 2, ramdisk 4, cstrace 1 (ptdump has none)
-	[ "$n" -eq 7 ]
+	# chrdev 2, ramdisk 5, cstrace 1 (ptdump has none)
+	[ "$n" -eq 8 ]
 	run bash -c "$(declare -f open_probe); open_probe w /sys/module/shikumi_*/parameters/*"
 	expect_all EACCES
 }

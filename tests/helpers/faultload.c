@@ -61,6 +61,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rdstats.h"
+
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define BLK		4096
 #define REF_BLOCKS	64
@@ -367,20 +369,12 @@ static int do_load(const char *ko, const char *params, bool all,
 static unsigned long long read_deferred(const char *dev)
 {
 	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
-	unsigned long long v = 0;
-	char path[256], line[256];
-	bool found = false;
-	FILE *f;
+	long long v = 0;
+	int ret = rd_stat(name, "deferred", &v);
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/shikumi/%s/stats", name);
-	f = fopen(path, "re");
-	if (!f)
-		die(path);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "deferred %llu", &v) == 1)
-			found = true;
-	fclose(f);
-	if (!found) {
+	if (ret < 0)
+		die("the disk's debugfs stats");
+	if (ret) {
 		errno = ENOENT;
 		die("no deferred counter in the stats");
 	}

@@ -38,6 +38,8 @@
 #include <sys/syscall.h>
 #include <shikumi/ramdisk.h>
 
+#include "rdstats.h"
+
 #define TRACEFS		"/sys/kernel/tracing"
 #define SECTOR		512
 #define REGION		(64 * 1024)		/* bytes of each region */
@@ -121,19 +123,10 @@ static void queue_get(const char *key, char *buf, size_t size)
 /* One value of the debugfs stats */
 static uint64_t stat_of(const char *key)
 {
-	char p[256], line[512];
-	size_t klen = strlen(key);
-	uint64_t v = 0;
-	FILE *f;
+	long long v = 0;
 
-	snprintf(p, sizeof(p), "/sys/kernel/debug/shikumi/%s/stats", disk);
-	f = fopen(p, "re");
-	if (!f)
-		die(p);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ' ')
-			v = strtoull(line + klen + 1, NULL, 10);
-	fclose(f);
+	if (rd_stat(disk, key, &v) < 0)
+		die("the disk's debugfs stats");
 	return v;
 }
 

@@ -40,6 +40,8 @@
 
 #include <shikumi/ramdisk.h>
 
+#include "rdstats.h"
+
 #define MAX_QUEUES	1024
 #define MAX_THREADS	16
 #define MAX_RECORDS	65536
@@ -131,22 +133,16 @@ static void read_served(const char *name, long long *served, int nq)
 /* A value from the disk's debugfs stats ("key value" lines). */
 static long long stat_of(const char *name, const char *key)
 {
-	char path[256], line[512], k[64];
-	long long v, found = -1;
-	FILE *f;
+	long long v = -1;
+	int ret = rd_stat(name, key, &v);
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/shikumi/%s/stats", name);
-	f = fopen(path, "re");
-	if (!f)
-		die(path);
-	/* some values are names ("model ram"): a line at a time */
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", k, &v) == 2 && !strcmp(k, key))
-			found = v;
-	fclose(f);
-	if (found < 0)
-		violation("%s: no %s", path, key);
-	return found;
+	if (ret < 0)
+		die("the disk's debugfs stats");
+	if (ret) {
+		violation("%s's stats: no %s", name, key);
+		return -1;
+	}
+	return v;
 }
 
 /* Everything trace_raw holds now, into @rec; returns how many. */

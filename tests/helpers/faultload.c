@@ -369,7 +369,7 @@ static int do_load(const char *ko, const char *params, bool all,
 static unsigned long long read_deferred(const char *dev)
 {
 	const char *name = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
-	long long v = 0;
+	unsigned long long v = 0;
 	int ret = rd_stat(name, "deferred", &v);
 
 	if (ret < 0)

@@ -123,7 +123,7 @@ static void queue_get(const char *key, char *buf, size_t size)
 /* One value of the debugfs stats */
 static uint64_t stat_of(const char *key)
 {
-	long long v = 0;
+	unsigned long long v = 0;
 
 	if (rd_stat(disk, key, &v) < 0)
 		die("the disk's debugfs stats");
@@ -391,8 +391,9 @@ static int torn_once(int fd, int dsync_fd, const char *how, uint64_t old,
 static void raw_torn(int fd, int dsync_fd)
 {
 	bool map1[REGION_SECTORS], map2[REGION_SECTORS], map3[REGION_SECTORS];
-	uint64_t seed1, seed2, seed3;
-	int k1, k2, k3;
+	bool map4[REGION_SECTORS];
+	uint64_t seed1, seed2, seed3, seed4;
+	int k1, k2, k3, k4;
 
 	k1 = torn_once(fd, dsync_fd, "torn 12345", 20, 21, map1, &seed1);
 	k2 = torn_once(fd, dsync_fd, "torn 12345", 20, 21, map2, &seed2);
@@ -403,9 +404,13 @@ static void raw_torn(int fd, int dsync_fd)
 		     k1, k2);
 	if (!k1 || k1 == REGION_SECTORS)
 		fail("torn: kept %d of %d", k1, REGION_SECTORS);
+	/* a seed above INT64_MAX: the whole u64 range is a seed, both ways */
+	k4 = torn_once(fd, dsync_fd, "torn 0xfedcba9876543210", 40, 41, map4, &seed4);
+	if (seed4 != 0xfedcba9876543210ULL)
+		fail("torn: last seed %" PRIu64 ", not 0xfedcba9876543210", seed4);
 	k3 = torn_once(fd, dsync_fd, "torn", 30, 31, map3, &seed3);
-	printf("ok 3 torn: seed 12345: %d non-durable sectors, %d kept, %d dropped; replayed: %d kept, the same; random seed %" PRIu64 ": %d kept\n",
-	       REGION_SECTORS, k1, REGION_SECTORS - k1, k2, seed3, k3);
+	printf("ok 3 torn: seed 12345: %d non-durable sectors, %d kept, %d dropped; replayed: %d kept, the same; seed %" PRIu64 ": %d kept; random seed %" PRIu64 ": %d kept\n",
+	       REGION_SECTORS, k1, REGION_SECTORS - k1, k2, seed4, k4, seed3, k3);
 }
 
 /* the cache destages when full, and when turned off */

@@ -133,7 +133,7 @@ static void read_served(const char *name, long long *served, int nq)
 /* A value from the disk's debugfs stats ("key value" lines). */
 static long long stat_of(const char *name, const char *key)
 {
-	long long v = -1;
+	unsigned long long v = 0;
 	int ret = rd_stat(name, key, &v);
 
 	if (ret < 0)
@@ -142,7 +142,7 @@ static long long stat_of(const char *name, const char *key)
 		violation("%s's stats: no %s", name, key);
 		return -1;
 	}
-	return v;
+	return (long long)v;
 }
 
 /* Everything trace_raw holds now, into @rec; returns how many. */

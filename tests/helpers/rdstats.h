@@ -13,8 +13,12 @@
 /*
  * The value of @key in @disk's stats (e.g. "shikumi-ram0"), into *@v:
  * 0; 1 if there is no such key; -1 if the file cannot be read (errno).
+ * Counters and seeds are u64 ("%llu"), so the whole range is parsed: a
+ * seed above LLONG_MAX must not saturate.  A signed value ("%lld", e.g.
+ * in_driver) reads back right when cast to long long.
  */
-static inline int rd_stat(const char *disk, const char *key, long long *v)
+static inline int rd_stat(const char *disk, const char *key,
+			  unsigned long long *v)
 {
 	char path[256], line[512];
 	size_t klen = strlen(key);
@@ -27,7 +31,7 @@ static inline int rd_stat(const char *disk, const char *key, long long *v)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, key, klen) && line[klen] == ' ') {
-			*v = strtoll(line + klen + 1, NULL, 10);
+			*v = strtoull(line + klen + 1, NULL, 10);
 			ret = 0;
 		}
 	}

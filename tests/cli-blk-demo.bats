@@ -68,7 +68,7 @@ check_last_round() {
 	mnt=
 }
 
-@test "shikumi blk demo powercut: with barriers every fsynced file survives the cuts and fsck is clean; with barrier=0 fsynced files are lost; cksum and fsck here agree" {
+@test "shikumi blk demo powercut: with barriers every fsynced file survives the cuts and fsck is clean; with barrier=0 fsynced files are lost and fsck finds damage; cksum and fsck here agree" {
 	f0=$(flush_ios)
 	run shikumi blk demo powercut "$DISK" --rounds 2 --files 8 --mode barrier --json
 	echo "$output"
@@ -99,8 +99,12 @@ check_last_round() {
 	[ "$(jq '.modes[0].flushes' <<<"$n")" -eq 0 ]
 	[ "$(jq '.modes[0].fua_writes' <<<"$n")" -eq 0 ]
 	lost=$(jq '.modes[0].fsynced - .modes[0].fsynced_intact' <<<"$n")
-	echo "# barrier=0: $lost of 16 fsynced files lost, fsck clean in $(jq '.modes[0].fsck_clean' <<<"$n") of 2" >&3
+	nclean=$(jq '.modes[0].fsck_clean' <<<"$n")
+	echo "# barrier=0: $lost of 16 fsynced files lost, fsck clean in $nclean of 2" >&3
 	[ "$lost" -gt 0 ]
+	# the checkpoint marked the journal empty before its metadata was
+	# durable: fsck finds the damage (in 12 of 12 seeds tried, 1-6 twice)
+	[ "$nclean" -lt 2 ]
 	check_last_round "$n" nobarrier
 	# the write cache and the power are as they were
 	[ "$(cat "$CTL/write_cache")" = 0 ]
@@ -114,6 +118,7 @@ check_last_round() {
 	[[ $output == *"barriers (ext4's default)"*"barrier=0"* ]]
 	[[ $output =~ fsck.ext4\ -fn\ clean\ +1\ of\ 1 ]]
 	[[ $output =~ fsynced\ files\ intact\ +4\ of\ 4 ]]
+	[[ $output =~ fsck.ext4\ -fn\ clean\ +1\ of\ 1\ +0\ of\ 1 ]]
 }
 
 @test "shikumi blk demo powercut: a disk with data, bad options, non-root: clear errors, nothing changed" {

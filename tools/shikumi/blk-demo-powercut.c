@@ -26,6 +26,10 @@
 #include "blk-demo-powercut.h"
 
 #define PC_LABEL	"shikumi-pcut"	/* the demo's ext4s, which it may remake */
+
+#ifndef EXT4_IOC_CHECKPOINT	/* <linux/ext4.h>, not in every libc's headers */
+#define EXT4_IOC_CHECKPOINT	_IOW('f', 43, uint32_t)
+#endif
 #define PC_HEAD_BYTES	(128 * 1024)	/* what must be zero on an empty disk */
 
 /* POSIX cksum's CRC, as cksum(1) prints it: CRC-32/CKSUM of the data and its length. */
@@ -116,7 +120,33 @@ static bool pc_intact(const char *path, uint32_t crc)
 	return ok;
 }
 
-/* The load: files fsynced and files not, in turn; then the counts. */
+/*
+ * What ext4 does by itself when its journal fills, and at unmount: write
+ * the journal's metadata to its home on the disk, then mark the journal
+ * empty.  With barriers, jbd2 flushes the disk's cache before it marks
+ * it; with barrier=0 it does not, and a cut may keep the journal's "empty"
+ * while it loses the metadata's new home.
+ */
+static int pc_checkpoint(const struct pc_demo *d)
+{
+	uint32_t flags = 0;
+	int fd, err = 0;
+
+	fd = open(d->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, EXT4_IOC_CHECKPOINT, &flags))
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		p_err("cannot checkpoint ext4's journal on %s (EXT4_IOC_CHECKPOINT): %s",
+		      d->mnt, strerror(err));
+	return err ? -1 : 0;
+}
+
+/*
+ * The load: files fsynced and files not, in turn, with a checkpoint of
+ * the journal halfway; then the counts.
+ */
 static int pc_load(const struct pc_demo *d, int m, struct pc_round *r)
 {
 	unsigned char *buf = malloc(PC_FILE_BYTES);
@@ -141,6 +171,8 @@ static int pc_load(const struct pc_demo *d, int m, struct pc_round *r)
 		pc_fill(buf, PC_FILE_BYTES, ~((r->seed << 16) ^ ((uint64_t)m << 8) ^ i));
 		if (!ret)
 			ret = pc_write(path, buf, false);
+		if (!ret && i == (d->files - 1) / 2)
+			ret = pc_checkpoint(d);
 	}
 	free(buf);
 	return ret ?: demo_stopped();
@@ -354,12 +386,14 @@ static const struct cmd_help powercut_help = {
 	.usage = "DISK [--rounds N] [--files N] [--seed N] [--mode both|barrier|nobarrier] [--json]",
 	.summary = "Chapters 7 and 9: power cuts in the middle of ext4's writes, with ext4's\n"
 		   "barriers and without.  The disk's volatile write cache is on.  Each round\n"
-		   "makes a new ext4, writes N files with fsync and N without, cuts the\n"
+		   "makes a new ext4, writes N files with fsync and N without, checkpoints\n"
+		   "ext4's journal halfway (as ext4 does when it fills), cuts the\n"
 		   "power (torn: each sector not yet durable kept or lost by the round's\n"
 		   "seed), powers on, mounts (the journal's replay), reads the fsynced files\n"
 		   "back and runs fsck.ext4 -fn.  With barriers, every fsynced file survives\n"
 		   "and fsck is clean; with barrier=0, fsync returns before the data is\n"
-		   "durable, and the cut loses it.",
+		   "durable, and the cut loses it; and the journal may be marked empty\n"
+		   "while the metadata it held is lost, which fsck finds.",
 	.details = "DISK must be empty (blkdiscard -f /dev/DISK), or hold this demo's last\n"
 		   "ext4: each round makes a new one.  Seeds are SEED, SEED+1, ...; the same\n"
 		   "seed replays the same choice of sectors.  The write cache and the power\n"

@@ -14,6 +14,11 @@
 #   make lint             checkpatch --strict and sparse on kernel code
 #   make install          modules into /lib/modules/KVER/updates, depmod, CLI
 #   make sign KEY= CERT=  sign the built modules (Secure Boot)
+#   make dkms-install     the modules' sources into /usr/src, then DKMS
+#                         builds and installs them for KVER (default:
+#                         the running kernel) and every kernel after
+#   make deb              the packages shikumi-dkms and shikumi, into
+#                         build/deb/ (dpkg-buildpackage -us -uc -b)
 #   make clean
 #
 # KDIR defaults to the running kernel's build directory and, when that is
@@ -21,7 +26,8 @@
 
 KDIR ?= $(shell scripts/kdir)
 
-.PHONY: all modules tools deps check check-all check-debug lint bench install sign clean
+.PHONY: all modules tools deps check check-all check-debug lint bench install sign \
+	dkms-install deb clean
 
 all: modules tools
 
@@ -59,6 +65,12 @@ install: tools
 sign:
 	@test -n "$(KEY)" -a -n "$(CERT)" || { echo "usage: make sign KEY=key.pem CERT=cert.pem [KVER=...]" >&2; exit 2; }
 	@scripts/sign $(KEY) $(CERT) $(KVER)
+
+dkms-install:
+	@scripts/dkms-install $(KVER)
+
+deb:
+	@scripts/deb
 
 clean:
 	rm -rf build

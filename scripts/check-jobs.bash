@@ -353,7 +353,8 @@ run_one() {
 		timeout=600
 		lab=(--append pti=on)
 		pti=1
-		run+=(--no-canary tests/pti.bats)
+		# lockdown last: it cannot be lowered for the rest of the boot
+		run+=(--no-canary tests/pti.bats tests/lockdown.bats)
 		;;
 	*:[12])
 		# a half of the suite, by the files' last times (half_files)
@@ -370,6 +371,7 @@ run_one() {
 	[[ -z $DKMS_ON || $k == "$DKMS_ON" ]] || dkms=skip
 	SHIKUMI_LAB_DMESG=$out/$name.dmesg.txt \
 		SHIKUMI_TEST_DKMS=$dkms SHIKUMI_TEST_DKMS_ON=$DKMS_ON SHIKUMI_TEST_PTI=$pti \
+		SHIKUMI_TEST_LOCKDOWN=$pti \
 		"$root/scripts/phase" "$phases" "guest $name" -- \
 		"$root/scripts/lab" --kernel "$k" --timeout "$timeout" "${lab[@]}" \
 		-- "${run[@]}" \

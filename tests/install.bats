@@ -17,7 +17,8 @@ load common
 # second instead of the minute depmod takes under TCG.
 setup_file() {
 	KVER=$(uname -r)
-	export KVER
+	VER=$("$SHIKUMI_ROOT/scripts/version")
+	export KVER VER
 	mkdir -p "$BATS_FILE_TMPDIR/index"
 	cp -a "/lib/modules/$KVER"/modules.* "$BATS_FILE_TMPDIR/index/"
 }
@@ -25,8 +26,8 @@ setup_file() {
 teardown_file() {
 	modprobe -r shikumi_chrdev 2>/dev/null || true
 	rm -rf "/lib/modules/$KVER/updates/shikumi" /usr/local/bin/shikumi
-	dkms remove shikumi/0.1 --all >/dev/null 2>&1 || true
-	rm -rf /usr/src/shikumi-0.1 /lib/modules/5.10.0-30-amd64
+	dkms remove "shikumi/$VER" --all >/dev/null 2>&1 || true
+	rm -rf "/usr/src/shikumi-$VER" /lib/modules/5.10.0-30-amd64
 	rm -f "/lib/modules/$KVER"/modules.*
 	cp -a "$BATS_FILE_TMPDIR/index"/modules.* "/lib/modules/$KVER/"
 }
@@ -70,23 +71,41 @@ ccache_hits() {
 		END { split(before, b, " "); print hit - b[1], hit + miss - b[2] }'
 }
 
+# the sources as the package lays them out (scripts/dkms-source)
 dkms_add() {
-	dkms remove shikumi/0.1 --all >/dev/null 2>&1 || true
-	rm -rf /usr/src/shikumi-0.1
-	mkdir -p /usr/src/shikumi-0.1
-	git -C "$SHIKUMI_ROOT" archive HEAD | tar -x -C /usr/src/shikumi-0.1
-	dkms add shikumi/0.1 >/dev/null
+	dkms remove "shikumi/$VER" --all >/dev/null 2>&1 || true
+	rm -rf "/usr/src/shikumi-$VER"
+	"$SHIKUMI_ROOT/scripts/dkms-source" "/usr/src/shikumi-$VER"
+	dkms add "shikumi/$VER" >/dev/null
 }
 
 @test "dkms: a kernel older than 6.1 is refused by BUILD_EXCLUSIVE" {
 	dkms_add
 	mkdir -p /lib/modules/5.10.0-30-amd64/build/include
-	run dkms build shikumi/0.1 -k 5.10.0-30-amd64
+	run dkms build "shikumi/$VER" -k 5.10.0-30-amd64
+	dkms remove "shikumi/$VER" --all >/dev/null 2>&1 || true
+	rm -rf "/usr/src/shikumi-$VER" /lib/modules/5.10.0-30-amd64
 	[ "$status" -ne 0 ]
 	[[ $output == *"BUILD_EXCLUSIVE directive which does not match this kernel"* ]]
 }
 
-@test "dkms: build and install for the running kernel, then modprobe" {
+# Every file the packages hold, and the trees DKMS makes of them: none
+# may be left after a purge.
+package_leftovers() {
+	local deb f
+	for deb in "$DEBS"/shikumi-dkms_"$VER"_all.deb "$DEBS"/shikumi_"$VER"_amd64.deb; do
+		dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -n 's|^\./|/|; \|[^/]$|p'
+	done | while read -r f; do
+		[[ ! -e $f ]] || echo "$f"
+	done
+	find /usr/src /var/lib/dkms -maxdepth 1 -name 'shikumi*' 2>/dev/null
+	find /lib/modules -name 'shikumi_*.ko*' 2>/dev/null
+	dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' shikumi shikumi-dkms 2>/dev/null |
+		grep -v '^[up]n ' || true
+}
+
+@test "package: apt install builds the modules through DKMS for this kernel (and the newest); shikumi load from /; apt purge leaves nothing" {
+	DEBS=$SHIKUMI_ROOT/build/deb
 	[ -e "/lib/modules/$KVER/build/Makefile" ] ||
 		skip "no headers for $KVER in the guest (built on the host: tests/host/dkms.bats)"
 	# gcc in a TCG guest of the debug kernel took over 15 minutes for this
@@ -96,22 +115,58 @@ dkms_add() {
 	# (scripts/check); the host builds for all of them (tests/host/dkms.bats)
 	[[ ${SHIKUMI_TEST_DKMS:-} != skip ]] ||
 		skip "the in-guest DKMS build rotates over the kernels; this run's is on ${SHIKUMI_TEST_DKMS_ON:-another}, and the host built for this one"
-	dkms_add
-	# the compiles the host's DKMS build of the same files made are found
+	if [[ ! -f $DEBS/shikumi-dkms_${VER}_all.deb ]]; then
+		# scripts/check builds them before the guests boot
+		[[ -z ${SHIKUMI_TEST_DKMS_ON:-} ]] || false
+		skip "no packages in build/deb: make deb"
+	fi
+	[ -z "$(package_leftovers)" ]
+	# the compiles the host's DKMS builds of the same files made are found
 	# in the compiler cache (scripts/ccache.bash); the rest runs here
 	# shellcheck source=scripts/ccache.bash
 	. "$SHIKUMI_ROOT/scripts/ccache.bash"
 	before=$(ccache_hits)
-	run dkms install shikumi/0.1 -k "$KVER"
+	# man-db's trigger would index every manual page under TCG
+	rm -f /var/lib/man-db/auto-update
+	cd /
+	t0=$SECONDS
+	# apt gives dpkg's scripts a PATH of its own: the compiler cache's too
+	run env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Path="$PATH" \
+		install -y --no-install-recommends \
+		"$DEBS/shikumi-dkms_${VER}_all.deb" "$DEBS/shikumi_${VER}_amd64.deb"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	echo "# compiles found in the compiler cache, of all: $(ccache_hits "$before")" >&3
-	dkms status shikumi/0.1 -k "$KVER" | grep -q ': installed'
-	modinfo -n shikumi_chrdev | grep -q '/updates/dkms/'
-	modprobe shikumi_chrdev
-	[ -c /dev/shikumi-chr0 ]
-	modprobe -r shikumi_chrdev
-	dkms remove shikumi/0.1 --all >/dev/null
+	echo "# apt install: $((SECONDS - t0)) s; compiles found in the compiler cache, of all: $(ccache_hits "$before")" >&3
+	# built and installed by DKMS for the running kernel, and for the
+	# newest installed kernel when that is another (DKMS's autoinstall)
+	dkms status "shikumi/$VER" -k "$KVER" | grep -q ': installed'
+	newest=$(ls /lib/modules | grep -E '^[0-9]' | sort -V | tail -n 1)
+	if [[ $newest != "$KVER" && -e /lib/modules/$newest/build/Makefile ]]; then
+		dkms status "shikumi/$VER" -k "$newest" | grep -q ': installed'
+		echo "# also built for $newest, the newest installed kernel" >&3
+	fi
+	[ "$(modinfo -n shikumi_ramdisk)" = "$(ls /lib/modules/"$KVER"/updates/dkms/shikumi_ramdisk.ko*)" ]
+	# the packaged CLI, from /, with the packaged modules
+	[[ $(/usr/bin/shikumi --version) == "shikumi $VER"* ]]
+	run /usr/bin/shikumi load chrdev ramdisk
+	[ "$status" -eq 0 ]
+	[ -c /dev/shikumi-chr0 ] && [ -b /dev/shikumi-ram0 ]
+	run /usr/bin/shikumi status --json
+	[ "$(jq -r '[.modules[].source] | unique | join(",")' <<<"$output")" = installed ]
+	[[ $(jq -r '.modules[0].path' <<<"$output") == /lib/modules/$KVER/updates/dkms/* ]]
+	run /usr/bin/shikumi unload chrdev ramdisk
+	[ "$status" -eq 0 ]
+	man -w shikumi-blk >/dev/null 2>&1 || [ -f /usr/share/man/man1/shikumi-blk.1.gz ]
+
+	t0=$SECONDS
+	run env DEBIAN_FRONTEND=noninteractive apt-get purge -y shikumi shikumi-dkms
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "# apt purge: $((SECONDS - t0)) s" >&3
+	left=$(package_leftovers)
+	echo "$left"
+	[ -z "$left" ]
+	! modinfo -n shikumi_chrdev 2>/dev/null
 }
 
 @test "make sign: a throwaway key signs the modules, modinfo shows the signer" {

@@ -19,6 +19,8 @@ static const struct cmd top_cmds[] = {
 	{ "load",   cmd_load,   "load shikumi modules (with parameters)" },
 	{ "unload", cmd_unload, "unload shikumi modules" },
 	{ "status", cmd_status, "show which shikumi modules are loaded" },
+	{ "doctor", cmd_doctor,
+	  "is this machine ready? each check, and the command that fixes it" },
 	CMD_HEADING("the book's chapters"),
 	{ "sched",  cmd_sched,
 	  "ch. 3, the scheduler: record, report, timeline, the book's experiments" },

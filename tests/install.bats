@@ -104,7 +104,7 @@ package_leftovers() {
 		grep -v '^[up]n ' || true
 }
 
-@test "package: apt install builds the modules through DKMS for this kernel (and the newest); shikumi load from /; apt purge leaves nothing" {
+@test "package: apt install builds the modules through DKMS for this kernel (and the newest); shikumi load and the tour from /; apt purge leaves nothing" {
 	DEBS=$SHIKUMI_ROOT/build/deb
 	[ -e "/lib/modules/$KVER/build/Makefile" ] ||
 		skip "no headers for $KVER in the guest (built on the host: tests/host/dkms.bats)"
@@ -156,6 +156,16 @@ package_leftovers() {
 	[[ $(jq -r '.modules[0].path' <<<"$output") == /lib/modules/$KVER/updates/dkms/* ]]
 	run /usr/bin/shikumi unload chrdev ramdisk
 	[ "$status" -eq 0 ]
+	# the installed tour, from /: chapter 6's stops, with the installed
+	# modules, its plots where asked
+	run /usr/bin/shikumi tour --chapter 6 -o "$BATS_TEST_TMPDIR/tour"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"(chapter 6)"*"Done"*": 3 stops ran"* ]]
+	[ -s "$BATS_TEST_TMPDIR/tour/chr-sweep.svg" ]
+	[[ $(jq -r '.modules[] | select(.name == "shikumi_chrdev") | .path' \
+		<<<"$(/usr/bin/shikumi status --json)") == /lib/modules/$KVER/updates/dkms/* ]]
+	/usr/bin/shikumi unload >/dev/null
 	man -w shikumi-blk >/dev/null 2>&1 || [ -f /usr/share/man/man1/shikumi-blk.1.gz ]
 
 	t0=$SECONDS

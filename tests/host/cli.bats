@@ -103,7 +103,7 @@ leaves() { # WORDS...
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "complete -F _shikumi shikumi" ]
-	[ "${lines[1]}" = "load unload status doctor sched pt chr blk cache --help --version" ]
+	[ "${lines[1]}" = "load unload status doctor tour sched pt chr blk cache --help --version" ]
 	[ "${lines[2]}" = "info stats policy model trace plot measure bench cache powercut poweron demo" ]
 	[ "${lines[3]}" = "ram ssd hdd" ]
 	[ "${lines[4]}" = deadline ]

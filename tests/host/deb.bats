@@ -49,7 +49,7 @@ teardown_file() {
 	dpkg-deb -f "$OUT/shikumi-dkms_${VER}_all.deb" Depends | grep -q dkms
 }
 
-@test "make deb: shikumi holds the CLI at that version, its manual pages and bash completion" {
+@test "make deb: shikumi holds the CLI at that version, its manual pages, bash completion and the tour" {
 	local d=$BATS_TEST_TMPDIR/cli p
 	dpkg-deb -x "$OUT/shikumi_${VER}_amd64.deb" "$d"
 	run "$d/usr/bin/shikumi" --version
@@ -62,5 +62,8 @@ teardown_file() {
 		[ -f "$d/usr/share/man/man4/${p##*/}.gz" ]
 	done
 	[ -f "$d/usr/share/bash-completion/completions/shikumi" ]
+	# the tour, where `shikumi tour` looks for it
+	[ -x "$d/usr/share/shikumi/tour" ]
+	grep -aq '/usr/share/shikumi' "$d/usr/bin/shikumi"
 	dpkg-deb -f "$OUT/shikumi_${VER}_amd64.deb" Depends | grep -q libkmod
 }

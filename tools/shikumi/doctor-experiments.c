@@ -16,6 +16,8 @@
 
 #define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 #define SCHEDSTATS	"/proc/sys/kernel/sched_schedstats"
+#define DYNAMIC_UNREAD	\
+	"chosen at boot (PREEMPT_DYNAMIC; root reads which: /sys/kernel/debug/sched/preempt)"
 
 /* The [selected] word of a sysfs choice ("always [madvise] never"). */
 static const char *selected(char *buf)
@@ -34,14 +36,16 @@ static void check_thp(struct doctor *d)
 	char buf[128];
 	const char *mode;
 
-	if (read_file_str(THP_ENABLED, buf, sizeof(buf)) || !(mode = selected(buf))) {
+	mode = read_file_str(THP_ENABLED, buf, sizeof(buf)) ? NULL : selected(buf);
+	if (!mode) {
 		doctor_add(d, "thp", "experiments", DOCTOR_WARN,
 			   "no transparent huge pages in this kernel: the huge-page experiment (ch. 4, shikumi pt) cannot run");
 		return;
 	}
 	if (strcmp(mode, "never")) {
 		doctor_add(d, "thp", "experiments", DOCTOR_OK,
-			   "transparent huge pages: %s (ch. 4's huge-page experiment can run)", mode);
+			   "transparent huge pages: %s (ch. 4's huge-page experiment can run)",
+			   mode);
 		return;
 	}
 	c = doctor_add(d, "thp", "experiments", DOCTOR_WARN,
@@ -137,12 +141,17 @@ static void check_platform(struct doctor *d)
 		model = selected(buf);
 	if (model) {
 		doctor_add(d, "preempt", "experiments", DOCTOR_INFO,
-			   "preemption: %s (PREEMPT_DYNAMIC; ch. 3's latencies depend on it)", model);
+			   "preemption: %s (PREEMPT_DYNAMIC; ch. 3's latencies depend on it)",
+			   model);
 	} else if (!uname(&u)) {
-		model = strstr(u.version, "PREEMPT_RT") ? "real-time (PREEMPT_RT)" :
-			strstr(u.version, "PREEMPT_DYNAMIC") ?
-			"chosen at boot (PREEMPT_DYNAMIC; root reads which: /sys/kernel/debug/sched/preempt)" :
-			strstr(u.version, "PREEMPT") ? "full (PREEMPT)" : "none or voluntary";
+		if (strstr(u.version, "PREEMPT_RT"))
+			model = "real-time (PREEMPT_RT)";
+		else if (strstr(u.version, "PREEMPT_DYNAMIC"))
+			model = DYNAMIC_UNREAD;
+		else if (strstr(u.version, "PREEMPT"))
+			model = "full (PREEMPT)";
+		else
+			model = "none or voluntary";
 		doctor_add(d, "preempt", "experiments", DOCTOR_INFO, "preemption: %s", model);
 	}
 

@@ -208,7 +208,8 @@ static void report_signing(struct doctor *d, const struct mod_found *f)
 		unlink(out);
 	}
 	if (strstr(buf, "already enrolled")) {
-		doctor_add(d, "mok", "modules", DOCTOR_OK, "DKMS's key %s is enrolled", DKMS_MOK_PUB);
+		doctor_add(d, "mok", "modules", DOCTOR_OK, "DKMS's key %s is enrolled",
+			   DKMS_MOK_PUB);
 	} else if (strstr(buf, "not enrolled")) {
 		c = doctor_add(d, "mok", "modules", DOCTOR_FAIL,
 			       "Secure Boot is on and DKMS's key is not enrolled: the kernel refuses the modules DKMS signs");

@@ -160,10 +160,11 @@ static void doctor_kernel(struct doctor *d)
 		c = doctor_add(d, "lockdown", "kernel", DOCTOR_WARN,
 			       "the kernel is locked down (%.*s): debugfs refuses its writable files (shikumi_ptdump's dump, shikumi_cstrace's switches, shikumi_pgcache's cache), so the page-table, scheduler and page-cache stops cannot run",
 			       b && e ? (int)(e - b - 1) : 0, b ? b + 1 : "");
-		doctor_fix(c, "%s",
-			   d->secure_boot ?
-			   "mokutil --disable-validation (then reboot): Secure Boot's lockdown is lifted" :
-			   "reboot without lockdown= on the kernel command line");
+		if (d->secure_boot)
+			doctor_fix(c, "mokutil --disable-validation, then reboot: %s",
+				   "Secure Boot's lockdown is lifted");
+		else
+			doctor_fix(c, "reboot without lockdown= on the kernel command line");
 	}
 
 	if (debugfs_mounted()) {

@@ -21,6 +21,8 @@ static const struct cmd top_cmds[] = {
 	{ "status", cmd_status, "show which shikumi modules are loaded" },
 	{ "doctor", cmd_doctor,
 	  "is this machine ready? each check, and the command that fixes it" },
+	{ "tour",   cmd_tour,
+	  "the book's experiments on this machine, stop by stop (--chapter N)" },
 	CMD_HEADING("the book's chapters"),
 	{ "sched",  cmd_sched,
 	  "ch. 3, the scheduler: record, report, timeline, the book's experiments" },

@@ -112,6 +112,7 @@ int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_tour(int argc, char **argv);
 int cmd_chr(int argc, char **argv);
 int cmd_blk(int argc, char **argv);
 int cmd_pt(int argc, char **argv);

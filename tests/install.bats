@@ -146,6 +146,15 @@ package_leftovers() {
 		echo "# also built for $newest, the newest installed kernel" >&3
 	fi
 	[ "$(modinfo -n shikumi_ramdisk)" = "$(ls /lib/modules/"$KVER"/updates/dkms/shikumi_ramdisk.ko*)" ]
+	# signed as Debian's DKMS signs, with its MOK key: the signer is the
+	# certificate's subject
+	cn=$(openssl x509 -inform DER -in /var/lib/dkms/mok.pub -noout -subject | sed 's/.*CN *= *//')
+	[ "$(modinfo -F signer "$(modinfo -n shikumi_ramdisk)")" = "$cn" ]
+	# doctor, from /, sees the same: DKMS's modules, all signed
+	run /usr/bin/shikumi doctor --json
+	echo "$output"
+	[[ $(jq -r '.checks[] | select(.id == "modules") | .what' <<<"$output") == *"/updates/dkms (DKMS)" ]]
+	[[ $(jq -r '.checks[] | select(.id == "signature") | .what' <<<"$output") == *"; 5 of 5 signed" ]]
 	# the packaged CLI, from /, with the packaged modules
 	[[ $(/usr/bin/shikumi --version) == "shikumi $VER"* ]]
 	run /usr/bin/shikumi load chrdev ramdisk

@@ -67,3 +67,36 @@ teardown_file() {
 	grep -aq '/usr/share/shikumi' "$d/usr/bin/shikumi"
 	dpkg-deb -f "$OUT/shikumi_${VER}_amd64.deb" Depends | grep -q libkmod
 }
+
+# In an overlay of the sid root, so that the 7.x guests, which read its
+# /lib/modules, never see a change: install shikumi-dkms with apt, as on
+# a machine running 7.x (its guest has no 7.x headers: the lab's 7.x
+# userspace is this machine's), then purge it.
+@test "make deb: on 7.x (an overlay of the sid root), apt install builds and installs through DKMS; apt purge leaves nothing" {
+	local sid=${SHIKUMI_SID_ROOT:-/var/cache/shikumi/sid-root} o=$BATS_TEST_TMPDIR/ov
+	[ -e "$sid/.shikumi-ready" ] || skip "no sid root (scripts/sid-root)"
+	mkdir -p "$o/upper/tmp" "$o/work" "$o/root"
+	cp "$OUT/shikumi-dkms_${VER}_all.deb" "$o/upper/tmp/"
+	run unshare -m -- sh -c '
+		set -e
+		sid=$1 o=$2 ver=$3
+		mount -t overlay overlay -o "lowerdir=$sid,upperdir=$o/upper,workdir=$o/work" "$o/root"
+		mount -t proc proc "$o/root/proc"
+		inroot() { chroot "$o/root" env DEBIAN_FRONTEND=noninteractive "$@"; }
+		kver=$(ls "$o/root/lib/modules" | grep "^7\." | sort -V | tail -n 1)
+		inroot apt-get install -y --no-install-recommends "/tmp/shikumi-dkms_${ver}_all.deb"
+		echo "status: $(inroot dkms status "shikumi/$ver" -k "$kver")"
+		echo "modules: $(find "$o/root/lib/modules/$kver" -name "shikumi_*" | wc -l)"
+		inroot modinfo -F vermagic "/lib/modules/$kver/updates/dkms/shikumi_ramdisk.ko.xz" |
+			sed "s/^/vermagic: /"
+		inroot apt-get purge -y shikumi-dkms
+		echo "left: $(find "$o/root/lib/modules" "$o/root/usr/src" "$o/root/var/lib/dkms" \
+			-name "shikumi*" | wc -l)"
+	' sh "$sid" "$o" "$VER"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"status: shikumi/$VER, 7."*": installed"* ]]
+	[[ $output == *"modules: 5"* ]]
+	[[ $output == *"vermagic: 7."* ]]
+	[[ $output == *"left: 0"* ]]
+}

@@ -85,7 +85,7 @@ static void check_tools(struct doctor *d)
 	struct doctor_check *c;
 	char buf[16];
 
-	if (doctor_in_path("fio")) {
+	if (in_path("fio")) {
 		doctor_add(d, "fio", "experiments", DOCTOR_OK,
 			   "fio is installed (the block experiments, ch. 6 and 9)");
 	} else {

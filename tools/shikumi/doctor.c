@@ -49,24 +49,6 @@ void doctor_fix(struct doctor_check *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Is @cmd an executable in $PATH? */
-bool doctor_in_path(const char *cmd)
-{
-	const char *path = getenv("PATH");
-	char dir[4096], file[4352];
-	size_t len;
-
-	while (path && *path) {
-		len = strcspn(path, ":");
-		snprintf(dir, sizeof(dir), "%.*s", (int)len, path);
-		snprintf(file, sizeof(file), "%s/%s", len ? dir : ".", cmd);
-		if (!access(file, X_OK))
-			return true;
-		path += len + (path[len] == ':');
-	}
-	return false;
-}
-
 /*
  * The compiler the kernel was built with, from its configuration
  * (CONFIG_CC_VERSION_TEXT, e.g. "gcc-12 (Debian 12.2.0-14) 12.2.0"): the
@@ -125,7 +107,7 @@ static void doctor_build(struct doctor *d)
 			   "no configuration of %s says which compiler built it", d->release);
 		return;
 	}
-	if (doctor_in_path(cc)) {
+	if (in_path(cc)) {
 		doctor_add(d, "compiler", "build", DOCTOR_OK,
 			   "%s, which built the kernel, is installed", cc);
 		return;

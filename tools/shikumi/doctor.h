@@ -45,9 +45,6 @@ struct doctor_check *doctor_add(struct doctor *d, const char *id, const char *ar
 void doctor_fix(struct doctor_check *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Is @cmd an executable in $PATH? */
-bool doctor_in_path(const char *cmd);
-
 /* doctor-modules.c: where the modules come from, vermagic, signatures, MOK */
 void doctor_modules(struct doctor *d, struct kmod_ctx *ctx);
 /* doctor-experiments.c: THP, swap, fio, schedstats, preemption, VM */

@@ -10,6 +10,9 @@
 #
 # hash_dir off: the kernel compiles with -g, which would otherwise put the
 # working directory in every key, and DKMS's paths are the same anyway.
+# In the sid root (scripts/sid-root, 7.x), which has a ccache of its own,
+# the same settings name a cache inside that root: its DKMS builds run
+# there on the host (scripts/dkms-check) and in the 7.x guest.
 if [[ -d /usr/lib/ccache ]]; then
 	export CCACHE_DIR=${SHIKUMI_CCACHE_DIR:-/var/cache/shikumi/ccache}
 	export CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=2G

@@ -27,15 +27,6 @@ teardown() {
 	common_teardown
 }
 
-# verdict ID [JSON]: the verdict of check ID in the last doctor --json
-verdict() {
-	jq -r --arg id "$1" '.checks[] | select(.id == $id) | .verdict' <<<"${2:-$output}"
-}
-
-fix() {
-	jq -r --arg id "$1" '.checks[] | select(.id == $id) | .fix' <<<"$output"
-}
-
 @test "doctor: in the lab the tour can run; each verdict is what the machine says" {
 	run shikumi doctor --json
 	echo "$output"
@@ -43,27 +34,27 @@ fix() {
 	[ "$(jq -r .ready <<<"$output")" = true ]
 	[ "$(jq -r .kernel <<<"$output")" = "$KVER" ]
 	# the modules: the tree's build for this kernel, each file there
-	[ "$(verdict modules)" = ok ]
-	[ "$(verdict vermagic)" = ok ]
+	[ "$(doctor_verdict modules)" = ok ]
+	[ "$(doctor_verdict vermagic)" = ok ]
 	for m in chrdev ramdisk ptdump cstrace pgcache; do
 		[ "$(modinfo -F vermagic "build/kmod/$KVER/modules/$m/shikumi_$m.ko" | cut -d' ' -f1)" = "$KVER" ]
 	done
 	# the kernel's interfaces, as /proc/mounts has them
 	grep -q ' /sys/kernel/debug debugfs ' /proc/mounts
-	[ "$(verdict debugfs)" = ok ]
+	[ "$(doctor_verdict debugfs)" = ok ]
 	grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts
-	[ "$(verdict tracefs)" = ok ]
+	[ "$(doctor_verdict tracefs)" = ok ]
 	# the compiler that /boot/config or the headers' .config names
 	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "/lib/modules/$KVER/build/.config" \
 		"/boot/config-$KVER" 2>/dev/null | head -n 1)
 	if [[ -n $cc ]]; then
 		[[ $(jq -r '.checks[] | select(.id == "compiler") | .what' <<<"$output") == "$cc, "* ]]
-		[ "$(verdict compiler)" = "$(command -v "$cc" >/dev/null && echo ok || echo warn)" ]
+		[ "$(doctor_verdict compiler)" = "$(command -v "$cc" >/dev/null && echo ok || echo warn)" ]
 	fi
 	# THP, swap, fio, the VM: as the kernel and the PATH say
-	[ "$(verdict thp)" = "$([ "$thp_was" = never ] && echo warn || echo ok)" ]
-	[ "$(verdict swap)" = "$([ "$(wc -l </proc/swaps)" -gt 1 ] && echo ok || echo warn)" ]
-	[ "$(verdict fio)" = "$(command -v fio >/dev/null && echo ok || echo warn)" ]
+	[ "$(doctor_verdict thp)" = "$([ "$thp_was" = never ] && echo warn || echo ok)" ]
+	[ "$(doctor_verdict swap)" = "$([ "$(wc -l </proc/swaps)" -gt 1 ] && echo ok || echo warn)" ]
+	[ "$(doctor_verdict fio)" = "$(command -v fio >/dev/null && echo ok || echo warn)" ]
 	if grep -qw hypervisor /proc/cpuinfo; then
 		[[ $(jq -r '.checks[] | select(.id == "vm") | .what' <<<"$output") == "a virtual machine"* ]]
 	fi
@@ -86,16 +77,16 @@ fix() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[ "$(jq -r .ready <<<"$output")" = false ]
-	[ "$(verdict debugfs)" = fail ]
-	[ "$(verdict tracefs)" = fail ]
-	[ "$(verdict thp)" = warn ]
+	[ "$(doctor_verdict debugfs)" = fail ]
+	[ "$(doctor_verdict tracefs)" = fail ]
+	[ "$(doctor_verdict thp)" = warn ]
 	# the modules are built: the headers are needed only to build again
-	[ "$(verdict headers)" = warn ]
-	[ "$(fix headers)" = "apt install linux-headers-$KVER" ]
+	[ "$(doctor_verdict headers)" = warn ]
+	[ "$(doctor_fix headers)" = "apt install linux-headers-$KVER" ]
 	# every fix, run as given, makes its check ok
 	for id in debugfs tracefs thp; do
-		echo "# fix for $id: $(fix "$id")" >&3
-		sh -c "$(fix "$id")"
+		echo "# fix for $id: $(doctor_fix "$id")" >&3
+		sh -c "$(doctor_fix "$id")"
 	done
 	[[ -z $hidden ]] || mv "$hidden" "/lib/modules/$KVER/build"
 	hidden=
@@ -106,32 +97,32 @@ fix() {
 	run shikumi doctor --json
 	[ "$status" -eq 0 ]
 	for id in debugfs tracefs thp swap; do
-		[ "$(verdict "$id")" = ok ]
+		[ "$(doctor_verdict "$id")" = ok ]
 	done
-	[ "$(verdict headers)" = "$([ -e "/lib/modules/$KVER/build/Makefile" ] && echo ok || echo warn)" ]
+	[ "$(doctor_verdict headers)" = "$([ -e "/lib/modules/$KVER/build/Makefile" ] && echo ok || echo warn)" ]
 	[[ $(jq -r '.checks[] | select(.id == "swap") | .what' <<<"$output") == "15 MiB of swap on "* ]]
 	swapoff /dev/shikumi-ram0
 	run shikumi doctor --json
-	[ "$(verdict swap)" = "$([ "$(wc -l </proc/swaps)" -gt 1 ] && echo ok || echo warn)" ]
+	[ "$(doctor_verdict swap)" = "$([ "$(wc -l </proc/swaps)" -gt 1 ] && echo ok || echo warn)" ]
 }
 
 @test "doctor: no fio and no compiler on the PATH; no modules outside the tree; bad usage; not root" {
 	# a PATH without /usr/bin: no fio, no gcc
 	run env PATH=/usr/sbin:/sbin "$SHIKUMI_ROOT/build/bin/shikumi" doctor --json
 	echo "$output"
-	[ "$(verdict fio)" = warn ]
-	[ "$(fix fio)" = "apt install fio" ]
-	if [[ $(verdict compiler) != info ]]; then
-		[ "$(verdict compiler)" = warn ]
-		[[ $(fix compiler) == "apt install gcc"* ]]
+	[ "$(doctor_verdict fio)" = warn ]
+	[ "$(doctor_fix fio)" = "apt install fio" ]
+	if [[ $(doctor_verdict compiler) != info ]]; then
+		[ "$(doctor_verdict compiler)" = warn ]
+		[[ $(doctor_fix compiler) == "apt install gcc"* ]]
 	fi
 	# outside the tree nothing is installed here: the modules are missing
 	cd /
 	run "$SHIKUMI_ROOT/build/bin/shikumi" doctor --json
 	[ "$status" -eq 1 ]
-	[ "$(verdict modules)" = fail ]
+	[ "$(doctor_verdict modules)" = fail ]
 	[[ $(jq -r '.checks[] | select(.id == "modules") | .what' <<<"$output") == "0 of 5 modules found for $KVER"* ]]
-	[ "$(fix modules)" = "apt install shikumi-dkms (or, in the source tree: make install)" ]
+	[ "$(doctor_fix modules)" = "apt install shikumi-dkms (or, in the source tree: make install)" ]
 	cd "$SHIKUMI_ROOT"
 	run shikumi doctor extra
 	[ "$status" -eq 2 ]
@@ -139,7 +130,7 @@ fix() {
 	# a user runs it too, and is told what needs root
 	run as_user shikumi doctor --json
 	echo "$output"
-	[ "$(verdict root)" = info ]
-	[ "$(fix root)" = "sudo shikumi doctor" ]
-	[ "$(verdict debugfs)" = ok ]
+	[ "$(doctor_verdict root)" = info ]
+	[ "$(doctor_fix root)" = "sudo shikumi doctor" ]
+	[ "$(doctor_verdict debugfs)" = ok ]
 }

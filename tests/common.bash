@@ -56,6 +56,16 @@ teardown() {
 	common_teardown
 }
 
+# doctor_verdict ID [JSON], doctor_fix ID [JSON]: the verdict of
+# `shikumi doctor --json`'s check ID (in $output, or JSON), and its fix
+doctor_verdict() {
+	jq -r --arg id "$1" '.checks[] | select(.id == $id) | .verdict' <<<"${2:-$output}"
+}
+
+doctor_fix() {
+	jq -r --arg id "$1" '.checks[] | select(.id == $id) | .fix' <<<"${2:-$output}"
+}
+
 # untraced FUNCTION [ARGS...]: run a shell function without bats's trace.
 # bats records a stack trace at every command of a test (a DEBUG trap that
 # functions inherit through set -T): about 0.3 ms a command natively, ten

@@ -15,14 +15,6 @@ setup() {
 	KVER=$(uname -r)
 }
 
-verdict() {
-	jq -r --arg id "$1" '.checks[] | select(.id == $id) | .verdict' <<<"$output"
-}
-
-fix() {
-	jq -r --arg id "$1" '.checks[] | select(.id == $id) | .fix' <<<"$output"
-}
-
 @test "lockdown: raised to integrity, doctor says what stops and why; debugfs refuses the writable files and the kernel unsigned modules, as it said" {
 	[[ ${SHIKUMI_TEST_LOCKDOWN:-} == 1 ]] ||
 		skip "raises lockdown for the rest of the boot: only in a guest of its own (SHIKUMI_TEST_LOCKDOWN=1)"
@@ -33,18 +25,18 @@ fix() {
 	! module_loaded shikumi_chrdev || shikumi unload chrdev
 	run shikumi doctor --json
 	echo "$output"
-	[ "$(verdict lockdown)" = ok ]
-	[ "$(verdict signature)" = ok ]
+	[ "$(doctor_verdict lockdown)" = ok ]
+	[ "$(doctor_verdict signature)" = ok ]
 
 	echo integrity >/sys/kernel/security/lockdown
 	grep -q '\[integrity\]' /sys/kernel/security/lockdown
 	run shikumi doctor --json
 	echo "$output"
-	[ "$(verdict lockdown)" = warn ]
-	[ "$(fix lockdown)" = "reboot without lockdown= on the kernel command line" ]
+	[ "$(doctor_verdict lockdown)" = warn ]
+	[ "$(doctor_fix lockdown)" = "reboot without lockdown= on the kernel command line" ]
 	# the tree's modules are not signed, and the kernel now wants signatures
-	[ "$(verdict signature)" = fail ]
-	[ "$(fix signature)" = "make sign KEY=key.pem CERT=cert.pem (README: Secure Boot)" ]
+	[ "$(doctor_verdict signature)" = fail ]
+	[ "$(doctor_fix signature)" = "make sign KEY=key.pem CERT=cert.pem (README: Secure Boot)" ]
 	[ "$status" -eq 1 ]
 
 	# what the kernel does: an unsigned module is refused ...

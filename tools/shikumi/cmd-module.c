@@ -186,7 +186,7 @@ static int load_one(struct kmod_ctx *ctx, struct target *t)
 	if (installed) {
 		err = kmod_module_new_from_lookup(ctx, name, &list);
 		if (err < 0 || !list) {
-			p_err("%s is not installed for kernel %s; run 'make install' in the shikumi source tree, or use it from there",
+			p_err("%s is not installed for kernel %s; install the shikumi-dkms package (or run 'make install' in the source tree)",
 			      name, kernel_release());
 			return EXIT_FAIL;
 		}
@@ -467,7 +467,6 @@ static void collect(struct kmod_ctx *ctx, const struct shikumi_module *m,
 		    struct mod_status *s)
 {
 	struct kmod_module *mod = NULL;
-	struct kmod_list *list = NULL;
 
 	memset(s, 0, sizeof(*s));
 	s->m = m;
@@ -487,19 +486,7 @@ static void collect(struct kmod_ctx *ctx, const struct shikumi_module *m,
 		snprintf(s->state, sizeof(s->state), "not loaded");
 	}
 
-	if (find_repo_root()) {
-		if (!module_build_path(m, s->path, sizeof(s->path)))
-			s->source = "build";
-	} else if (!kmod_module_new_from_lookup(ctx, m->name, &list) && list) {
-		mod = kmod_module_get_module(list);
-		if (kmod_module_get_path(mod)) {
-			snprintf(s->path, sizeof(s->path), "%s",
-				 kmod_module_get_path(mod));
-			s->source = "installed";
-		}
-		kmod_module_unref(mod);
-		kmod_module_unref_list(list);
-	}
+	s->source = module_path(ctx, m, s->path, sizeof(s->path));
 }
 
 int cmd_status(int argc, char **argv)

@@ -102,28 +102,6 @@ static void inspect(struct kmod_ctx *ctx, const struct shikumi_module *m,
 		list_add(f->unsigned_, sizeof(f->unsigned_), m->name);
 }
 
-/* The .ko `shikumi load` would take for @m, into @path: 0, or -1 */
-static int module_source(struct kmod_ctx *ctx, const struct shikumi_module *m,
-			 char *path, size_t size)
-{
-	struct kmod_list *list = NULL;
-	struct kmod_module *mod;
-	int ret = -1;
-
-	if (find_repo_root())
-		return module_build_path(m, path, size) ? -1 : 0;
-	if (kmod_module_new_from_lookup(ctx, m->name, &list) < 0 || !list)
-		return -1;
-	mod = kmod_module_get_module(list);
-	if (kmod_module_get_path(mod)) {
-		snprintf(path, size, "%s", kmod_module_get_path(mod));
-		ret = 0;
-	}
-	kmod_module_unref(mod);
-	kmod_module_unref_list(list);
-	return ret;
-}
-
 /* How to get the modules built for this kernel, as this machine has them. */
 static void fix_build(struct doctor *d, struct doctor_check *c)
 {
@@ -233,7 +211,7 @@ void doctor_modules(struct doctor *d, struct kmod_ctx *ctx)
 	d->secure_boot = secure_boot_on();
 	for (m = shikumi_modules; m->name; m++) {
 		total++;
-		if (module_source(ctx, m, path, sizeof(path))) {
+		if (!module_path(ctx, m, path, sizeof(path))) {
 			list_add(f.missing, sizeof(f.missing), m->name);
 			continue;
 		}

@@ -2,6 +2,7 @@
 /* The table of shikumi's kernel modules and where to find them. */
 #include <errno.h>
 #include <glob.h>
+#include <libkmod.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,4 +113,25 @@ int module_other_builds(const struct shikumi_module *m, char *buf, size_t size)
 	i = g.gl_pathc;
 	globfree(&g);
 	return (int)i;
+}
+
+const char *module_path(struct kmod_ctx *ctx, const struct shikumi_module *m,
+			char *path, size_t size)
+{
+	struct kmod_list *list = NULL;
+	const char *source = NULL;
+	struct kmod_module *mod;
+
+	if (find_repo_root())
+		return module_build_path(m, path, size) ? NULL : "build";
+	if (kmod_module_new_from_lookup(ctx, m->name, &list) < 0 || !list)
+		return NULL;
+	mod = kmod_module_get_module(list);
+	if (kmod_module_get_path(mod)) {
+		snprintf(path, size, "%s", kmod_module_get_path(mod));
+		source = "installed";
+	}
+	kmod_module_unref(mod);
+	kmod_module_unref_list(list);
+	return source;
 }

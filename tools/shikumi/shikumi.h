@@ -224,6 +224,14 @@ const char *kernel_release(void);
 int module_build_path(const struct shikumi_module *m, char *buf, size_t size);
 /* Releases the tree has a build of @m for; returns how many. */
 int module_other_builds(const struct shikumi_module *m, char *buf, size_t size);
+struct kmod_ctx;
+/*
+ * The .ko `shikumi load` takes for @m, into @path: the tree's build in a
+ * checkout, else what modprobe finds (DKMS's, make install's).  Returns
+ * "build" or "installed", or NULL when there is none.
+ */
+const char *module_path(struct kmod_ctx *ctx, const struct shikumi_module *m,
+			char *path, size_t size);
 
 /* ---- small helpers --------------------------------------------------- */
 

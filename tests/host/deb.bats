@@ -77,6 +77,10 @@ teardown_file() {
 	[ -e "$sid/.shikumi-ready" ] || skip "no sid root (scripts/sid-root)"
 	mkdir -p "$o/upper/tmp" "$o/work" "$o/root"
 	cp "$OUT/shikumi-dkms_${VER}_all.deb" "$o/upper/tmp/"
+	# the compiles are found in the sid root's compiler cache, which
+	# scripts/dkms-check fills (its writes stay in the overlay)
+	# shellcheck source=scripts/ccache.bash
+	. "$ROOT/scripts/ccache.bash"
 	run unshare -m -- sh -c '
 		set -e
 		sid=$1 o=$2 ver=$3

@@ -106,6 +106,31 @@ teardown() {
 	[ "$(doctor_verdict swap)" = "$([ "$(wc -l </proc/swaps)" -gt 1 ] && echo ok || echo warn)" ]
 }
 
+@test "doctor: a module of another version, loaded (as after a package upgrade): its verdict and its fix, which works" {
+	local ko=build/kmod/$KVER/modules/chrdev/shikumi_chrdev.ko
+	ver=$("$SHIKUMI_ROOT/scripts/version")
+	run shikumi doctor --json
+	[ "$(doctor_verdict version)" = ok ]
+	[[ $(jq -r '.checks[] | select(.id == "version") | .what' <<<"$output") == "5 at version $ver, this shikumi's"* ]]
+	shikumi unload 2>/dev/null || true
+	other=$(other_version_ko "$ko" "$BATS_TEST_TMPDIR/shikumi_chrdev.ko")
+	insmod "$BATS_TEST_TMPDIR/shikumi_chrdev.ko"
+	[ "$(cat /sys/module/shikumi_chrdev/version)" = "$other" ]
+	run shikumi doctor --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(doctor_verdict version)" = warn ]
+	[ "$(jq -r '.checks[] | select(.id == "version") | .what' <<<"$output")" = \
+		"loaded, and not this shikumi's version, $ver: shikumi_chrdev $other" ]
+	[ "$(doctor_fix version)" = "shikumi unload && shikumi load" ]
+	eval "$(doctor_fix version)"
+	[ "$(cat /sys/module/shikumi_chrdev/version)" = "$ver" ]
+	run shikumi doctor --json
+	[ "$(doctor_verdict version)" = ok ]
+	[[ $(jq -r '.checks[] | select(.id == "version") | .what' <<<"$output") == *"(5 of them loaded)" ]]
+	shikumi unload
+}
+
 @test "doctor: no fio and no compiler on the PATH; no modules outside the tree; bad usage; not root" {
 	# a PATH without /usr/bin: no fio, no gcc
 	run env PATH=/usr/sbin:/sbin "$SHIKUMI_ROOT/build/bin/shikumi" doctor --json

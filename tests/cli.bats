@@ -204,9 +204,19 @@ fresh_chrdev() {
 	[ "$(jq -r '.modules[0].parameters.fifo_size' <<<"$output")" = 64 ]
 	[ "$(jq -r '.modules[0].refcnt' <<<"$output")" = "$(cat /sys/module/shikumi_chrdev/refcnt)" ]
 	[ "$(jq -r '.kernel' <<<"$output")" = "$(uname -r)" ]
+	# the version: the kernel's, as loaded, is debian/changelog's
+	ver=$("$SHIKUMI_ROOT/scripts/version")
+	[ "$(cat /sys/module/shikumi_chrdev/version)" = "$ver" ]
+	[ "$(jq -r '.modules[0].version' <<<"$output")" = "$ver" ]
+	[ "$(jq -r '.shikumi_version' <<<"$output")" = "$ver" ]
+	[[ $(shikumi status) == "shikumi $ver, kernel "*shikumi_chrdev*live*" $ver "* ]]
 	shikumi unload chrdev
 	run shikumi status --json
 	[ "$(jq -r '.modules[0].loaded' <<<"$output")" = false ]
+	# not loaded: the file's, as modinfo reads it
+	[ "$(jq -r '.modules[0].version' <<<"$output")" = \
+		"$(modinfo -F version "$(jq -r '.modules[0].path' <<<"$output")")" ]
+	[ "$(jq -r '.modules[1].version' <<<"$output")" = "$ver" ]
 }
 
 @test "chr info: devices, numbers and modes match /dev and /proc/devices" {

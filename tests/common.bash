@@ -56,6 +56,19 @@ teardown() {
 	common_teardown
 }
 
+# other_version_ko IN OUT: a copy of module IN whose MODULE_VERSION says
+# another version of the same length (9s for its digits), as a module of
+# another shikumi would: prints that version
+other_version_ko() {
+	local ver other
+	ver=$(modinfo -F version "$1")
+	other=$(tr '0-8' '9' <<<"$ver")
+	[[ -n $ver && $other != "$ver" ]]
+	V=$ver O=$other perl -0777 -pe 's/version=\Q$ENV{V}\E\0/version=$ENV{O}\0/' "$1" >"$2"
+	[ "$(modinfo -F version "$2")" = "$other" ]
+	echo "$other"
+}
+
 # doctor_verdict ID [JSON], doctor_fix ID [JSON]: the verdict of
 # `shikumi doctor --json`'s check ID (in $output, or JSON), and its fix
 doctor_verdict() {

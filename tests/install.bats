@@ -64,6 +64,21 @@ setup() {
 	[ "$(jq -r '.modules[0].path' <<<"$output")" = "/lib/modules/$KVER/updates/shikumi/shikumi_chrdev.ko" ]
 	run /usr/local/bin/shikumi unload chrdev
 	[ "$status" -eq 0 ]
+
+	# an installed module of another version than the CLI, as a package
+	# upgrade of one and not the other leaves: doctor names it, and how
+	# to get the modules of this version
+	ko=/lib/modules/$KVER/updates/shikumi/shikumi_chrdev.ko
+	other=$(other_version_ko "$ko" "$BATS_TEST_TMPDIR/other.ko")
+	cp "$BATS_TEST_TMPDIR/other.ko" "$ko"
+	run /usr/local/bin/shikumi doctor --json
+	echo "$output"
+	[ "$(doctor_verdict version)" = warn ]
+	[ "$(jq -r '.checks[] | select(.id == "version") | .what' <<<"$output")" = \
+		"not this shikumi's version, $VER: shikumi_chrdev $other" ]
+	[ "$(doctor_fix version)" = "apt install shikumi-dkms (or, in the source tree: make install)" ]
+	run /usr/local/bin/shikumi status --json
+	[ "$(jq -r '.modules[0].version' <<<"$output")" = "$other" ]
 	rm -rf "/lib/modules/$KVER/updates/shikumi"
 }
 
@@ -171,6 +186,7 @@ package_use() {
 	echo "$output"
 	[[ $(jq -r '.checks[] | select(.id == "modules") | .what' <<<"$output") == *"/updates/dkms (DKMS)" ]]
 	[[ $(jq -r '.checks[] | select(.id == "signature") | .what' <<<"$output") == *"; 5 of 5 signed" ]]
+	[ "$(doctor_verdict version)" = ok ]
 	# the packaged CLI with the packaged modules
 	[[ $("${IN[@]}" /usr/bin/shikumi --version) == "shikumi $VER"* ]]
 	run "${IN[@]}" /usr/bin/shikumi load chrdev ramdisk
@@ -195,12 +211,13 @@ package_use() {
 }
 
 # dkms_installed KVER: DKMS built and installed shikumi for KVER, and its
-# modules carry that kernel's vermagic
+# modules carry that kernel's vermagic and the package's version
 dkms_installed() {
 	local ko
 	"${IN[@]}" dkms status "shikumi/$VER" -k "$1" | grep -q ': installed'
 	ko=$(cd "$ROOT/lib/modules/$1/updates/dkms" && ls shikumi_chrdev.ko*)
 	[[ $("${IN[@]}" modinfo -F vermagic "/lib/modules/$1/updates/dkms/$ko") == "$1 "* ]]
+	[ "$("${IN[@]}" modinfo -F version "/lib/modules/$1/updates/dkms/$ko")" = "$VER" ]
 }
 
 @test "package: apt install builds through DKMS for the running kernel, a kernel installed later gets them from DKMS's hook; load, doctor and the tour from /; apt purge leaves nothing" {

@@ -799,3 +799,6 @@ module_exit(shikumi_chr_exit);
 MODULE_DESCRIPTION("shikumi: character device with a simulated register-level device");
 MODULE_AUTHOR("The shikumi authors");
 MODULE_LICENSE("GPL");
+#ifdef SHIKUMI_VERSION
+MODULE_VERSION(SHIKUMI_VERSION);
+#endif

@@ -153,3 +153,6 @@ module_exit(shikumi_cstrace_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The shikumi authors");
 MODULE_DESCRIPTION("Context switches, wakeups and migrations from the scheduler's tracepoints");
+#ifdef SHIKUMI_VERSION
+MODULE_VERSION(SHIKUMI_VERSION);
+#endif

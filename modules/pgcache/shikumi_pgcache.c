@@ -532,3 +532,6 @@ module_exit(shikumi_pgcache_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The shikumi authors");
 MODULE_DESCRIPTION("The page cache of any file, folio by folio, in debugfs");
+#ifdef SHIKUMI_VERSION
+MODULE_VERSION(SHIKUMI_VERSION);
+#endif

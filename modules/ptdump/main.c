@@ -428,3 +428,6 @@ module_exit(shikumi_ptdump_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The shikumi authors");
 MODULE_DESCRIPTION("Any process's page tables, level by level, in debugfs");
+#ifdef SHIKUMI_VERSION
+MODULE_VERSION(SHIKUMI_VERSION);
+#endif

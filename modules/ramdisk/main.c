@@ -865,3 +865,6 @@ module_exit(shikumi_rd_exit);
 MODULE_DESCRIPTION("shikumi: blk-mq RAM disk with HDD/SSD models and in-driver I/O scheduling");
 MODULE_AUTHOR("The shikumi authors");
 MODULE_LICENSE("GPL");
+#ifdef SHIKUMI_VERSION
+MODULE_VERSION(SHIKUMI_VERSION);
+#endif

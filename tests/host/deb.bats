@@ -4,7 +4,7 @@
 # make deb: the packages shikumi-dkms and shikumi, built the Debian way
 # from a clean copy of the tree, lintian clean (scripts/deb fails on any
 # warning), each holding what it should, at the version debian/changelog
-# gives.  Installing them is tested in the guest (tests/package.bats).
+# gives.  Installing them is tested in the guest (tests/install.bats).
 
 setup_file() {
 	ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
@@ -68,15 +68,37 @@ teardown_file() {
 	dpkg-deb -f "$OUT/shikumi_${VER}_amd64.deb" Depends | grep -q libkmod
 }
 
+# next_version DIR: shikumi-dkms of the next version (VER.1) in DIR, built
+# as scripts/deb builds, from a copy of the tree whose changelog has one
+# entry more; shikumi-dkms alone (dpkg-buildpackage -A)
+next_version() {
+	local src=$1/shikumi-$VER.1 cl=$ROOT/debian/changelog
+	mkdir -p "$src"
+	git -C "$ROOT" ls-files -z --cached --others --exclude-standard |
+		(cd "$ROOT" && tar --null -T - -c) | tar -x -C "$src"
+	{
+		printf 'shikumi (%s.1) unstable; urgency=medium\n\n' "$VER"
+		printf '  * The next version, as a lab machine gets it.\n\n'
+		printf ' -- %s  %s\n\n' "$(sed -n 's/^ -- \(.*>\)  .*/\1/p' "$cl" | head -n 1)" \
+			"$(date -R)"
+		cat "$cl"
+	} >"$src/debian/changelog"
+	(cd "$src" && dpkg-buildpackage -us -uc -A) >"$1/log" 2>&1 || { cat "$1/log"; false; }
+	[ -f "$1/shikumi-dkms_$VER.1_all.deb" ]
+}
+
 # In an overlay of the sid root, so that the 7.x guests, which read its
 # /lib/modules, never see a change: install shikumi-dkms with apt, as on
-# a machine running 7.x (its guest has no 7.x headers: the lab's 7.x
-# userspace is this machine's), then purge it.
-@test "make deb: on 7.x (an overlay of the sid root), apt install builds and installs through DKMS; apt purge leaves nothing" {
+# a machine running 7.x, upgrade it to the next version, then purge it.
+# (The 7.x guest installs both packages in turn with the other kernels:
+# tests/install.bats.)
+@test "make deb: on 7.x (an overlay of the sid root), apt install builds and installs through DKMS; an upgrade replaces the modules; apt purge leaves nothing" {
 	local sid=${SHIKUMI_SID_ROOT:-/var/cache/shikumi/sid-root} o=$BATS_TEST_TMPDIR/ov
 	[ -e "$sid/.shikumi-ready" ] || skip "no sid root (scripts/sid-root)"
 	mkdir -p "$o/upper/tmp" "$o/work" "$o/root"
 	cp "$OUT/shikumi-dkms_${VER}_all.deb" "$o/upper/tmp/"
+	next_version "$BATS_TEST_TMPDIR/next"
+	cp "$BATS_TEST_TMPDIR/next/shikumi-dkms_${VER}.1_all.deb" "$o/upper/tmp/"
 	# the compiles are found in the sid root's compiler cache, which
 	# scripts/dkms-check fills (its writes stay in the overlay)
 	# shellcheck source=scripts/ccache.bash
@@ -91,8 +113,13 @@ teardown_file() {
 		inroot apt-get install -y --no-install-recommends "/tmp/shikumi-dkms_${ver}_all.deb"
 		echo "status: $(inroot dkms status "shikumi/$ver" -k "$kver")"
 		echo "modules: $(find "$o/root/lib/modules/$kver" -name "shikumi_*" | wc -l)"
-		inroot modinfo -F vermagic "/lib/modules/$kver/updates/dkms/shikumi_ramdisk.ko.xz" |
-			sed "s/^/vermagic: /"
+		ko=/lib/modules/$kver/updates/dkms/shikumi_ramdisk.ko.xz
+		inroot modinfo -F vermagic "$ko" | sed "s/^/vermagic: /"
+		echo "version: $(inroot modinfo -F version "$ko")"
+		inroot apt-get install -y --no-install-recommends "/tmp/shikumi-dkms_${ver}.1_all.deb"
+		echo "upgraded: $(inroot dkms status shikumi | tr "\n" ";")"
+		echo "upgraded version: $(inroot modinfo -F version "$ko")"
+		echo "old sources: $(ls -d "$o/root/usr/src/shikumi-$ver" 2>/dev/null | wc -l)"
 		inroot apt-get purge -y shikumi-dkms
 		echo "left: $(find "$o/root/lib/modules" "$o/root/usr/src" "$o/root/var/lib/dkms" \
 			-name "shikumi*" | wc -l)"
@@ -102,5 +129,11 @@ teardown_file() {
 	[[ $output == *"status: shikumi/$VER, 7."*": installed"* ]]
 	[[ $output == *"modules: 5"* ]]
 	[[ $output == *"vermagic: 7."* ]]
+	[[ $output == *"version: $VER"$'\n'* ]]
+	# the upgrade: the old version's modules, DKMS tree and sources gone
+	[[ $output == *"upgraded: shikumi/$VER.1, 7."*": installed;"$'\n'* ]]
+	[[ $output != *"upgraded: "*"shikumi/$VER,"* ]]
+	[[ $output == *"upgraded version: $VER.1"* ]]
+	[[ $output == *"old sources: 0"* ]]
 	[[ $output == *"left: 0"* ]]
 }

@@ -434,6 +434,7 @@ struct mod_status {
 	long size;
 	const char *source;	/* "build", "installed" or NULL */
 	char path[PATH_MAX];
+	char version[64];	/* as loaded, else the file's; "" for none */
 	char params[16][2][96];
 	int nparams;
 };
@@ -487,6 +488,49 @@ static void collect(struct kmod_ctx *ctx, const struct shikumi_module *m,
 	}
 
 	s->source = module_path(ctx, m, s->path, sizeof(s->path));
+	module_version(ctx, m, s->loaded, s->source ? s->path : NULL, s->version,
+		       sizeof(s->version));
+}
+
+static void status_json(struct json *j, const struct mod_status *s)
+{
+	int i;
+
+	json_object_begin(j, NULL);
+	json_string(j, "name", s->m->name);
+	json_string(j, "summary", s->m->summary);
+	json_bool(j, "loaded", s->loaded);
+	json_string(j, "state", s->state);
+	if (s->loaded) {
+		json_i64(j, "refcnt", s->refcnt);
+		json_i64(j, "size", s->size);
+	}
+	json_string(j, "version", s->version[0] ? s->version : NULL);
+	json_string(j, "source", s->source);
+	json_string(j, "path", s->source ? s->path : NULL);
+	json_object_begin(j, "parameters");
+	for (i = 0; i < s->nparams; i++)
+		json_string(j, s->params[i][0], s->params[i][1]);
+	json_object_end(j);
+	json_object_end(j);
+}
+
+static void status_text(const struct mod_status *s)
+{
+	int i;
+
+	printf("%-18s %-11s %-8s ", s->m->name, s->state, s->version[0] ? s->version : "-");
+	if (s->loaded)
+		printf("%5ld %8ld  ", s->refcnt, s->size);
+	else
+		printf("%5s %8s  ", "-", "-");
+	printf("%s\n", s->source ? s->path : "(not built or installed)");
+	if (s->nparams) {
+		printf("  parameters:");
+		for (i = 0; i < s->nparams; i++)
+			printf(" %s=%s", s->params[i][0], s->params[i][1]);
+		printf("\n");
+	}
 }
 
 int cmd_status(int argc, char **argv)
@@ -496,7 +540,7 @@ int cmd_status(int argc, char **argv)
 	struct mod_status s;
 	struct kmod_ctx *ctx;
 	struct json *j = NULL;
-	int first, i;
+	int first;
 
 	first = parse_options(argc, argv, opts, &status_help);
 	if (first < argc)
@@ -507,47 +551,22 @@ int cmd_status(int argc, char **argv)
 		j = json_stdout();
 		json_object_begin(j, NULL);
 		json_string(j, "kernel", kernel_release());
+		json_string(j, "shikumi_version", shikumi_version());
 		json_string(j, "source_tree", find_repo_root());
 		json_array_begin(j, "modules");
 	} else {
-		printf("kernel %s; modules from %s\n", kernel_release(),
+		printf("shikumi %s, kernel %s; modules from %s\n", shikumi_version(),
+		       kernel_release(),
 		       find_repo_root() ? find_repo_root() : "/lib/modules (installed)");
-		printf("%-18s %-11s %5s %8s  %s\n", "MODULE", "STATE", "REFS", "SIZE",
-		       "LOADS FROM");
+		printf("%-18s %-11s %-8s %5s %8s  %s\n", "MODULE", "STATE", "VERSION", "REFS",
+		       "SIZE", "LOADS FROM");
 	}
 	for (m = shikumi_modules; m->name; m++) {
 		collect(ctx, m, &s);
-		if (j) {
-			json_object_begin(j, NULL);
-			json_string(j, "name", m->name);
-			json_string(j, "summary", m->summary);
-			json_bool(j, "loaded", s.loaded);
-			json_string(j, "state", s.state);
-			if (s.loaded) {
-				json_i64(j, "refcnt", s.refcnt);
-				json_i64(j, "size", s.size);
-			}
-			json_string(j, "source", s.source);
-			json_string(j, "path", s.source ? s.path : NULL);
-			json_object_begin(j, "parameters");
-			for (i = 0; i < s.nparams; i++)
-				json_string(j, s.params[i][0], s.params[i][1]);
-			json_object_end(j);
-			json_object_end(j);
-			continue;
-		}
-		printf("%-18s %-11s ", m->name, s.state);
-		if (s.loaded)
-			printf("%5ld %8ld  ", s.refcnt, s.size);
+		if (j)
+			status_json(j, &s);
 		else
-			printf("%5s %8s  ", "-", "-");
-		printf("%s\n", s.source ? s.path : "(not built or installed)");
-		if (s.nparams) {
-			printf("  parameters:");
-			for (i = 0; i < s.nparams; i++)
-				printf(" %s=%s", s.params[i][0], s.params[i][1]);
-			printf("\n");
-		}
+			status_text(&s);
 	}
 	if (j) {
 		json_array_end(j);

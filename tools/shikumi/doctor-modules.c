@@ -3,6 +3,7 @@
  * shikumi doctor: shikumi's modules.  Where `shikumi load` would take
  * each from (the source tree's build, or the installed module: DKMS's or
  * make install's), whether it was built for the running kernel, whether
+ * it and the loaded one are of this shikumi's version, whether
  * it is signed where the kernel enforces signatures, and whether DKMS's
  * key is enrolled where Secure Boot needs it.
  */
@@ -24,6 +25,9 @@ struct mod_found {
 	char missing[256];	/* the modules with no .ko, "a, b" */
 	char wrong[256];	/* built for another kernel: "a (6.1.0-1)" */
 	char unsigned_[256];	/* not signed */
+	char other_ver[256];	/* files not at this shikumi's version: "a 0.1" */
+	char loaded_ver[256];	/* loaded, and not at it: "a 0.1" */
+	int loaded;
 	char where[PATH_MAX];	/* the directory of the first one found */
 };
 
@@ -102,6 +106,25 @@ static void inspect(struct kmod_ctx *ctx, const struct shikumi_module *m,
 		list_add(f->unsigned_, sizeof(f->unsigned_), m->name);
 }
 
+/* @m's version, as a file and as loaded, against this shikumi's, into @f */
+static void check_version(struct kmod_ctx *ctx, const struct shikumi_module *m,
+			  const char *path, struct mod_found *f)
+{
+	char v[64], item[128];
+
+	if (module_version(ctx, m, false, path, v, sizeof(v)) || strcmp(v, shikumi_version())) {
+		snprintf(item, sizeof(item), "%s %s", m->name, v[0] ? v : "(none)");
+		list_add(f->other_ver, sizeof(f->other_ver), item);
+	}
+	if (!module_is_loaded(m->name))
+		return;
+	f->loaded++;
+	if (module_version(ctx, m, true, NULL, v, sizeof(v)) || strcmp(v, shikumi_version())) {
+		snprintf(item, sizeof(item), "%s %s", m->name, v[0] ? v : "(none)");
+		list_add(f->loaded_ver, sizeof(f->loaded_ver), item);
+	}
+}
+
 /* How to get the modules built for this kernel, as this machine has them. */
 static void fix_build(struct doctor *d, struct doctor_check *c)
 {
@@ -137,6 +160,37 @@ static void report_found(struct doctor *d, const struct mod_found *f, int total)
 	} else if (f->found) {
 		doctor_add(d, "vermagic", "modules", DOCTOR_OK, "%d built for %s (vermagic)",
 			   f->built_here, d->release);
+	}
+}
+
+/*
+ * The modules a package upgrade left behind: the CLI and the modules
+ * share debugfs formats and ioctls, so they must be of one version.
+ */
+static void report_version(struct doctor *d, const struct mod_found *f)
+{
+	const char *v = shikumi_version();
+	struct doctor_check *c;
+
+	if (!f->found)
+		return;
+	if (f->other_ver[0]) {
+		c = doctor_add(d, "version", "modules", DOCTOR_WARN,
+			       "not this shikumi's version, %s: %s", v, f->other_ver);
+		if (find_repo_root())
+			doctor_fix(c, "make -C %s modules", find_repo_root());
+		else if (!access("/usr/share/doc/shikumi-dkms", F_OK))	/* the package */
+			doctor_fix(c, "apt install shikumi-dkms=%s", v);
+		else
+			fix_build(d, c);
+	} else if (f->loaded_ver[0]) {
+		c = doctor_add(d, "version", "modules", DOCTOR_WARN,
+			       "loaded, and not this shikumi's version, %s: %s", v, f->loaded_ver);
+		doctor_fix(c, "shikumi unload && shikumi load");
+	} else {
+		doctor_add(d, "version", "modules", DOCTOR_OK,
+			   "%d at version %s, this shikumi's (%d of them loaded)", f->found, v,
+			   f->loaded);
 	}
 }
 
@@ -223,8 +277,10 @@ void doctor_modules(struct doctor *d, struct kmod_ctx *ctx)
 			*strrchr(f.where, '/') = '\0';
 		}
 		inspect(ctx, m, path, d->release, &f);
+		check_version(ctx, m, path, &f);
 	}
 	d->modules_ready = f.found == total && !f.wrong[0];
 	report_found(d, &f, total);
+	report_version(d, &f);
 	report_signing(d, &f);
 }

@@ -175,8 +175,9 @@ static const struct cmd_help doctor_help = {
 	.usage = "[--json]",
 	.summary = "Is this machine ready for the book's experiments?  One line per check,\n"
 		   "and for each that is not ok the command that fixes it.",
-	.details = "Checks the modules (built for this kernel, loadable, signed where Secure\n"
-		   "Boot needs it, DKMS's key enrolled), what building them needs (headers,\n"
+	.details = "Checks the modules (built for this kernel, loadable, of this shikumi's\n"
+		   "version as files and as loaded, signed where Secure Boot needs it, DKMS's\n"
+		   "key enrolled), what building them needs (headers,\n"
 		   "the kernel's compiler), the kernel (lockdown, debugfs, tracefs) and what\n"
 		   "each experiment needs (THP, swap, fio, schedstats; the preemption model\n"
 		   "and whether this is a VM, for the record).  FAIL: the tour cannot run;\n"

@@ -135,3 +135,41 @@ const char *module_path(struct kmod_ctx *ctx, const struct shikumi_module *m,
 	kmod_module_unref_list(list);
 	return source;
 }
+
+int module_version(struct kmod_ctx *ctx, const struct shikumi_module *m, bool loaded,
+		   const char *path, char *buf, size_t size)
+{
+	struct kmod_list *info = NULL, *l;
+	struct kmod_module *mod = NULL;
+	char sys[PATH_MAX];
+	int ret = -1;
+
+	*buf = '\0';
+	if (loaded) {
+		snprintf(sys, sizeof(sys), "/sys/module/%s/version", m->name);
+		return read_file_str(sys, buf, size) || !*buf ? -1 : 0;
+	}
+	if (!path || kmod_module_new_from_path(ctx, path, &mod) < 0)
+		return -1;
+	if (kmod_module_get_info(mod, &info) >= 0) {
+		kmod_list_foreach(l, info) {
+			if (strcmp(kmod_module_info_get_key(l), "version"))
+				continue;
+			snprintf(buf, size, "%s", kmod_module_info_get_value(l));
+			ret = 0;
+		}
+		kmod_module_info_free_list(info);
+	}
+	kmod_module_unref(mod);
+	return ret;
+}
+
+const char *shikumi_version(void)
+{
+	static char v[64];
+
+	if (!v[0])
+		snprintf(v, sizeof(v), "%.*s", (int)strcspn(SHIKUMI_VERSION, " "),
+			 SHIKUMI_VERSION);
+	return v;
+}

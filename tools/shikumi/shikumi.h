@@ -232,6 +232,15 @@ struct kmod_ctx;
  */
 const char *module_path(struct kmod_ctx *ctx, const struct shikumi_module *m,
 			char *path, size_t size);
+/*
+ * The version (MODULE_VERSION) of @m as loaded (/sys/module/NAME/version)
+ * when @loaded, else of the .ko at @path, into @buf: 0, or -1 when it
+ * has none (a build from before the modules carried one).
+ */
+int module_version(struct kmod_ctx *ctx, const struct shikumi_module *m, bool loaded,
+		   const char *path, char *buf, size_t size);
+/* This shikumi's own version, the package's: "0.1" of "0.1 (git abc)" */
+const char *shikumi_version(void);
 
 /* ---- small helpers --------------------------------------------------- */
 

@@ -8,25 +8,26 @@
 
 setup() {
 	ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	VER=$("$ROOT/scripts/version")
 }
 
 @test "dkms build: Debian 6.1" {
 	run "$ROOT/scripts/dkms-check" 6.1
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ $output == *"vermagic 6.1."* ]]
+	[[ $output == *", version $VER, vermagic 6.1."* ]]
 }
 
 @test "dkms build: Debian 6.12" {
 	run "$ROOT/scripts/dkms-check" 6.12
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ $output == *"vermagic 6.12."* ]]
+	[[ $output == *", version $VER, vermagic 6.12."* ]]
 }
 
 @test "dkms build: Debian 7.x (sid)" {
 	run "$ROOT/scripts/dkms-check" 7.x
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ $output == *"vermagic 7."* ]]
+	[[ $output == *", version $VER, vermagic 7."* ]]
 }

@@ -422,8 +422,12 @@ int cmd_unload(int argc, char **argv)
 
 static const struct cmd_help status_help = {
 	.usage = "[--json]",
-	.summary = "Show each shikumi module: loaded or not, users, size, parameters,\n"
-		   "and where 'shikumi load' would take it from.",
+	.summary = "Show each shikumi module: loaded or not, its version, users, size,\n"
+		   "parameters, and where 'shikumi load' would take it from.",
+	.details = "The version is the loaded module's (/sys/module/NAME/version), else that\n"
+		   "of the file 'shikumi load' would take; the first line gives this\n"
+		   "shikumi's.  They differ after a package upgrade until the modules are\n"
+		   "reloaded: shikumi doctor says so.",
 };
 
 struct mod_status {

@@ -169,8 +169,12 @@ free_kb() {
 	mount "$DISK" "$mnt"
 	echo "shikumi-original-text" >"$mnt/testfile"
 	umount "$mnt"
-	off=$(strings -t d "$DISK" | awk '/shikumi-original-text/ { print $1; exit }')
+	# the text's own offset: strings gives the start of the printable run,
+	# which may begin with a printable byte of the block before
+	off=$(strings -t d "$DISK" | awk -v t=shikumi-original-text '
+		(i = index($0, t)) { s = $0; sub(/^ *[0-9]+ /, "", s); print $1 + index(s, t) - 1; exit }')
 	[ -n "$off" ]
+	[ "$(dd if="$DISK" bs=1 skip="$off" count=21 status=none)" = shikumi-original-text ]
 	# "shikumi-" is 8 bytes: overwrite the word after it, in place
 	printf 'modified' | dd of="$DISK" bs=1 seek=$((off + 8)) conv=notrunc status=none
 	mount "$DISK" "$mnt"
